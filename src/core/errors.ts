@@ -1,0 +1,85 @@
+/**
+ * Two kinds of failure travel through the pipeline:
+ * - ApiError: an answer for the user (bad input, or TikTok's own authoritative word on a post).
+ *   Rotation stops on it.
+ * - SourceFailure: one source could not answer (timeout, block, changed page). Rotation moves on.
+ */
+
+export type ApiErrorCode =
+  | "MISSING_URL"
+  | "INVALID_URL"
+  | "UNSUPPORTED_HOST"
+  | "UNSUPPORTED_LINK"
+  | "INVALID_TYPE"
+  | "INVALID_PARAMETER"
+  | "INVALID_JSON"
+  | "UNSUPPORTED_MEDIA_TYPE"
+  | "BODY_TOO_LARGE"
+  | "RATE_LIMITED"
+  | "NOT_FOUND"
+  | "PRIVATE"
+  | "AGE_RESTRICTED"
+  | "REGION_BLOCKED"
+  | "ALL_SOURCES_FAILED"
+  | "ROUTE_NOT_FOUND"
+  | "SERVICE_UNAVAILABLE"
+  | "INTERNAL_ERROR";
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: ApiErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+}
+
+export const badRequest = (code: ApiErrorCode, message: string) => new ApiError(400, code, message);
+
+/** TikTok's own answers about a post: every source would say the same, so they end the search. */
+export const postErrors = {
+  notFound: (detail = "TikTok says this post does not exist.") => new ApiError(404, "NOT_FOUND", detail),
+  private: (detail = "This post is private.") => new ApiError(403, "PRIVATE", detail),
+  ageRestricted: () =>
+    new ApiError(
+      403,
+      "AGE_RESTRICTED",
+      "This post is age-restricted: TikTok shows it only to logged-in adults.",
+    ),
+  regionBlocked: (detail = "This post is not available in the server's region.") =>
+    new ApiError(403, "REGION_BLOCKED", detail),
+};
+
+/** Post states worth remembering briefly so a flood of bad links does not hammer TikTok. */
+export const CACHEABLE_POST_ERRORS: ReadonlySet<ApiErrorCode> = new Set([
+  "NOT_FOUND",
+  "PRIVATE",
+  "AGE_RESTRICTED",
+]);
+
+export type FailureReason =
+  | "timeout"
+  | "network"
+  | "http_status"
+  | "too_large"
+  | "blocked"
+  | "bad_response"
+  | "invalid_result"
+  | "region_blocked"
+  | "refused_target"
+  | "maintenance";
+
+export class SourceFailure extends Error {
+  constructor(
+    readonly reason: FailureReason,
+    message: string,
+  ) {
+    super(message);
+    this.name = "SourceFailure";
+  }
+}
+
+export const isAbortError = (error: unknown): boolean =>
+  error instanceof Error && (error.name === "AbortError" || error.name === "TimeoutError");

@@ -1,0 +1,130 @@
+import { SourceFailure } from "./errors.js";
+
+/** What every source returns: plain data about one post, only what is known. */
+export interface Media {
+  id: string;
+  type: "video" | "photo";
+  caption?: string;
+  createdAt?: string;
+  author?: { username?: string; nickname?: string; id?: string; avatar?: string };
+  video?: {
+    noWatermark?: string;
+    watermark?: string;
+    hd?: string;
+    duration?: number;
+    width?: number;
+    height?: number;
+  };
+  music?: { url?: string; title?: string; author?: string; cover?: string; duration?: number };
+  images?: string[];
+  thumb?: string;
+  stats?: { plays?: number; likes?: number; comments?: number; shares?: number };
+}
+
+/** The request context a source needs to fetch media later (tunnel): cookies, referer, user agent. */
+export interface MediaSession {
+  headers: Record<string, string>;
+}
+
+export interface Extraction {
+  media: Media;
+  session?: MediaSession;
+  /** When the first of the media addresses stops working (ms since epoch), if known. */
+  expiresAt?: number;
+}
+
+export function isHttpUrl(value: unknown): value is string {
+  if (typeof value !== "string" || value.length > 8192) return false;
+  try {
+    const url = new URL(value);
+    return (url.protocol === "https:" || url.protocol === "http:") && url.hostname !== "";
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Cleans a source's answer before it counts as a success: drops empty values and non-http(s) links,
+ * de-duplicates images, and refuses an answer that carries no media at all.
+ */
+export function validateMedia(media: Media): Media {
+  const url = (value: string | undefined) => (isHttpUrl(value) ? value : undefined);
+  const count = (value: number | undefined) =>
+    value !== undefined && Number.isFinite(value) && value >= 0 ? value : undefined;
+  const clean: Media = {
+    id: media.id,
+    type: media.type,
+    caption: media.caption || undefined,
+    createdAt: media.createdAt,
+    author: prune({ ...media.author, avatar: url(media.author?.avatar) }),
+    video: prune({
+      noWatermark: url(media.video?.noWatermark),
+      watermark: url(media.video?.watermark),
+      hd: url(media.video?.hd),
+      duration: count(media.video?.duration),
+      width: count(media.video?.width),
+      height: count(media.video?.height),
+    }),
+    music: prune({
+      ...media.music,
+      url: url(media.music?.url),
+      cover: url(media.music?.cover),
+      duration: count(media.music?.duration),
+    }),
+    images: media.images ? [...new Set(media.images.filter(isHttpUrl))] : undefined,
+    thumb: url(media.thumb),
+    stats: prune({
+      plays: count(media.stats?.plays),
+      likes: count(media.stats?.likes),
+      comments: count(media.stats?.comments),
+      shares: count(media.stats?.shares),
+    }),
+  };
+  if (clean.images?.length === 0) clean.images = undefined;
+  const hasMedia =
+    clean.type === "photo"
+      ? clean.images !== undefined
+      : clean.video?.noWatermark || clean.video?.watermark || clean.video?.hd;
+  if (!hasMedia) throw new SourceFailure("invalid_result", `the answer has no usable ${clean.type} address`);
+  return prune(clean) as Media;
+}
+
+/** Removes undefined, "" and empty objects, so absent data is left out rather than null. */
+export function prune<T extends object>(value: T): T | undefined {
+  const out: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(value)) {
+    if (field === undefined || field === null || field === "") continue;
+    if (typeof field === "object" && !Array.isArray(field)) {
+      const inner = prune(field as object);
+      if (inner !== undefined) out[key] = inner;
+      continue;
+    }
+    out[key] = field;
+  }
+  return Object.keys(out).length === 0 ? undefined : (out as T);
+}
+
+/** The v1 answer: `urls` (watermark-free first), `thumb`, `additional.musicUrl`, then the details. */
+export function toApiResult(media: Media, meta: { provider: string; cached: boolean }) {
+  const candidates =
+    media.type === "photo"
+      ? [...(media.images ?? [])]
+      : [media.video?.noWatermark, media.video?.hd, media.video?.watermark];
+  const urls = [...new Set(candidates.filter((value): value is string => typeof value === "string"))];
+  return {
+    urls,
+    thumb: media.thumb,
+    additional: prune({ musicUrl: media.music?.url }) ?? {},
+    id: media.id,
+    type: media.type,
+    provider: meta.provider,
+    cached: meta.cached,
+    caption: media.caption,
+    createdAt: media.createdAt,
+    author: media.author,
+    video: media.video,
+    music: media.music,
+    images: media.images,
+    stats: media.stats,
+  };
+}

@@ -1,0 +1,142 @@
+import { badRequest } from "./errors.js";
+
+/** Longest link we look at; anything longer is refused before any parsing or network call. */
+export const MAX_LINK_LENGTH = 2048;
+
+/** Hosts a user may paste. Anything else, look-alikes included, is not TikTok. */
+const INPUT_HOSTS = new Set([
+  "tiktok.com",
+  "www.tiktok.com",
+  "m.tiktok.com",
+  "vm.tiktok.com",
+  "vt.tiktok.com",
+  "t.tiktok.com",
+  "pro.tiktok.com",
+  "www.tiktokv.com",
+]);
+
+/** Registrable domains of TikTok's web and CDN hosts: redirects may stay within them. */
+const TIKTOK_DOMAINS = ["tiktok.com", "tiktokv.com", "tiktokcdn.com", "tiktokcdn-us.com", "tiktokcdn-eu.com"];
+
+export function isTikTokHost(hostname: string): boolean {
+  const host = hostname.toLowerCase().replace(/\.$/, "");
+  return TIKTOK_DOMAINS.some((domain) => host === domain || host.endsWith(`.${domain}`));
+}
+
+export type PostLink = { kind: "post"; id: string; username?: string };
+export type ShortLink = { kind: "short"; code: string; url: string };
+export type TikTokLink = PostLink | ShortLink;
+
+const USERNAME = "[A-Za-z0-9_.-]*";
+const POST_ID = "(\\d{1,25})";
+const POST_PATHS: RegExp[] = [
+  new RegExp(`^/@(${USERNAME})/(?:video|photo)/${POST_ID}/?$`),
+  new RegExp(`^/v/${POST_ID}(?:\\.html)?/?$`),
+  new RegExp(`^/(?:i18n/)?share/video/${POST_ID}/?$`),
+  new RegExp(`^/embed/(?:v2/)?${POST_ID}/?$`),
+];
+const SHORT_CODE = /^[A-Za-z0-9]{1,21}$/;
+/** The earliest plausible post time (TikTok's web ids start in 2016). */
+const EARLIEST_POST_SECONDS = Date.UTC(2016, 0, 1) / 1000;
+
+/** A post id's top 32 bits are its creation time in unix seconds. */
+export function postIdTime(id: string): number {
+  return Number(BigInt(id) >> 32n);
+}
+
+export function isPlausiblePostId(id: string, nowMs: number): boolean {
+  if (!/^\d{19}$/.test(id)) return false;
+  const seconds = postIdTime(id);
+  return seconds >= EARLIEST_POST_SECONDS && seconds <= nowMs / 1000 + 86_400;
+}
+
+export function canonicalPostUrl(id: string, username?: string): string {
+  return `https://www.tiktok.com/@${username ?? "i"}/video/${id}`;
+}
+
+/**
+ * Turns whatever a user pasted into a post id or a short-link code, or a 400 that says why.
+ * No network: short links are resolved later, by the pipeline.
+ */
+export function parseTikTokLink(input: string, nowMs: number = Date.now()): TikTokLink {
+  const text = input.trim();
+  if (text === "") throw badRequest("MISSING_URL", 'The "url" field is empty.');
+  if (text.length > MAX_LINK_LENGTH)
+    throw badRequest("INVALID_URL", `The "url" field is longer than ${MAX_LINK_LENGTH} characters.`);
+  // Links pasted without a scheme ("vm.tiktok.com/ZM…") are common; any other scheme is refused.
+  const withScheme = /^[a-z][a-z0-9+.-]*:/i.test(text) ? text : `https://${text}`;
+  let url: URL;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    throw badRequest("INVALID_URL", 'The "url" field is not a valid link.');
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:")
+    throw badRequest("INVALID_URL", 'The "url" field must be an http(s) link.');
+  if (url.username !== "" || url.password !== "" || url.port !== "")
+    throw badRequest(
+      "UNSUPPORTED_HOST",
+      'The "url" field must be a plain TikTok link (no user info or port).',
+    );
+  const host = url.hostname.replace(/\.$/, "");
+  if (!INPUT_HOSTS.has(host))
+    throw badRequest("UNSUPPORTED_HOST", `The "url" field must be a TikTok link; "${host}" is not TikTok.`);
+
+  const path = url.pathname.replace(/\/{2,}/g, "/");
+  const post = matchPostPath(path, host);
+  if (post) {
+    if (!isPlausiblePostId(post.id, nowMs))
+      throw badRequest("INVALID_URL", `The "url" field holds "${post.id}", which is not a TikTok post id.`);
+    return post;
+  }
+  const short = matchShortPath(path, host);
+  if (short) return short;
+  throw badRequest(
+    "UNSUPPORTED_LINK",
+    'The "url" field is a TikTok link but not a post (profiles, tags, sounds and lives are not supported).',
+  );
+}
+
+function matchPostPath(path: string, host: string): PostLink | undefined {
+  if (host === "vm.tiktok.com" || host === "vt.tiktok.com" || host === "t.tiktok.com") return undefined;
+  for (const pattern of POST_PATHS) {
+    const match = pattern.exec(path);
+    if (!match) continue;
+    const [, first, second] = match;
+    const id = second ?? first;
+    if (id === undefined) continue;
+    if (host === "www.tiktokv.com" && !path.includes("share/video")) return undefined;
+    const username = second !== undefined && first ? first : undefined;
+    return username ? { kind: "post", id, username } : { kind: "post", id };
+  }
+  return undefined;
+}
+
+function matchShortPath(path: string, host: string): ShortLink | undefined {
+  const segments = path.split("/").filter(Boolean);
+  let code: string | undefined;
+  let url: string | undefined;
+  if ((host === "vm.tiktok.com" || host === "vt.tiktok.com") && segments.length === 1) {
+    code = segments[0];
+    url = `https://${host}/${code}/`;
+  } else if (host === "t.tiktok.com" && segments.length === 1) {
+    code = segments[0];
+    url = `https://vt.tiktok.com/${code}/`;
+  } else if (
+    (host === "www.tiktok.com" || host === "tiktok.com") &&
+    segments.length === 2 &&
+    segments[0] === "t"
+  ) {
+    code = segments[1];
+    url = `https://www.tiktok.com/t/${code}/`;
+  }
+  if (code === undefined || url === undefined || !SHORT_CODE.test(code)) return undefined;
+  return { kind: "short", code, url };
+}
+
+/** The post id in a TikTok address a short link redirected to, if it names one. */
+export function postIdFromTikTokUrl(target: URL): { id: string; username?: string } | undefined {
+  if (!isTikTokHost(target.hostname)) return undefined;
+  const post = matchPostPath(target.pathname, "www.tiktok.com");
+  return post?.kind === "post" ? post : undefined;
+}

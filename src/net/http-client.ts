@@ -1,0 +1,229 @@
+import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from "node:dns";
+import { isIP } from "node:net";
+import type { Readable } from "node:stream";
+import { createBrotliDecompress, createGunzip, createInflate } from "node:zlib";
+import type { CookieJar } from "tough-cookie";
+import { Agent, request } from "undici";
+import { isAbortError, SourceFailure } from "../core/errors.js";
+import { isPrivateAddress } from "./addresses.js";
+import type { UpstreamMap } from "./upstreams.js";
+
+export interface HttpRequest {
+  url: string | URL;
+  method?: "GET" | "POST" | "HEAD";
+  headers?: Record<string, string>;
+  body?: string;
+  /** Cookies are read from and written to this jar, always against the real (logical) address. */
+  jar?: CookieJar;
+  /** How many redirects to follow, and which targets are acceptable. Default: none. */
+  redirects?: { max: number; allow: (target: URL) => boolean };
+  timeoutMs?: number;
+  maxBytes?: number;
+  signal?: AbortSignal;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  /** The real address that answered, after redirects. */
+  url: URL;
+  body: Buffer;
+  text(): string;
+  header(name: string): string | undefined;
+}
+
+export interface HttpClient {
+  request(req: HttpRequest): Promise<HttpResponse>;
+  close(): Promise<void>;
+}
+
+export interface HttpClientOptions {
+  upstreams: UpstreamMap;
+  timeoutMs: number;
+  maxBytes: number;
+  allowPrivate: boolean;
+}
+
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+
+export function createHttpClient(options: HttpClientOptions): HttpClient {
+  const agent = new Agent({
+    connect: { timeout: options.timeoutMs, lookup: guardedLookup(options.allowPrivate) },
+    headersTimeout: options.timeoutMs,
+    bodyTimeout: options.timeoutMs,
+    keepAliveTimeout: 10_000,
+  });
+
+  async function once(req: HttpRequest, logical: URL, signal: AbortSignal) {
+    const transport = options.upstreams.toTransport(logical);
+    const trusted = options.upstreams.trustedOrigins.has(transport.origin);
+    if (!options.allowPrivate && !trusted && isIP(transport.hostname.replace(/^\[|\]$/g, "")) !== 0) {
+      if (isPrivateAddress(transport.hostname))
+        throw new SourceFailure("refused_target", `refused to fetch a private address (${transport.host})`);
+    }
+    const headers: Record<string, string> = { ...req.headers };
+    if (req.jar) {
+      const cookie = await req.jar.getCookieString(logical.href);
+      if (cookie) headers.cookie = cookie;
+    }
+    headers["accept-encoding"] ??= "gzip, deflate, br";
+    const response = await request(transport, {
+      method: req.method ?? "GET",
+      headers,
+      body: req.body,
+      signal,
+      dispatcher: trusted ? trustedAgent : agent,
+    });
+    if (req.jar) await storeCookies(req.jar, logical, response.headers["set-cookie"]);
+    return response;
+  }
+
+  // Operator-configured origins may live on private addresses (a mirror, or our tests' fakes).
+  const trustedAgent = new Agent({
+    connect: { timeout: options.timeoutMs },
+    headersTimeout: options.timeoutMs,
+    bodyTimeout: options.timeoutMs,
+  });
+
+  return {
+    async request(req) {
+      const timeoutMs = req.timeoutMs ?? options.timeoutMs;
+      const signals = [AbortSignal.timeout(timeoutMs)];
+      if (req.signal) signals.push(req.signal);
+      const signal = AbortSignal.any(signals);
+      let logical = new URL(req.url);
+      let redirectsLeft = req.redirects?.max ?? 0;
+      try {
+        for (;;) {
+          const response = await once(req, logical, signal);
+          const location = headerValue(response.headers.location);
+          if (REDIRECT_STATUSES.has(response.statusCode) && location && redirectsLeft > 0) {
+            const target = new URL(location, logical);
+            if (req.redirects?.allow(target)) {
+              await response.body.dump();
+              redirectsLeft -= 1;
+              logical = target;
+              continue;
+            }
+          }
+          const raw =
+            req.method === "HEAD"
+              ? Buffer.alloc(0)
+              : await readCapped(response.body, response.headers, req.maxBytes ?? options.maxBytes);
+          const headers = response.headers;
+          return {
+            status: response.statusCode,
+            headers,
+            url: logical,
+            body: raw,
+            text: () => raw.toString("utf8"),
+            header: (name) => headerValue(headers[name.toLowerCase()]),
+          };
+        }
+      } catch (error) {
+        throw toSourceFailure(error, logical, timeoutMs, req.signal);
+      }
+    },
+    async close() {
+      await Promise.all([agent.close(), trustedAgent.close()]);
+    },
+  };
+}
+
+export function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+async function storeCookies(jar: CookieJar, url: URL, setCookie: string | string[] | undefined) {
+  const lines = setCookie === undefined ? [] : Array.isArray(setCookie) ? setCookie : [setCookie];
+  for (const line of lines) {
+    // A cookie the jar refuses (bad domain, …) is simply not kept, as a browser would do.
+    await jar.setCookie(line, url.href, { ignoreError: true });
+  }
+}
+
+async function readCapped(
+  body: Readable,
+  headers: Record<string, string | string[] | undefined>,
+  maxBytes: number,
+): Promise<Buffer> {
+  const declared = Number(headerValue(headers["content-length"]));
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    body.destroy();
+    throw new SourceFailure("too_large", `answer of ${declared} bytes is over the ${maxBytes}-byte cap`);
+  }
+  const encoding = headerValue(headers["content-encoding"])?.trim().toLowerCase();
+  const decoder =
+    encoding === "gzip" || encoding === "x-gzip"
+      ? createGunzip()
+      : encoding === "br"
+        ? createBrotliDecompress()
+        : encoding === "deflate"
+          ? createInflate()
+          : undefined;
+  const stream: Readable = decoder ? body.pipe(decoder) : body;
+  if (decoder) body.on("error", (error) => decoder.destroy(error));
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of stream) {
+      size += (chunk as Buffer).length;
+      if (size > maxBytes) throw new SourceFailure("too_large", `answer is over the ${maxBytes}-byte cap`);
+      chunks.push(chunk as Buffer);
+    }
+  } catch (error) {
+    body.destroy();
+    decoder?.destroy();
+    if (error instanceof SourceFailure) throw error;
+    if (decoder && !isAbortError(error) && (error as { code?: string }).code?.startsWith("Z_"))
+      throw new SourceFailure("bad_response", "answer could not be decompressed");
+    throw error;
+  }
+  return Buffer.concat(chunks);
+}
+
+function toSourceFailure(error: unknown, url: URL, timeoutMs: number, callerSignal?: AbortSignal): unknown {
+  if (error instanceof SourceFailure) return error;
+  if (callerSignal?.aborted) return callerSignal.reason ?? error;
+  const code = (error as { code?: string }).code;
+  if (
+    isAbortError(error) ||
+    code === "UND_ERR_HEADERS_TIMEOUT" ||
+    code === "UND_ERR_BODY_TIMEOUT" ||
+    code === "UND_ERR_CONNECT_TIMEOUT"
+  )
+    return new SourceFailure("timeout", `${url.host} did not answer within ${timeoutMs} ms`);
+  if (code === "EREFUSED_PRIVATE") return new SourceFailure("refused_target", (error as Error).message);
+  return new SourceFailure(
+    "network",
+    `${url.host} could not be reached (${code ?? (error as Error).message})`,
+  );
+}
+
+type LookupCallback = (
+  error: NodeJS.ErrnoException | null,
+  address: string | LookupAddress[],
+  family?: number,
+) => void;
+
+/** A DNS lookup that refuses names resolving to private addresses, so redirects cannot reach the LAN. */
+function guardedLookup(allowPrivate: boolean) {
+  return (hostname: string, options: LookupOptions, callback: LookupCallback) => {
+    const family = options.family === "IPv4" ? 4 : options.family === "IPv6" ? 6 : (options.family ?? 0);
+    dnsLookup(hostname, { family, all: true }, (error, addresses) => {
+      if (error) return callback(error, []);
+      const refused = !allowPrivate && addresses.some((entry) => isPrivateAddress(entry.address));
+      if (refused) {
+        const denial = Object.assign(new Error(`refused: ${hostname} resolves to a private address`), {
+          code: "EREFUSED_PRIVATE",
+        });
+        return callback(denial, []);
+      }
+      const first = addresses[0];
+      if (options.all) return callback(null, addresses);
+      if (!first)
+        return callback(Object.assign(new Error(`no address for ${hostname}`), { code: "ENOTFOUND" }), []);
+      return callback(null, first.address, first.family);
+    });
+  };
+}

@@ -1,0 +1,218 @@
+import { postErrors, SourceFailure } from "../../core/errors.js";
+import { at, firstOf, list, num, type PathKey, record, str } from "../../core/json-path.js";
+import type { Media } from "../../core/media.js";
+import { postIdTime } from "../../core/tiktok-url.js";
+import { scriptById } from "../../net/html.js";
+
+export const DATA_SCRIPT_ID = "__UNIVERSAL_DATA_FOR_REHYDRATION__";
+const DETAIL_KEYS = ["webapp.video-detail", "webapp.reflow.video.detail"];
+
+export type PageKind = "data" | "waf" | "captcha" | "stub";
+
+export function classifyPage(html: string): PageKind {
+  if (html.includes(`id="${DATA_SCRIPT_ID}"`) || html.includes(`id='${DATA_SCRIPT_ID}'`)) return "data";
+  if (/id=["']?cs["']?/.test(html) && /id=["']?wci["']?/.test(html)) return "waf";
+  if (/captcha-verify-container|captcha_container|captcha_verify_container/.test(html)) return "captcha";
+  return "stub";
+}
+
+/** The post object of a page, or TikTok's own verdict on it, or a failure of this source. */
+export function readPost(html: string, requestedId: string): Record<string, unknown> {
+  const text = scriptById(html, DATA_SCRIPT_ID);
+  if (text === undefined) throw new SourceFailure("bad_response", "the page has no data script");
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    throw new SourceFailure("bad_response", "the page's data script is not valid JSON");
+  }
+  const scope = at(data, ["__DEFAULT_SCOPE__"]);
+  const detail = DETAIL_KEYS.map((key) => record(at(scope, [key]))).find(Boolean);
+  if (!detail) throw new SourceFailure("bad_response", "the page's data has no post details");
+  throwOnStatus(num(detail.statusCode) ?? 0, typeof detail.statusMsg === "string" ? detail.statusMsg : "");
+
+  const item = record(at(detail, ["itemInfo", "itemStruct"]));
+  if (!item || !record(item.author)) throw new SourceFailure("bad_response", "the page's post has no author");
+  if (item.isContentClassified === true) throw postErrors.ageRestricted();
+  if (str(item.id) !== requestedId)
+    throw new SourceFailure("bad_response", `the page describes post ${String(item.id)}, not ${requestedId}`);
+  return item;
+}
+
+/** TikTok answers 200 for every state; the verdict is in statusCode and statusMsg (TIKTOK.md §3). */
+function throwOnStatus(code: number, message: string): void {
+  if (code === 0 && message === "") return;
+  const tokens = new Set(message.split(/[&,]/).map((token) => token.trim()));
+  const has = (...names: string[]) => names.some((name) => tokens.has(name));
+  if (has("status_deleted")) throw postErrors.notFound("This post was removed.");
+  if (has("status_self_see") || code === 10216) throw postErrors.private("The owner made this post private.");
+  if (has("author_secret") || code === 10222)
+    throw postErrors.private("This post belongs to a private account.");
+  if (has("status_reviewing", "status_audit_not_pass"))
+    throw postErrors.notFound(`TikTok hides this post (${message}).`);
+  if (has("cross_border_violation_ur", "person_geo_fencing", "copyright_geo_filter") || code === 10231)
+    throw new SourceFailure(
+      "region_blocked",
+      `TikTok withholds this post in the server's region (${message || code})`,
+    );
+  if (code === 10204 && message === "")
+    throw new SourceFailure("blocked", "TikTok refused this post to our address");
+  if (code === 10204 && /doesn'?t exist|not exist/i.test(message)) throw postErrors.notFound();
+  if (code === 10217) throw postErrors.notFound("TikTok took this post down.");
+  throw new SourceFailure("bad_response", `TikTok answered status ${code} "${message}"`);
+}
+
+const urlsOf = (value: unknown) =>
+  list(value)
+    .map(str)
+    .filter((url): url is string => url !== undefined);
+const isRedirector = (url: string) => url.includes("/aweme/v1/play/");
+
+/** Prefers a direct CDN mirror: the /aweme/v1/play/ redirector only when nothing else is left. */
+function bestMirror(urls: string[]): string | undefined {
+  return urls.find((url) => !isRedirector(url)) ?? urls[0];
+}
+
+interface Rendition {
+  url: string;
+  width: number;
+  height: number;
+  bitrate: number;
+}
+
+function renditions(video: unknown): Rendition[] {
+  const out: Rendition[] = [];
+  for (const entry of list(at(video, ["bitrateInfo"]))) {
+    const play = at(entry, ["PlayAddr"]);
+    const codec = `${str(at(entry, ["CodecType"])) ?? ""} ${str(at(play, ["UrlKey"])) ?? ""}`;
+    if (codec.includes("bytevc2")) continue;
+    const url = bestMirror(
+      urlsOf(at(play, ["UrlList"])).filter((u) => !/\/media-video-hvc1\/?(\?|$)/.test(u)),
+    );
+    if (!url) continue;
+    // 2024 pages lack Width/Height: the UrlKey's "_<res>p_" gives the short side, enough to rank.
+    const fromKey = /_(\d{3,4})p_/.exec(str(at(play, ["UrlKey"])) ?? "");
+    const shortSide = fromKey?.[1] ? Number(fromKey[1]) : 0;
+    const width = num(at(play, ["Width"])) ?? shortSide;
+    const height = num(at(play, ["Height"])) ?? Math.round((shortSide * 16) / 9);
+    out.push({ url, width, height, bitrate: num(at(entry, ["Bitrate"])) ?? 0 });
+  }
+  return out;
+}
+
+function playAddress(video: unknown): string | undefined {
+  const direct = at(video, ["playAddr"]);
+  if (typeof direct === "string" && direct !== "") return direct;
+  const fromList = bestMirror(
+    list(direct)
+      .map((entry) => str(at(entry, ["src"])))
+      .filter((u): u is string => !!u),
+  );
+  return fromList ?? bestMirror(urlsOf(at(video, ["PlayAddrStruct", "UrlList"])));
+}
+
+function imageUrl(image: unknown): string | undefined {
+  const mirrors = urlsOf(at(image, ["imageURL", "urlList"]));
+  return mirrors.find((url) => url.includes(".jpeg?")) ?? mirrors[0];
+}
+
+function statsOf(item: Record<string, unknown>): Media["stats"] {
+  const read = (key: string) =>
+    firstOf(num, item, [
+      ["statsV2", key],
+      ["stats", key],
+    ]);
+  return {
+    plays: read("playCount"),
+    likes: read("diggCount"),
+    comments: read("commentCount"),
+    shares: read("shareCount"),
+  };
+}
+
+function createdAtOf(item: Record<string, unknown>, id: string): string {
+  const seconds = num(item.createTime) || postIdTime(id);
+  return new Date(seconds * 1000).toISOString();
+}
+
+/** Maps TikTok's itemStruct to our plain result (TIKTOK.md §2.5–2.8). */
+export function mapPost(item: Record<string, unknown>): Media {
+  const id = String(item.id);
+  const video = at(item, ["video"]);
+  const author = at(item, ["author"]);
+  const images = list(at(item, ["imagePost", "images"]))
+    .map(imageUrl)
+    .filter((u): u is string => !!u);
+  const isPhoto = images.length > 0;
+  const play = playAddress(video);
+  const cover = (path: PathKey[]) => str(at(video, path));
+  const base: Media = {
+    id,
+    type: isPhoto ? "photo" : "video",
+    caption: str(item.desc),
+    createdAt: createdAtOf(item, id),
+    author: {
+      username: str(at(author, ["uniqueId"])),
+      nickname: str(at(author, ["nickname"])),
+      id: str(at(author, ["id"])),
+      avatar: firstOf(str, author, [["avatarLarger"], ["avatarMedium"], ["avatarThumb"]]),
+    },
+    music: {
+      // A photo post's playAddr is its soundtrack (cobalt); music.playUrl may be "".
+      url: str(at(item, ["music", "playUrl"])) ?? (isPhoto ? play : undefined),
+      title: str(at(item, ["music", "title"])),
+      author: str(at(item, ["music", "authorName"])),
+      cover: firstOf(str, item, [
+        ["music", "coverLarge"],
+        ["music", "coverMedium"],
+        ["music", "coverThumb"],
+      ]),
+      duration: num(at(item, ["music", "duration"])) || undefined,
+    },
+    thumb:
+      cover(["cover"]) ??
+      cover(["originCover"]) ??
+      str(at(item, ["imagePost", "cover", "imageURL", "urlList", 0])),
+    stats: statsOf(item),
+  };
+  if (isPhoto) return { ...base, images };
+
+  const all = renditions(video);
+  const best = [...all].sort((a, b) => b.width * b.height - a.width * a.height || b.bitrate - a.bitrate)[0];
+  const noWatermark = play ?? all.find((r) => !isRedirector(r.url))?.url;
+  const width = num(at(video, ["width"]));
+  const height = num(at(video, ["height"]));
+  const isBetter =
+    best && best.url !== noWatermark && best.width * best.height > (width ?? 0) * (height ?? 0);
+  return {
+    ...base,
+    video: {
+      noWatermark,
+      watermark: str(at(video, ["downloadAddr"])),
+      hd: isBetter ? best.url : undefined,
+      duration: num(at(video, ["duration"])) || undefined,
+      width,
+      height,
+    },
+  };
+}
+
+/** The earliest expiry among media addresses (`expire=` on video/audio, `x-expires=` on images), in ms. */
+export function earliestExpiry(media: Media): number | undefined {
+  const addresses = [
+    media.video?.noWatermark,
+    media.video?.watermark,
+    media.video?.hd,
+    media.music?.url,
+    ...(media.images ?? []),
+  ];
+  let earliest: number | undefined;
+  for (const address of addresses) {
+    if (!address) continue;
+    const match = /[?&](?:x-)?expires?=(\d{9,11})(?:&|$)/.exec(address);
+    if (!match?.[1]) continue;
+    const ms = Number(match[1]) * 1000;
+    earliest = earliest === undefined ? ms : Math.min(earliest, ms);
+  }
+  return earliest;
+}

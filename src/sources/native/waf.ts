@@ -1,0 +1,75 @@
+import { createHash } from "node:crypto";
+import { setImmediate as yieldToEventLoop } from "node:timers/promises";
+import { SourceFailure } from "../../core/errors.js";
+import { elementById } from "../../net/html.js";
+
+/**
+ * TikTok's "Please wait..." page (TIKTOK.md §2.10): a SHA-256 proof of work, solved here without
+ * running any of its JavaScript.
+ */
+export interface WafChallenge {
+  cookieName: string;
+  /** The decoded challenge object; its other keys are kept as they are. */
+  challenge: Record<string, unknown>;
+  seed: Buffer;
+  digest: Buffer;
+  extraCookie?: { name: string; value: string };
+}
+
+export const MAX_WAF_ITERATIONS = 1_000_000;
+/** Hashes per slice of work before yielding, so other requests keep flowing (a few ms each). */
+const HASHES_PER_SLICE = 4_000;
+
+function base64Bytes(text: string): Buffer {
+  const normalised = text.replace(/-/g, "+").replace(/_/g, "/");
+  return Buffer.from(normalised.padEnd(Math.ceil(normalised.length / 4) * 4, "="), "base64");
+}
+
+export function parseWafChallenge(html: string): WafChallenge {
+  const cookieName = elementById(html, "p", "wci")?.class?.trim();
+  const encoded = elementById(html, "p", "cs")?.class?.trim();
+  if (!cookieName || !encoded || !/^[\w-]{1,64}$/.test(cookieName))
+    throw new SourceFailure("blocked", "the WAF page has no challenge to solve");
+  let challenge: Record<string, unknown>;
+  try {
+    challenge = JSON.parse(base64Bytes(encoded).toString("utf8"));
+  } catch {
+    throw new SourceFailure("blocked", "the WAF challenge is not readable");
+  }
+  const v = challenge?.v as Record<string, unknown> | undefined;
+  if (typeof v?.a !== "string" || typeof v.c !== "string")
+    throw new SourceFailure("blocked", "the WAF challenge lacks its seed or digest");
+  const digest = base64Bytes(v.c);
+  if (digest.length !== 32) throw new SourceFailure("blocked", "the WAF challenge digest is not SHA-256");
+  const extraName = elementById(html, "p", "rci")?.class?.trim();
+  const extraValue = elementById(html, "p", "rs")?.class?.trim();
+  return {
+    cookieName,
+    challenge,
+    seed: base64Bytes(v.a),
+    digest,
+    extraCookie:
+      extraName && extraValue && /^[\w-]{1,64}$/.test(extraName)
+        ? { name: extraName, value: extraValue }
+        : undefined,
+  };
+}
+
+/** Finds the number whose digits, appended to the seed, hash to the digest. Bounded, and yields often. */
+export async function solveProofOfWork(seed: Buffer, digest: Buffer, signal?: AbortSignal): Promise<number> {
+  for (let start = 0; start <= MAX_WAF_ITERATIONS; start += HASHES_PER_SLICE) {
+    signal?.throwIfAborted();
+    const end = Math.min(start + HASHES_PER_SLICE, MAX_WAF_ITERATIONS + 1);
+    for (let i = start; i < end; i++) {
+      if (createHash("sha256").update(seed).update(String(i)).digest().equals(digest)) return i;
+    }
+    await yieldToEventLoop();
+  }
+  throw new SourceFailure("blocked", `the WAF challenge has no solution below ${MAX_WAF_ITERATIONS}`);
+}
+
+/** The cookie value: base64 of the challenge object with `d` = base64 of the solution's digits. */
+export function clearanceValue(challenge: Record<string, unknown>, solution: number): string {
+  const solved = { ...challenge, d: Buffer.from(String(solution)).toString("base64") };
+  return Buffer.from(JSON.stringify(solved)).toString("base64");
+}

@@ -1,0 +1,39 @@
+import { LRUCache } from "lru-cache";
+import type { CacheEntry, Store } from "./types.js";
+
+export function createMemoryStore(options: { maxEntries: number; now: () => number }): Store {
+  const perf = { now: options.now };
+  const posts = new LRUCache<string, CacheEntry>({ max: options.maxEntries, ttlAutopurge: false, perf });
+  const shortLinks = new LRUCache<string, string>({ max: options.maxEntries, perf });
+  return {
+    async getPost(id) {
+      return posts.get(id);
+    },
+    async setPost(id, entry, ttlMs) {
+      posts.set(id, entry, { ttl: ttlMs });
+    },
+    async getShortLink(code) {
+      return shortLinks.get(code);
+    },
+    async setShortLink(code, id, ttlMs) {
+      shortLinks.set(code, id, { ttl: ttlMs });
+    },
+    async storedLinks(limit) {
+      const live: { link: string; storedAt: number }[] = [];
+      for (const [id, entry] of posts.entries()) {
+        if (entry.kind === "result" && posts.getRemainingTTL(id) > 0) live.push(entry);
+      }
+      return live
+        .sort((a, b) => b.storedAt - a.storedAt)
+        .slice(0, limit)
+        .map((entry) => entry.link);
+    },
+    async ping() {
+      return true;
+    },
+    async close() {
+      posts.clear();
+      shortLinks.clear();
+    },
+  };
+}

@@ -1,0 +1,80 @@
+import type { Redis } from "ioredis";
+import type { CacheEntry, Store } from "./types.js";
+
+/**
+ * Redis keeps posts as JSON strings with a TTL and the stored-links index as a sorted set scored by
+ * storage time (members are canonical links). Stale index members are pruned as they are met.
+ */
+export function createRedisStore(options: {
+  redis: Redis;
+  prefix: string;
+  maxTtlMs: number;
+  now: () => number;
+}): Store {
+  const { redis, prefix } = options;
+  const postKey = (id: string) => `${prefix}post:${id}`;
+  const shortKey = (code: string) => `${prefix}short:${code}`;
+  const indexKey = `${prefix}links`;
+  const idOfLink = (link: string) => link.slice(link.lastIndexOf("/") + 1);
+
+  return {
+    async getPost(id) {
+      const raw = await redis.get(postKey(id));
+      if (raw === null) return undefined;
+      try {
+        return JSON.parse(raw) as CacheEntry;
+      } catch {
+        return undefined;
+      }
+    },
+    async setPost(id, entry, ttlMs) {
+      const write = redis
+        .multi()
+        .set(postKey(id), JSON.stringify(entry), "PX", Math.max(1, Math.round(ttlMs)));
+      if (entry.kind === "result") write.zadd(indexKey, entry.storedAt, entry.link);
+      await write.exec();
+    },
+    async getShortLink(code) {
+      return (await redis.get(shortKey(code))) ?? undefined;
+    },
+    async setShortLink(code, id, ttlMs) {
+      await redis.set(shortKey(code), id, "PX", Math.max(1, Math.round(ttlMs)));
+    },
+    async storedLinks(limit) {
+      await redis.zremrangebyscore(indexKey, "-inf", options.now() - options.maxTtlMs);
+      const found: string[] = [];
+      const seen = new Set<string>();
+      const batch = Math.max(limit, 50);
+      for (let offset = 0; found.length < limit; offset += batch) {
+        const links = await redis.zrevrange(indexKey, offset, offset + batch - 1);
+        if (links.length === 0) break;
+        const check = redis.pipeline();
+        for (const link of links) check.exists(postKey(idOfLink(link)));
+        const exists = ((await check.exec()) ?? []).map(([, count]) => count);
+        const stale = links.filter((_, i) => exists[i] === 0);
+        if (stale.length > 0) {
+          await redis.zrem(indexKey, ...stale);
+          offset -= stale.length;
+        }
+        for (const [i, link] of links.entries()) {
+          const id = idOfLink(link);
+          if (exists[i] === 1 && !seen.has(id) && found.length < limit) {
+            seen.add(id);
+            found.push(link);
+          }
+        }
+      }
+      return found;
+    },
+    async ping() {
+      try {
+        return (await redis.ping()) === "PONG";
+      } catch {
+        return false;
+      }
+    },
+    async close() {
+      // The app owns the connection and closes it; see app.ts.
+    },
+  };
+}

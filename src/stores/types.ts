@@ -1,0 +1,20 @@
+import type { ApiErrorCode } from "../core/errors.js";
+import type { Extraction } from "../core/media.js";
+
+export type CacheEntry =
+  | { kind: "result"; extraction: Extraction; provider: string; link: string; storedAt: number }
+  | { kind: "error"; status: number; code: ApiErrorCode; message: string; storedAt: number };
+
+/** Where answers are kept: in memory on one machine, or in Redis shared by several instances. */
+export interface Store {
+  getPost(id: string): Promise<CacheEntry | undefined>;
+  setPost(id: string, entry: CacheEntry, ttlMs: number): Promise<void>;
+  /** Short-link code → post id, so a short link is resolved once. */
+  getShortLink(code: string): Promise<string | undefined>;
+  setShortLink(code: string, id: string, ttlMs: number): Promise<void>;
+  /** Canonical links of the posts currently cached, newest first. */
+  storedLinks(limit: number): Promise<string[]>;
+  /** Whether the backing service answers (always true in memory). */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
