@@ -1,0 +1,121 @@
+import { z } from "zod";
+
+const flag = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .refine((value) => ["", "0", "1", "true", "false", "yes", "no"].includes(value), {
+    message: "expected true/false, yes/no or 1/0",
+  })
+  .transform((value) => ["1", "true", "yes"].includes(value));
+
+const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const httpBase = z
+  .string()
+  .url()
+  .refine((value) => /^https?:\/\//i.test(value), { message: "expected an http(s) URL" });
+
+/**
+ * `TRUST_PROXY` follows Fastify's `trustProxy`: "true" trusts every proxy (only behind one you run),
+ * a number trusts that many hops, anything else is a comma-separated list of proxy addresses/CIDRs.
+ */
+const trustProxy = z
+  .string()
+  .trim()
+  .transform((value): boolean | number | string[] => {
+    if (value === "" || /^(false|no|0)$/i.test(value)) return false;
+    if (/^(true|yes)$/i.test(value)) return true;
+    if (/^\d+$/.test(value)) return Number(value);
+    return value.split(",").map((part) => part.trim()).filter(Boolean);
+  });
+
+const schema = z.object({
+  PORT: integer(0, 65535).default(3000),
+  HOST: z.string().trim().min(1).default("127.0.0.1"),
+  REDIS_URL: z
+    .string()
+    .trim()
+    .refine((value) => value === "" || /^rediss?:\/\//i.test(value), { message: "expected redis:// or rediss://" })
+    .optional(),
+  REDIS_PREFIX: z.string().min(1).default("tiktok-dl:"),
+  CACHE_TTL: integer(1, 30 * 86_400).default(3600),
+  CACHE_MAX_ENTRIES: integer(1, 10_000_000).default(10_000),
+  NEGATIVE_CACHE_TTL: integer(0, 86_400).default(60),
+  MAX_ATTEMPTS: integer(1, 20).default(3),
+  UPSTREAM_TIMEOUT_MS: integer(100, 120_000).default(10_000),
+  UPSTREAM_MAX_BYTES: integer(1024, 100 * 1024 * 1024).default(5 * 1024 * 1024),
+  RATE_LIMIT: integer(0, 1_000_000).default(60),
+  TRUST_PROXY: trustProxy.default(false),
+  ALLOW_PRIVATE_UPSTREAMS: flag.default(false),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+
+export interface Config {
+  port: number;
+  host: string;
+  redisUrl?: string;
+  redisPrefix: string;
+  cacheTtlSeconds: number;
+  cacheMaxEntries: number;
+  negativeCacheTtlSeconds: number;
+  maxAttempts: number;
+  upstreamTimeoutMs: number;
+  upstreamMaxBytes: number;
+  /** Requests per minute per client on /api/download; 0 turns the limit off. */
+  rateLimit: number;
+  trustProxy: boolean | number | string[];
+  /** Lets upstream requests reach private/loopback addresses (tests, LAN mirrors). */
+  allowPrivateUpstreams: boolean;
+  logLevel: string;
+  /** `UPSTREAM_<NAME>` overrides, keyed by lower-case name ("tiktok", "tikwm", ...). */
+  upstreams: Record<string, string>;
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+const UPSTREAM_PREFIX = "UPSTREAM_";
+/** `UPSTREAM_TIMEOUT_MS` and `UPSTREAM_MAX_BYTES` are settings, not origins. */
+const UPSTREAM_SETTINGS = new Set(["UPSTREAM_TIMEOUT_MS", "UPSTREAM_MAX_BYTES"]);
+
+/** Reads and validates the environment; throws a ConfigError naming every bad variable. */
+export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): Config {
+  const defined = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ""));
+  const parsed = schema.safeParse(defined);
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
+
+  const upstreams: Record<string, string> = {};
+  for (const [key, value] of Object.entries(defined)) {
+    if (!key.startsWith(UPSTREAM_PREFIX) || UPSTREAM_SETTINGS.has(key) || value === undefined) continue;
+    const name = key.slice(UPSTREAM_PREFIX.length).toLowerCase();
+    const base = httpBase.safeParse(value.trim());
+    if (!/^[a-z0-9_]+$/.test(name)) problems.push(`${key}: not a valid upstream name`);
+    else if (!base.success) problems.push(`${key}: expected an http(s) URL`);
+    else upstreams[name] = base.data;
+  }
+  if (problems.length > 0 || !parsed.success)
+    throw new ConfigError(`Invalid configuration:\n  ${problems.join("\n  ")}`);
+
+  const values = parsed.data;
+  return {
+    port: values.PORT,
+    host: values.HOST,
+    redisUrl: values.REDIS_URL || undefined,
+    redisPrefix: values.REDIS_PREFIX,
+    cacheTtlSeconds: values.CACHE_TTL,
+    cacheMaxEntries: values.CACHE_MAX_ENTRIES,
+    negativeCacheTtlSeconds: values.NEGATIVE_CACHE_TTL,
+    maxAttempts: values.MAX_ATTEMPTS,
+    upstreamTimeoutMs: values.UPSTREAM_TIMEOUT_MS,
+    upstreamMaxBytes: values.UPSTREAM_MAX_BYTES,
+    rateLimit: values.RATE_LIMIT,
+    trustProxy: values.TRUST_PROXY,
+    allowPrivateUpstreams: values.ALLOW_PRIVATE_UPSTREAMS,
+    logLevel: values.LOG_LEVEL,
+    upstreams,
+  };
+}

@@ -1,0 +1,154 @@
+import formBody from "@fastify/formbody";
+import rateLimit from "@fastify/rate-limit";
+import Fastify, { type FastifyInstance, LogController } from "fastify";
+import { Redis } from "ioredis";
+import { type Config, ConfigError } from "../config.js";
+import { ApiError } from "../core/errors.js";
+import { SourceHealth } from "../core/health.js";
+import { createPipeline } from "../core/pipeline.js";
+import { createHttpClient, type HttpClient } from "../net/http-client.js";
+import { createUpstreamMap } from "../net/upstreams.js";
+import { createRegistry, SOURCE_FACTORIES, upstreamNameOf } from "../sources/index.js";
+import type { SourceFactory } from "../sources/types.js";
+import { createMemoryStore } from "../stores/memory.js";
+import { createRedisStore } from "../stores/redis.js";
+import type { Store } from "../stores/types.js";
+import { installErrorHandlers } from "./errors.js";
+import { downloadRoutes } from "./routes/download.js";
+import { infoRoutes } from "./routes/info.js";
+
+/** Everything a test may replace; the defaults are what production uses. */
+export interface AppDeps {
+  now?: () => number;
+  random?: () => number;
+  sources?: readonly SourceFactory[];
+  http?: HttpClient;
+  store?: Store;
+  /** A Redis connection the app uses instead of opening its own from REDIS_URL (not closed by the app). */
+  redis?: Redis;
+  /** Pino options or `false`; defaults to JSON logs at the configured level. */
+  logger?: boolean | object;
+}
+
+/** Builds one isolated instance of the service: no module-level state, so tests run many side by side. */
+export async function buildApp(config: Config, deps: AppDeps = {}): Promise<FastifyInstance> {
+  const now = deps.now ?? Date.now;
+  const upstreams = createUpstreamMap(config.upstreams);
+  const http =
+    deps.http ??
+    createHttpClient({
+      upstreams,
+      timeoutMs: config.upstreamTimeoutMs,
+      maxBytes: config.upstreamMaxBytes,
+      allowPrivate: config.allowPrivateUpstreams,
+    });
+  const registry = createRegistry(deps.sources ?? SOURCE_FACTORIES, { http, upstreams, now });
+  checkUpstreamNames(config, registry.all.map(upstreamNameOf));
+
+  const ownRedis = !deps.redis && config.redisUrl ? connectRedis(config.redisUrl) : undefined;
+  const redis = deps.redis ?? ownRedis;
+  const store =
+    deps.store ??
+    (redis
+      ? createRedisStore({ redis, prefix: config.redisPrefix, maxTtlMs: config.cacheTtlSeconds * 1000, now })
+      : createMemoryStore({ maxEntries: config.cacheMaxEntries, now }));
+  const health = new SourceHealth(now);
+
+  const app = Fastify({
+    logger: deps.logger ?? { level: config.logLevel },
+    // One line per request, written by the onResponse hook below.
+    logController: new LogController({ disableRequestLogging: true }),
+    trustProxy: trustProxyOption(config.trustProxy),
+    bodyLimit: 16 * 1024,
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
+    // Our own request ids; clients' x-request-id headers are not trusted.
+    genReqId: (() => {
+      let next = 0;
+      return () => (++next).toString(36);
+    })(),
+  });
+
+  app.addHook("onResponse", async (request, reply) => {
+    request.log.info(
+      {
+        method: request.method,
+        path: request.url.split("?")[0]?.slice(0, 200),
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+        ip: request.ip,
+      },
+      "request",
+    );
+  });
+  app.addHook("onClose", async () => {
+    if (!deps.http) await http.close();
+    await store.close();
+    if (ownRedis) await ownRedis.quit().catch(() => ownRedis.disconnect());
+  });
+
+  installErrorHandlers(app);
+  // Bodies are JSON or a form; anything else is a 415, not a string that fails validation.
+  app.removeContentTypeParser("text/plain");
+  await app.register(formBody, { bodyLimit: 16 * 1024 });
+  await app.register(rateLimit, {
+    global: false,
+    ...(redis ? { redis, nameSpace: `${config.redisPrefix}rate:` } : {}),
+    // A broken Redis must not take the API down with it.
+    skipOnError: true,
+    errorResponseBuilder: (_request, context) =>
+      new ApiError(
+        429,
+        "RATE_LIMITED",
+        `Too many requests: at most ${context.max} a minute; try again in ${Math.ceil(context.ttl / 1000)} s.`,
+      ),
+  });
+
+  const pipeline = createPipeline({
+    sources: registry.all,
+    store,
+    http,
+    health,
+    now,
+    random: deps.random ?? Math.random,
+    log: app.log,
+    cacheTtlMs: config.cacheTtlSeconds * 1000,
+    negativeCacheTtlMs: config.negativeCacheTtlSeconds * 1000,
+    maxAttempts: config.maxAttempts,
+    attemptTimeoutMs: config.upstreamTimeoutMs * 3,
+  });
+
+  const limit = config.rateLimit > 0 ? { max: config.rateLimit, timeWindow: 60_000 } : false;
+  downloadRoutes(app, { pipeline, sources: registry.all, rateLimit: limit });
+  infoRoutes(app, {
+    sources: registry.all,
+    health,
+    store,
+    pipeline,
+    storeKind: redis ? "redis" : "memory",
+    startedAt: now(),
+    now,
+  });
+  return app;
+}
+
+function checkUpstreamNames(config: Config, known: string[]) {
+  const unknown = Object.keys(config.upstreams).filter((name) => !known.includes(name));
+  if (unknown.length > 0)
+    throw new ConfigError(
+      `Unknown upstream override(s): ${unknown.map((name) => `UPSTREAM_${name.toUpperCase()}`).join(", ")}; ` +
+        `known: ${known.map((name) => `UPSTREAM_${name.toUpperCase()}`).join(", ")}.`,
+    );
+}
+
+/** A number means "trust that many proxy hops", as in Express; Fastify takes it as a function. */
+function trustProxyOption(value: Config["trustProxy"]) {
+  if (typeof value !== "number") return value;
+  return (_address: string, hop: number) => hop < value;
+}
+
+function connectRedis(url: string): Redis {
+  const redis = new Redis(url, { maxRetriesPerRequest: 1, enableAutoPipelining: true });
+  // Errors surface per command (the cache then falls back); an unhandled 'error' event would crash.
+  redis.on("error", () => {});
+  return redis;
+}

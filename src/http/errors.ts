@@ -1,0 +1,103 @@
+import type { FastifyError, FastifyInstance } from "fastify";
+import { ApiError, type ApiErrorCode } from "../core/errors.js";
+
+/** The one error shape of the API: `{"error": "human sentence", "code": "MACHINE_CODE"}`. */
+export function errorBody(code: ApiErrorCode, message: string) {
+  return { error: message, code };
+}
+
+const FIELD_CODES: Record<string, ApiErrorCode> = { url: "INVALID_URL", type: "INVALID_TYPE" };
+
+const TYPE_WORDS: Record<string, string> = {
+  string: "a string",
+  boolean: "a boolean",
+  object: "an object",
+  number: "a number",
+  integer: "an integer",
+};
+
+interface ValidationIssue {
+  keyword: string;
+  instancePath: string;
+  params: Record<string, unknown>;
+  message?: string;
+}
+
+/** Turns a schema failure into a sentence that names the field. */
+export function describeValidation(
+  issue: ValidationIssue,
+  part: string | undefined,
+): { code: ApiErrorCode; message: string } {
+  const path = issue.instancePath.replace(/^\//, "").replaceAll("/", ".");
+  const field = issue.keyword === "required" ? String(issue.params.missingProperty) : path;
+  if (field === "") {
+    const where = part === "body" ? "The request body" : "The query string";
+    return { code: "INVALID_PARAMETER", message: `${where} must be ${TYPE_WORDS.object}.` };
+  }
+  if (issue.keyword === "required") {
+    if (field === "url") return { code: "MISSING_URL", message: 'The "url" field is required.' };
+    return { code: "INVALID_PARAMETER", message: `The "${field}" field is required.` };
+  }
+  const code = FIELD_CODES[field] ?? "INVALID_PARAMETER";
+  if (issue.keyword === "type") {
+    const expected = String(issue.params.type)
+      .split(",")
+      .map((type) => TYPE_WORDS[type] ?? type)
+      .join(" or ");
+    return { code, message: `The "${field}" field must be ${expected}.` };
+  }
+  if (issue.keyword === "maxLength")
+    return { code, message: `The "${field}" field is longer than ${issue.params.limit} characters.` };
+  if (issue.keyword === "additionalProperties")
+    return {
+      code: "INVALID_PARAMETER",
+      message: `The "${field ? `${field}.` : ""}${issue.params.additionalProperty}" field is not known.`,
+    };
+  return { code, message: `The "${field}" field ${issue.message ?? "is invalid"}.` };
+}
+
+const FASTIFY_CODES: Record<string, { status: number; code: ApiErrorCode; message: string }> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: "BODY_TOO_LARGE", message: "The request body is over 16 KiB." },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
+    status: 415,
+    code: "UNSUPPORTED_MEDIA_TYPE",
+    message: "Send the body as application/json or application/x-www-form-urlencoded.",
+  },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: "INVALID_JSON", message: "The JSON body is empty." },
+  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: "INVALID_JSON", message: "The body is not valid JSON." },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
+    status: 400,
+    code: "INVALID_PARAMETER",
+    message: "The Content-Length header does not match the body.",
+  },
+};
+
+/** Every error leaves as JSON with a code; a stack trace never does. */
+export function installErrorHandlers(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError | ApiError, request, reply) => {
+    if (error instanceof ApiError) {
+      if (error.status >= 500) request.log.warn({ code: error.code, detail: error.message }, "request failed");
+      return reply.code(error.status).send(errorBody(error.code, error.message));
+    }
+    if (error.validation?.[0]) {
+      const { code, message } = describeValidation(error.validation[0] as ValidationIssue, error.validationContext);
+      return reply.code(400).send(errorBody(code, message));
+    }
+    const known = FASTIFY_CODES[error.code];
+    if (known) return reply.code(known.status).send(errorBody(known.code, known.message));
+    if (error instanceof SyntaxError || error.statusCode === 400) {
+      return reply.code(400).send(errorBody("INVALID_JSON", "The body is not valid JSON."));
+    }
+    if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
+      return reply.code(error.statusCode).send(errorBody("INVALID_PARAMETER", "The request is not valid."));
+    }
+    request.log.error({ err: error }, "unexpected error");
+    return reply.code(500).send(errorBody("INTERNAL_ERROR", "Something went wrong on our side."));
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    reply
+      .code(404)
+      .send(errorBody("ROUTE_NOT_FOUND", `There is no ${request.method} ${request.url.split("?")[0]?.slice(0, 200)} endpoint; see GET /api.`));
+  });
+}

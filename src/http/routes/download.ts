@@ -1,0 +1,105 @@
+import { Type } from "@fastify/type-provider-typebox";
+import type { FastifyInstance } from "fastify";
+import { badRequest } from "../../core/errors.js";
+import { MAX_LINK_LENGTH } from "../../core/tiktok-url.js";
+import type { Pipeline } from "../../core/pipeline.js";
+import type { ParamSpec, Source } from "../../sources/types.js";
+
+export const BODY_LIMIT_BYTES = 16 * 1024;
+
+const FLAG_VALUES = { true: ["1", "true", "yes"], false: ["", "0", "false", "no"] };
+
+const Flag = Type.Union([Type.Boolean(), Type.String({ maxLength: 16 })]);
+
+const DownloadQuery = Type.Object({
+  url: Type.String({ maxLength: MAX_LINK_LENGTH * 2 }),
+  type: Type.Optional(Type.String({ maxLength: 64 })),
+  nocache: Type.Optional(Type.String({ maxLength: 16 })),
+  rotateOnError: Type.Optional(Type.String({ maxLength: 16 })),
+});
+
+const DownloadBody = Type.Object({
+  url: Type.String({ maxLength: MAX_LINK_LENGTH * 2 }),
+  type: Type.Optional(Type.String({ maxLength: 64 })),
+  nocache: Type.Optional(Flag),
+  rotateOnError: Type.Optional(Flag),
+  params: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+});
+
+interface RawDownload {
+  url: string;
+  type?: string;
+  nocache?: string | boolean;
+  rotateOnError?: string | boolean;
+  params?: Record<string, unknown>;
+}
+
+/** "1"/"true"/"yes" or ""/"0"/"false"/"no", any case; JSON bodies may also send real booleans. */
+export function parseFlag(field: string, value: string | boolean | undefined, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value === "boolean") return value;
+  const word = value.trim().toLowerCase();
+  if (FLAG_VALUES.true.includes(word)) return true;
+  if (FLAG_VALUES.false.includes(word)) return false;
+  throw badRequest("INVALID_PARAMETER", `The "${field}" field must be true or false (1/0, yes/no).`);
+}
+
+/** `params` must fit the named source's declared params; with "random" each must fit some source. */
+export function checkParams(params: Record<string, unknown>, specs: readonly ParamSpec[], sourceLabel: string) {
+  for (const [name, value] of Object.entries(params)) {
+    const spec = specs.find((candidate) => candidate.name === name);
+    if (!spec) throw badRequest("INVALID_PARAMETER", `The "params.${name}" field is not a parameter of ${sourceLabel}.`);
+    if (typeof value !== spec.type)
+      throw badRequest("INVALID_PARAMETER", `The "params.${name}" field must be a ${spec.type}.`);
+  }
+  for (const spec of specs) {
+    if (spec.required && !(spec.name in params))
+      throw badRequest("INVALID_PARAMETER", `The "params.${spec.name}" field is required by ${sourceLabel}.`);
+  }
+}
+
+export function downloadRoutes(app: FastifyInstance, deps: { pipeline: Pipeline; sources: readonly Source[]; rateLimit: { max: number; timeWindow: number } | false }) {
+  const names = deps.sources.map((source) => source.name);
+
+  function normalise(raw: RawDownload) {
+    const type = raw.type?.trim() || "random";
+    const source = deps.sources.find((candidate) => candidate.name === type);
+    if (type !== "random" && !source)
+      throw badRequest(
+        "INVALID_TYPE",
+        `The "type" field must be "random" or one of: ${names.join(", ")}; "${type.slice(0, 64)}" is not a source.`,
+      );
+    const params = raw.params ?? {};
+    if (source) checkParams(params, source.params, `the "${source.name}" source`);
+    else checkParams(params, deps.sources.flatMap((candidate) => candidate.params).filter((spec) => !spec.required), "any source");
+    return {
+      url: raw.url,
+      type,
+      nocache: parseFlag("nocache", raw.nocache, false),
+      rotateOnError: parseFlag("rotateOnError", raw.rotateOnError, true),
+      params,
+    };
+  }
+
+  const config = { rateLimit: deps.rateLimit };
+
+  app.get<{ Querystring: RawDownload }>(
+    "/api/download",
+    { schema: { querystring: DownloadQuery }, config },
+    async (request) => ({ result: await deps.pipeline.download(normalise(request.query)) }),
+  );
+
+  app.post<{ Body: RawDownload }>(
+    "/api/download",
+    {
+      schema: { body: DownloadBody },
+      config,
+      bodyLimit: BODY_LIMIT_BYTES,
+      // A POST without a body is a request without a url, not a malformed one.
+      preValidation: async (request) => {
+        request.body ??= {} as RawDownload;
+      },
+    },
+    async (request) => ({ result: await deps.pipeline.download(normalise(request.body)) }),
+  );
+}

@@ -1,0 +1,70 @@
+import { Type } from "@fastify/type-provider-typebox";
+import type { FastifyInstance } from "fastify";
+import type { SourceHealth } from "../../core/health.js";
+import type { Pipeline } from "../../core/pipeline.js";
+import type { Source } from "../../sources/types.js";
+import type { Store } from "../../stores/types.js";
+import { errorBody } from "../errors.js";
+
+export interface InfoDeps {
+  sources: readonly Source[];
+  health: SourceHealth;
+  store: Store;
+  pipeline: Pipeline;
+  storeKind: "memory" | "redis";
+  startedAt: number;
+  now: () => number;
+}
+
+const StoredLinksQuery = Type.Object({
+  limit: Type.Optional(Type.String({ maxLength: 12 })),
+});
+
+const ENDPOINTS = [
+  { method: "GET", path: "/api/download", description: "Download addresses and details of a TikTok post (?url=…)." },
+  { method: "POST", path: "/api/download", description: "The same, with a JSON or form body." },
+  { method: "GET", path: "/api/stored-links", description: "Canonical links of the cached posts, newest first." },
+  { method: "GET", path: "/api/providers", description: "The sources, their parameters and their health." },
+  { method: "GET", path: "/api/ping", description: "Liveness." },
+  { method: "GET", path: "/api/health", description: "Readiness: the cache store and the sources." },
+];
+
+export function infoRoutes(app: FastifyInstance, deps: InfoDeps) {
+  app.get("/api", async () => ({ name: "tiktok-dl", version: 1, endpoints: ENDPOINTS }));
+
+  app.get("/api/ping", async () => ({ ok: true }));
+
+  app.get("/api/health", async (_request, reply) => {
+    const storeUp = await deps.store.ping();
+    const body = {
+      ok: storeUp,
+      uptimeSeconds: Math.round((deps.now() - deps.startedAt) / 1000),
+      store: { kind: deps.storeKind, up: storeUp },
+      inFlight: deps.pipeline.inFlight,
+      sources: deps.sources.map((source) => ({ name: source.name, state: deps.health.snapshot(source.name).state })),
+    };
+    return reply.code(storeUp ? 200 : 503).send(body);
+  });
+
+  app.get<{ Querystring: { limit?: string } }>(
+    "/api/stored-links",
+    { schema: { querystring: StoredLinksQuery } },
+    async (request, reply) => {
+      const raw = request.query.limit;
+      const limit = raw === undefined ? 100 : /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+      if (!(limit >= 1 && limit <= 1000))
+        return reply.code(400).send(errorBody("INVALID_PARAMETER", 'The "limit" field must be between 1 and 1000.'));
+      return deps.store.storedLinks(limit);
+    },
+  );
+
+  app.get("/api/providers", async () =>
+    deps.sources.map((source) => ({
+      name: source.name,
+      url: source.origin,
+      ...(source.maintenance ? { maintenance: { reason: source.maintenance.reason } } : {}),
+      params: source.params.map((param) => ({ name: param.name, type: param.type, required: param.required })),
+      health: deps.health.snapshot(source.name),
+    })),
+  );
+}
