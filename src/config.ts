@@ -27,7 +27,10 @@ const trustProxy = z
     if (value === "" || /^(false|no|0)$/i.test(value)) return false;
     if (/^(true|yes)$/i.test(value)) return true;
     if (/^\d+$/.test(value)) return Number(value);
-    return value.split(",").map((part) => part.trim()).filter(Boolean);
+    return value
+      .split(",")
+      .map((part) => part.trim())
+      .filter(Boolean);
   });
 
 const schema = z.object({
@@ -36,7 +39,9 @@ const schema = z.object({
   REDIS_URL: z
     .string()
     .trim()
-    .refine((value) => value === "" || /^rediss?:\/\//i.test(value), { message: "expected redis:// or rediss://" })
+    .refine((value) => value === "" || /^rediss?:\/\//i.test(value), {
+      message: "expected redis:// or rediss://",
+    })
     .optional(),
   REDIS_PREFIX: z.string().min(1).default("tiktok-dl:"),
   CACHE_TTL: integer(1, 30 * 86_400).default(3600),
@@ -82,7 +87,9 @@ const UPSTREAM_SETTINGS = new Set(["UPSTREAM_TIMEOUT_MS", "UPSTREAM_MAX_BYTES"])
 
 /** Reads and validates the environment; throws a ConfigError naming every bad variable. */
 export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): Config {
-  const defined = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ""));
+  const defined = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ""),
+  );
   const parsed = schema.safeParse(defined);
   const problems = parsed.success
     ? []

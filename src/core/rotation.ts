@@ -73,7 +73,13 @@ export async function extractWithRotation(
       }
       const failure = asFailure(error);
       deps.health.recordFailure(source.name, failure.reason, failure.message, ms);
-      deps.onAttempt?.({ source: source.name, ok: false, ms, reason: failure.reason, message: failure.message });
+      deps.onAttempt?.({
+        source: source.name,
+        ok: false,
+        ms,
+        reason: failure.reason,
+        message: failure.message,
+      });
       attempted.push({ source: source.name, reason: failure.reason, message: failure.message });
       if (!request.rotateOnError) break;
     }

@@ -1,5 +1,5 @@
 import type { HttpClient } from "../net/http-client.js";
-import { pageHeaders, DESKTOP_USER_AGENT } from "../sources/native/browser.js";
+import { DESKTOP_USER_AGENT, pageHeaders } from "../sources/native/browser.js";
 import { ApiError, badRequest, postErrors } from "./errors.js";
 import { isTikTokHost, postIdFromTikTokUrl, type ShortLink } from "./tiktok-url.js";
 
@@ -35,8 +35,12 @@ export async function resolveShortLink(
     const target = redirectTarget(response.header("location"), response.text(), current);
     if (!target) throw postErrors.notFound("This short link does not lead to a post.");
     if (!isTikTokHost(target.hostname))
-      throw badRequest("UNSUPPORTED_LINK", `This short link leads outside TikTok (${target.hostname}); it was not followed.`);
-    if (/notfound/i.test(target.pathname)) throw postErrors.notFound("TikTok says this short link leads nowhere.");
+      throw badRequest(
+        "UNSUPPORTED_LINK",
+        `This short link leads outside TikTok (${target.hostname}); it was not followed.`,
+      );
+    if (/notfound/i.test(target.pathname))
+      throw postErrors.notFound("TikTok says this short link leads nowhere.");
     const post = postIdFromTikTokUrl(target);
     if (post) return post;
     current = target;

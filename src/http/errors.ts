@@ -57,14 +57,22 @@ export function describeValidation(
 }
 
 const FASTIFY_CODES: Record<string, { status: number; code: ApiErrorCode; message: string }> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: "BODY_TOO_LARGE", message: "The request body is over 16 KiB." },
+  FST_ERR_CTP_BODY_TOO_LARGE: {
+    status: 413,
+    code: "BODY_TOO_LARGE",
+    message: "The request body is over 16 KiB.",
+  },
   FST_ERR_CTP_INVALID_MEDIA_TYPE: {
     status: 415,
     code: "UNSUPPORTED_MEDIA_TYPE",
     message: "Send the body as application/json or application/x-www-form-urlencoded.",
   },
   FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: "INVALID_JSON", message: "The JSON body is empty." },
-  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: "INVALID_JSON", message: "The body is not valid JSON." },
+  FST_ERR_CTP_INVALID_JSON_BODY: {
+    status: 400,
+    code: "INVALID_JSON",
+    message: "The body is not valid JSON.",
+  },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
     status: 400,
     code: "INVALID_PARAMETER",
@@ -76,11 +84,15 @@ const FASTIFY_CODES: Record<string, { status: number; code: ApiErrorCode; messag
 export function installErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | ApiError, request, reply) => {
     if (error instanceof ApiError) {
-      if (error.status >= 500) request.log.warn({ code: error.code, detail: error.message }, "request failed");
+      if (error.status >= 500)
+        request.log.warn({ code: error.code, detail: error.message }, "request failed");
       return reply.code(error.status).send(errorBody(error.code, error.message));
     }
     if (error.validation?.[0]) {
-      const { code, message } = describeValidation(error.validation[0] as ValidationIssue, error.validationContext);
+      const { code, message } = describeValidation(
+        error.validation[0] as ValidationIssue,
+        error.validationContext,
+      );
       return reply.code(400).send(errorBody(code, message));
     }
     const known = FASTIFY_CODES[error.code];
@@ -98,6 +110,11 @@ export function installErrorHandlers(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) => {
     reply
       .code(404)
-      .send(errorBody("ROUTE_NOT_FOUND", `There is no ${request.method} ${request.url.split("?")[0]?.slice(0, 200)} endpoint; see GET /api.`));
+      .send(
+        errorBody(
+          "ROUTE_NOT_FOUND",
+          `There is no ${request.method} ${request.url.split("?")[0]?.slice(0, 200)} endpoint; see GET /api.`,
+        ),
+      );
   });
 }

@@ -1,8 +1,8 @@
 import { Type } from "@fastify/type-provider-typebox";
 import type { FastifyInstance } from "fastify";
 import { badRequest } from "../../core/errors.js";
-import { MAX_LINK_LENGTH } from "../../core/tiktok-url.js";
 import type { Pipeline } from "../../core/pipeline.js";
+import { MAX_LINK_LENGTH } from "../../core/tiktok-url.js";
 import type { ParamSpec, Source } from "../../sources/types.js";
 
 export const BODY_LIMIT_BYTES = 16 * 1024;
@@ -45,10 +45,18 @@ export function parseFlag(field: string, value: string | boolean | undefined, fa
 }
 
 /** `params` must fit the named source's declared params; with "random" each must fit some source. */
-export function checkParams(params: Record<string, unknown>, specs: readonly ParamSpec[], sourceLabel: string) {
+export function checkParams(
+  params: Record<string, unknown>,
+  specs: readonly ParamSpec[],
+  sourceLabel: string,
+) {
   for (const [name, value] of Object.entries(params)) {
     const spec = specs.find((candidate) => candidate.name === name);
-    if (!spec) throw badRequest("INVALID_PARAMETER", `The "params.${name}" field is not a parameter of ${sourceLabel}.`);
+    if (!spec)
+      throw badRequest(
+        "INVALID_PARAMETER",
+        `The "params.${name}" field is not a parameter of ${sourceLabel}.`,
+      );
     if (typeof value !== spec.type)
       throw badRequest("INVALID_PARAMETER", `The "params.${name}" field must be a ${spec.type}.`);
   }
@@ -58,7 +66,14 @@ export function checkParams(params: Record<string, unknown>, specs: readonly Par
   }
 }
 
-export function downloadRoutes(app: FastifyInstance, deps: { pipeline: Pipeline; sources: readonly Source[]; rateLimit: { max: number; timeWindow: number } | false }) {
+export function downloadRoutes(
+  app: FastifyInstance,
+  deps: {
+    pipeline: Pipeline;
+    sources: readonly Source[];
+    rateLimit: { max: number; timeWindow: number } | false;
+  },
+) {
   const names = deps.sources.map((source) => source.name);
 
   function normalise(raw: RawDownload) {
@@ -71,7 +86,12 @@ export function downloadRoutes(app: FastifyInstance, deps: { pipeline: Pipeline;
       );
     const params = raw.params ?? {};
     if (source) checkParams(params, source.params, `the "${source.name}" source`);
-    else checkParams(params, deps.sources.flatMap((candidate) => candidate.params).filter((spec) => !spec.required), "any source");
+    else
+      checkParams(
+        params,
+        deps.sources.flatMap((candidate) => candidate.params).filter((spec) => !spec.required),
+        "any source",
+      );
     return {
       url: raw.url,
       type,

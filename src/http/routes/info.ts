@@ -21,9 +21,17 @@ const StoredLinksQuery = Type.Object({
 });
 
 const ENDPOINTS = [
-  { method: "GET", path: "/api/download", description: "Download addresses and details of a TikTok post (?url=…)." },
+  {
+    method: "GET",
+    path: "/api/download",
+    description: "Download addresses and details of a TikTok post (?url=…).",
+  },
   { method: "POST", path: "/api/download", description: "The same, with a JSON or form body." },
-  { method: "GET", path: "/api/stored-links", description: "Canonical links of the cached posts, newest first." },
+  {
+    method: "GET",
+    path: "/api/stored-links",
+    description: "Canonical links of the cached posts, newest first.",
+  },
   { method: "GET", path: "/api/providers", description: "The sources, their parameters and their health." },
   { method: "GET", path: "/api/ping", description: "Liveness." },
   { method: "GET", path: "/api/health", description: "Readiness: the cache store and the sources." },
@@ -41,7 +49,10 @@ export function infoRoutes(app: FastifyInstance, deps: InfoDeps) {
       uptimeSeconds: Math.round((deps.now() - deps.startedAt) / 1000),
       store: { kind: deps.storeKind, up: storeUp },
       inFlight: deps.pipeline.inFlight,
-      sources: deps.sources.map((source) => ({ name: source.name, state: deps.health.snapshot(source.name).state })),
+      sources: deps.sources.map((source) => ({
+        name: source.name,
+        state: deps.health.snapshot(source.name).state,
+      })),
     };
     return reply.code(storeUp ? 200 : 503).send(body);
   });
@@ -53,7 +64,9 @@ export function infoRoutes(app: FastifyInstance, deps: InfoDeps) {
       const raw = request.query.limit;
       const limit = raw === undefined ? 100 : /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
       if (!(limit >= 1 && limit <= 1000))
-        return reply.code(400).send(errorBody("INVALID_PARAMETER", 'The "limit" field must be between 1 and 1000.'));
+        return reply
+          .code(400)
+          .send(errorBody("INVALID_PARAMETER", 'The "limit" field must be between 1 and 1000.'));
       return deps.store.storedLinks(limit);
     },
   );
@@ -63,7 +76,11 @@ export function infoRoutes(app: FastifyInstance, deps: InfoDeps) {
       name: source.name,
       url: source.origin,
       ...(source.maintenance ? { maintenance: { reason: source.maintenance.reason } } : {}),
-      params: source.params.map((param) => ({ name: param.name, type: param.type, required: param.required })),
+      params: source.params.map((param) => ({
+        name: param.name,
+        type: param.type,
+        required: param.required,
+      })),
       health: deps.health.snapshot(source.name),
     })),
   );

@@ -1,0 +1,442 @@
+import { createHash, randomBytes, randomInt } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tiktokSample } from "./shared.js";
+
+/**
+ * A local stand-in for TikTok's web and CDN hosts (TIKTOK.md §5). The service reaches it through
+ * UPSTREAM_TIKTOK, which keeps path and query: every TikTok host lands here, so routes go by path.
+ */
+
+/** Post ids of the shared samples (TIKTOK.md §5). */
+export const SAMPLE_IDS = {
+  video: "7558765792041131240",
+  photo: "7554852699390611157",
+  deleted: "7478545426949232344",
+  private: "7537667478201113610",
+  privateAccount: "7516192719603965089",
+  regionBlocked: "7546257327985820689",
+  ageRestricted: "7494717791285863195",
+} as const;
+
+/** What the fake answers for one post id. */
+export type Scenario =
+  | { kind: "sample"; sample: string; variant?: "struct-only" }
+  | { kind: "item-missing" }
+  | { kind: "blank-10204" }
+  | { kind: "captcha" }
+  | { kind: "malformed" }
+  /** The desktop page is a stub; the mobile page (m.tiktok.com/v/ID.html, mobile UA) is whole. */
+  | { kind: "desktop-stub"; sample: string }
+  | { kind: "stub" }
+  | { kind: "login" }
+  | { kind: "status"; status: number }
+  | { kind: "slow"; ms: number; sample: string }
+  /** The WAF page, every time, even after a correct solution. */
+  | { kind: "waf-always" };
+
+/** Extra ids (plausible: their top bits decode to 2025) for the states the samples do not cover. */
+export const SCENARIO_IDS = {
+  missing: "7558765792041131001",
+  blank10204: "7558765792041131002",
+  captcha: "7558765792041131003",
+  malformed: "7558765792041131004",
+  desktopStub: "7558765792041131005",
+  stub: "7558765792041131006",
+  login: "7558765792041131007",
+  http403: "7558765792041131008",
+  http429: "7558765792041131009",
+  http500: "7558765792041131010",
+  slow: "7558765792041131011",
+  wafAlways: "7558765792041131012",
+  structOnly: "7558765792041131013",
+} as const;
+
+function defaultScenarios(): Map<string, Scenario> {
+  return new Map<string, Scenario>([
+    [SAMPLE_IDS.video, { kind: "sample", sample: "video" }],
+    [SAMPLE_IDS.photo, { kind: "sample", sample: "photo" }],
+    [SAMPLE_IDS.deleted, { kind: "sample", sample: "deleted" }],
+    [SAMPLE_IDS.private, { kind: "sample", sample: "private" }],
+    [SAMPLE_IDS.privateAccount, { kind: "sample", sample: "private-account" }],
+    [SAMPLE_IDS.regionBlocked, { kind: "sample", sample: "region-blocked" }],
+    [SAMPLE_IDS.ageRestricted, { kind: "sample", sample: "age-restricted" }],
+    [SCENARIO_IDS.missing, { kind: "item-missing" }],
+    [SCENARIO_IDS.blank10204, { kind: "blank-10204" }],
+    [SCENARIO_IDS.captcha, { kind: "captcha" }],
+    [SCENARIO_IDS.malformed, { kind: "malformed" }],
+    [SCENARIO_IDS.desktopStub, { kind: "desktop-stub", sample: "video" }],
+    [SCENARIO_IDS.stub, { kind: "stub" }],
+    [SCENARIO_IDS.login, { kind: "login" }],
+    [SCENARIO_IDS.http403, { kind: "status", status: 403 }],
+    [SCENARIO_IDS.http429, { kind: "status", status: 429 }],
+    [SCENARIO_IDS.http500, { kind: "status", status: 500 }],
+    [SCENARIO_IDS.slow, { kind: "slow", ms: 1500, sample: "video" }],
+    [SCENARIO_IDS.wafAlways, { kind: "waf-always" }],
+    [SCENARIO_IDS.structOnly, { kind: "sample", sample: "video", variant: "struct-only" }],
+  ]);
+}
+
+/** Short codes (TIKTOK.md §5 "Short links"): where each one leads. */
+const SHORT_CODES: Record<string, { status: number; location?: string; bodyOnly?: boolean }> = {
+  ZMriver01: {
+    status: 301,
+    location: `https://www.tiktok.com/@river.cooks/video/${SAMPLE_IDS.video}?_r=1&_t=8qXk2Lm9`,
+  },
+  ZMnouser1: { status: 301, location: `https://www.tiktok.com/@/video/${SAMPLE_IDS.video}` },
+  ZMphoto01: { status: 302, location: `https://www.tiktok.com/@trail.notes/photo/${SAMPLE_IDS.photo}?_r=1` },
+  // cobalt reads the body, not the header: one code answers with the body only.
+  ZMbody001: {
+    status: 301,
+    location: `https://www.tiktok.com/@river.cooks/video/${SAMPLE_IDS.video}`,
+    bodyOnly: true,
+  },
+  ZMevil001: { status: 301, location: "https://evil.test/@river.cooks/video/7558765792041131240" },
+  ZMgone001: { status: 404 },
+  ZMnotfnd1: { status: 301, location: "https://www.tiktok.com/notfound" },
+  ZMhop0001: { status: 301, location: "https://vt.tiktok.com/ZMriver01/" },
+  ZMloop001: { status: 301, location: "https://vm.tiktok.com/ZMloop001/" },
+  ZMerr5001: { status: 503 },
+  ZMdeleted: { status: 301, location: `https://www.tiktok.com/@river.cooks/video/${SAMPLE_IDS.deleted}` },
+};
+
+export interface FakeTikTokOptions {
+  /** Answer first visits with the WAF proof-of-work page (default true). */
+  waf?: boolean;
+  /** The largest solution the fake picks (TikTok's bound is 1e6; small keeps tests fast). */
+  wafMaxSolution?: number;
+}
+
+export interface FakeRequest {
+  method: string;
+  path: string;
+  headers: IncomingMessage["headers"];
+}
+
+interface Challenge {
+  solution: number;
+  issuedAt: number;
+  extraValue: string;
+}
+
+const CHALLENGE_COOKIE = "_wafchallengeid";
+const EXTRA_COOKIE = "waforiginalreid";
+const CLEARANCE_MS = 120_000;
+const VIDEO_LIFETIME_S = 6 * 3600;
+
+export class FakeTikTok {
+  readonly requests: FakeRequest[] = [];
+  readonly scenarios = defaultScenarios();
+  private readonly challenges = new Map<string, Challenge>();
+  private readonly chainTokens = new Set<string>();
+  private server: Server | undefined;
+  private origin = "";
+
+  constructor(private readonly options: FakeTikTokOptions = {}) {}
+
+  get url(): string {
+    return this.origin;
+  }
+
+  async start(): Promise<this> {
+    this.server = createServer((request, response) => {
+      this.handle(request, response).catch((error: unknown) => {
+        response.statusCode = 500;
+        response.end(String(error));
+      });
+    });
+    await new Promise<void>((resolve) => this.server?.listen(0, "127.0.0.1", resolve));
+    const { port } = this.server.address() as AddressInfo;
+    this.origin = `http://127.0.0.1:${port}`;
+    return this;
+  }
+
+  async close(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => this.server?.close(() => resolve()));
+  }
+
+  /** Requests whose path starts with `prefix` (e.g. post pages of one id). */
+  count(predicate: (request: FakeRequest) => boolean): number {
+    return this.requests.filter(predicate).length;
+  }
+
+  pageRequests(id: string): number {
+    return this.count((request) => request.path.includes(id) && !request.path.startsWith("/video/"));
+  }
+
+  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? "/", "http://fake.invalid");
+    this.requests.push({
+      method: request.method ?? "GET",
+      path: url.pathname + url.search,
+      headers: request.headers,
+    });
+    const path = url.pathname;
+
+    const desktopPost = /^\/@([\w.-]*)\/(?:video|photo)\/(\d+)\/?$/.exec(path);
+    const mobilePost = /^\/v\/(\d+)\.html$/.exec(path);
+    const shortCode = /^\/(?:t\/)?([A-Za-z0-9]{1,21})\/?$/.exec(path);
+    if (desktopPost?.[2]) return this.postPage(request, response, desktopPost[2], false);
+    if (mobilePost?.[1]) return this.postPage(request, response, mobilePost[1], true);
+    if (path.startsWith("/video/tos/")) return this.media(request, response, url);
+    if (path.startsWith("/aweme/v1/play/")) return this.redirector(request, response, url);
+    if (/\.(jpe?g|webp|image|png)$/.test(path) || path.includes("~tplv-")) return this.image(response, url);
+    if (path === "/login") return send(response, 200, "text/html; charset=utf-8", loginPage());
+    if (shortCode?.[1] && path !== "/login") return this.shortLink(response, shortCode[1]);
+    return send(response, 404, "text/html; charset=utf-8", "<html><body>Page not available</body></html>");
+  }
+
+  private shortLink(response: ServerResponse, code: string): void {
+    const rule = SHORT_CODES[code];
+    if (!rule || rule.status === 404) return send(response, 404, "text/html; charset=utf-8", "");
+    if (!rule.location) return send(response, rule.status, "text/html; charset=utf-8", "<html>error</html>");
+    const href = rule.location.replaceAll("&", "&amp;");
+    if (!rule.bodyOnly) response.setHeader("location", rule.location);
+    send(response, rule.status, "text/html; charset=utf-8", `<a href="${href}">Moved Permanently</a>.`);
+  }
+
+  private async postPage(request: IncomingMessage, response: ServerResponse, id: string, mobile: boolean) {
+    const scenario = this.scenarios.get(id) ?? { kind: "item-missing" };
+    if (scenario.kind === "status") {
+      if (scenario.status === 429) response.setHeader("retry-after", "30");
+      return send(
+        response,
+        scenario.status,
+        "text/html; charset=utf-8",
+        `<html><body>${scenario.status}</body></html>`,
+      );
+    }
+    if (scenario.kind === "login") {
+      response.setHeader(
+        "location",
+        `https://www.tiktok.com/login?redirect_url=${encodeURIComponent(`https://www.tiktok.com/video/${id}`)}`,
+      );
+      return send(response, 302, "text/html; charset=utf-8", "");
+    }
+    const cookies = parseCookies(request.headers.cookie);
+    if (scenario.kind === "waf-always" || (this.options.waf !== false && !this.cleared(cookies)))
+      return send(response, 200, "text/html; charset=utf-8", this.wafPage());
+    if (scenario.kind === "slow") await new Promise((resolve) => setTimeout(resolve, scenario.ms));
+
+    const userAgent = request.headers["user-agent"] ?? "";
+    const mobileAgent = /iPhone|Android|Mobile/.test(userAgent);
+    this.setSessionCookies(response);
+    const html = this.pageFor(scenario, id, mobile, mobile && mobileAgent);
+    send(response, 200, "text/html; charset=utf-8", html);
+  }
+
+  private pageFor(scenario: Scenario, id: string, mobileUrl: boolean, mobileAgent: boolean): string {
+    switch (scenario.kind) {
+      case "captcha":
+        return captchaPage();
+      case "stub":
+        return stubPage();
+      case "malformed":
+        return postPage(tiktokSample("video").slice(0, 5000), id, mobileUrl);
+      case "item-missing":
+        return postPage(errorData(10204, "item doesn't exist"), id, mobileUrl);
+      case "blank-10204":
+        return postPage(errorData(10204, ""), id, mobileUrl);
+      case "desktop-stub":
+        if (!mobileAgent) return stubPage();
+        return postPage(sampleData(scenario.sample, { mobile: true }), id, true);
+      case "sample":
+      case "slow":
+        if (mobileUrl && !mobileAgent) return stubPage();
+        return postPage(
+          sampleData(scenario.sample, {
+            mobile: mobileAgent,
+            structOnly: "variant" in scenario && scenario.variant === "struct-only",
+            id,
+          }),
+          id,
+          mobileUrl,
+        );
+      default:
+        return stubPage();
+    }
+  }
+
+  private setSessionCookies(response: ServerResponse): void {
+    const token = randomBytes(24).toString("base64");
+    this.chainTokens.add(token);
+    response.setHeader("set-cookie", [
+      `tt_chain_token=${token}; Domain=.tiktok.com; Path=/; Max-Age=15552000; Secure; HttpOnly`,
+      `ttwid=1%7C${randomBytes(16).toString("hex")}%7C${Math.floor(Date.now() / 1000)}; Domain=.tiktok.com; Path=/; Max-Age=31536000; Secure; HttpOnly`,
+      `tt_csrf_token=${randomBytes(12).toString("hex")}; Domain=.tiktok.com; Path=/; Secure; HttpOnly; SameSite=Lax`,
+      `msToken=${randomBytes(30).toString("base64url")}; Domain=.tiktok.com; Path=/; Max-Age=864000; Secure`,
+    ]);
+  }
+
+  /** The WAF page (TIKTOK.md §2.10) with a fresh challenge. */
+  private wafPage(): string {
+    const seed = randomBytes(16);
+    const solution = randomInt(0, (this.options.wafMaxSolution ?? 20_000) + 1);
+    const digest = createHash("sha256").update(seed).update(String(solution)).digest();
+    const seedText = seed.toString("base64");
+    const extraValue = randomBytes(8).toString("hex");
+    this.challenges.set(seedText, { solution, issuedAt: Date.now(), extraValue });
+    const challenge = {
+      v: { a: seedText, b: Math.floor(Date.now() / 1000), c: digest.toString("base64") },
+      s: "waf_challenge",
+      e: 1,
+    };
+    // TikTok's base64 comes without padding at times; the client pads it back.
+    const encoded = Buffer.from(JSON.stringify(challenge)).toString("base64").replace(/=+$/, "");
+    return `<!DOCTYPE html><html><head><meta charset="UTF-8"><title>Please wait...</title>
+<script id="slardar-config" type="application/json">{"bid":"slardar_us_waf","pid":"SlardarWAF","sample_rate":1,"env":"prod"}</script>
+<style>body{font-family:sans-serif;display:flex;align-items:center;justify-content:center;height:100vh;margin:0}</style>
+</head><body><p id="wci" class="${CHALLENGE_COOKIE}"></p><p id="cs" class="${encoded}"></p>
+<p id="rci" class="${EXTRA_COOKIE}"></p><p id="rs" class="${extraValue}"></p>
+<div class="loading">Please wait...</div>
+<script src="https://sf16-website-login.neutral.ttwstatic.com/obj/tiktok_web_login_static/waf-aiso/waf-aiso-1.0.12.js"></script>
+</body></html>`;
+  }
+
+  /** A correct, recent solution in the request's cookies. */
+  private cleared(cookies: Map<string, string>): boolean {
+    const value = cookies.get(CHALLENGE_COOKIE);
+    if (!value) return false;
+    try {
+      const solved = JSON.parse(Buffer.from(value, "base64").toString("utf8")) as {
+        v?: { a?: string };
+        d?: string;
+      };
+      const challenge = solved.v?.a ? this.challenges.get(solved.v.a) : undefined;
+      if (!challenge || Date.now() - challenge.issuedAt > CLEARANCE_MS) return false;
+      if (cookies.has(EXTRA_COOKIE) && cookies.get(EXTRA_COOKIE) !== challenge.extraValue) return false;
+      return Buffer.from(solved.d ?? "", "base64").toString() === String(challenge.solution);
+    } catch {
+      return false;
+    }
+  }
+
+  private media(request: IncomingMessage, response: ServerResponse, url: URL): void {
+    const token = parseCookies(request.headers.cookie).get("tt_chain_token");
+    const expire = Number(url.searchParams.get("expire"));
+    if (!token || !this.chainTokens.has(token) || !(expire * 1000 > Date.now()))
+      return send(response, 403, "text/html", "<html><body>Access Denied</body></html>");
+    const audio = url.searchParams.get("mime_type") === "audio_mpeg";
+    const size = audio ? 250_000 : 1_048_576;
+    const body = Buffer.alloc(size, audio ? 0x41 : 0x56);
+    response.setHeader("accept-ranges", "bytes");
+    const range = /^bytes=(\d*)-(\d*)$/.exec(request.headers.range ?? "");
+    if (range) {
+      const start = range[1] ? Number(range[1]) : 0;
+      const end = range[2] ? Math.min(Number(range[2]), size - 1) : size - 1;
+      response.setHeader("content-range", `bytes ${start}-${end}/${size}`);
+      return send(response, 206, audio ? "audio/mpeg" : "video/mp4", body.subarray(start, end + 1));
+    }
+    send(response, 200, audio ? "audio/mpeg" : "video/mp4", body);
+  }
+
+  private redirector(request: IncomingMessage, response: ServerResponse, url: URL): void {
+    const token = parseCookies(request.headers.cookie).get("tt_chain_token");
+    if (!token || !this.chainTokens.has(token))
+      return send(
+        response,
+        200,
+        "text/html; charset=utf-8",
+        `<html><body>${"<div></div>".repeat(2900)}</body></html>`,
+      );
+    const expire = Math.floor(Date.now() / 1000) + VIDEO_LIFETIME_S;
+    response.setHeader(
+      "location",
+      `https://v16-webapp-prime.us.tiktok.com/video/tos/useast8/redirected/${url.searchParams.get("video_id") ?? "x"}/?mime_type=video_mp4&expire=${expire}&tk=tt_chain_token`,
+    );
+    send(response, 302, "text/html", "");
+  }
+
+  private image(response: ServerResponse, url: URL): void {
+    const expires = Number(url.searchParams.get("x-expires"));
+    if (url.searchParams.has("x-expires") && !(expires * 1000 > Date.now()))
+      return send(response, 403, "text/html", "<html><body>Access Denied</body></html>");
+    send(response, 200, "image/jpeg", Buffer.alloc(20_000, 0xff));
+  }
+}
+
+function send(response: ServerResponse, status: number, type: string, body: string | Buffer): void {
+  response.statusCode = status;
+  response.setHeader("content-type", type);
+  response.setHeader("content-length", Buffer.byteLength(body));
+  response.end(body);
+}
+
+function parseCookies(header: string | undefined): Map<string, string> {
+  const cookies = new Map<string, string>();
+  for (const part of (header ?? "").split(";")) {
+    const index = part.indexOf("=");
+    if (index > 0) cookies.set(part.slice(0, index).trim(), part.slice(index + 1).trim());
+  }
+  return cookies;
+}
+
+/**
+ * A sample's text as the page would carry it today: verbatim, except that media expiry times are
+ * moved into the future (the samples' have passed) and the requested variant is applied.
+ */
+export function sampleData(
+  name: string,
+  options: { mobile?: boolean; structOnly?: boolean; id?: string } = {},
+): string {
+  const now = Math.floor(Date.now() / 1000);
+  let text = tiktokSample(name)
+    .replace(/([?&]|\\u0026)expire=\d+/g, `$1expire=${now + VIDEO_LIFETIME_S}`)
+    .replace(/x-expires=\d+/g, `x-expires=${Math.ceil((now + 86_400) / 3600) * 3600}`);
+  if (options.mobile) text = text.replace('"webapp.video-detail"', '"webapp.reflow.video.detail"');
+  if (options.structOnly) {
+    // playAddr empty (only PlayAddrStruct / bitrateInfo left), DataSize as strings, no music URL.
+    text = text
+      .replace(/"playAddr":"[^"]*"/, '"playAddr":""')
+      .replace(/"DataSize":(\d+)/g, '"DataSize":"$1"')
+      .replace(/"playUrl":"[^"]*"/, '"playUrl":""');
+    if (options.id) text = text.replaceAll(SAMPLE_IDS.video, options.id);
+  }
+  return text;
+}
+
+function errorData(statusCode: number, statusMsg: string): string {
+  const data = {
+    __DEFAULT_SCOPE__: {
+      "webapp.app-context": { language: "en", region: "US" },
+      "webapp.video-detail": { statusCode, statusMsg, needFix: false },
+    },
+  };
+  return JSON.stringify(data).replaceAll("/", "\\u002F");
+}
+
+const PADDING = `window.__INIT_PROPS__=${JSON.stringify({ i18n: { private: "This account is private", unavailable: "Video currently unavailable" } })};${"var _p=[0,1,2,3,4,5,6,7,8,9];".repeat(9500)}`;
+
+/** A post page: ~300 KB, an unrelated JSON script first, and the data script's attributes reordered on mobile. */
+function postPage(data: string, id: string, mobile: boolean): string {
+  const dataTag = mobile
+    ? '<script type="application/json" id="__UNIVERSAL_DATA_FOR_REHYDRATION__">'
+    : '<script id="__UNIVERSAL_DATA_FOR_REHYDRATION__" type="application/json">';
+  return `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
+<title>TikTok - Make Your Day</title>
+<meta property="og:title" content="TikTok - Make Your Day">
+<link rel="canonical" href="https://www.tiktok.com/@i/video/${id}">
+<script type="application/json" id="api-domains">{"business":"https:\\u002F\\u002Fwww.tiktok.com"}</script>
+<script nonce="${randomBytes(8).toString("hex")}">${PADDING}</script>
+</head><body><div id="app"></div>
+${dataTag}${data}</script>
+<script src="https://sf16-website-login.neutral.ttwstatic.com/obj/tiktok_web/webapp/main.js" async></script>
+</body></html>`;
+}
+
+function stubPage(): string {
+  return `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>TikTok - Make Your Day</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head><body><div id="app"></div>
+${"<!-- -->".repeat(120)}</body></html>`;
+}
+
+function captchaPage(): string {
+  return `<!DOCTYPE html><html><head><meta charset="utf-8"><title>Security Check</title></head><body>
+<div id="captcha-verify-container" class="captcha_verify_container"><div class="captcha-verify-image"></div></div>
+<script src="https://sf16-website-login.neutral.ttwstatic.com/obj/tiktok_web_login_static/captcha.js"></script></body></html>`;
+}
+
+function loginPage(): string {
+  return `<!DOCTYPE html><html><head><title>Log in | TikTok</title></head><body><div id="login"></div></body></html>`;
+}
