@@ -165,7 +165,7 @@ export class FakeTikTok {
     return this.count((request) => request.path.includes(id) && !request.path.startsWith("/video/"));
   }
 
-  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+  private async handle(request: IncomingMessage, response: ServerResponse) {
     const url = new URL(request.url ?? "/", "http://fake.invalid");
     this.requests.push({
       method: request.method ?? "GET",
@@ -187,7 +187,7 @@ export class FakeTikTok {
     return send(response, 404, "text/html; charset=utf-8", "<html><body>Page not available</body></html>");
   }
 
-  private shortLink(response: ServerResponse, code: string): void {
+  private shortLink(response: ServerResponse, code: string) {
     const rule = SHORT_CODES[code];
     if (!rule || rule.status === 404) return send(response, 404, "text/html; charset=utf-8", "");
     if (!rule.location) return send(response, rule.status, "text/html; charset=utf-8", "<html>error</html>");
@@ -312,7 +312,7 @@ export class FakeTikTok {
     }
   }
 
-  private media(request: IncomingMessage, response: ServerResponse, url: URL): void {
+  private media(request: IncomingMessage, response: ServerResponse, url: URL) {
     const token = parseCookies(request.headers.cookie).get("tt_chain_token");
     const expire = Number(url.searchParams.get("expire"));
     if (!token || !this.chainTokens.has(token) || !(expire * 1000 > Date.now()))
@@ -331,7 +331,7 @@ export class FakeTikTok {
     send(response, 200, audio ? "audio/mpeg" : "video/mp4", body);
   }
 
-  private redirector(request: IncomingMessage, response: ServerResponse, url: URL): void {
+  private redirector(request: IncomingMessage, response: ServerResponse, url: URL) {
     const token = parseCookies(request.headers.cookie).get("tt_chain_token");
     if (!token || !this.chainTokens.has(token))
       return send(
@@ -348,7 +348,7 @@ export class FakeTikTok {
     send(response, 302, "text/html", "");
   }
 
-  private image(response: ServerResponse, url: URL): void {
+  private image(response: ServerResponse, url: URL) {
     const expires = Number(url.searchParams.get("x-expires"));
     if (url.searchParams.has("x-expires") && !(expires * 1000 > Date.now()))
       return send(response, 403, "text/html", "<html><body>Access Denied</body></html>");
