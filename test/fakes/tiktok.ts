@@ -240,7 +240,7 @@ export class FakeTikTok {
         return postPage(errorData(10204, ""), id, mobileUrl);
       case "desktop-stub":
         if (!mobileAgent) return stubPage();
-        return postPage(sampleData(scenario.sample, { mobile: true }), id, true);
+        return postPage(sampleData(scenario.sample, { mobile: true, id }), id, true);
       case "sample":
       case "slow":
         if (mobileUrl && !mobileAgent) return stubPage();
@@ -391,8 +391,8 @@ export function sampleData(
       .replace(/"playAddr":"[^"]*"/, '"playAddr":""')
       .replace(/"DataSize":(\d+)/g, '"DataSize":"$1"')
       .replace(/"playUrl":"[^"]*"/, '"playUrl":""');
-    if (options.id) text = text.replaceAll(SAMPLE_IDS.video, options.id);
   }
+  if (options.id) text = text.replaceAll(SAMPLE_IDS.video, options.id);
   return text;
 }
 

@@ -1,0 +1,112 @@
+import type { FastifyInstance, LightMyRequestResponse } from "fastify";
+import { loadConfig } from "../src/config.js";
+import { SourceFailure } from "../src/core/errors.js";
+import type { Media } from "../src/core/media.js";
+import { type AppDeps, buildApp } from "../src/http/app.js";
+import { createHttpClient, type HttpClient } from "../src/net/http-client.js";
+import { createUpstreamMap } from "../src/net/upstreams.js";
+import type { ExtractInput, Source, SourceFactory } from "../src/sources/types.js";
+import { FakeTikTok, type FakeTikTokOptions } from "./fakes/tiktok.js";
+
+export interface Stack {
+  app: FastifyInstance;
+  fake: FakeTikTok;
+  /** Every logical address the service asked for, in order. */
+  fetched: string[];
+  close(): Promise<void>;
+}
+
+/** One service instance wired to its own fake TikTok. */
+export async function startStack(
+  options: { env?: Record<string, string>; fake?: FakeTikTokOptions; deps?: AppDeps } = {},
+): Promise<Stack> {
+  const fake = await new FakeTikTok(options.fake).start();
+  const config = loadConfig({
+    UPSTREAM_TIKTOK: fake.url,
+    RATE_LIMIT: "0",
+    UPSTREAM_TIMEOUT_MS: "2000",
+    ...options.env,
+  });
+  const http = createHttpClient({
+    upstreams: createUpstreamMap(config.upstreams),
+    timeoutMs: config.upstreamTimeoutMs,
+    maxBytes: config.upstreamMaxBytes,
+    allowPrivate: config.allowPrivateUpstreams,
+  });
+  const fetched: string[] = [];
+  const spy: HttpClient = {
+    request: (request) => {
+      fetched.push(String(request.url));
+      return http.request(request);
+    },
+    close: () => http.close(),
+  };
+  const app = await buildApp(config, { logger: false, http: spy, ...options.deps });
+  return {
+    app,
+    fake,
+    fetched,
+    async close() {
+      await app.close();
+      await http.close();
+      await fake.close();
+    },
+  };
+}
+
+export const json = (response: LightMyRequestResponse) => response.json() as Record<string, any>;
+
+export async function download(app: FastifyInstance, query: Record<string, string>) {
+  const response = await app.inject({ method: "GET", url: "/api/download", query });
+  return { status: response.statusCode, body: json(response), headers: response.headers };
+}
+
+type Behaviour = (input: ExtractInput, call: number) => Promise<Media> | Media;
+
+/** A source the test scripts: it counts its calls and does what it is told. */
+export interface ScriptedSource {
+  factory: SourceFactory;
+  calls: number;
+}
+
+export function scriptedSource(
+  name: string,
+  behaviour: Behaviour,
+  extra: Partial<Pick<Source, "params" | "maintenance">> = {},
+): ScriptedSource {
+  const scripted: ScriptedSource = {
+    calls: 0,
+    factory: () => ({
+      name,
+      origin: `https://${name}.example`,
+      params: extra.params ?? [],
+      maintenance: extra.maintenance,
+      async extract(input) {
+        scripted.calls++;
+        return { media: await behaviour(input, scripted.calls) };
+      },
+    }),
+  };
+  return scripted;
+}
+
+export const videoFrom =
+  (name: string) =>
+  (input: ExtractInput): Media => ({
+    id: input.id,
+    type: "video",
+    author: { username: "river.cooks" },
+    video: {
+      noWatermark: `https://cdn.${name}.example/${input.id}/nwm.mp4`,
+      watermark: `https://cdn.${name}.example/${input.id}/wm.mp4`,
+    },
+    thumb: `https://cdn.${name}.example/${input.id}/cover.jpg`,
+  });
+
+export const failing =
+  (reason: ConstructorParameters<typeof SourceFailure>[0] = "http_status") =>
+  () => {
+    throw new SourceFailure(reason, `scripted ${reason}`);
+  };
+
+export const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
