@@ -41,7 +41,12 @@ export async function startStack(
     },
     close: () => http.close(),
   };
-  const app = await buildApp(config, { logger: false, http: spy, ...options.deps });
+  const app = await buildApp(config, { logger: false, http: spy, ...options.deps }).catch(
+    async (error: unknown) => {
+      await Promise.all([http.close(), fake.close()]);
+      throw error;
+    },
+  );
   return {
     app,
     fake,

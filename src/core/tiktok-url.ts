@@ -63,6 +63,9 @@ export function parseTikTokLink(input: string, nowMs: number = Date.now()): TikT
   if (text === "") throw badRequest("MISSING_URL", 'The "url" field is empty.');
   if (text.length > MAX_LINK_LENGTH)
     throw badRequest("INVALID_URL", `The "url" field is longer than ${MAX_LINK_LENGTH} characters.`);
+  // The URL parser would silently drop control characters; a link carrying them is refused instead.
+  if (/[\u0000-\u001f\u007f]/.test(text))
+    throw badRequest("INVALID_URL", 'The "url" field contains control characters.');
   // Links pasted without a scheme ("vm.tiktok.com/ZM…") are common; any other scheme is refused.
   const withScheme = /^[a-z][a-z0-9+.-]*:/i.test(text) ? text : `https://${text}`;
   let url: URL;

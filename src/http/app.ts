@@ -43,7 +43,11 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       allowPrivate: config.allowPrivateUpstreams,
     });
   const registry = createRegistry(deps.sources ?? SOURCE_FACTORIES, { http, upstreams, now });
-  checkUpstreamNames(config, registry.all.map(upstreamNameOf));
+  // TikTok itself is always an upstream: short links resolve there whatever the sources.
+  checkUpstreamNames(config, [
+    "tiktok",
+    ...registry.all.map(upstreamNameOf).filter((name) => name !== "tiktok"),
+  ]);
 
   const ownRedis = !deps.redis && config.redisUrl ? connectRedis(config.redisUrl) : undefined;
   const redis = deps.redis ?? ownRedis;
