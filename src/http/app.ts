@@ -121,8 +121,10 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     attemptTimeoutMs: config.upstreamTimeoutMs * 3,
   });
 
-  const limit = config.rateLimit > 0 ? { max: config.rateLimit, timeWindow: 60_000 } : false;
-  downloadRoutes(app, { pipeline, sources: registry.all, rateLimit: limit });
+  // One budget per client shared by GET and POST (the tunnel will get its own).
+  const downloadLimit =
+    config.rateLimit > 0 ? app.rateLimit({ max: config.rateLimit, timeWindow: 60_000 }) : undefined;
+  downloadRoutes(app, { pipeline, sources: registry.all, rateLimit: downloadLimit });
   infoRoutes(app, {
     sources: registry.all,
     health,

@@ -1,9 +1,11 @@
 import { Type } from "@fastify/type-provider-typebox";
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { badRequest } from "../../core/errors.js";
 import type { Pipeline } from "../../core/pipeline.js";
 import { MAX_LINK_LENGTH } from "../../core/tiktok-url.js";
 import type { ParamSpec, Source } from "../../sources/types.js";
+
+type RequestHook = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
 
 export const BODY_LIMIT_BYTES = 16 * 1024;
 
@@ -71,7 +73,8 @@ export function downloadRoutes(
   deps: {
     pipeline: Pipeline;
     sources: readonly Source[];
-    rateLimit: { max: number; timeWindow: number } | false;
+    /** The per-client limiter, shared by GET and POST; absent when RATE_LIMIT=0. */
+    rateLimit?: RequestHook;
   },
 ) {
   const names = deps.sources.map((source) => source.name);
@@ -101,11 +104,11 @@ export function downloadRoutes(
     };
   }
 
-  const config = { rateLimit: deps.rateLimit };
+  const onRequest = deps.rateLimit ? [deps.rateLimit] : [];
 
   app.get<{ Querystring: RawDownload }>(
     "/api/download",
-    { schema: { querystring: DownloadQuery }, config },
+    { schema: { querystring: DownloadQuery }, onRequest },
     async (request) => ({ result: await deps.pipeline.download(normalise(request.query)) }),
   );
 
@@ -113,7 +116,7 @@ export function downloadRoutes(
     "/api/download",
     {
       schema: { body: DownloadBody },
-      config,
+      onRequest,
       bodyLimit: BODY_LIMIT_BYTES,
       // A POST without a body is a request without a url, not a malformed one.
       preValidation: async (request) => {
