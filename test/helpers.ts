@@ -18,9 +18,15 @@ export interface Stack {
 
 /** One service instance wired to its own fake TikTok. */
 export async function startStack(
-  options: { env?: Record<string, string>; fake?: FakeTikTokOptions; deps?: AppDeps } = {},
+  options: {
+    env?: Record<string, string>;
+    fake?: FakeTikTokOptions;
+    sharedFake?: FakeTikTok;
+    deps?: AppDeps;
+  } = {},
 ): Promise<Stack> {
-  const fake = await new FakeTikTok(options.fake).start();
+  const fake = options.sharedFake ?? (await new FakeTikTok(options.fake).start());
+  const closeFake = () => (options.sharedFake ? Promise.resolve() : fake.close());
   const config = loadConfig({
     UPSTREAM_TIKTOK: fake.url,
     RATE_LIMIT: "0",
@@ -43,7 +49,7 @@ export async function startStack(
   };
   const app = await buildApp(config, { logger: false, http: spy, ...options.deps }).catch(
     async (error: unknown) => {
-      await Promise.all([http.close(), fake.close()]);
+      await Promise.all([http.close(), closeFake()]);
       throw error;
     },
   );
@@ -54,7 +60,7 @@ export async function startStack(
     async close() {
       await app.close();
       await http.close();
-      await fake.close();
+      await closeFake();
     },
   };
 }
