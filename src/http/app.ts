@@ -84,6 +84,14 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       "request",
     );
   });
+  // While closing, answers ask clients to drop keep-alive sockets so the server can stop promptly.
+  let draining = false;
+  app.addHook("preClose", async () => {
+    draining = true;
+  });
+  app.addHook("onSend", async (_request, reply) => {
+    if (draining) reply.header("connection", "close");
+  });
   app.addHook("onClose", async () => {
     if (!deps.http) await http.close();
     await store.close();

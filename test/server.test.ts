@@ -1,0 +1,78 @@
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { FakeTikTok, SAMPLE_IDS, SCENARIO_IDS } from "./fakes/tiktok.js";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+function startServer(env: Record<string, string>) {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/server.ts"], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? "", PORT: "0", RATE_LIMIT: "0", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout?.on("data", (chunk) => {
+    output += chunk;
+  });
+  child.stderr?.on("data", (chunk) => {
+    output += chunk;
+  });
+  const listening = new Promise<string>((resolve, reject) => {
+    const check = () => {
+      const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+      if (match?.[1]) resolve(match[1]);
+    };
+    child.stdout?.on("data", check);
+    child.once("exit", (code) => reject(new Error(`server exited (${code}): ${output}`)));
+  });
+  return { child, listening, output: () => output };
+}
+
+const exitCode = async (child: ChildProcess) => {
+  if (child.exitCode !== null) return child.exitCode;
+  const [code] = await once(child, "exit");
+  return code as number;
+};
+
+describe("the server process", () => {
+  it("finishes in-flight requests on SIGTERM, then exits cleanly", async () => {
+    const fake = await new FakeTikTok({ waf: false }).start();
+    const server = startServer({ UPSTREAM_TIKTOK: fake.url });
+    try {
+      const base = await server.listening;
+      const ping = await fetch(`${base}/api/ping`);
+      assert.deepEqual(await ping.json(), { ok: true });
+      const slowUrl = `https://www.tiktok.com/@river.cooks/video/${SCENARIO_IDS.slow}`;
+      const inFlight = fetch(`${base}/api/download?url=${encodeURIComponent(slowUrl)}`);
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      server.child.kill("SIGTERM");
+      const response = await inFlight;
+      assert.equal(response.status, 200);
+      assert.equal(((await response.json()) as { result: { id: string } }).result.id, SCENARIO_IDS.slow);
+      assert.equal(await exitCode(server.child), 0);
+      // One structured line per request, without the query string (it may carry anything).
+      const lines = server
+        .output()
+        .split("\n")
+        .filter((line) => line.includes('"msg":"request"'));
+      assert.equal(lines.length, 2);
+      const logged = JSON.parse(lines[1] as string);
+      assert.equal(logged.path, "/api/download");
+      assert.equal(logged.status, 200);
+      assert.doesNotMatch(lines.join("\n"), new RegExp(SAMPLE_IDS.video));
+    } finally {
+      server.child.kill("SIGKILL");
+      await fake.close();
+    }
+  });
+
+  it("refuses to start on a bad variable, naming it", async () => {
+    const server = startServer({ MAX_ATTEMPTS: "lots" });
+    server.listening.catch(() => {});
+    assert.equal(await exitCode(server.child), 2);
+    assert.match(server.output(), /MAX_ATTEMPTS/);
+  });
+});
