@@ -61,7 +61,18 @@ export function createPipeline(deps: PipelineDeps) {
     if (entry.kind === "error") throw new ApiError(entry.status, entry.code, entry.message);
     // A client that names a source gets that source's answer, never another one's from the cache.
     if (type !== "random" && entry.provider !== type) return undefined;
-    return toApiResult(entry.extraction.media, { provider: entry.provider, cached: true });
+    return hitResult(entry);
+  }
+
+  /** Entries of the in-memory store are the same object on every hit: their answer is built once. */
+  const hitResults = new WeakMap<CacheEntry, ApiResult>();
+  function hitResult(entry: CacheEntry & { kind: "result" }): ApiResult {
+    let result = hitResults.get(entry);
+    if (!result) {
+      result = toApiResult(entry.extraction.media, { provider: entry.provider, cached: true });
+      hitResults.set(entry, result);
+    }
+    return result;
   }
 
   async function extractAndStore(request: DownloadRequest, post: { id: string; username?: string }) {

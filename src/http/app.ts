@@ -72,7 +72,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     })(),
   });
 
-  app.addHook("onResponse", async (request, reply) => {
+  app.addHook("onResponse", (request, reply, done) => {
     request.log.info(
       {
         method: request.method,
@@ -83,14 +83,16 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       },
       "request",
     );
+    done();
   });
   // While closing, answers ask clients to drop keep-alive sockets so the server can stop promptly.
   let draining = false;
   app.addHook("preClose", async () => {
     draining = true;
   });
-  app.addHook("onSend", async (_request, reply) => {
+  app.addHook("onSend", (_request, reply, payload, done) => {
     if (draining) reply.header("connection", "close");
+    done(null, payload);
   });
   app.addHook("onClose", async () => {
     if (!deps.http) await http.close();

@@ -4,6 +4,7 @@ import { badRequest } from "../../core/errors.js";
 import type { Pipeline } from "../../core/pipeline.js";
 import { MAX_LINK_LENGTH } from "../../core/tiktok-url.js";
 import type { ParamSpec, Source } from "../../sources/types.js";
+import { DownloadResponse } from "../schemas.js";
 
 type RequestHook = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
 
@@ -37,6 +38,21 @@ interface RawDownload {
 }
 
 /** "1"/"true"/"yes" or ""/"0"/"false"/"no", any case; JSON bodies may also send real booleans. */
+/**
+ * The result is mostly long URLs, which JSON.stringify escapes faster than a compiled serializer;
+ * the response schema stays for documentation and the answer already has exactly its shape.
+ * A cache hit hands back the same result object each time, so its text is kept beside it.
+ */
+const serializedResults = new WeakMap<object, string>();
+const serializerCompiler = () => (data: { result: object }) => {
+  let text = serializedResults.get(data.result);
+  if (text === undefined) {
+    text = JSON.stringify(data.result);
+    serializedResults.set(data.result, text);
+  }
+  return `{"result":${text}}`;
+};
+
 export function parseFlag(field: string, value: string | boolean | undefined, fallback: boolean): boolean {
   if (value === undefined) return fallback;
   if (typeof value === "boolean") return value;
@@ -108,14 +124,19 @@ export function downloadRoutes(
 
   app.get<{ Querystring: RawDownload }>(
     "/api/download",
-    { schema: { querystring: DownloadQuery }, onRequest },
+    {
+      schema: { querystring: DownloadQuery, response: { 200: DownloadResponse } },
+      serializerCompiler,
+      onRequest,
+    },
     async (request) => ({ result: await deps.pipeline.download(normalise(request.query)) }),
   );
 
   app.post<{ Body: RawDownload }>(
     "/api/download",
     {
-      schema: { body: DownloadBody },
+      schema: { body: DownloadBody, response: { 200: DownloadResponse } },
+      serializerCompiler,
       onRequest,
       bodyLimit: BODY_LIMIT_BYTES,
       // A POST without a body is a request without a url, not a malformed one.

@@ -1,0 +1,63 @@
+import { Type } from "@fastify/type-provider-typebox";
+
+/**
+ * The v1 answer, as a schema: Fastify serialises it with fast-json-stringify (faster than
+ * JSON.stringify) and leaves out what is absent. Keep it in step with `toApiResult`.
+ */
+const Url = Type.String({ format: "uri" });
+const Count = Type.Number({ minimum: 0 });
+
+export const DownloadResult = Type.Object({
+  urls: Type.Array(Url, { description: "Watermark-free addresses first, then watermarked ones." }),
+  thumb: Type.Optional(Url),
+  additional: Type.Object({ musicUrl: Type.Optional(Url) }),
+  id: Type.String({ description: "TikTok's numeric post id." }),
+  type: Type.Union([Type.Literal("video"), Type.Literal("photo")]),
+  provider: Type.String({ description: "The source that answered." }),
+  cached: Type.Boolean(),
+  caption: Type.Optional(Type.String()),
+  createdAt: Type.Optional(Type.String({ format: "date-time" })),
+  author: Type.Optional(
+    Type.Object({
+      username: Type.Optional(Type.String()),
+      nickname: Type.Optional(Type.String()),
+      id: Type.Optional(Type.String()),
+      avatar: Type.Optional(Url),
+    }),
+  ),
+  video: Type.Optional(
+    Type.Object({
+      noWatermark: Type.Optional(Url),
+      watermark: Type.Optional(Url),
+      hd: Type.Optional(Url),
+      duration: Type.Optional(Count),
+      width: Type.Optional(Count),
+      height: Type.Optional(Count),
+    }),
+  ),
+  music: Type.Optional(
+    Type.Object({
+      url: Type.Optional(Url),
+      title: Type.Optional(Type.String()),
+      author: Type.Optional(Type.String()),
+      cover: Type.Optional(Url),
+      duration: Type.Optional(Count),
+    }),
+  ),
+  images: Type.Optional(Type.Array(Url)),
+  stats: Type.Optional(
+    Type.Object({
+      plays: Type.Optional(Count),
+      likes: Type.Optional(Count),
+      comments: Type.Optional(Count),
+      shares: Type.Optional(Count),
+    }),
+  ),
+});
+
+export const DownloadResponse = Type.Object({ result: DownloadResult });
+
+export const ErrorResponse = Type.Object({
+  error: Type.String({ description: "A sentence for humans." }),
+  code: Type.String({ description: "A stable machine code, e.g. NOT_FOUND." }),
+});
