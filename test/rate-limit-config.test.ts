@@ -3,13 +3,29 @@ import { describe, it } from "node:test";
 import { ConfigError, loadConfig } from "../src/config.js";
 import { buildApp } from "../src/http/app.js";
 import { SAMPLE_IDS } from "./fakes/tiktok.js";
-import { scriptedSource, startStack, videoFrom } from "./helpers.js";
+import { type Stack, scriptedSource, startStack, videoFrom } from "./helpers.js";
 
 const URL_ = `https://www.tiktok.com/@river.cooks/video/${SAMPLE_IDS.video}`;
 
 async function limitedStack(env: Record<string, string>) {
   const alpha = scriptedSource("alpha", videoFrom("alpha"));
   return startStack({ env: { RATE_LIMIT: "2", ...env }, deps: { sources: [alpha.factory] } });
+}
+
+/** Three requests from one socket address, each claiming another client in its headers. */
+async function viaProxy(stack: Stack, remoteAddress: string, headers: (i: number) => Record<string, string>) {
+  const statuses: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const response = await stack.app.inject({
+      method: "GET",
+      url: "/api/download",
+      query: { url: URL_ },
+      remoteAddress,
+      headers: headers(i),
+    });
+    statuses.push(response.statusCode);
+  }
+  return statuses;
 }
 
 describe("rate limiting on /api/download", () => {
@@ -45,17 +61,10 @@ describe("rate limiting on /api/download", () => {
   it("ignores X-Forwarded-For and X-Real-IP unless TRUST_PROXY says so", async () => {
     const stack = await limitedStack({});
     try {
-      const statuses = [];
-      for (let i = 0; i < 3; i++) {
-        const response = await stack.app.inject({
-          method: "GET",
-          url: "/api/download",
-          query: { url: URL_ },
-          remoteAddress: "198.51.100.1",
-          headers: { "x-forwarded-for": `192.0.2.${i}`, "x-real-ip": `192.0.2.${i}` },
-        });
-        statuses.push(response.statusCode);
-      }
+      const statuses = await viaProxy(stack, "198.51.100.1", (i) => ({
+        "x-forwarded-for": `192.0.2.${i}`,
+        "x-real-ip": `192.0.2.${i}`,
+      }));
       assert.deepEqual(statuses, [200, 200, 429]);
       // A client without any proxy header is served (the original refused it).
       const plain = await stack.app.inject({
@@ -73,17 +82,7 @@ describe("rate limiting on /api/download", () => {
   it("with TRUST_PROXY, counts the client named by the trusted proxy", async () => {
     const stack = await limitedStack({ TRUST_PROXY: "127.0.0.1" });
     try {
-      const statuses = [];
-      for (let i = 0; i < 3; i++) {
-        const response = await stack.app.inject({
-          method: "GET",
-          url: "/api/download",
-          query: { url: URL_ },
-          remoteAddress: "127.0.0.1",
-          headers: { "x-forwarded-for": `192.0.2.${i}` },
-        });
-        statuses.push(response.statusCode);
-      }
+      const statuses = await viaProxy(stack, "127.0.0.1", (i) => ({ "x-forwarded-for": `192.0.2.${i}` }));
       assert.deepEqual(statuses, [200, 200, 200]);
     } finally {
       await stack.close();
