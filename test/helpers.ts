@@ -5,6 +5,7 @@ import type { Media } from "../src/core/media.js";
 import { type AppDeps, buildApp } from "../src/http/app.js";
 import { createHttpClient, type HttpClient } from "../src/net/http-client.js";
 import { createUpstreamMap } from "../src/net/upstreams.js";
+import { nativeSource } from "../src/sources/native/index.js";
 import type { ExtractInput, Source, SourceFactory } from "../src/sources/types.js";
 import { FakeTikTok, type FakeTikTokOptions } from "./fakes/tiktok.js";
 
@@ -47,12 +48,12 @@ export async function startStack(
     },
     close: () => http.close(),
   };
-  const app = await buildApp(config, { logger: false, http: spy, ...options.deps }).catch(
-    async (error: unknown) => {
-      await Promise.all([http.close(), closeFake()]);
-      throw error;
-    },
-  );
+  // Native only unless a test says otherwise: the providers' real sites must never be asked.
+  const deps: AppDeps = { logger: false, http: spy, sources: [nativeSource], ...options.deps };
+  const app = await buildApp(config, deps).catch(async (error: unknown) => {
+    await Promise.all([http.close(), closeFake()]);
+    throw error;
+  });
   return {
     app,
     fake,

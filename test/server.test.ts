@@ -46,7 +46,7 @@ describe("the server process", () => {
       const ping = await fetch(`${base}/api/ping`);
       assert.deepEqual(await ping.json(), { ok: true });
       const slowUrl = `https://www.tiktok.com/@river.cooks/video/${SCENARIO_IDS.slow}`;
-      const inFlight = fetch(`${base}/api/download?url=${encodeURIComponent(slowUrl)}`);
+      const inFlight = fetch(`${base}/api/download?type=native&url=${encodeURIComponent(slowUrl)}`);
       await new Promise((resolve) => setTimeout(resolve, 400));
       server.child.kill("SIGTERM");
       const response = await inFlight;

@@ -69,7 +69,10 @@ export type FailureReason =
   | "invalid_result"
   | "region_blocked"
   | "refused_target"
-  | "maintenance";
+  | "maintenance"
+  /** A third-party site says the post does not exist or is private: rotation goes on (it may be wrong). */
+  | "not_found"
+  | "private";
 
 export class SourceFailure extends Error {
   constructor(

@@ -126,6 +126,13 @@ function asFailure(error: unknown): SourceFailure {
 }
 
 function finalError(attempted: Attempted[]): ApiError {
+  // Every site agreeing that the post is gone or private is as good as TikTok saying so.
+  const unanimous = (reason: FailureReason) =>
+    attempted.length > 0 && attempted.every((entry) => entry.reason === reason);
+  if (unanimous("not_found"))
+    return postErrors.notFound(`Every source tried says this post does not exist (${describe(attempted)}).`);
+  if (unanimous("private"))
+    return postErrors.private(`Every source tried says this post is private (${describe(attempted)}).`);
   if (attempted.some((entry) => entry.reason === "region_blocked")) {
     const only = attempted.every((entry) => entry.reason === "region_blocked");
     return postErrors.regionBlocked(

@@ -58,3 +58,26 @@ export function decodeEntities(text: string): string {
     return whole;
   });
 }
+
+/** Non-nested elements of one name (`<a …>…</a>`, `<p>…</p>`): attributes and inner HTML. */
+export function* elements(html: string, element: string) {
+  const close = `</${element}>`;
+  for (const tag of openingTags(html, element)) {
+    const end = html.toLowerCase().indexOf(close, tag.end);
+    if (end === -1) continue;
+    yield { attributes: tag.attributes, inner: html.slice(tag.end, end) };
+  }
+}
+
+/** Visible text of an HTML fragment: tags dropped, entities decoded, spaces collapsed. */
+export function textOf(fragment: string): string {
+  return decodeEntities(fragment.replace(/<[^>]*>/g, " "))
+    .replace(/\s+/g, " ")
+    .trim();
+}
+
+/** Whether a class attribute holds every one of these class names. */
+export function hasClasses(attributes: Record<string, string>, ...names: string[]): boolean {
+  const classes = new Set((attributes.class ?? "").split(/\s+/));
+  return names.every((name) => classes.has(name));
+}

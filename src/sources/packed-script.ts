@@ -138,3 +138,27 @@ class Scanner {
     return value;
   }
 }
+
+/** The HTML a decoded script writes with `….innerHTML = "…"`, its JavaScript string escapes undone. */
+export function innerHtmlOf(script: string): string | undefined {
+  const start = /innerHTML\s*=\s*(["'])/.exec(script);
+  if (!start || start.index === undefined) return undefined;
+  const quote = start[1];
+  let html = "";
+  for (let i = start.index + start[0].length; i < script.length; i++) {
+    const char = script[i] as string;
+    if (char === quote) return html;
+    if (char !== "\\") {
+      html += char;
+      continue;
+    }
+    const next = script[++i] ?? "";
+    if (next === "n") html += "\n";
+    else if (next === "t") html += "\t";
+    else if (next === "u" && /^[0-9a-fA-F]{4}$/.test(script.slice(i + 1, i + 5))) {
+      html += String.fromCharCode(Number.parseInt(script.slice(i + 1, i + 5), 16));
+      i += 4;
+    } else html += next;
+  }
+  return undefined;
+}

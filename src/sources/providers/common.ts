@@ -1,0 +1,123 @@
+import { CookieJar } from "tough-cookie";
+import { SourceFailure } from "../../core/errors.js";
+import type { Media } from "../../core/media.js";
+import type { HttpResponse } from "../../net/http-client.js";
+import { joinBase } from "../../net/upstreams.js";
+import { DESKTOP_USER_AGENT } from "../native/browser.js";
+import type { ExtractInput, SourceDeps } from "../types.js";
+
+/**
+ * What every third-party site needs (PROVIDERS.md, "Common to all"): a browser User-Agent, one cookie
+ * jar per extraction, few redirects and only on the site itself, and its origin swappable by
+ * `UPSTREAM_<NAME>` (a base that may carry a path prefix).
+ */
+export interface Site {
+  /** The base every path of the site is appended to (the override, or the real origin). */
+  readonly base: URL;
+  /** A path of the site ("/api/") under the base, prefix kept. */
+  url(path: string): URL;
+  /** A link the site gave: absolute http(s) as is, site-relative resolved against the base. */
+  link(value: unknown): string | undefined;
+  request(step: Step): Promise<HttpResponse>;
+}
+
+export interface Step {
+  path: string;
+  method?: "GET" | "POST";
+  query?: Record<string, string>;
+  form?: Record<string, string>;
+  json?: unknown;
+  headers?: Record<string, string>;
+  /** Statuses that are an answer rather than a failure (default: 2xx). */
+  accept?: (status: number) => boolean;
+  /** Follow redirects on the site (default true). */
+  follow?: boolean;
+}
+
+export function openSite(deps: SourceDeps, name: string, origin: string, input: ExtractInput): Site {
+  const base = deps.upstreams.baseOf(name, origin);
+  const jar = new CookieJar();
+  const url = (path: string) => joinBase(base, path);
+  return {
+    base,
+    url,
+    link(value) {
+      if (typeof value !== "string" || value.trim() === "") return undefined;
+      const text = value.trim();
+      if (/^https?:\/\//i.test(text)) return text;
+      if (text.startsWith("//")) return `https:${text}`;
+      if (text.startsWith("/")) return url(text).href;
+      return undefined;
+    },
+    async request(step) {
+      const target = url(step.path);
+      for (const [key, value] of Object.entries(step.query ?? {})) target.searchParams.set(key, value);
+      const headers: Record<string, string> = {
+        "user-agent": DESKTOP_USER_AGENT,
+        accept: "text/html,application/json,*/*;q=0.8",
+        "accept-language": "en-US,en;q=0.9",
+        ...step.headers,
+      };
+      let body: string | undefined;
+      if (step.form) {
+        body = new URLSearchParams(step.form).toString();
+        headers["content-type"] ??= "application/x-www-form-urlencoded; charset=UTF-8";
+      } else if (step.json !== undefined) {
+        body = JSON.stringify(step.json);
+        headers["content-type"] = "application/json";
+      }
+      const response = await deps.http.request({
+        url: target,
+        method: step.method ?? (body === undefined ? "GET" : "POST"),
+        headers,
+        body,
+        jar,
+        signal: input.signal,
+        redirects:
+          step.follow === false ? undefined : { max: 3, allow: (next) => next.origin === base.origin },
+      });
+      const accepted = step.accept ?? ((status) => status >= 200 && status < 300);
+      if (!accepted(response.status))
+        throw new SourceFailure("http_status", `${name} answered HTTP ${response.status}`);
+      return response;
+    },
+  };
+}
+
+/** Headers of a same-site form post made by the site's own page. */
+export const sameSite = (site: Site, refererPath: string) => ({
+  origin: site.base.origin,
+  referer: site.url(refererPath).href,
+});
+
+export function parseJson(response: HttpResponse, name: string): unknown {
+  try {
+    return JSON.parse(response.text());
+  } catch {
+    throw new SourceFailure("bad_response", `${name} answered something other than JSON`);
+  }
+}
+
+/** The common result from what a site told, with the post id we asked for. */
+export function mediaOf(input: ExtractInput, parts: Omit<Media, "id" | "type">): Media {
+  return { id: input.id, type: parts.images && parts.images.length > 0 ? "photo" : "video", ...parts };
+}
+
+/** A hidden `<input name="…" value="…">` (tokens), or a failure naming what changed. */
+export function inputValue(html: string, name: string, site: string): string {
+  const match = new RegExp(`<input\\b[^>]*\\bname=["']${name}["'][^>]*>`, "i").exec(html)?.[0];
+  const value = match ? /\bvalue=["']([^"']*)["']/i.exec(match)?.[1] : undefined;
+  if (!value) throw new SourceFailure("bad_response", `${site}'s page has no ${name} field any more`);
+  return value;
+}
+
+const NOT_FOUND_WORDS = /not found|doesn'?t exist|no longer available|removed|invalid .*url|url invalid/i;
+const PRIVATE_WORDS = /private/i;
+
+/** A site's error message as a failure: "not found" and "private" are told apart from the rest. */
+export function siteError(name: string, message: string): SourceFailure {
+  const text = message.replace(/\s+/g, " ").trim().slice(0, 200) || "no details";
+  if (PRIVATE_WORDS.test(text)) return new SourceFailure("private", `${name}: ${text}`);
+  if (NOT_FOUND_WORDS.test(text)) return new SourceFailure("not_found", `${name}: ${text}`);
+  return new SourceFailure("bad_response", `${name}: ${text}`);
+}

@@ -1,0 +1,30 @@
+import { SourceFailure } from "../../core/errors.js";
+import type { SourceFactory } from "../types.js";
+
+/**
+ * Sites the original project shipped that are dead or unusable (PROVIDERS.md, last provider section).
+ * They stay listed, in maintenance with the reason, and are never called.
+ */
+const RETIRED: { name: string; origin: string; reason: string }[] = [
+  { name: "tikdown", origin: "https://tikdown.org", reason: "Its index.php flow no longer answers." },
+  { name: "downtik", origin: "https://downtik.com", reason: "A savetik mirror that no longer answers." },
+  {
+    name: "savefrom",
+    origin: "https://savefrom.net",
+    reason: "Answers an encrypted script that needs a browser.",
+  },
+  { name: "getvidtik", origin: "https://getvidtik.com", reason: "The site is gone." },
+  { name: "dddtik", origin: "https://dddtik.com", reason: "The site is gone or behind a captcha." },
+  { name: "tokup", origin: "https://tokup.app", reason: "The site is gone or behind a captcha." },
+  { name: "ttsave", origin: "https://ttsave.app", reason: "The site is gone or behind a captcha." },
+];
+
+export const RETIRED_SOURCES: SourceFactory[] = RETIRED.map(({ name, origin, reason }) => () => ({
+  name,
+  origin,
+  params: [],
+  maintenance: { reason },
+  async extract() {
+    throw new SourceFailure("maintenance", reason);
+  },
+}));
