@@ -43,11 +43,10 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       allowPrivate: config.allowPrivateUpstreams,
     });
   const registry = createRegistry(deps.sources ?? SOURCE_FACTORIES, { http, upstreams, now });
+  // Every built-in source's override is known even when this app runs fewer (tests, operators' picks);
   // TikTok itself is always an upstream: short links resolve there whatever the sources.
-  checkUpstreamNames(config, [
-    "tiktok",
-    ...registry.all.map(upstreamNameOf).filter((name) => name !== "tiktok"),
-  ]);
+  const builtIn = createRegistry(SOURCE_FACTORIES, { http, upstreams, now }).all;
+  checkUpstreamNames(config, ["tiktok", ...new Set([...builtIn, ...registry.all].map(upstreamNameOf))]);
 
   const ownRedis = !deps.redis && config.redisUrl ? connectRedis(config.redisUrl) : undefined;
   const redis = deps.redis ?? ownRedis;

@@ -111,7 +111,9 @@ export function inputValue(html: string, name: string, site: string): string {
   return value;
 }
 
-const NOT_FOUND_WORDS = /not found|doesn'?t exist|no longer available|removed|invalid .*url|url invalid/i;
+/** tikwm says "Url parsing is failed" for posts that are gone or never were. */
+const NOT_FOUND_WORDS =
+  /not found|doesn'?t exist|no longer available|removed|invalid .*url|url invalid|parsing is failed/i;
 const PRIVATE_WORDS = /private/i;
 
 /** A site's error message as a failure: "not found" and "private" are told apart from the rest. */

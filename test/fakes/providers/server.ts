@@ -1,0 +1,143 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+/** What one provider fake gets: the request with its body read, the path under its prefix. */
+export interface FakeRequest {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  form: URLSearchParams;
+  json: unknown;
+  headers: IncomingMessage["headers"];
+  cookies: Map<string, string>;
+  /** The fake's own base, prefix included (for links it gives back). */
+  base: string;
+}
+
+export interface FakeAnswer {
+  status?: number;
+  type?: string;
+  body: string;
+  headers?: Record<string, string | string[]>;
+}
+
+export type FakeHandler = (request: FakeRequest) => FakeAnswer | Promise<FakeAnswer>;
+
+/** How a fake misbehaves, for the rotation tests and the fault bench. */
+export type Fault = "http500" | "timeout" | "reset" | "garbage" | { delayMs: number };
+
+/**
+ * One local server for every provider fake, each under its own path prefix (`/tikwm/…`), the way an
+ * operator's `UPSTREAM_TIKWM=http://host/tikwm` would point at a mirror.
+ */
+export class FakeProviders {
+  readonly hits = new Map<string, number>();
+  readonly faults = new Map<string, Fault>();
+  private server: Server | undefined;
+  private origin = "";
+
+  constructor(private readonly handlers: Record<string, FakeHandler>) {}
+
+  async start(): Promise<this> {
+    this.server = createServer((request, response) => {
+      this.handle(request, response).catch(() => {
+        if (!response.headersSent) response.writeHead(500);
+        response.end();
+      });
+    });
+    await new Promise<void>((resolve) => this.server?.listen(0, "127.0.0.1", resolve));
+    this.origin = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  async close(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => this.server?.close(() => resolve()));
+  }
+
+  baseOf(name: string): string {
+    return `${this.origin}/${name}`;
+  }
+
+  /** `UPSTREAM_<NAME>` variables for every fake. */
+  env(): Record<string, string> {
+    return Object.fromEntries(
+      Object.keys(this.handlers).map((name) => [`UPSTREAM_${name.toUpperCase()}`, this.baseOf(name)]),
+    );
+  }
+
+  private async handle(request: IncomingMessage, response: ServerResponse) {
+    const url = new URL(request.url ?? "/", this.origin);
+    const [, name = "", ...rest] = url.pathname.split("/");
+    const handler = this.handlers[name];
+    if (!handler) return void response.writeHead(404).end();
+    this.hits.set(name, (this.hits.get(name) ?? 0) + 1);
+    const raw = await readBody(request);
+    const fault = this.faults.get(name);
+    if (fault === "reset") return void request.socket.destroy();
+    if (fault === "timeout") return; // never answers
+    if (fault === "http500")
+      return void response.writeHead(500, { "content-type": "text/html" }).end("<h1>500</h1>");
+    if (fault === "garbage")
+      return void response.writeHead(200, { "content-type": "text/html" }).end("\u0000\u00ff<<garbage>>");
+    if (fault) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
+    const type = request.headers["content-type"] ?? "";
+    let json: unknown;
+    if (type.includes("json")) {
+      try {
+        json = JSON.parse(raw);
+      } catch {
+        json = undefined;
+      }
+    }
+    const answer = await handler({
+      method: request.method ?? "GET",
+      path: `/${rest.join("/")}`,
+      query: url.searchParams,
+      form: type.includes("urlencoded") ? new URLSearchParams(raw) : new URLSearchParams(),
+      json,
+      headers: request.headers,
+      cookies: parseCookies(request.headers.cookie),
+      base: this.baseOf(name),
+    });
+    response.writeHead(answer.status ?? 200, {
+      "content-type": answer.type ?? "text/html; charset=utf-8",
+      ...answer.headers,
+    });
+    response.end(answer.body);
+  }
+}
+
+async function readBody(request: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function parseCookies(header: string | undefined): Map<string, string> {
+  const cookies = new Map<string, string>();
+  for (const part of (header ?? "").split(";")) {
+    const index = part.indexOf("=");
+    if (index > 0) cookies.set(part.slice(0, index).trim(), part.slice(index + 1).trim());
+  }
+  return cookies;
+}
+
+export const json = (body: unknown, status = 200): FakeAnswer => ({
+  status,
+  type: "application/json; charset=utf-8",
+  body: JSON.stringify(body),
+});
+
+export const html = (
+  body: string,
+  status = 200,
+  headers?: Record<string, string | string[]>,
+): FakeAnswer => ({
+  status,
+  body,
+  headers,
+});
+
+export const escapeHtml = (text: string) =>
+  text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll('"', "&quot;");

@@ -1,0 +1,190 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { PROVIDER_FACTORIES } from "../src/sources/index.js";
+import type { SourceFactory } from "../src/sources/types.js";
+import {
+  BROKEN_ID,
+  type FakeProviders,
+  PHOTO_POST,
+  startProviderFakes,
+  VIDEO_POST,
+} from "./fakes/providers/index.js";
+import { download, type Stack, startStack } from "./helpers.js";
+
+const VIDEO_URL = `https://www.tiktok.com/@river.cooks/video/${VIDEO_POST.id}`;
+const PHOTO_URL = `https://www.tiktok.com/@trail.notes/photo/${PHOTO_POST.id}`;
+const BROKEN_URL = `https://www.tiktok.com/@river.cooks/video/${BROKEN_ID}`;
+const MISSING_URL = `https://www.tiktok.com/@river.cooks/video/7558765792041139999`;
+
+const factory = (name: string): SourceFactory => {
+  const found = PROVIDER_FACTORIES.find((candidate) => candidate({} as never).name === name);
+  if (!found) throw new Error(`no provider ${name}`);
+  return found;
+};
+
+interface Expectation {
+  video: (base: string) => Record<string, string | undefined>;
+  musicUrl?: string;
+  photo: boolean;
+  missing: [number, string];
+  details?: boolean;
+}
+
+const rapid = (url: string) =>
+  new RegExp(
+    `^https://d\\.rapidcdn\\.app/v2\\?token=eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9\\.${Buffer.from(JSON.stringify({ url, filename: "snaptik.mp4" })).toString("base64url")}\\.c2lnbmF0dXJl&dl=1$`,
+  );
+
+const EXPECTED: Record<string, Expectation> = {
+  tikwm: {
+    video: (base) => ({
+      noWatermark: `${base}/video/media/play/${VIDEO_POST.id}.mp4`,
+      watermark: `${base}/video/media/wmplay/${VIDEO_POST.id}.mp4`,
+      hd: `${base}/video/media/hdplay/${VIDEO_POST.id}.mp4`,
+    }),
+    musicUrl: VIDEO_POST.music,
+    photo: true,
+    missing: [404, "NOT_FOUND"],
+    details: true,
+  },
+  fasttoksave: {
+    video: () => ({
+      noWatermark: `https://www.tikwm.com/video/media/play/${VIDEO_POST.id}.mp4`,
+      watermark: `https://www.tikwm.com/video/media/wmplay/${VIDEO_POST.id}.mp4`,
+    }),
+    musicUrl: VIDEO_POST.music,
+    photo: true,
+    missing: [404, "NOT_FOUND"],
+    details: true,
+  },
+  ssstik: {
+    video: () => ({ noWatermark: VIDEO_POST.play, hd: VIDEO_POST.hdplay, watermark: VIDEO_POST.wmplay }),
+    musicUrl: VIDEO_POST.music,
+    photo: true,
+    missing: [403, "PRIVATE"],
+  },
+  snaptik: { video: () => ({}), photo: true, missing: [404, "NOT_FOUND"] },
+  musicaldown: {
+    video: () => ({ noWatermark: VIDEO_POST.play, hd: VIDEO_POST.hdplay, watermark: VIDEO_POST.wmplay }),
+    musicUrl: VIDEO_POST.music,
+    photo: true,
+    missing: [403, "PRIVATE"],
+  },
+  lovetik: {
+    video: () => ({ noWatermark: VIDEO_POST.play, hd: VIDEO_POST.hdplay, watermark: VIDEO_POST.wmplay }),
+    musicUrl: VIDEO_POST.music,
+    photo: true,
+    missing: [404, "NOT_FOUND"],
+  },
+  savetik: {
+    video: () => ({
+      noWatermark: `https://d.rapidcdn.app/d?token=nwm-${VIDEO_POST.id}`,
+      hd: `https://d.rapidcdn.app/d?token=hd-${VIDEO_POST.id}`,
+    }),
+    musicUrl: VIDEO_POST.music,
+    photo: true,
+    missing: [404, "NOT_FOUND"],
+    details: true,
+  },
+  tikmate: {
+    video: () => ({ noWatermark: VIDEO_POST.play, hd: VIDEO_POST.hdplay }),
+    photo: false,
+    missing: [404, "NOT_FOUND"],
+  },
+  ttdownloader: {
+    video: () => ({ noWatermark: VIDEO_POST.play, watermark: VIDEO_POST.wmplay }),
+    musicUrl: VIDEO_POST.music,
+    photo: false,
+    missing: [404, "NOT_FOUND"],
+  },
+};
+
+describe("each provider against its fake, through the real HTTP client", () => {
+  let fakes: FakeProviders;
+  before(async () => {
+    fakes = await startProviderFakes();
+  });
+  after(() => fakes.close());
+
+  for (const [name, expected] of Object.entries(EXPECTED)) {
+    describe(name, () => {
+      let stack: Stack;
+      before(async () => {
+        stack = await startStack({ env: fakes.env(), deps: { sources: [factory(name)] } });
+      });
+      after(() => stack.close());
+
+      it("answers a video post", async () => {
+        const { status, body } = await download(stack.app, { url: VIDEO_URL });
+        assert.equal(status, 200, JSON.stringify(body));
+        const result = body.result;
+        assert.equal(result.provider, name);
+        assert.equal(result.type, "video");
+        assert.equal(result.id, VIDEO_POST.id);
+        for (const [field, value] of Object.entries(expected.video(fakes.baseOf(name))))
+          assert.equal(result.video[field], value, field);
+        if (name === "snaptik") {
+          assert.match(result.video.noWatermark, rapid(VIDEO_POST.play));
+          assert.match(result.video.hd, rapid(VIDEO_POST.hdplay));
+        }
+        assert.equal(result.urls[0], result.video.noWatermark);
+        assert.equal(new Set(result.urls).size, result.urls.length);
+        for (const url of result.urls) assert.match(url, /^https?:\/\//);
+        if (expected.musicUrl) assert.equal(result.additional.musicUrl, expected.musicUrl);
+        if (expected.details) {
+          assert.equal(result.author.username, VIDEO_POST.username);
+          assert.equal(result.stats.plays, VIDEO_POST.stats.plays);
+          assert.equal(result.caption, VIDEO_POST.caption);
+        }
+      });
+
+      if (expected.photo) {
+        it("answers a photo post with its images in order", async () => {
+          const { status, body } = await download(stack.app, { url: PHOTO_URL });
+          assert.equal(status, 200, JSON.stringify(body));
+          assert.equal(body.result.type, "photo");
+          assert.deepEqual(body.result.images, PHOTO_POST.images);
+          assert.deepEqual(body.result.urls, PHOTO_POST.images);
+        });
+      }
+
+      it(`says ${expected.missing[1]} when the site does not find the post`, async () => {
+        const { status, body } = await download(stack.app, { url: MISSING_URL });
+        assert.equal(status, expected.missing[0], JSON.stringify(body));
+        assert.equal(body.code, expected.missing[1]);
+        assert.match(body.error, new RegExp(name));
+      });
+
+      it("fails cleanly on a changed page", async () => {
+        const { status, body } = await download(stack.app, { url: BROKEN_URL });
+        assert.equal(status, 502, JSON.stringify(body));
+        assert.equal(body.code, "ALL_SOURCES_FAILED");
+        assert.match(body.error, new RegExp(`${name} \\(`));
+      });
+    });
+  }
+
+  it("lists every provider with its params and maintenance state", async () => {
+    const stack = await startStack({ env: fakes.env(), deps: { sources: PROVIDER_FACTORIES } });
+    try {
+      const providers = (await stack.app.inject({ url: "/api/providers" })).json() as {
+        name: string;
+        url: string;
+        maintenance?: { reason: string };
+        params: unknown[];
+      }[];
+      const names = providers.map((provider) => provider.name);
+      for (const name of Object.keys(EXPECTED)) assert.ok(names.includes(name), name);
+      for (const retired of ["tikdown", "downtik", "savefrom", "getvidtik", "dddtik", "tokup", "ttsave"]) {
+        const entry = providers.find((provider) => provider.name === retired);
+        assert.ok(entry?.maintenance?.reason, retired);
+      }
+      assert.deepEqual(providers.find((provider) => provider.name === "tikwm")?.params, [
+        { name: "hd", type: "boolean", required: false },
+      ]);
+      assert.equal(providers.find((provider) => provider.name === "tikwm")?.url, "https://www.tikwm.com");
+    } finally {
+      await stack.close();
+    }
+  });
+});
