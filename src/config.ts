@@ -51,6 +51,9 @@ const schema = z.object({
   UPSTREAM_TIMEOUT_MS: integer(100, 120_000).default(10_000),
   UPSTREAM_MAX_BYTES: integer(1024, 100 * 1024 * 1024).default(5 * 1024 * 1024),
   RATE_LIMIT: integer(0, 1_000_000).default(60),
+  CIRCUIT_FAILURES: integer(1, 1000).default(3),
+  CIRCUIT_COOLDOWN_MS: integer(100, 3_600_000).default(30_000),
+  HEDGE_FLOOR_MS: integer(50, 120_000).default(1_500),
   TRUST_PROXY: trustProxy.default(false),
   ALLOW_PRIVATE_UPSTREAMS: flag.default(false),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -69,6 +72,11 @@ export interface Config {
   upstreamMaxBytes: number;
   /** Requests per minute per client on /api/download; 0 turns the limit off. */
   rateLimit: number;
+  /** Consecutive failures that open a source's circuit, and how long it rests before a probe. */
+  circuitFailures: number;
+  circuitCooldownMs: number;
+  /** The least a slow source is given before another is started beside it. */
+  hedgeFloorMs: number;
   trustProxy: boolean | number | string[];
   /** Lets upstream requests reach private/loopback addresses (tests, LAN mirrors). */
   allowPrivateUpstreams: boolean;
@@ -120,6 +128,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     upstreamTimeoutMs: values.UPSTREAM_TIMEOUT_MS,
     upstreamMaxBytes: values.UPSTREAM_MAX_BYTES,
     rateLimit: values.RATE_LIMIT,
+    circuitFailures: values.CIRCUIT_FAILURES,
+    circuitCooldownMs: values.CIRCUIT_COOLDOWN_MS,
+    hedgeFloorMs: values.HEDGE_FLOOR_MS,
     trustProxy: values.TRUST_PROXY,
     allowPrivateUpstreams: values.ALLOW_PRIVATE_UPSTREAMS,
     logLevel: values.LOG_LEVEL,

@@ -1,115 +1,229 @@
 import type { FailureReason } from "./errors.js";
 
-const LATENCY_WINDOW = 50;
+/** One attempt's outcome, as kept in the rolling window (most recent first). */
+export interface Outcome {
+  ok: boolean;
+  ms: number;
+  at: number;
+  reason?: FailureReason;
+  message?: string;
+}
 
-export type HealthState = "healthy" | "degraded" | "failing" | "unknown";
+/** Where several instances pool their outcomes (Redis); absent on a single machine. */
+export interface HealthShare {
+  push(name: string, outcome: Outcome): Promise<void>;
+  pull(
+    names: readonly string[],
+  ): Promise<Map<string, { outcomes: Outcome[]; successes: number; failures: number }>>;
+}
+
+export interface HealthOptions {
+  /** Outcomes kept per source for rates and latencies. */
+  window?: number;
+  /** Consecutive failures that open a source's circuit. */
+  failureThreshold?: number;
+  /** How long an open circuit rests before one probe is let through. */
+  coolDownMs?: number;
+  /** Hedging never starts a second source sooner than this. */
+  hedgeFloorMs?: number;
+  share?: HealthShare;
+  /** How often the shared outcomes are read back (at most). */
+  refreshMs?: number;
+}
+
+export type CircuitState = "closed" | "open" | "half-open";
+export type HealthState = "ok" | "degraded" | "open" | "maintenance";
 
 export interface HealthSnapshot {
   state: HealthState;
+  circuit: CircuitState;
   successes: number;
   failures: number;
   consecutiveFailures: number;
-  /** Milliseconds, over the last few attempts. */
+  /** Over the rolling window; null before any attempt. */
+  successRate: number | null;
+  /** Milliseconds, over the rolling window's successful attempts. */
   latency: { p50: number; p90: number; samples: number } | null;
   lastSuccessAt: string | null;
   lastError: { reason: FailureReason; message: string; at: string } | null;
 }
 
-interface Record_ {
+/** Reasons that are an answer about the post, not a fault of the source. */
+const NOT_A_FAULT: ReadonlySet<FailureReason> = new Set(["not_found", "private", "region_blocked"]);
+
+export const isFault = (reason: FailureReason) => !NOT_A_FAULT.has(reason);
+
+interface Book {
+  outcomes: Outcome[];
   successes: number;
   failures: number;
-  consecutiveFailures: number;
-  latencies: number[];
-  lastSuccessAt: number | null;
-  lastError: { reason: FailureReason; message: string; at: number } | null;
+  /** When the last half-open probe was let through. */
+  probeAt: number;
 }
 
-/** What this instance has seen of each source; the rotation prefers the healthy ones. */
+/**
+ * What the service has seen of each source: a rolling window of outcomes, a circuit breaker, and the
+ * weights and hedge delays the rotation uses. With a share (Redis) every instance sees every outcome.
+ */
 export class SourceHealth {
-  private readonly records = new Map<string, Record_>();
+  private readonly books = new Map<string, Book>();
+  private readonly window: number;
+  private readonly failureThreshold: number;
+  private readonly coolDownMs: number;
+  private readonly hedgeFloorMs: number;
+  private readonly refreshMs: number;
+  private lastRefresh = Number.NEGATIVE_INFINITY;
+  private refreshing: Promise<void> | undefined;
 
-  constructor(private readonly now: () => number) {}
-
-  recordSuccess(name: string, latencyMs: number): void {
-    const record = this.recordOf(name);
-    record.successes++;
-    record.consecutiveFailures = 0;
-    record.lastSuccessAt = this.now();
-    this.pushLatency(record, latencyMs);
+  constructor(
+    private readonly now: () => number,
+    private readonly options: HealthOptions = {},
+  ) {
+    this.window = options.window ?? 50;
+    this.failureThreshold = options.failureThreshold ?? 3;
+    this.coolDownMs = options.coolDownMs ?? 30_000;
+    this.hedgeFloorMs = options.hedgeFloorMs ?? 1_500;
+    this.refreshMs = options.refreshMs ?? 1_000;
   }
 
-  recordFailure(name: string, reason: FailureReason, message: string, latencyMs: number): void {
-    const record = this.recordOf(name);
-    record.failures++;
-    record.consecutiveFailures++;
-    record.lastError = { reason, message, at: this.now() };
-    this.pushLatency(record, latencyMs);
+  record(name: string, outcome: Omit<Outcome, "at">): void {
+    const entry: Outcome = { ...outcome, at: this.now() };
+    const book = this.bookOf(name);
+    book.outcomes.unshift(entry);
+    book.outcomes.length = Math.min(book.outcomes.length, this.window);
+    if (entry.ok) book.successes++;
+    else book.failures++;
+    // Sharing is best effort: a Redis hiccup must not fail the request that produced the outcome.
+    this.options.share?.push(name, entry).catch(() => {});
   }
 
-  /** A weight in (0, 1]: recent failures push a source to the back of the rotation. */
+  /** Reads the pooled outcomes back, at most once per refresh period; never throws. */
+  async refresh(names: readonly string[]): Promise<void> {
+    const share = this.options.share;
+    if (!share || this.now() - this.lastRefresh < this.refreshMs) return;
+    this.lastRefresh = this.now();
+    this.refreshing ??= share
+      .pull(names)
+      .then((pooled) => {
+        for (const [name, state] of pooled) {
+          const book = this.bookOf(name);
+          book.outcomes = state.outcomes.slice(0, this.window);
+          book.successes = Math.max(book.successes, state.successes);
+          book.failures = Math.max(book.failures, state.failures);
+        }
+      })
+      .catch(() => {})
+      .finally(() => {
+        this.refreshing = undefined;
+      });
+    await this.refreshing;
+  }
+
+  circuit(name: string): CircuitState {
+    const outcomes = this.books.get(name)?.outcomes ?? [];
+    if (leadingFaults(outcomes) < this.failureThreshold) return "closed";
+    const lastFailure = outcomes[0]?.at ?? 0;
+    return this.now() - lastFailure < this.coolDownMs ? "open" : "half-open";
+  }
+
+  /**
+   * Whether the rotation may try this source now: always when closed; once per cool-down when
+   * half-open (the probe); never when open.
+   */
+  admit(name: string): boolean {
+    const circuit = this.circuit(name);
+    if (circuit === "closed") return true;
+    if (circuit === "open") return false;
+    const book = this.bookOf(name);
+    if (this.now() - book.probeAt < this.coolDownMs) return false;
+    book.probeAt = this.now();
+    return true;
+  }
+
+  /** When this source last failed (for "every circuit is open: try the one that failed longest ago"). */
+  lastFailureAt(name: string): number {
+    return this.books.get(name)?.outcomes.find((outcome) => !outcome.ok)?.at ?? 0;
+  }
+
+  /** A weight in (0, 1]: recent success, then speed. Unknown sources get a fair chance. */
   weight(name: string): number {
-    const record = this.records.get(name);
-    if (!record) return 0.5;
-    const total = record.successes + record.failures;
-    const successRate = (record.successes + 1) / (total + 2);
-    return successRate / (1 + record.consecutiveFailures);
+    const outcomes = this.books.get(name)?.outcomes ?? [];
+    if (outcomes.length === 0) return 0.5;
+    const good = outcomes.filter((outcome) => outcome.ok).length;
+    const rate = (good + 1) / (outcomes.length + 2);
+    const p50 = percentile(successLatencies(outcomes), 0.5) ?? 1_000;
+    return rate ** 3 / (1 + p50 / 1_000);
   }
 
-  snapshot(name: string): HealthSnapshot {
-    const record = this.records.get(name);
-    if (!record)
-      return {
-        state: "unknown",
-        successes: 0,
-        failures: 0,
-        consecutiveFailures: 0,
-        latency: null,
-        lastSuccessAt: null,
-        lastError: null,
-      };
-    const sorted = [...record.latencies].sort((a, b) => a - b);
+  /** How long to wait for this source before starting another in parallel: its recent p90, floored. */
+  hedgeDelay(name: string): number {
+    const p90 = percentile(successLatencies(this.books.get(name)?.outcomes ?? []), 0.9);
+    return Math.max(this.hedgeFloorMs, p90 ?? 0);
+  }
+
+  snapshot(name: string, maintenance = false): HealthSnapshot {
+    const book = this.books.get(name);
+    const outcomes = book?.outcomes ?? [];
+    const latencies = successLatencies(outcomes);
+    const p50 = percentile(latencies, 0.5);
+    const p90 = percentile(latencies, 0.9);
+    const good = outcomes.filter((outcome) => outcome.ok).length;
+    const successRate = outcomes.length === 0 ? null : round(good / outcomes.length);
+    const consecutiveFailures = leadingFaults(outcomes);
+    const circuit = this.circuit(name);
+    const lastError = outcomes.find((outcome) => !outcome.ok);
+    const lastSuccess = outcomes.find((outcome) => outcome.ok);
+    let state: HealthState = "ok";
+    if (maintenance) state = "maintenance";
+    else if (circuit !== "closed") state = "open";
+    else if (consecutiveFailures > 0 || (successRate !== null && successRate < 0.8)) state = "degraded";
     return {
-      state: stateOf(record),
-      successes: record.successes,
-      failures: record.failures,
-      consecutiveFailures: record.consecutiveFailures,
-      latency:
-        sorted.length === 0
-          ? null
-          : { p50: percentile(sorted, 0.5), p90: percentile(sorted, 0.9), samples: sorted.length },
-      lastSuccessAt: record.lastSuccessAt === null ? null : new Date(record.lastSuccessAt).toISOString(),
-      lastError: record.lastError && { ...record.lastError, at: new Date(record.lastError.at).toISOString() },
+      state,
+      circuit,
+      successes: book?.successes ?? 0,
+      failures: book?.failures ?? 0,
+      consecutiveFailures,
+      successRate,
+      latency: p50 === undefined || p90 === undefined ? null : { p50, p90, samples: latencies.length },
+      lastSuccessAt: lastSuccess ? new Date(lastSuccess.at).toISOString() : null,
+      lastError: lastError
+        ? {
+            reason: lastError.reason ?? "network",
+            message: lastError.message ?? "",
+            at: new Date(lastError.at).toISOString(),
+          }
+        : null,
     };
   }
 
-  private recordOf(name: string): Record_ {
-    let record = this.records.get(name);
-    if (!record) {
-      record = {
-        successes: 0,
-        failures: 0,
-        consecutiveFailures: 0,
-        latencies: [],
-        lastSuccessAt: null,
-        lastError: null,
-      };
-      this.records.set(name, record);
+  private bookOf(name: string): Book {
+    let book = this.books.get(name);
+    if (!book) {
+      book = { outcomes: [], successes: 0, failures: 0, probeAt: Number.NEGATIVE_INFINITY };
+      this.books.set(name, book);
     }
-    return record;
-  }
-
-  private pushLatency(record: Record_, latencyMs: number): void {
-    record.latencies.push(Math.round(latencyMs));
-    if (record.latencies.length > LATENCY_WINDOW) record.latencies.shift();
+    return book;
   }
 }
 
-function stateOf(record: Record_): HealthState {
-  if (record.consecutiveFailures >= 3) return "failing";
-  if (record.consecutiveFailures > 0) return "degraded";
-  return "healthy";
+function leadingFaults(outcomes: Outcome[]): number {
+  let count = 0;
+  for (const outcome of outcomes) {
+    if (outcome.ok) break;
+    count++;
+  }
+  return count;
 }
 
-function percentile(sorted: number[], rank: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(rank * sorted.length))] ?? 0;
+const successLatencies = (outcomes: Outcome[]) =>
+  outcomes
+    .filter((outcome) => outcome.ok)
+    .map((outcome) => outcome.ms)
+    .sort((a, b) => a - b);
+
+function percentile(sorted: number[], rank: number): number | undefined {
+  if (sorted.length === 0) return undefined;
+  return Math.round(sorted[Math.min(sorted.length - 1, Math.floor(rank * sorted.length))] ?? 0);
 }
+
+const round = (value: number) => Math.round(value * 1000) / 1000;

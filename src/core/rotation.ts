@@ -1,6 +1,6 @@
 import type { Source } from "../sources/types.js";
 import { ApiError, type FailureReason, isAbortError, postErrors, SourceFailure } from "./errors.js";
-import type { SourceHealth } from "./health.js";
+import { isFault, type SourceHealth } from "./health.js";
 import { type Extraction, validateMedia } from "./media.js";
 
 export interface RotationRequest {
@@ -38,61 +38,159 @@ interface Attempted {
   message: string;
 }
 
+type Settled =
+  | { source: Source; ok: true; extraction: Extraction }
+  | { source: Source; ok: false; error: ApiError | SourceFailure };
+
 /**
- * Asks sources in turn until one answers: the requested one first, then (if allowed) the others,
- * healthiest first, never one twice, at most `maxAttempts`. TikTok's own verdicts (ApiError) end it.
+ * Asks sources until one answers: the requested one first; then (if allowed) the others, healthiest
+ * first, never one twice, at most `maxAttempts`, skipping open circuits. For "random", a source that
+ * is slower than its usual p90 gets a second one started beside it: the first valid answer wins and
+ * the other is aborted. TikTok's own verdicts (ApiError) end the search.
  */
 export async function extractWithRotation(
   deps: RotationDeps,
   request: RotationRequest,
 ): Promise<{ extraction: Extraction; source: string }> {
-  const attempted: Attempted[] = [];
-  let tries = 0;
-  for (const source of attemptOrder(deps, request)) {
-    if (tries >= deps.maxAttempts) break;
-    if (source.maintenance) {
-      attempted.push({ source: source.name, reason: "maintenance", message: source.maintenance.reason });
-      if (!request.rotateOnError) break;
+  await deps.health.refresh(deps.sources.map((source) => source.name));
+  const { queue, skipped } = attemptOrder(deps, request);
+  const attempted: Attempted[] = [...skipped];
+  const running = new Map<Source, { done: Promise<Settled>; abort: AbortController }>();
+  const hedging = request.requested === undefined && request.rotateOnError;
+  let launched = 0;
+
+  const launch = () => {
+    const source = queue.shift();
+    if (!source || launched >= deps.maxAttempts) return false;
+    launched++;
+    const abort = new AbortController();
+    running.set(source, { done: attempt(deps, source, request, abort.signal), abort });
+    return true;
+  };
+  const stopAll = () => {
+    for (const { abort } of running.values()) abort.abort();
+  };
+
+  launch();
+  while (running.size > 0) {
+    const newest = [...running.keys()].at(-1) as Source;
+    const hedge =
+      hedging && queue.length > 0 && launched < deps.maxAttempts
+        ? deps.health.hedgeDelay(newest.name)
+        : undefined;
+    const settled = await raceWithTimer(
+      [...running.values()].map((entry) => entry.done),
+      hedge,
+    );
+    if (settled === "timer") {
+      launch();
       continue;
     }
-    tries++;
-    const started = deps.now();
-    try {
-      const extraction = await runOnce(deps, source, request);
-      const ms = deps.now() - started;
-      deps.health.recordSuccess(source.name, ms);
-      deps.onAttempt?.({ source: source.name, ok: true, ms });
-      return { extraction, source: source.name };
-    } catch (error) {
-      const ms = deps.now() - started;
-      if (error instanceof ApiError) {
-        // TikTok answered; the source worked.
-        deps.health.recordSuccess(source.name, ms);
-        deps.onAttempt?.({ source: source.name, ok: true, ms, message: error.code });
-        throw error;
-      }
-      const failure = asFailure(error);
-      deps.health.recordFailure(source.name, failure.reason, failure.message, ms);
-      deps.onAttempt?.({
-        source: source.name,
-        ok: false,
-        ms,
-        reason: failure.reason,
-        message: failure.message,
-      });
-      attempted.push({ source: source.name, reason: failure.reason, message: failure.message });
-      if (!request.rotateOnError) break;
+    running.delete(settled.source);
+    if (settled.ok) {
+      stopAll();
+      return { extraction: settled.extraction, source: settled.source.name };
     }
+    if (settled.error instanceof ApiError) {
+      stopAll();
+      throw settled.error;
+    }
+    attempted.push({
+      source: settled.source.name,
+      reason: settled.error.reason,
+      message: settled.error.message,
+    });
+    if (request.rotateOnError && running.size === 0) launch();
+    else if (!request.rotateOnError) break;
   }
   throw finalError(attempted);
 }
 
-function attemptOrder(deps: RotationDeps, request: RotationRequest): Source[] {
-  const requested = request.requested
-    ? deps.sources.filter((source) => source.name === request.requested)
-    : [];
-  const others = deps.sources.filter((source) => source.name !== request.requested);
-  return [...requested, ...weightedShuffle(others, (source) => deps.health.weight(source.name), deps.random)];
+/** One source's try, settled (never rejected), its outcome recorded unless it lost a race. */
+async function attempt(
+  deps: RotationDeps,
+  source: Source,
+  request: RotationRequest,
+  race: AbortSignal,
+): Promise<Settled> {
+  const started = deps.now();
+  const signal = AbortSignal.any([race, AbortSignal.timeout(deps.attemptTimeoutMs)]);
+  try {
+    const extraction = await source.extract({
+      id: request.id,
+      username: request.username,
+      url: request.url,
+      params: request.params,
+      signal,
+    });
+    if (extraction.media.id !== request.id)
+      throw new SourceFailure(
+        "invalid_result",
+        `answered for post ${extraction.media.id}, not ${request.id}`,
+      );
+    const valid = { ...extraction, media: validateMedia(extraction.media) };
+    report(deps, source, started, { ok: true });
+    return { source, ok: true, extraction: valid };
+  } catch (error) {
+    if (error instanceof ApiError) {
+      // TikTok answered: the source did its job.
+      report(deps, source, started, { ok: true, message: error.code });
+      return { source, ok: false, error };
+    }
+    const failure = race.aborted
+      ? new SourceFailure("timeout", "lost the race to a faster source")
+      : asFailure(error);
+    if (!race.aborted)
+      report(deps, source, started, { ok: false, reason: failure.reason, message: failure.message });
+    return { source, ok: false, error: failure };
+  }
+}
+
+function report(
+  deps: RotationDeps,
+  source: Source,
+  started: number,
+  outcome: Omit<AttemptEvent, "source" | "ms">,
+) {
+  const ms = deps.now() - started;
+  const healthy = outcome.ok || (outcome.reason !== undefined && !isFault(outcome.reason));
+  deps.health.record(source.name, { ok: healthy, ms, reason: outcome.reason, message: outcome.message });
+  deps.onAttempt?.({ source: source.name, ms, ...outcome });
+}
+
+function raceWithTimer<T>(promises: Promise<T>[], delayMs: number | undefined): Promise<T | "timer"> {
+  if (delayMs === undefined) return Promise.race(promises);
+  let timer: NodeJS.Timeout | undefined;
+  const fired = new Promise<"timer">((resolve) => {
+    timer = setTimeout(() => resolve("timer"), delayMs);
+  });
+  return Promise.race([...promises, fired]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * The requested source first (whatever its circuit: the client asked for it), then the others that
+ * are admitted, in a weighted random order. If every circuit is open, the one that failed longest ago.
+ */
+function attemptOrder(deps: RotationDeps, request: RotationRequest) {
+  const skipped: Attempted[] = [];
+  const live = deps.sources.filter((source) => {
+    if (!source.maintenance) return true;
+    if (source.name === request.requested)
+      skipped.push({ source: source.name, reason: "maintenance", message: source.maintenance.reason });
+    return false;
+  });
+  const requested = live.filter((source) => source.name === request.requested);
+  if (request.requested !== undefined && !request.rotateOnError) return { queue: requested, skipped };
+  const others = live.filter((source) => source.name !== request.requested);
+  const admitted = others.filter((source) => deps.health.admit(source.name));
+  let rest = weightedShuffle(admitted, (source) => deps.health.weight(source.name), deps.random);
+  if (requested.length === 0 && rest.length === 0 && others.length > 0) {
+    const oldest = [...others].sort(
+      (a, b) => deps.health.lastFailureAt(a.name) - deps.health.lastFailureAt(b.name),
+    )[0];
+    rest = oldest ? [oldest] : [];
+  }
+  return { queue: [...requested, ...rest], skipped };
 }
 
 /** Weighted random order without replacement: healthy sources tend to come first, none starves. */
@@ -101,20 +199,6 @@ export function weightedShuffle<T>(items: readonly T[], weightOf: (item: T) => n
     .map((item) => ({ item, key: random() ** (1 / Math.max(weightOf(item), 1e-6)) }))
     .sort((a, b) => b.key - a.key)
     .map((entry) => entry.item);
-}
-
-async function runOnce(deps: RotationDeps, source: Source, request: RotationRequest): Promise<Extraction> {
-  const signal = AbortSignal.timeout(deps.attemptTimeoutMs);
-  const extraction = await source.extract({
-    id: request.id,
-    username: request.username,
-    url: request.url,
-    params: request.params,
-    signal,
-  });
-  if (extraction.media.id !== request.id)
-    throw new SourceFailure("invalid_result", `answered for post ${extraction.media.id}, not ${request.id}`);
-  return { ...extraction, media: validateMedia(extraction.media) };
 }
 
 function asFailure(error: unknown): SourceFailure {

@@ -12,10 +12,14 @@ import { createRegistry, SOURCE_FACTORIES, upstreamNameOf } from "../sources/ind
 import type { SourceFactory } from "../sources/types.js";
 import { createMemoryStore } from "../stores/memory.js";
 import { createRedisStore } from "../stores/redis.js";
+import { createRedisHealthShare } from "../stores/redis-health.js";
 import type { Store } from "../stores/types.js";
 import { installErrorHandlers } from "./errors.js";
 import { downloadRoutes } from "./routes/download.js";
 import { infoRoutes } from "./routes/info.js";
+
+/** Outcomes kept per source for its success rate and latency. */
+const HEALTH_WINDOW = 50;
 
 /** Everything a test may replace; the defaults are what production uses. */
 export interface AppDeps {
@@ -55,7 +59,15 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     (redis
       ? createRedisStore({ redis, prefix: config.redisPrefix, maxTtlMs: config.cacheTtlSeconds * 1000, now })
       : createMemoryStore({ maxEntries: config.cacheMaxEntries, now }));
-  const health = new SourceHealth(now);
+  const health = new SourceHealth(now, {
+    window: HEALTH_WINDOW,
+    failureThreshold: config.circuitFailures,
+    coolDownMs: config.circuitCooldownMs,
+    hedgeFloorMs: config.hedgeFloorMs,
+    share: redis
+      ? createRedisHealthShare({ redis, prefix: config.redisPrefix, window: HEALTH_WINDOW })
+      : undefined,
+  });
 
   const app = Fastify({
     logger: deps.logger ?? { level: config.logLevel },

@@ -51,7 +51,7 @@ export function infoRoutes(app: FastifyInstance, deps: InfoDeps) {
       inFlight: deps.pipeline.inFlight,
       sources: deps.sources.map((source) => ({
         name: source.name,
-        state: deps.health.snapshot(source.name).state,
+        state: deps.health.snapshot(source.name, Boolean(source.maintenance)).state,
       })),
     };
     return reply.code(storeUp ? 200 : 503).send(body);
@@ -71,8 +71,9 @@ export function infoRoutes(app: FastifyInstance, deps: InfoDeps) {
     },
   );
 
-  app.get("/api/providers", async () =>
-    deps.sources.map((source) => ({
+  app.get("/api/providers", async () => {
+    await deps.health.refresh(deps.sources.map((source) => source.name));
+    return deps.sources.map((source) => ({
       name: source.name,
       url: source.origin,
       ...(source.maintenance ? { maintenance: { reason: source.maintenance.reason } } : {}),
@@ -81,7 +82,7 @@ export function infoRoutes(app: FastifyInstance, deps: InfoDeps) {
         type: param.type,
         required: param.required,
       })),
-      health: deps.health.snapshot(source.name),
-    })),
-  );
+      health: deps.health.snapshot(source.name, Boolean(source.maintenance)),
+    }));
+  });
 }

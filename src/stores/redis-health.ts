@@ -1,0 +1,54 @@
+import type { Redis } from "ioredis";
+import type { HealthShare, Outcome } from "../core/health.js";
+
+/**
+ * Source health pooled in Redis so every instance learns from every other: per source a capped list of
+ * recent outcomes (newest first) and two counters. Entries expire when a source goes quiet for a day.
+ */
+export function createRedisHealthShare(options: {
+  redis: Redis;
+  prefix: string;
+  window: number;
+}): HealthShare {
+  const { redis, prefix, window } = options;
+  const listKey = (name: string) => `${prefix}health:${name}:recent`;
+  const countKey = (name: string) => `${prefix}health:${name}:count`;
+  const DAY_MS = 86_400_000;
+  return {
+    async push(name, outcome) {
+      await redis
+        .multi()
+        .lpush(listKey(name), JSON.stringify(outcome))
+        .ltrim(listKey(name), 0, window - 1)
+        .pexpire(listKey(name), DAY_MS)
+        .hincrby(countKey(name), outcome.ok ? "successes" : "failures", 1)
+        .pexpire(countKey(name), DAY_MS)
+        .exec();
+    },
+    async pull(names) {
+      const read = redis.pipeline();
+      for (const name of names) read.lrange(listKey(name), 0, window - 1).hgetall(countKey(name));
+      const replies = (await read.exec()) ?? [];
+      const pooled = new Map<string, { outcomes: Outcome[]; successes: number; failures: number }>();
+      names.forEach((name, i) => {
+        const raw = (replies[i * 2]?.[1] as string[] | undefined) ?? [];
+        const counts = (replies[i * 2 + 1]?.[1] as Record<string, string> | undefined) ?? {};
+        const outcomes = raw.flatMap((line) => {
+          try {
+            const parsed = JSON.parse(line) as Outcome;
+            return typeof parsed.ok === "boolean" && typeof parsed.at === "number" ? [parsed] : [];
+          } catch {
+            return [];
+          }
+        });
+        if (outcomes.length > 0)
+          pooled.set(name, {
+            outcomes,
+            successes: Number(counts.successes ?? 0),
+            failures: Number(counts.failures ?? 0),
+          });
+      });
+      return pooled;
+    },
+  };
+}
