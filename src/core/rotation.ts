@@ -168,8 +168,9 @@ function raceWithTimer<T>(promises: Promise<T>[], delayMs: number | undefined): 
 }
 
 /**
- * The requested source first (whatever its circuit: the client asked for it), then the others that
- * are admitted, in a weighted random order. If every circuit is open, the one that failed longest ago.
+ * The requested source first (whatever its circuit: the client asked for it), then one rested circuit's
+ * probe, then the closed ones in a weighted random order. If every circuit is open, the one that
+ * failed longest ago.
  */
 function attemptOrder(deps: RotationDeps, request: RotationRequest) {
   const skipped: Attempted[] = [];
@@ -182,8 +183,16 @@ function attemptOrder(deps: RotationDeps, request: RotationRequest) {
   const requested = live.filter((source) => source.name === request.requested);
   if (request.requested !== undefined && !request.rotateOnError) return { queue: requested, skipped };
   const others = live.filter((source) => source.name !== request.requested);
-  const admitted = others.filter((source) => deps.health.admit(source.name));
-  let rest = weightedShuffle(admitted, (source) => deps.health.weight(source.name), deps.random);
+  // A circuit that has rested gets its one probe first: otherwise its low weight would keep it last
+  // and it would never get the chance to show it recovered.
+  const probe = others.find(
+    (source) => deps.health.circuit(source.name) === "half-open" && deps.health.admit(source.name),
+  );
+  const closed = others.filter((source) => deps.health.circuit(source.name) === "closed");
+  let rest = [
+    ...(probe ? [probe] : []),
+    ...weightedShuffle(closed, (source) => deps.health.weight(source.name), deps.random),
+  ];
   if (requested.length === 0 && rest.length === 0 && others.length > 0) {
     const oldest = [...others].sort(
       (a, b) => deps.health.lastFailureAt(a.name) - deps.health.lastFailureAt(b.name),
