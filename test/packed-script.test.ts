@@ -89,3 +89,23 @@ describe("packed-script decoder", () => {
     assert.throws(() => decodePackedScript('eval(function(h,u,n,t,e,r){}("HbHb",1,"Hbc",0,2,1))'), isTyped);
   });
 });
+
+describe("no code execution anywhere in the service", () => {
+  it("has no eval, new Function, vm or sandbox in src/", async () => {
+    const { readdir, readFile } = await import("node:fs/promises");
+    const root = new URL("../src/", import.meta.url);
+    const files = (await readdir(root, { recursive: true })).filter((file) => file.endsWith(".ts"));
+    assert.ok(files.length > 20);
+    for (const file of files) {
+      const code = (await readFile(new URL(file, root), "utf8"))
+        .split("\n")
+        .filter((line) => !/^\s*(\*|\/\/|\/\*)/.test(line))
+        .join("\n");
+      assert.doesNotMatch(
+        code,
+        /\beval\s*\(|new\s+Function\b|["']node:vm["']|["']vm2?["']|isolated-vm/,
+        file,
+      );
+    }
+  });
+});
