@@ -1,6 +1,7 @@
 import { createHash, randomBytes, randomInt } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { parseCookies } from "./cookies.js";
 import { tiktokSample } from "./shared.js";
 
 /**
@@ -361,15 +362,6 @@ function send(response: ServerResponse, status: number, type: string, body: stri
   response.setHeader("content-type", type);
   response.setHeader("content-length", Buffer.byteLength(body));
   response.end(body);
-}
-
-function parseCookies(header: string | undefined): Map<string, string> {
-  const cookies = new Map<string, string>();
-  for (const part of (header ?? "").split(";")) {
-    const index = part.indexOf("=");
-    if (index > 0) cookies.set(part.slice(0, index).trim(), part.slice(index + 1).trim());
-  }
-  return cookies;
 }
 
 /**

@@ -4,7 +4,7 @@ import type { Media } from "../../core/media.js";
 import type { HttpResponse } from "../../net/http-client.js";
 import { joinBase } from "../../net/upstreams.js";
 import { DESKTOP_USER_AGENT } from "../native/browser.js";
-import type { ExtractInput, SourceDeps } from "../types.js";
+import type { ExtractInput, ParamSpec, SourceDeps, SourceFactory } from "../types.js";
 
 /**
  * What every third-party site needs (PROVIDERS.md, "Common to all"): a browser User-Agent, one cookie
@@ -12,6 +12,7 @@ import type { ExtractInput, SourceDeps } from "../types.js";
  * `UPSTREAM_<NAME>` (a base that may carry a path prefix).
  */
 export interface Site {
+  readonly name: string;
   /** The base every path of the site is appended to (the override, or the real origin). */
   readonly base: URL;
   /** A path of the site ("/api/") under the base, prefix kept. */
@@ -19,6 +20,8 @@ export interface Site {
   /** A link the site gave: absolute http(s) as is, site-relative resolved against the base. */
   link(value: unknown): string | undefined;
   request(step: Step): Promise<HttpResponse>;
+  /** GETs a page of the site and reads its hidden `<input name="…">` token (cookies kept in the jar). */
+  token(path: string, field: string): Promise<string>;
 }
 
 export interface Step {
@@ -38,7 +41,8 @@ export function openSite(deps: SourceDeps, name: string, origin: string, input: 
   const base = deps.upstreams.baseOf(name, origin);
   const jar = new CookieJar();
   const url = (path: string) => joinBase(base, path);
-  return {
+  const site: Site = {
+    name,
     base,
     url,
     link(value) {
@@ -81,7 +85,30 @@ export function openSite(deps: SourceDeps, name: string, origin: string, input: 
         throw new SourceFailure("http_status", `${name} answered HTTP ${response.status}`);
       return response;
     },
+    async token(path, field) {
+      const page = await site.request({ path });
+      return inputValue(page.text(), field, name);
+    },
   };
+  return site;
+}
+
+/**
+ * A provider as a source: its name, real origin and params, and how it reads a post from its site.
+ * The site (base URL from `UPSTREAM_<NAME>`, cookie jar, timeouts) is opened fresh per extraction.
+ */
+export function defineProvider(
+  spec: { name: string; origin: string; params?: ParamSpec[] },
+  extract: (site: Site, input: ExtractInput) => Promise<Media>,
+): SourceFactory {
+  return (deps) => ({
+    name: spec.name,
+    origin: spec.origin,
+    params: spec.params ?? [],
+    async extract(input) {
+      return { media: await extract(openSite(deps, spec.name, spec.origin, input), input) };
+    },
+  });
 }
 
 /** Headers of a same-site form post made by the site's own page. */

@@ -1,7 +1,6 @@
 import { at, list, num, str } from "../../core/json-path.js";
 import { textOf } from "../../net/html.js";
-import type { Source, SourceDeps } from "../types.js";
-import { mediaOf, openSite, parseJson, sameSite, siteError } from "./common.js";
+import { defineProvider, mediaOf, parseJson, sameSite, siteError } from "./common.js";
 
 const NAME = "lovetik";
 const ORIGIN = "https://lovetik.com";
@@ -13,50 +12,38 @@ interface LovetikLink {
 }
 
 /** lovetik's AJAX search (PROVIDERS.md "lovetik"): links in order, no watermark first. */
-export function lovetik(deps: SourceDeps): Source {
-  return {
-    name: NAME,
-    origin: ORIGIN,
-    params: [],
-    async extract(input) {
-      const site = openSite(deps, NAME, ORIGIN, input);
-      const response = await site.request({
-        path: "/api/ajax/search",
-        form: { query: input.url },
-        headers: { "x-requested-with": "XMLHttpRequest", ...sameSite(site, "/") },
-      });
-      const body = parseJson(response, NAME);
-      if (str(at(body, ["status"])) !== "ok") throw siteError(NAME, str(at(body, ["mess"])) ?? "no status");
-      const links: LovetikLink[] = list(at(body, ["links"])).map((link) => ({
-        url: site.link(at(link, ["a"])),
-        label: textOf(str(at(link, ["t"])) ?? ""),
-        kind: num(at(link, ["ft"])),
-      }));
-      const videos = links.filter((link) => link.kind !== 3 && !/mp3/i.test(link.label));
-      const watermarked = videos.find(
-        (link) => /watermark/i.test(link.label) && !/no watermark|without/i.test(link.label),
-      );
-      const clean = videos.filter((link) => link !== watermarked);
-      const images = list(at(body, ["images"])).map(
-        (image) => site.link(image) ?? site.link(at(image, ["url"])),
-      );
-      return {
-        media: mediaOf(input, {
-          caption: textOf(str(at(body, ["desc"])) ?? "") || undefined,
-          author: {
-            username: str(at(body, ["author_name"])),
-            nickname: textOf(str(at(body, ["author"])) ?? "") || undefined,
-          },
-          video: {
-            noWatermark: clean[0]?.url,
-            hd: clean.find((link) => /hd|1080/i.test(link.label))?.url,
-            watermark: watermarked?.url,
-          },
-          music: { url: links.find((link) => link.kind === 3 || /mp3/i.test(link.label))?.url },
-          images: images.filter((url) => url !== undefined),
-          thumb: site.link(at(body, ["cover"])),
-        }),
-      };
+export const lovetik = defineProvider({ name: NAME, origin: ORIGIN }, async (site, input) => {
+  const response = await site.request({
+    path: "/api/ajax/search",
+    form: { query: input.url },
+    headers: { "x-requested-with": "XMLHttpRequest", ...sameSite(site, "/") },
+  });
+  const body = parseJson(response, NAME);
+  if (str(at(body, ["status"])) !== "ok") throw siteError(NAME, str(at(body, ["mess"])) ?? "no status");
+  const links: LovetikLink[] = list(at(body, ["links"])).map((link) => ({
+    url: site.link(at(link, ["a"])),
+    label: textOf(str(at(link, ["t"])) ?? ""),
+    kind: num(at(link, ["ft"])),
+  }));
+  const videos = links.filter((link) => link.kind !== 3 && !/mp3/i.test(link.label));
+  const watermarked = videos.find(
+    (link) => /watermark/i.test(link.label) && !/no watermark|without/i.test(link.label),
+  );
+  const clean = videos.filter((link) => link !== watermarked);
+  const images = list(at(body, ["images"])).map((image) => site.link(image) ?? site.link(at(image, ["url"])));
+  return mediaOf(input, {
+    caption: textOf(str(at(body, ["desc"])) ?? "") || undefined,
+    author: {
+      username: str(at(body, ["author_name"])),
+      nickname: textOf(str(at(body, ["author"])) ?? "") || undefined,
     },
-  };
-}
+    video: {
+      noWatermark: clean[0]?.url,
+      hd: clean.find((link) => /hd|1080/i.test(link.label))?.url,
+      watermark: watermarked?.url,
+    },
+    music: { url: links.find((link) => link.kind === 3 || /mp3/i.test(link.label))?.url },
+    images: images.filter((url) => url !== undefined),
+    thumb: site.link(at(body, ["cover"])),
+  });
+});

@@ -1,7 +1,6 @@
 import { SourceFailure } from "../../core/errors.js";
 import { elements, hasClasses, openingTags, textOf } from "../../net/html.js";
-import type { Source, SourceDeps } from "../types.js";
-import { mediaOf, openSite, sameSite, siteError } from "./common.js";
+import { defineProvider, mediaOf, sameSite, siteError } from "./common.js";
 
 const NAME = "musicaldown";
 const ORIGIN = "https://musicaldown.com";
@@ -37,61 +36,49 @@ function unwrap(href: string | undefined): string | undefined {
 }
 
 /** musicaldown: a form with random field names, posted back; errors come as a redirect. */
-export function musicaldown(deps: SourceDeps): Source {
-  return {
-    name: NAME,
-    origin: ORIGIN,
-    params: [],
-    async extract(input) {
-      const site = openSite(deps, NAME, ORIGIN, input);
-      const start = await site.request({ path: "/en" });
-      const result = await site.request({
-        path: "/download",
-        form: musicaldownForm(start.text(), input.url),
-        headers: sameSite(site, "/en"),
-        follow: false,
-        accept: (status) => status === 200 || status === 302 || status === 301,
-      });
-      if (result.status !== 200) {
-        const location = result.header("location") ?? "";
-        if (location.includes("/mp3/"))
-          throw new SourceFailure("invalid_result", "musicaldown: the link is audio only");
-        const reason = new URL(location, site.base).searchParams.get("err") ?? "redirected";
-        throw siteError(NAME, reason);
-      }
-      const html = result.text();
-      const buttons = [...elements(html, "a")].filter((a) => hasClasses(a.attributes, "download"));
-      const byEvent = (event: string) =>
-        site.link(unwrap(buttons.find((a) => a.attributes["data-event"] === event)?.attributes.href));
-      const images = [
-        ...html.matchAll(
-          /<div\b[^>]*class=["']col s12 m3["'][^>]*>[\s\S]*?<img\b[^>]*\bsrc=["']([^"']+)["']/gi,
-        ),
-      ]
-        .map((match) => site.link(match[1]))
-        .filter((url) => url !== undefined);
-      const noWatermark = byEvent("mp4_download_click");
-      if (!noWatermark && images.length === 0) throw siteError(NAME, "no download links");
-      const caption = [...elements(html, "h2")].find((h2) => hasClasses(h2.attributes, "white-text"));
-      const cover = [...openingTags(html, "img")].find((img) =>
-        /cover|video-img|responsive-img/.test(img.attributes.class ?? ""),
-      );
-      return {
-        media: mediaOf(input, {
-          caption: caption ? textOf(caption.inner) || undefined : undefined,
-          video:
-            images.length > 0
-              ? undefined
-              : {
-                  noWatermark,
-                  hd: byEvent("hd_download_click"),
-                  watermark: byEvent("watermark_download_click"),
-                },
-          music: { url: byEvent("mp3_download_click") },
-          images,
-          thumb: site.link(cover?.attributes.src),
-        }),
-      };
-    },
-  };
-}
+export const musicaldown = defineProvider({ name: NAME, origin: ORIGIN }, async (site, input) => {
+  const start = await site.request({ path: "/en" });
+  const result = await site.request({
+    path: "/download",
+    form: musicaldownForm(start.text(), input.url),
+    headers: sameSite(site, "/en"),
+    follow: false,
+    accept: (status) => status === 200 || status === 302 || status === 301,
+  });
+  if (result.status !== 200) {
+    const location = result.header("location") ?? "";
+    if (location.includes("/mp3/"))
+      throw new SourceFailure("invalid_result", "musicaldown: the link is audio only");
+    const reason = new URL(location, site.base).searchParams.get("err") ?? "redirected";
+    throw siteError(NAME, reason);
+  }
+  const html = result.text();
+  const buttons = [...elements(html, "a")].filter((a) => hasClasses(a.attributes, "download"));
+  const byEvent = (event: string) =>
+    site.link(unwrap(buttons.find((a) => a.attributes["data-event"] === event)?.attributes.href));
+  const images = [
+    ...html.matchAll(/<div\b[^>]*class=["']col s12 m3["'][^>]*>[\s\S]*?<img\b[^>]*\bsrc=["']([^"']+)["']/gi),
+  ]
+    .map((match) => site.link(match[1]))
+    .filter((url) => url !== undefined);
+  const noWatermark = byEvent("mp4_download_click");
+  if (!noWatermark && images.length === 0) throw siteError(NAME, "no download links");
+  const caption = [...elements(html, "h2")].find((h2) => hasClasses(h2.attributes, "white-text"));
+  const cover = [...openingTags(html, "img")].find((img) =>
+    /cover|video-img|responsive-img/.test(img.attributes.class ?? ""),
+  );
+  return mediaOf(input, {
+    caption: caption ? textOf(caption.inner) || undefined : undefined,
+    video:
+      images.length > 0
+        ? undefined
+        : {
+            noWatermark,
+            hd: byEvent("hd_download_click"),
+            watermark: byEvent("watermark_download_click"),
+          },
+    music: { url: byEvent("mp3_download_click") },
+    images,
+    thumb: site.link(cover?.attributes.src),
+  });
+});

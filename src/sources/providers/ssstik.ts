@@ -1,7 +1,7 @@
 import { SourceFailure } from "../../core/errors.js";
 import { elements, hasClasses, textOf } from "../../net/html.js";
-import type { Source, SourceDeps } from "../types.js";
-import { mediaOf, openSite, type Site, sameSite, siteError } from "./common.js";
+import type { ExtractInput } from "../types.js";
+import { defineProvider, mediaOf, type Site, sameSite, siteError } from "./common.js";
 
 const NAME = "ssstik";
 const ORIGIN = "https://ssstik.io";
@@ -16,7 +16,7 @@ export function ssstikToken(html: string): string {
   return token;
 }
 
-function parseFragment(html: string, site: Site, input: Parameters<Source["extract"]>[0]) {
+function parseFragment(html: string, site: Site, input: ExtractInput) {
   const links = [...elements(html, "a")].filter((a) => hasClasses(a.attributes, "download_link"));
   const href = (...classes: string[]) => {
     const anchor = links.find((a) => hasClasses(a.attributes, ...classes));
@@ -56,27 +56,19 @@ function parseFragment(html: string, site: Site, input: Parameters<Source["extra
 }
 
 /** ssstik: a token from the start page, then an htmx form post answered with a fragment. */
-export function ssstik(deps: SourceDeps): Source {
-  return {
-    name: NAME,
-    origin: ORIGIN,
-    params: [],
-    async extract(input) {
-      const site = openSite(deps, NAME, ORIGIN, input);
-      const start = await site.request({ path: "/en" });
-      const token = ssstikToken(start.text());
-      const result = await site.request({
-        path: "/abc",
-        query: { url: "dl" },
-        form: { id: input.url, locale: "en", tt: token },
-        headers: {
-          ...sameSite(site, "/en"),
-          "hx-request": "true",
-          "hx-target": "target",
-          "hx-current-url": site.url("/en").href,
-        },
-      });
-      return { media: parseFragment(result.text(), site, input) };
+export const ssstik = defineProvider({ name: NAME, origin: ORIGIN }, async (site, input) => {
+  const start = await site.request({ path: "/en" });
+  const token = ssstikToken(start.text());
+  const result = await site.request({
+    path: "/abc",
+    query: { url: "dl" },
+    form: { id: input.url, locale: "en", tt: token },
+    headers: {
+      ...sameSite(site, "/en"),
+      "hx-request": "true",
+      "hx-target": "target",
+      "hx-current-url": site.url("/en").href,
     },
-  };
-}
+  });
+  return parseFragment(result.text(), site, input);
+});

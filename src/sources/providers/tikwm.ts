@@ -1,11 +1,8 @@
 import { SourceFailure } from "../../core/errors.js";
 import { at, list, num, record, str } from "../../core/json-path.js";
 import type { Media } from "../../core/media.js";
-import type { ExtractInput, Source, SourceDeps } from "../types.js";
-import { mediaOf, openSite, parseJson, type Site, siteError } from "./common.js";
-
-const NAME = "tikwm";
-const ORIGIN = "https://www.tikwm.com";
+import type { ExtractInput } from "../types.js";
+import { defineProvider, mediaOf, parseJson, type Site, siteError } from "./common.js";
 
 /** tikwm's `data` object (also relayed by fasttoksave): links may be relative to the site. */
 export function mapTikwmData(input: ExtractInput, site: Site, data: Record<string, unknown>): Media {
@@ -63,18 +60,17 @@ export function readTikwmAnswer(body: unknown, name: string): Record<string, unk
 }
 
 /** tikwm: one JSON request, no token (PROVIDERS.md "tikwm"). */
-export function tikwm(deps: SourceDeps): Source {
-  return {
-    name: NAME,
-    origin: ORIGIN,
+export const tikwm = defineProvider(
+  {
+    name: "tikwm",
+    origin: "https://www.tikwm.com",
     params: [
       { name: "hd", type: "boolean", required: false, description: "Ask for the HD address (default true)." },
     ],
-    async extract(input) {
-      const site = openSite(deps, NAME, ORIGIN, input);
-      const hd = input.params.hd === false ? "0" : "1";
-      const response = await site.request({ path: "/api/", query: { url: input.url, hd } });
-      return { media: mapTikwmData(input, site, readTikwmAnswer(parseJson(response, NAME), NAME)) };
-    },
-  };
-}
+  },
+  async (site, input) => {
+    const hd = input.params.hd === false ? "0" : "1";
+    const response = await site.request({ path: "/api/", query: { url: input.url, hd } });
+    return mapTikwmData(input, site, readTikwmAnswer(parseJson(response, site.name), site.name));
+  },
+);
