@@ -14,6 +14,7 @@ import autocannon from "autocannon";
 import Fastify from "fastify";
 import { loadConfig } from "../src/config.js";
 import { buildApp } from "../src/http/app.js";
+import { nativeSource } from "../src/sources/native/index.js";
 import { FakeTikTok, SAMPLE_IDS } from "../test/fakes/tiktok.js";
 
 const POST_URL = `https://www.tiktok.com/@river.cooks/video/${SAMPLE_IDS.video}`;
@@ -26,7 +27,8 @@ type Role = { role: "service"; upstream: string } | { role: "bare"; payload: unk
 async function serve(role: Role): Promise<string> {
   if (role.role === "service") {
     const config = loadConfig({ UPSTREAM_TIKTOK: role.upstream, RATE_LIMIT: "0" });
-    const app = await buildApp(config, { logger: false });
+    // Only the native source: the providers' real sites are not reachable from a bench.
+    const app = await buildApp(config, { logger: false, sources: [nativeSource] });
     return app.listen({ port: 0, host: "127.0.0.1" });
   }
   const bare = Fastify({ logger: false });
