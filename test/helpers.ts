@@ -46,6 +46,10 @@ export async function startStack(
       fetched.push(String(request.url));
       return http.request(request);
     },
+    stream: (request) => {
+      fetched.push(String(request.url));
+      return http.stream(request);
+    },
     close: () => http.close(),
   };
   // Native only unless a test says otherwise: the providers' real sites must never be asked.

@@ -32,8 +32,29 @@ export interface HttpResponse {
   header(name: string): string | undefined;
 }
 
+export interface StreamRequest {
+  url: string | URL;
+  method?: "GET" | "HEAD";
+  headers?: Record<string, string>;
+  /** Aborts the upstream request (the client went away). */
+  signal?: AbortSignal;
+  /** Redirects to follow; each hop is checked like the first (no private addresses). */
+  maxRedirects?: number;
+}
+
+export interface StreamResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  url: URL;
+  /** The body, not read yet: the caller pipes it on (or destroys it). */
+  body: Readable;
+  header(name: string): string | undefined;
+}
+
 export interface HttpClient {
   request(req: HttpRequest): Promise<HttpResponse>;
+  /** For media: the body is handed over as a stream, never buffered; stalls are bounded by the timeout. */
+  stream(req: StreamRequest): Promise<StreamResponse>;
   close(): Promise<void>;
 }
 
@@ -122,6 +143,35 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         }
       } catch (error) {
         throw toSourceFailure(error, logical, timeoutMs, req.signal);
+      }
+    },
+    async stream(req) {
+      let logical = new URL(req.url);
+      const signal = req.signal ?? new AbortController().signal;
+      try {
+        for (let redirectsLeft = req.maxRedirects ?? 3; ; redirectsLeft--) {
+          const response = await once(
+            { url: logical, method: req.method, headers: { "accept-encoding": "identity", ...req.headers } },
+            logical,
+            signal,
+          );
+          const location = headerValue(response.headers.location);
+          if (REDIRECT_STATUSES.has(response.statusCode) && location && redirectsLeft > 0) {
+            await response.body.dump();
+            logical = new URL(location, logical);
+            continue;
+          }
+          const headers = response.headers;
+          return {
+            status: response.statusCode,
+            headers,
+            url: logical,
+            body: response.body,
+            header: (name) => headerValue(headers[name.toLowerCase()]),
+          };
+        }
+      } catch (error) {
+        throw toSourceFailure(error, logical, options.timeoutMs, req.signal);
       }
     },
     async close() {
