@@ -51,6 +51,10 @@ const schema = z.object({
   UPSTREAM_TIMEOUT_MS: integer(100, 120_000).default(10_000),
   UPSTREAM_MAX_BYTES: integer(1024, 100 * 1024 * 1024).default(5 * 1024 * 1024),
   RATE_LIMIT: integer(0, 1_000_000).default(60),
+  STREAM_SECRET: z.string().min(16, { message: "use at least 16 characters" }).optional(),
+  STREAM_TTL: integer(10, 7 * 86_400).default(3600),
+  STREAM_MAX_CONCURRENT: integer(1, 100_000).default(64),
+  STREAM_RATE_LIMIT: integer(0, 1_000_000).default(600),
   CIRCUIT_FAILURES: integer(1, 1000).default(3),
   CIRCUIT_COOLDOWN_MS: integer(100, 3_600_000).default(30_000),
   HEDGE_FLOOR_MS: integer(50, 120_000).default(1_500),
@@ -72,6 +76,12 @@ export interface Config {
   upstreamMaxBytes: number;
   /** Requests per minute per client on /api/download; 0 turns the limit off. */
   rateLimit: number;
+  /** Signs and encrypts tunnel links; absent, a random per-process secret (single instance only). */
+  streamSecret?: string;
+  streamTtlSeconds: number;
+  streamMaxConcurrent: number;
+  /** Tunnel requests per minute per client (a player seeks with many range requests); 0 = off. */
+  streamRateLimit: number;
   /** Consecutive failures that open a source's circuit, and how long it rests before a probe. */
   circuitFailures: number;
   circuitCooldownMs: number;
@@ -128,6 +138,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     upstreamTimeoutMs: values.UPSTREAM_TIMEOUT_MS,
     upstreamMaxBytes: values.UPSTREAM_MAX_BYTES,
     rateLimit: values.RATE_LIMIT,
+    streamSecret: values.STREAM_SECRET,
+    streamTtlSeconds: values.STREAM_TTL,
+    streamMaxConcurrent: values.STREAM_MAX_CONCURRENT,
+    streamRateLimit: values.STREAM_RATE_LIMIT,
     circuitFailures: values.CIRCUIT_FAILURES,
     circuitCooldownMs: values.CIRCUIT_COOLDOWN_MS,
     hedgeFloorMs: values.HEDGE_FLOOR_MS,

@@ -23,6 +23,10 @@ export type ApiErrorCode =
   | "ALL_SOURCES_FAILED"
   | "ROUTE_NOT_FOUND"
   | "SERVICE_UNAVAILABLE"
+  | "STREAM_INVALID"
+  | "STREAM_EXPIRED"
+  | "STREAM_BUSY"
+  | "UPSTREAM_FAILED"
   | "INTERNAL_ERROR";
 
 export class ApiError extends Error {

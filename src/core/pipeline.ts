@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from "fastify";
 import type { HttpClient } from "../net/http-client.js";
 import type { Source } from "../sources/types.js";
 import type { CacheEntry, Store } from "../stores/types.js";
+import type { StreamLinks } from "../tunnel/links.js";
 import { ApiError, CACHEABLE_POST_ERRORS } from "./errors.js";
 import type { SourceHealth } from "./health.js";
 import { type Extraction, toApiResult } from "./media.js";
@@ -19,7 +20,7 @@ export interface DownloadRequest {
   params: Record<string, unknown>;
 }
 
-export type ApiResult = ReturnType<typeof toApiResult>;
+export type ApiResult = ReturnType<typeof toApiResult> & { stream?: StreamLinks };
 
 export interface PipelineDeps {
   sources: readonly Source[];
@@ -33,6 +34,10 @@ export interface PipelineDeps {
   negativeCacheTtlMs: number;
   maxAttempts: number;
   attemptTimeoutMs: number;
+  /** Adds signed tunnel links to a result; absent, results carry none. */
+  streamLinks?: (extraction: Extraction, provider: string) => StreamLinks;
+  /** How long one cache hit's answer (its tunnel links included) may be served again as it is. */
+  hitReuseMs?: number;
 }
 
 /** Media addresses are dropped from the cache this long before TikTok says they expire. */
@@ -64,14 +69,23 @@ export function createPipeline(deps: PipelineDeps) {
     return hitResult(entry);
   }
 
-  /** Entries of the in-memory store are the same object on every hit: their answer is built once. */
-  const hitResults = new WeakMap<CacheEntry, ApiResult>();
+  /**
+   * Entries of the in-memory store are the same object on every hit: their answer is built once, and
+   * rebuilt when its tunnel links have aged.
+   */
+  const hitResults = new WeakMap<CacheEntry, { result: ApiResult; builtAt: number }>();
   function hitResult(entry: CacheEntry & { kind: "result" }): ApiResult {
-    let result = hitResults.get(entry);
-    if (!result) {
-      result = toApiResult(entry.extraction.media, { provider: entry.provider, cached: true });
-      hitResults.set(entry, result);
-    }
+    const known = hitResults.get(entry);
+    if (known && deps.now() - known.builtAt < (deps.hitReuseMs ?? Number.POSITIVE_INFINITY))
+      return known.result;
+    const result = answer(entry.extraction, entry.provider, true);
+    hitResults.set(entry, { result, builtAt: deps.now() });
+    return result;
+  }
+
+  function answer(extraction: Extraction, provider: string, cached: boolean): ApiResult {
+    const result: ApiResult = toApiResult(extraction.media, { provider, cached });
+    if (deps.streamLinks) result.stream = deps.streamLinks(extraction, provider);
     return result;
   }
 
@@ -137,12 +151,26 @@ export function createPipeline(deps: PipelineDeps) {
       const key = [post.id, request.type, request.rotateOnError, JSON.stringify(request.params)].join("|");
       const fresh = await inFlight.run(key, () => extractAndStore(request, post)).promise;
       if ("error" in fresh) throw fresh.error;
-      return toApiResult(fresh.extraction.media, { provider: fresh.provider, cached: false });
+      return answer(fresh.extraction, fresh.provider, false);
     },
-    /** The cached extraction of a post, with its session (the tunnel reads it). */
-    async cachedExtraction(id: string) {
-      const entry = await safely(() => deps.store.getPost(id), undefined);
-      return entry?.kind === "result" ? entry : undefined;
+    /**
+     * A fresh extraction of a post, bypassing the cache but refreshing it: for a tunnel whose media
+     * address has expired upstream. The same provider is asked first.
+     */
+    async reextract(id: string, provider: string): Promise<{ extraction: Extraction; provider: string }> {
+      const type = deps.sources.some((source) => source.name === provider) ? provider : "random";
+      const request: DownloadRequest = {
+        url: canonicalPostUrl(id),
+        type,
+        nocache: true,
+        rotateOnError: true,
+        params: {},
+      };
+      const fresh = await inFlight.run([id, type, "reextract"].join("|"), () =>
+        extractAndStore(request, { id }),
+      ).promise;
+      if ("error" in fresh) throw fresh.error;
+      return fresh;
     },
     get inFlight() {
       return inFlight.size;

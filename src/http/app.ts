@@ -1,5 +1,6 @@
+import { randomBytes } from "node:crypto";
 import formBody from "@fastify/formbody";
-import rateLimit from "@fastify/rate-limit";
+import rateLimit, { normalizeIP } from "@fastify/rate-limit";
 import Fastify, { type FastifyInstance, LogController } from "fastify";
 import { Redis } from "ioredis";
 import { type Config, ConfigError } from "../config.js";
@@ -14,6 +15,9 @@ import { createMemoryStore } from "../stores/memory.js";
 import { createRedisStore } from "../stores/redis.js";
 import { createRedisHealthShare } from "../stores/redis-health.js";
 import type { Store } from "../stores/types.js";
+import { streamLinksFor } from "../tunnel/links.js";
+import { tunnelRoutes } from "../tunnel/route.js";
+import { createStreamTokens } from "../tunnel/token.js";
 import { installErrorHandlers } from "./errors.js";
 import { downloadRoutes } from "./routes/download.js";
 import { infoRoutes } from "./routes/info.js";
@@ -87,7 +91,11 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     request.log.info(
       {
         method: request.method,
-        path: request.url.split("?")[0]?.slice(0, 200),
+        // Tunnel tokens are credentials: never written to logs.
+        path: request.url
+          .split("?")[0]
+          ?.replace(/^\/api\/stream\/.+/, "/api/stream/<token>")
+          .slice(0, 200),
         status: reply.statusCode,
         ms: Math.round(reply.elapsedTime),
         ip: request.ip,
@@ -128,6 +136,16 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       ),
   });
 
+  if (!config.streamSecret)
+    app.log.warn(
+      "STREAM_SECRET is not set: tunnel links are signed with a random key and work on this instance only",
+    );
+  const tokens = createStreamTokens({
+    secret: config.streamSecret ?? randomBytes(32).toString("hex"),
+    ttlMs: config.streamTtlSeconds * 1000,
+    now,
+  });
+
   const pipeline = createPipeline({
     sources: registry.all,
     store,
@@ -140,12 +158,32 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     negativeCacheTtlMs: config.negativeCacheTtlSeconds * 1000,
     maxAttempts: config.maxAttempts,
     attemptTimeoutMs: config.upstreamTimeoutMs * 3,
+    streamLinks: (extraction, provider) =>
+      streamLinksFor(tokens, extraction.media, extraction.session, provider),
+    // Links in a reused answer keep at least three quarters of their life.
+    hitReuseMs: (config.streamTtlSeconds * 1000) / 4,
   });
 
   // One budget per client shared by GET and POST (the tunnel will get its own).
-  const downloadLimit =
-    config.rateLimit > 0 ? app.rateLimit({ max: config.rateLimit, timeWindow: 60_000 }) : undefined;
+  // Separate budgets per client (one key space each), in Redis when there is one.
+  const limiter = (max: number, space: string) =>
+    max > 0
+      ? app.rateLimit({
+          max,
+          timeWindow: 60_000,
+          keyGenerator: (request) => `${space}:${normalizeIP(request.ip, 64)}`,
+        })
+      : undefined;
+  const downloadLimit = limiter(config.rateLimit, "download");
   downloadRoutes(app, { pipeline, sources: registry.all, rateLimit: downloadLimit });
+  const streamLimit = limiter(config.streamRateLimit, "stream");
+  tunnelRoutes(app, {
+    tokens,
+    http,
+    pipeline,
+    maxConcurrent: config.streamMaxConcurrent,
+    rateLimit: streamLimit,
+  });
   infoRoutes(app, {
     sources: registry.all,
     health,

@@ -7,6 +7,16 @@ import { Type } from "@fastify/type-provider-typebox";
 const Url = Type.String({ format: "uri" });
 const Count = Type.Number({ minimum: 0 });
 
+/** Relative tunnel links (`/api/stream/<token>`): the files themselves, through this server. */
+const StreamPath = Type.String({ pattern: "^/api/stream/" });
+export const StreamLinks = Type.Object({
+  video: Type.Optional(StreamPath),
+  videoWatermark: Type.Optional(StreamPath),
+  hd: Type.Optional(StreamPath),
+  music: Type.Optional(StreamPath),
+  images: Type.Optional(Type.Array(StreamPath)),
+});
+
 export const DownloadResult = Type.Object({
   urls: Type.Array(Url, { description: "Watermark-free addresses first, then watermarked ones." }),
   thumb: Type.Optional(Url),
@@ -53,6 +63,7 @@ export const DownloadResult = Type.Object({
       shares: Type.Optional(Count),
     }),
   ),
+  stream: Type.Optional(StreamLinks),
 });
 
 export const DownloadResponse = Type.Object({ result: DownloadResult });

@@ -1,0 +1,133 @@
+import { Type } from "@fastify/type-provider-typebox";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { ApiError, SourceFailure } from "../core/errors.js";
+import type { Pipeline } from "../core/pipeline.js";
+import type { HttpClient, StreamResponse } from "../net/http-client.js";
+import { DESKTOP_USER_AGENT } from "../sources/native/browser.js";
+import { mediaUrlOf } from "./links.js";
+import type { StreamTicket, StreamTokens } from "./token.js";
+
+type RequestHook = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+
+export interface TunnelDeps {
+  tokens: StreamTokens;
+  http: HttpClient;
+  pipeline: Pipeline;
+  maxConcurrent: number;
+  rateLimit?: RequestHook;
+}
+
+const DEFAULT_TYPES: Record<StreamTicket["kind"], string> = {
+  video: "video/mp4",
+  videoWatermark: "video/mp4",
+  hd: "video/mp4",
+  music: "audio/mpeg",
+  image: "image/jpeg",
+};
+const MEDIA_TYPE = /^(video|audio|image)\/|^application\/octet-stream/i;
+const PASSED_HEADERS = ["content-length", "content-range", "accept-ranges", "last-modified", "etag"];
+
+/**
+ * GET/HEAD /api/stream/<token>: the file itself, relayed from the media host without buffering it,
+ * with the cookies the extraction got. Only what a valid, unexpired token names is fetched.
+ */
+export function tunnelRoutes(app: FastifyInstance, deps: TunnelDeps) {
+  let active = 0;
+
+  async function fetchMedia(
+    ticket: Pick<StreamTicket, "url" | "headers">,
+    request: FastifyRequest,
+    signal: AbortSignal,
+  ) {
+    const range = request.headers.range;
+    return deps.http.stream({
+      url: ticket.url,
+      method: request.method === "HEAD" ? "HEAD" : "GET",
+      headers: {
+        "user-agent": DESKTOP_USER_AGENT,
+        ...ticket.headers,
+        ...(typeof range === "string" && /^bytes=[\d\s,-]{1,100}$/.test(range) ? { range } : {}),
+      },
+      signal,
+      maxRedirects: 3,
+    });
+  }
+
+  /** An address that expired upstream (403/410) is fetched again from a fresh extraction, once. */
+  async function openUpstream(
+    ticket: StreamTicket,
+    request: FastifyRequest,
+    signal: AbortSignal,
+  ): Promise<StreamResponse> {
+    const first = await fetchMedia(ticket, request, signal);
+    if (first.status !== 403 && first.status !== 410) return first;
+    first.body.destroy();
+    const fresh = await deps.pipeline.reextract(ticket.postId, ticket.provider);
+    const url = mediaUrlOf(fresh.extraction.media, ticket.kind, ticket.index);
+    if (!url) throw new ApiError(502, "UPSTREAM_FAILED", "The post no longer has this file.");
+    return fetchMedia({ url, headers: fresh.extraction.session?.headers ?? {} }, request, signal);
+  }
+
+  app.route<{ Params: { token: string } }>({
+    method: ["GET", "HEAD"],
+    url: "/api/stream/:token",
+    schema: { params: Type.Object({ token: Type.String({ maxLength: 8192 }) }) },
+    onRequest: deps.rateLimit ? [deps.rateLimit] : [],
+    async handler(request, reply) {
+      const ticket = deps.tokens.open(request.params.token);
+      if (active >= deps.maxConcurrent) {
+        reply.header("retry-after", "5");
+        throw new ApiError(503, "STREAM_BUSY", "Too many downloads are running; try again in a few seconds.");
+      }
+      active++;
+      const abort = new AbortController();
+      reply.raw.once("close", () => {
+        active--;
+        // The client went away before the end: stop reading from the media host.
+        if (!reply.raw.writableFinished) abort.abort();
+      });
+      let upstream: StreamResponse;
+      try {
+        upstream = await openUpstream(ticket, request, abort.signal);
+      } catch (error) {
+        if (error instanceof SourceFailure)
+          throw new ApiError(
+            502,
+            "UPSTREAM_FAILED",
+            `The media host could not be reached (${error.reason}).`,
+          );
+        throw error;
+      }
+      const type = upstream.header("content-type") ?? DEFAULT_TYPES[ticket.kind];
+      if (upstream.status >= 400 || !MEDIA_TYPE.test(type)) {
+        upstream.body.destroy();
+        throw new ApiError(
+          502,
+          "UPSTREAM_FAILED",
+          upstream.status >= 400
+            ? `The media host answered HTTP ${upstream.status}.`
+            : "The media host answered something that is not a media file.",
+        );
+      }
+      reply.code(upstream.status === 206 ? 206 : 200);
+      reply.header("content-type", type);
+      for (const name of PASSED_HEADERS) {
+        const value = upstream.header(name);
+        if (value !== undefined) reply.header(name, value);
+      }
+      reply.header("content-disposition", contentDisposition(ticket.filename));
+      reply.header("cache-control", "private, no-store");
+      reply.header("x-content-type-options", "nosniff");
+      if (request.method === "HEAD") {
+        upstream.body.destroy();
+        return reply.send();
+      }
+      return reply.send(upstream.body);
+    },
+  });
+}
+
+function contentDisposition(filename: string): string {
+  const ascii = filename.replace(/[^\x20-\x7e]|["\\]/g, "_");
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename)}`;
+}
