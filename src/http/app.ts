@@ -18,7 +18,7 @@ import type { Store } from "../stores/types.js";
 import { streamLinksFor } from "../tunnel/links.js";
 import { tunnelRoutes } from "../tunnel/route.js";
 import { createStreamTokens } from "../tunnel/token.js";
-import { installErrorHandlers } from "./errors.js";
+import { frameworkErrors, installErrorHandlers } from "./errors.js";
 import { downloadRoutes } from "./routes/download.js";
 import { infoRoutes } from "./routes/info.js";
 
@@ -79,6 +79,9 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     logController: new LogController({ disableRequestLogging: true }),
     trustProxy: trustProxyOption(config.trustProxy),
     bodyLimit: 16 * 1024,
+    // Tunnel tokens are path parameters of a few hundred to a few thousand characters.
+    routerOptions: { maxParamLength: 8192 },
+    frameworkErrors,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
     // Our own request ids; clients' x-request-id headers are not trusted.
     genReqId: (() => {

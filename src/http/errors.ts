@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from "fastify";
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { ApiError, type ApiErrorCode } from "../core/errors.js";
 
 /** The one error shape of the API: `{"error": "human sentence", "code": "MACHINE_CODE"}`. */
@@ -79,6 +79,13 @@ const FASTIFY_CODES: Record<string, { status: number; code: ApiErrorCode; messag
     message: "The Content-Length header does not match the body.",
   },
 };
+
+/** Errors the router raises before any route runs (bad percent-encoding, over-long parameters). */
+export function frameworkErrors(error: FastifyError, _request: FastifyRequest, reply: FastifyReply) {
+  if (error.code === "FST_ERR_MAX_PARAM_LENGTH")
+    return reply.code(414).send(errorBody("URI_TOO_LONG", "The address is too long."));
+  return reply.code(400).send(errorBody("INVALID_PARAMETER", "The address is not valid."));
+}
 
 /** Every error leaves as JSON with a code; a stack trace never does. */
 export function installErrorHandlers(app: FastifyInstance): void {

@@ -24,6 +24,7 @@ const DEFAULT_TYPES: Record<StreamTicket["kind"], string> = {
   music: "audio/mpeg",
   image: "image/jpeg",
 };
+const STALLED_CLIENT_MS = 60_000;
 const MEDIA_TYPE = /^(video|audio|image)\/|^application\/octet-stream/i;
 const PASSED_HEADERS = ["content-length", "content-range", "accept-ranges", "last-modified", "etag"];
 
@@ -61,7 +62,7 @@ export function tunnelRoutes(app: FastifyInstance, deps: TunnelDeps) {
   ): Promise<StreamResponse> {
     const first = await fetchMedia(ticket, request, signal);
     if (first.status !== 403 && first.status !== 410) return first;
-    first.body.destroy();
+    discard(first);
     const fresh = await deps.pipeline.reextract(ticket.postId, ticket.provider);
     const url = mediaUrlOf(fresh.extraction.media, ticket.kind, ticket.index);
     if (!url) throw new ApiError(502, "UPSTREAM_FAILED", "The post no longer has this file.");
@@ -80,6 +81,10 @@ export function tunnelRoutes(app: FastifyInstance, deps: TunnelDeps) {
         throw new ApiError(503, "STREAM_BUSY", "Too many downloads are running; try again in a few seconds.");
       }
       active++;
+      // A client that stops reading must not hold a slot for ever: its socket times out when idle.
+      const socket = request.raw.socket;
+      if (typeof socket?.setTimeout === "function")
+        socket.setTimeout(STALLED_CLIENT_MS, () => socket.destroy());
       const abort = new AbortController();
       reply.raw.once("close", () => {
         active--;
@@ -100,7 +105,7 @@ export function tunnelRoutes(app: FastifyInstance, deps: TunnelDeps) {
       }
       const type = upstream.header("content-type") ?? DEFAULT_TYPES[ticket.kind];
       if (upstream.status >= 400 || !MEDIA_TYPE.test(type)) {
-        upstream.body.destroy();
+        discard(upstream);
         throw new ApiError(
           502,
           "UPSTREAM_FAILED",
@@ -119,12 +124,22 @@ export function tunnelRoutes(app: FastifyInstance, deps: TunnelDeps) {
       reply.header("cache-control", "private, no-store");
       reply.header("x-content-type-options", "nosniff");
       if (request.method === "HEAD") {
-        upstream.body.destroy();
+        discard(upstream);
         return reply.send();
       }
+      // Aborting after the client left makes the body error; that end is expected, not a crash.
+      upstream.body.on("error", ignore);
       return reply.send(upstream.body);
     },
   });
+}
+
+const ignore = () => {};
+
+/** Drops an upstream body we will not relay; undici reports the drop as an error, which is expected. */
+function discard(upstream: StreamResponse) {
+  upstream.body.on("error", ignore);
+  upstream.body.destroy();
 }
 
 function contentDisposition(filename: string): string {

@@ -22,7 +22,7 @@ export const SAMPLE_IDS = {
 
 /** What the fake answers for one post id. */
 export type Scenario =
-  | { kind: "sample"; sample: string; variant?: "struct-only" }
+  | { kind: "sample"; sample: string; variant?: "struct-only"; largeVideoBytes?: number }
   | { kind: "item-missing" }
   | { kind: "blank-10204" }
   | { kind: "captcha" }
@@ -51,6 +51,8 @@ export const SCENARIO_IDS = {
   slow: "7558765792041131011",
   wafAlways: "7558765792041131012",
   structOnly: "7558765792041131013",
+  /** A video whose watermark-free file is 64 MiB (streamed by the fake, never held in memory). */
+  large: "7558765792041131014",
 } as const;
 
 function defaultScenarios(): Map<string, Scenario> {
@@ -75,6 +77,7 @@ function defaultScenarios(): Map<string, Scenario> {
     [SCENARIO_IDS.slow, { kind: "slow", ms: 1500, sample: "video" }],
     [SCENARIO_IDS.wafAlways, { kind: "waf-always" }],
     [SCENARIO_IDS.structOnly, { kind: "sample", sample: "video", variant: "struct-only" }],
+    [SCENARIO_IDS.large, { kind: "sample", sample: "video", largeVideoBytes: 64 * 1024 * 1024 }],
   ]);
 }
 
@@ -127,6 +130,8 @@ const VIDEO_LIFETIME_S = 6 * 3600;
 
 export class FakeTikTok {
   readonly requests: FakeRequest[] = [];
+  /** Media responses started, and those whose client went away before the end. */
+  readonly mediaStreams = { opened: 0, aborted: 0 };
   readonly scenarios = defaultScenarios();
   private readonly challenges = new Map<string, Challenge>();
   private readonly chainTokens = new Set<string>();
@@ -155,6 +160,11 @@ export class FakeTikTok {
   async close(): Promise<void> {
     this.server?.closeAllConnections();
     await new Promise<void>((resolve) => this.server?.close(() => resolve()));
+  }
+
+  /** Forgets every session it handed out: media URLs already given answer 403, as after expiry. */
+  revokeSessions(): void {
+    this.chainTokens.clear();
   }
 
   /** Requests whose path starts with `prefix` (e.g. post pages of one id). */
@@ -249,6 +259,7 @@ export class FakeTikTok {
           sampleData(scenario.sample, {
             mobile: mobileAgent,
             structOnly: "variant" in scenario && scenario.variant === "struct-only",
+            largeVideoBytes: "largeVideoBytes" in scenario ? scenario.largeVideoBytes : undefined,
             id,
           }),
           id,
@@ -313,23 +324,38 @@ export class FakeTikTok {
     }
   }
 
+  /**
+   * Video and audio (TIKTOK.md §4): 403 without the page's tt_chain_token, without a TikTok Referer or
+   * past `expire`; otherwise the bytes (i % 251), with Range. Bodies are generated as they are sent.
+   */
   private media(request: IncomingMessage, response: ServerResponse, url: URL) {
     const token = parseCookies(request.headers.cookie).get("tt_chain_token");
     const expire = Number(url.searchParams.get("expire"));
-    if (!token || !this.chainTokens.has(token) || !(expire * 1000 > Date.now()))
+    const referer = request.headers.referer ?? "";
+    if (
+      !token ||
+      !this.chainTokens.has(token) ||
+      !(expire * 1000 > Date.now()) ||
+      !/^https:\/\/www\.tiktok\.com\//.test(referer)
+    )
       return send(response, 403, "text/html", "<html><body>Access Denied</body></html>");
     const audio = url.searchParams.get("mime_type") === "audio_mpeg";
-    const size = audio ? 250_000 : 1_048_576;
-    const body = Buffer.alloc(size, audio ? 0x41 : 0x56);
-    response.setHeader("accept-ranges", "bytes");
+    const large = /\/large\/(\d+)\//.exec(url.pathname)?.[1];
+    const size = large ? Number(large) : audio ? 250_000 : 1_048_576;
     const range = /^bytes=(\d*)-(\d*)$/.exec(request.headers.range ?? "");
-    if (range) {
-      const start = range[1] ? Number(range[1]) : 0;
-      const end = range[2] ? Math.min(Number(range[2]), size - 1) : size - 1;
-      response.setHeader("content-range", `bytes ${start}-${end}/${size}`);
-      return send(response, 206, audio ? "audio/mpeg" : "video/mp4", body.subarray(start, end + 1));
-    }
-    send(response, 200, audio ? "audio/mpeg" : "video/mp4", body);
+    const start = range?.[1] ? Number(range[1]) : 0;
+    const end = range?.[2] ? Math.min(Number(range[2]), size - 1) : size - 1;
+    response.statusCode = range ? 206 : 200;
+    response.setHeader("content-type", audio ? "audio/mpeg" : "video/mp4");
+    response.setHeader("accept-ranges", "bytes");
+    response.setHeader("content-length", end - start + 1);
+    if (range) response.setHeader("content-range", `bytes ${start}-${end}/${size}`);
+    this.mediaStreams.opened++;
+    response.once("close", () => {
+      if (!response.writableFinished) this.mediaStreams.aborted++;
+    });
+    if (request.method === "HEAD") return void response.end();
+    streamPattern(response, start, end);
   }
 
   private redirector(request: IncomingMessage, response: ServerResponse, url: URL) {
@@ -357,6 +383,29 @@ export class FakeTikTok {
   }
 }
 
+/** The byte at offset i of every fake media file: easy to check, never all held in memory. */
+export const patternByte = (offset: number) => offset % 251;
+const PATTERN = Buffer.from(Array.from({ length: 251 * 261 }, (_, i) => patternByte(i)));
+
+/** Writes bytes start..end of the pattern, honouring backpressure. */
+function streamPattern(response: ServerResponse, start: number, end: number) {
+  let offset = start;
+  const pump = () => {
+    while (offset <= end) {
+      const from = offset % 251;
+      const length = Math.min(PATTERN.length - from, end - offset + 1);
+      const chunk = PATTERN.subarray(from, from + length);
+      offset += length;
+      if (!response.write(chunk)) return void response.once("drain", pump);
+    }
+    response.end();
+  };
+  response.once("close", () => {
+    offset = end + 1;
+  });
+  pump();
+}
+
 function send(response: ServerResponse, status: number, type: string, body: string | Buffer): void {
   response.statusCode = status;
   response.setHeader("content-type", type);
@@ -370,7 +419,7 @@ function send(response: ServerResponse, status: number, type: string, body: stri
  */
 export function sampleData(
   name: string,
-  options: { mobile?: boolean; structOnly?: boolean; id?: string } = {},
+  options: { mobile?: boolean; structOnly?: boolean; id?: string; largeVideoBytes?: number } = {},
 ): string {
   const now = Math.floor(Date.now() / 1000);
   let text = tiktokSample(name)
@@ -383,6 +432,13 @@ export function sampleData(
       .replace(/"playAddr":"[^"]*"/, '"playAddr":""')
       .replace(/"DataSize":(\d+)/g, '"DataSize":"$1"')
       .replace(/"playUrl":"[^"]*"/, '"playUrl":""');
+  }
+  if (options.largeVideoBytes) {
+    const url = `https://v16-webapp-prime.us.tiktok.com/video/tos/useast8/large/${options.largeVideoBytes}/?mime_type=video_mp4&expire=${now + VIDEO_LIFETIME_S}&tk=tt_chain_token`;
+    text = text.replace(
+      /"playAddr":"[^"]*"/,
+      `"playAddr":"${url.replaceAll("/", "\\u002F").replaceAll("&", "\\u0026")}"`,
+    );
   }
   if (options.id) text = text.replaceAll(SAMPLE_IDS.video, options.id);
   return text;
