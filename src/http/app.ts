@@ -18,6 +18,7 @@ import type { Store } from "../stores/types.js";
 import { streamLinksFor } from "../tunnel/links.js";
 import { tunnelRoutes } from "../tunnel/route.js";
 import { createStreamTokens } from "../tunnel/token.js";
+import { registerDocs } from "./docs.js";
 import { frameworkErrors, installErrorHandlers } from "./errors.js";
 import { downloadRoutes } from "./routes/download.js";
 import { infoRoutes } from "./routes/info.js";
@@ -126,6 +127,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   // Bodies are JSON or a form; anything else is a 415, not a string that fails validation.
   app.removeContentTypeParser("text/plain");
   await app.register(formBody, { bodyLimit: 16 * 1024 });
+  await registerDocs(app);
   await app.register(rateLimit, {
     global: false,
     ...(redis ? { redis, nameSpace: `${config.redisPrefix}rate:` } : {}),

@@ -72,7 +72,13 @@ export function tunnelRoutes(app: FastifyInstance, deps: TunnelDeps) {
   app.route<{ Params: { token: string } }>({
     method: ["GET", "HEAD"],
     url: "/api/stream/:token",
-    schema: { params: Type.Object({ token: Type.String({ maxLength: 8192 }) }) },
+    schema: {
+      summary: "The file a stream link names (Range and HEAD work)",
+      tags: ["stream"],
+      params: Type.Object({
+        token: Type.String({ maxLength: 8192, description: "From result.stream of /api/download." }),
+      }),
+    },
     onRequest: deps.rateLimit ? [deps.rateLimit] : [],
     async handler(request, reply) {
       const ticket = deps.tokens.open(request.params.token);

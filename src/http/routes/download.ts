@@ -4,7 +4,9 @@ import { badRequest } from "../../core/errors.js";
 import type { Pipeline } from "../../core/pipeline.js";
 import { MAX_LINK_LENGTH } from "../../core/tiktok-url.js";
 import type { ParamSpec, Source } from "../../sources/types.js";
-import { DownloadResponse } from "../schemas.js";
+import { DownloadResponse, ErrorResponse } from "../schemas.js";
+
+const ERROR_RESPONSES = { 200: DownloadResponse, "4xx": ErrorResponse, "5xx": ErrorResponse };
 
 type RequestHook = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
 
@@ -15,10 +17,25 @@ const FLAG_VALUES = { true: ["1", "true", "yes"], false: ["", "0", "false", "no"
 const Flag = Type.Union([Type.Boolean(), Type.String({ maxLength: 16 })]);
 
 const DownloadQuery = Type.Object({
-  url: Type.String({ maxLength: MAX_LINK_LENGTH * 2 }),
-  type: Type.Optional(Type.String({ maxLength: 64 })),
-  nocache: Type.Optional(Type.String({ maxLength: 16 })),
-  rotateOnError: Type.Optional(Type.String({ maxLength: 16 })),
+  url: Type.String({
+    maxLength: MAX_LINK_LENGTH * 2,
+    description: "Any TikTok post link: long, short, photo, with tracking junk.",
+  }),
+  type: Type.Optional(
+    Type.String({ maxLength: 64, description: 'A source name from /api/providers, or "random" (default).' }),
+  ),
+  nocache: Type.Optional(
+    Type.String({
+      maxLength: 16,
+      description: "1/true/yes: skip reading the cache (it is still refreshed).",
+    }),
+  ),
+  rotateOnError: Type.Optional(
+    Type.String({
+      maxLength: 16,
+      description: "0/false/no: when the named source fails, do not try others (default true).",
+    }),
+  ),
 });
 
 const DownloadBody = Type.Object({
@@ -44,7 +61,8 @@ interface RawDownload {
  * A cache hit hands back the same result object each time, so its text is kept beside it.
  */
 const serializedResults = new WeakMap<object, string>();
-const serializerCompiler = () => (data: { result: object }) => {
+const serializerCompiler = () => (data: { result?: object }) => {
+  if (typeof data.result !== "object" || data.result === null) return JSON.stringify(data);
   let text = serializedResults.get(data.result);
   if (text === undefined) {
     text = JSON.stringify(data.result);
@@ -135,7 +153,12 @@ export function downloadRoutes(
   app.post<{ Body: RawDownload }>(
     "/api/download",
     {
-      schema: { body: DownloadBody, response: { 200: DownloadResponse } },
+      schema: {
+        summary: "The same, with a JSON or urlencoded form body",
+        tags: ["download"],
+        body: DownloadBody,
+        response: ERROR_RESPONSES,
+      },
       serializerCompiler,
       onRequest,
       bodyLimit: BODY_LIMIT_BYTES,

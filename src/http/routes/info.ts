@@ -5,6 +5,7 @@ import type { Pipeline } from "../../core/pipeline.js";
 import type { Source } from "../../sources/types.js";
 import type { Store } from "../../stores/types.js";
 import { errorBody } from "../errors.js";
+import { ErrorResponse } from "../schemas.js";
 
 export interface InfoDeps {
   sources: readonly Source[];
@@ -35,14 +36,26 @@ const ENDPOINTS = [
   { method: "GET", path: "/api/providers", description: "The sources, their parameters and their health." },
   { method: "GET", path: "/api/ping", description: "Liveness." },
   { method: "GET", path: "/api/health", description: "Readiness: the cache store and the sources." },
+  {
+    method: "GET",
+    path: "/api/stream/<token>",
+    description: "A file named by result.stream, through this server.",
+  },
+  { method: "GET", path: "/openapi.json", description: "The OpenAPI 3 document." },
+  { method: "GET", path: "/docs", description: "Interactive API documentation." },
 ];
 
 export function infoRoutes(app: FastifyInstance, deps: InfoDeps) {
-  app.get("/api", async () => ({ name: "tiktok-dl", version: 1, endpoints: ENDPOINTS }));
+  const meta = (summary: string) => ({ schema: { summary, tags: ["meta"] } });
+  app.get("/api", meta("The list of endpoints"), async () => ({
+    name: "tiktok-dl",
+    version: 1,
+    endpoints: ENDPOINTS,
+  }));
 
-  app.get("/api/ping", async () => ({ ok: true }));
+  app.get("/api/ping", meta("Liveness"), async () => ({ ok: true }));
 
-  app.get("/api/health", async (_request, reply) => {
+  app.get("/api/health", meta("Readiness: the cache store and the sources"), async (_request, reply) => {
     const storeUp = await deps.store.ping();
     const body = {
       ok: storeUp,
@@ -59,7 +72,14 @@ export function infoRoutes(app: FastifyInstance, deps: InfoDeps) {
 
   app.get<{ Querystring: { limit?: string } }>(
     "/api/stored-links",
-    { schema: { querystring: StoredLinksQuery } },
+    {
+      schema: {
+        summary: "Canonical links of the cached posts, newest first",
+        tags: ["cache"],
+        querystring: StoredLinksQuery,
+        response: { 200: Type.Array(Type.String()), 400: ErrorResponse },
+      },
+    },
     async (request, reply) => {
       const raw = request.query.limit;
       const limit = raw === undefined ? 100 : /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
@@ -71,18 +91,22 @@ export function infoRoutes(app: FastifyInstance, deps: InfoDeps) {
     },
   );
 
-  app.get("/api/providers", async () => {
-    await deps.health.refresh(deps.sources.map((source) => source.name));
-    return deps.sources.map((source) => ({
-      name: source.name,
-      url: source.origin,
-      ...(source.maintenance ? { maintenance: { reason: source.maintenance.reason } } : {}),
-      params: source.params.map((param) => ({
-        name: param.name,
-        type: param.type,
-        required: param.required,
-      })),
-      health: deps.health.snapshot(source.name, Boolean(source.maintenance)),
-    }));
-  });
+  app.get(
+    "/api/providers",
+    { schema: { summary: "The sources, their params and their health", tags: ["sources"] } },
+    async () => {
+      await deps.health.refresh(deps.sources.map((source) => source.name));
+      return deps.sources.map((source) => ({
+        name: source.name,
+        url: source.origin,
+        ...(source.maintenance ? { maintenance: { reason: source.maintenance.reason } } : {}),
+        params: source.params.map((param) => ({
+          name: param.name,
+          type: param.type,
+          required: param.required,
+        })),
+        health: deps.health.snapshot(source.name, Boolean(source.maintenance)),
+      }));
+    },
+  );
 }

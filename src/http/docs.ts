@@ -1,0 +1,30 @@
+import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
+import type { FastifyInstance } from "fastify";
+
+/**
+ * The OpenAPI 3 document, built from the very schemas the routes validate with, at /openapi.json,
+ * and an interactive page at /docs. Registered before the routes so that it sees them all.
+ */
+export async function registerDocs(app: FastifyInstance) {
+  await app.register(swagger, {
+    openapi: {
+      openapi: "3.0.3",
+      info: {
+        title: "tiktok-dl",
+        version: "1.0.0",
+        description:
+          "Send a TikTok link, get the video without watermark, with watermark, HD, the music, the images of a photo post and the details, plus signed tunnel links to the files.",
+      },
+      tags: [
+        { name: "download", description: "The v1 download API" },
+        { name: "stream", description: "The files themselves, through this server" },
+        { name: "cache", description: "What is cached" },
+        { name: "sources", description: "TikTok and the third-party providers" },
+        { name: "meta", description: "Liveness and readiness" },
+      ],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: "/docs", staticCSP: true });
+  app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+}
