@@ -22,6 +22,7 @@ import { registerDocs } from "./docs.js";
 import { frameworkErrors, installErrorHandlers } from "./errors.js";
 import { downloadRoutes } from "./routes/download.js";
 import { infoRoutes } from "./routes/info.js";
+import { webRoutes } from "./web.js";
 
 /** Outcomes kept per source for its success rate and latency. */
 const HEALTH_WINDOW = 50;
@@ -182,6 +183,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   const downloadLimit = limiter(config.rateLimit, "download");
   downloadRoutes(app, { pipeline, sources: registry.all, rateLimit: downloadLimit });
   const streamLimit = limiter(config.streamRateLimit, "stream");
+  webRoutes(app);
   tunnelRoutes(app, {
     tokens,
     http,

@@ -15,6 +15,7 @@ export const StreamLinks = Type.Object({
   hd: Type.Optional(StreamPath),
   music: Type.Optional(StreamPath),
   images: Type.Optional(Type.Array(StreamPath)),
+  thumb: Type.Optional(StreamPath),
 });
 
 export const DownloadResult = Type.Object({

@@ -7,6 +7,8 @@ export interface StreamLinks {
   hd?: string;
   music?: string;
   images?: string[];
+  /** The cover, so a page can show it without sending its visitors to TikTok's CDN. */
+  thumb?: string;
 }
 
 export const STREAM_PATH = "/api/stream/";
@@ -35,6 +37,7 @@ export function streamLinksFor(
     hd: link(media.video?.hd, "hd", `${stem}_hd.mp4`),
     music: link(media.music?.url, "music", `${stem}_audio.mp3`),
     images: media.images?.map((url, i) => link(url, "image", `${stem}_photo_${i + 1}.jpg`, i) as string),
+    thumb: link(media.thumb, "thumb", `${stem}_cover.jpg`),
   };
   return Object.fromEntries(Object.entries(links).filter(([, value]) => value !== undefined)) as StreamLinks;
 }
@@ -52,5 +55,7 @@ export function mediaUrlOf(media: Media, kind: MediaKind, index = 0): string | u
       return media.music?.url;
     case "image":
       return media.images?.[index];
+    case "thumb":
+      return media.thumb;
   }
 }

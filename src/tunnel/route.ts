@@ -23,6 +23,7 @@ const DEFAULT_TYPES: Record<StreamTicket["kind"], string> = {
   hd: "video/mp4",
   music: "audio/mpeg",
   image: "image/jpeg",
+  thumb: "image/jpeg",
 };
 const STALLED_CLIENT_MS = 60_000;
 const MEDIA_TYPE = /^(video|audio|image)\/|^application\/octet-stream/i;

@@ -26,7 +26,7 @@ export interface StreamTicket {
   expiresAt: number;
 }
 
-export type MediaKind = "video" | "videoWatermark" | "hd" | "music" | "image";
+export type MediaKind = "video" | "videoWatermark" | "hd" | "music" | "image" | "thumb";
 
 export interface StreamTokens {
   seal(ticket: Omit<StreamTicket, "expiresAt">): string;

@@ -1,0 +1,94 @@
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { mkdir, readFile } from "node:fs/promises";
+import type { AddressInfo } from "node:net";
+import { after, before, describe, it } from "node:test";
+import { type Browser, chromium } from "playwright-core";
+import { patternByte, SAMPLE_IDS } from "./fakes/tiktok.js";
+import { type Stack, startStack } from "./helpers.js";
+
+const CHROMIUM = [process.env.CHROMIUM_PATH, "/usr/bin/chromium", "/usr/bin/chromium-browser"].find(
+  (path): path is string => Boolean(path && existsSync(path)),
+);
+const ARTIFACTS = new URL("../artifacts/", import.meta.url);
+
+if (!CHROMIUM)
+  console.warn(
+    "\n!!! No Chromium found: the web page tests are SKIPPED. Install Debian's chromium (CI does).\n",
+  );
+
+describe("the web page in a real browser", { skip: CHROMIUM ? false : "no Chromium installed" }, () => {
+  let stack: Stack;
+  let base: string;
+  let browser: Browser;
+
+  before(async () => {
+    stack = await startStack({
+      fake: { waf: false },
+      env: { STREAM_SECRET: "web-page-test-secret-0123456789" },
+    });
+    await stack.app.listen({ port: 0, host: "127.0.0.1" });
+    base = `http://127.0.0.1:${(stack.app.server.address() as AddressInfo).port}`;
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-gpu"] });
+    await mkdir(ARTIFACTS, { recursive: true });
+  });
+  after(async () => {
+    await browser?.close();
+    await stack?.close();
+  });
+
+  it("previews a pasted link and downloads the file through the tunnel", async () => {
+    const context = await browser.newContext({
+      acceptDownloads: true,
+      viewport: { width: 420, height: 900 },
+    });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (error) => errors.push(error.message));
+    await page.goto(base);
+    await page.screenshot({ path: new URL("web-empty.png", ARTIFACTS).pathname, fullPage: true });
+    await page
+      .getByLabel("TikTok links")
+      .fill(`https://www.tiktok.com/@river.cooks/video/${SAMPLE_IDS.video}?lang=en`);
+    await page.getByRole("button", { name: "Get downloads" }).click();
+    const card = page.locator(`article[data-id="${SAMPLE_IDS.video}"]`);
+    await card.waitFor();
+    assert.match(await card.locator(".caption").innerText(), /one-pan lemon pasta/);
+    assert.match(await card.locator(".author").innerText(), /River Cooks 🍋 · @river\.cooks/);
+    assert.match(await card.locator(".facts").innerText(), /Duration[\s:]*0:31/);
+    for (const label of ["Without watermark", "HD", "With watermark", "Audio"])
+      assert.equal(await card.getByRole("link", { name: label, exact: true }).count(), 1, label);
+    // The cover comes through the tunnel, so it loads even though TikTok's CDN is not reachable.
+    await page.waitForFunction("(document.querySelector('img.thumb')?.naturalWidth ?? 0) > 0");
+    await page.screenshot({ path: new URL("web-preview.png", ARTIFACTS).pathname, fullPage: true });
+
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      card.getByRole("link", { name: "Without watermark", exact: true }).click(),
+    ]);
+    assert.equal(download.suggestedFilename(), `tiktok_river.cooks_${SAMPLE_IDS.video}.mp4`);
+    const saved = new URL(`download-${SAMPLE_IDS.video}.mp4`, ARTIFACTS).pathname;
+    await download.saveAs(saved);
+    const bytes = await readFile(saved);
+    assert.equal(bytes.length, 1_048_576);
+    for (let i = 0; i < bytes.length; i += 4099) assert.equal(bytes[i], patternByte(i));
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  it("shows the API's message for a bad link, and works from the keyboard", async () => {
+    const page = await browser.newPage();
+    await page.goto(base);
+    await page
+      .getByLabel("TikTok links")
+      .fill("https://evil.test/@x/video/1\nhttps://www.tiktok.com/@river.cooks/video/7478545426949232344");
+    await page.keyboard.press("Control+Enter");
+    const alerts = page.getByRole("alert");
+    await alerts.nth(1).waitFor();
+    assert.match(await alerts.nth(0).innerText(), /"evil\.test" is not TikTok/);
+    assert.match(await alerts.nth(1).innerText(), /removed/);
+    assert.match(await page.locator("#status").innerText(), /0 ready, 2 failed/);
+    await page.screenshot({ path: new URL("web-errors.png", ARTIFACTS).pathname, fullPage: true });
+    await page.close();
+  });
+});
