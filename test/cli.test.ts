@@ -1,0 +1,159 @@
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { FakeTikTok, patternByte, SAMPLE_IDS } from "./fakes/tiktok.js";
+import { type Stack, startStack } from "./helpers.js";
+
+const BIN = fileURLToPath(new URL("../bin/tiktok-dl.js", import.meta.url));
+const VIDEO = `https://www.tiktok.com/@river.cooks/video/${SAMPLE_IDS.video}`;
+const PHOTO = `https://www.tiktok.com/@trail.notes/photo/${SAMPLE_IDS.photo}`;
+const DELETED = `https://www.tiktok.com/@river.cooks/video/${SAMPLE_IDS.deleted}`;
+
+function run(args: string[], env: Record<string, string>, cwd: string) {
+  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd,
+      env: { PATH: process.env.PATH ?? "", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on("data", (chunk) => {
+      stderr += chunk;
+    });
+    child.on("exit", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+describe("the command-line downloader", () => {
+  let fake: FakeTikTok;
+  let stack: Stack;
+  let server: string;
+  let dir: string;
+  let env: Record<string, string>;
+
+  before(async () => {
+    fake = await new FakeTikTok({ waf: true }).start();
+    env = { UPSTREAM_TIKTOK: fake.url, ALLOW_PRIVATE_UPSTREAMS: "1" };
+    stack = await startStack({
+      sharedFake: fake,
+      env: { STREAM_SECRET: "cli-test-secret-0123456789abcdef" },
+    });
+    await stack.app.listen({ port: 0, host: "127.0.0.1" });
+    server = `http://127.0.0.1:${(stack.app.server.address() as AddressInfo).port}`;
+    dir = await mkdtemp(join(tmpdir(), "tiktok-dl-cli-"));
+  });
+  after(async () => {
+    await stack.close();
+    await fake.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const fresh = async (name: string) => {
+    const folder = join(dir, name);
+    return folder;
+  };
+
+  it("extracts in-process and saves the video under its tunnel name", async () => {
+    const out = await fresh("in-process");
+    const { code, stderr } = await run([VIDEO, "--provider", "native", "-o", out], env, dir);
+    assert.equal(code, 0, stderr);
+    assert.deepEqual(await readdir(out), [`tiktok_river.cooks_${SAMPLE_IDS.video}.mp4`]);
+    const bytes = await readFile(join(out, `tiktok_river.cooks_${SAMPLE_IDS.video}.mp4`));
+    assert.equal(bytes.length, 1_048_576);
+    for (let i = 0; i < bytes.length; i += 5003) assert.equal(bytes[i], patternByte(i));
+    assert.match(stderr, /1 of 1 posts done, 1 files saved\./);
+  });
+
+  it("uses a running server: a photo post with --images saves every image and the audio", async () => {
+    const out = await fresh("server-photo");
+    const { code, stderr } = await run([PHOTO, "--images", "--server", server, "-o", out], {}, dir);
+    assert.equal(code, 0, stderr);
+    const stem = `tiktok_trail.notes_${SAMPLE_IDS.photo}`;
+    assert.deepEqual((await readdir(out)).sort(), [
+      `${stem}_audio.mp3`,
+      `${stem}_photo_1.jpg`,
+      `${stem}_photo_2.jpg`,
+      `${stem}_photo_3.jpg`,
+      `${stem}_photo_4.jpg`,
+    ]);
+    assert.match(stderr, /downloading .*_photo_1\.jpg/);
+  });
+
+  it("reads links from a file, keeps going past a failing one and exits 1 with a summary", async () => {
+    const out = await fresh("batch");
+    const list = join(dir, "links.txt");
+    await writeFile(list, `# my list\n${VIDEO}   # a good one\n\n${DELETED}\n`);
+    const { code, stderr } = await run(
+      ["-i", list, "--audio", "--server", server, "-o", out, "-c", "1"],
+      {},
+      dir,
+    );
+    assert.equal(code, 1);
+    assert.deepEqual(await readdir(out), [`tiktok_river.cooks_${SAMPLE_IDS.video}_audio.mp3`]);
+    assert.match(stderr, /1 of 2 posts done, 1 files saved, 1 failed:/);
+    assert.match(stderr, new RegExp(`${SAMPLE_IDS.deleted}: This post was removed\\.`));
+  });
+
+  it("--json prints the results and downloads nothing", async () => {
+    const out = await fresh("json");
+    const { code, stdout } = await run([VIDEO, DELETED, "--json", "--server", server, "-o", out], {}, dir);
+    assert.equal(code, 1);
+    const printed = JSON.parse(stdout) as { url: string; result?: { id: string }; error?: string }[];
+    assert.equal(printed[0]?.result?.id, SAMPLE_IDS.video);
+    assert.match(printed[1]?.error ?? "", /removed/);
+    await assert.rejects(readdir(out));
+  });
+
+  it("answers usage errors with exit code 2", async () => {
+    for (const args of [
+      [],
+      ["--concurrency", "0", VIDEO],
+      ["--server", "ftp://x", VIDEO],
+      ["--bogus", VIDEO],
+    ]) {
+      const { code, stderr } = await run(args, {}, dir);
+      assert.equal(code, 2, args.join(" "));
+      assert.match(stderr, /Usage: tiktok-dl/);
+    }
+  });
+
+  it("never leaves a partial file under the final name", async () => {
+    const broken = createServer((request, response) => {
+      if (request.url?.startsWith("/api/download")) {
+        response.setHeader("content-type", "application/json");
+        return response.end(
+          JSON.stringify({ result: { id: "1", type: "video", stream: { video: "/cut" } } }),
+        );
+      }
+      response.writeHead(200, {
+        "content-length": "100000",
+        "content-disposition": 'attachment; filename="cut.mp4"',
+      });
+      response.write(Buffer.alloc(1000));
+      setTimeout(() => response.socket?.destroy(), 50);
+    });
+    await new Promise<void>((resolve) => broken.listen(0, "127.0.0.1", resolve));
+    try {
+      const out = await fresh("partial");
+      const { code } = await run(
+        [VIDEO, "--server", `http://127.0.0.1:${(broken.address() as AddressInfo).port}`, "-o", out],
+        {},
+        dir,
+      );
+      assert.equal(code, 1);
+      assert.deepEqual(await readdir(out), []);
+    } finally {
+      broken.close();
+    }
+  });
+});
