@@ -88,10 +88,7 @@ export function tunnelRoutes(app: FastifyInstance, deps: TunnelDeps) {
         throw new ApiError(503, "STREAM_BUSY", "Too many downloads are running; try again in a few seconds.");
       }
       active++;
-      // A client that stops reading must not hold a slot for ever: its socket times out when idle.
-      const socket = request.raw.socket;
-      if (typeof socket?.setTimeout === "function")
-        socket.setTimeout(STALLED_CLIENT_MS, () => socket.destroy());
+      guardStalls(request.raw.socket);
       const abort = new AbortController();
       reply.raw.once("close", () => {
         active--;
@@ -142,6 +139,17 @@ export function tunnelRoutes(app: FastifyInstance, deps: TunnelDeps) {
 }
 
 const ignore = () => {};
+
+/**
+ * A client that stops reading must not hold a tunnel slot for ever: its socket is destroyed after a
+ * minute without progress. Set once per socket (keep-alive sockets serve many requests).
+ */
+const guarded = new WeakSet<object>();
+function guardStalls(socket: FastifyRequest["raw"]["socket"] | undefined) {
+  if (!socket || typeof socket.setTimeout !== "function" || guarded.has(socket)) return;
+  guarded.add(socket);
+  socket.setTimeout(STALLED_CLIENT_MS, () => socket.destroy());
+}
 
 /** Drops an upstream body we will not relay; undici reports the drop as an error, which is expected. */
 function discard(upstream: StreamResponse) {
