@@ -162,3 +162,47 @@ describe("configuration", () => {
     );
   });
 });
+
+describe("the tunnel's own rate limit, and the API docs", () => {
+  it("counts tunnel requests apart from /api/download", async () => {
+    const stack = await startStack({
+      fake: { waf: false },
+      env: { RATE_LIMIT: "5", STREAM_RATE_LIMIT: "1", STREAM_SECRET: "rate-limit-test-secret-0123456789" },
+    });
+    try {
+      const answer = await stack.app.inject({ url: "/api/download", query: { url: URL_ } });
+      const stream = answer.json().result.stream as { video: string; music: string };
+      assert.equal((await stack.app.inject({ url: stream.music })).statusCode, 200);
+      const limited = await stack.app.inject({ url: stream.video });
+      assert.equal(limited.statusCode, 429);
+      assert.equal(limited.json().code, "RATE_LIMITED");
+      assert.equal((await stack.app.inject({ url: "/api/download", query: { url: URL_ } })).statusCode, 200);
+    } finally {
+      await stack.close();
+    }
+  });
+
+  it("serves the OpenAPI document built from the route schemas, and the docs page", async () => {
+    const stack = await startStack();
+    try {
+      const document = (await stack.app.inject({ url: "/openapi.json" })).json() as {
+        openapi: string;
+        paths: Record<string, Record<string, { parameters?: { name: string }[]; requestBody?: unknown }>>;
+      };
+      assert.match(document.openapi, /^3\./);
+      const download = document.paths["/api/download"];
+      assert.deepEqual(
+        download?.get?.parameters?.map((parameter) => parameter.name),
+        ["url", "type", "nocache", "rotateOnError"],
+      );
+      assert.ok(download?.post?.requestBody);
+      assert.ok(document.paths["/api/stream/{token}"]?.get);
+      assert.ok(document.paths["/api/providers"]);
+      const docs = await stack.app.inject({ url: "/docs" });
+      assert.equal(docs.statusCode, 200);
+      assert.match(docs.body, /<html/i);
+    } finally {
+      await stack.close();
+    }
+  });
+});
