@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { Redis } from "ioredis";
 import { FakeTikTok, SAMPLE_IDS } from "./fakes/tiktok.js";
-import { download, type Stack, startStack } from "./helpers.js";
+import { delay, download, type Stack, scriptedSource, startStack, videoFrom } from "./helpers.js";
 
 const REDIS_URL = process.env.REDIS_URL || "redis://127.0.0.1:6379";
 const link = (id: string) => `https://www.tiktok.com/@river.cooks/video/${id}`;
@@ -148,6 +148,40 @@ describe("when Redis goes away", () => {
       assert.deepEqual(health.json().store, { kind: "redis", up: false });
     } finally {
       await stack.close();
+    }
+  });
+});
+
+describe("one extraction across instances", { skip: available ? false : `no Redis at ${REDIS_URL}` }, () => {
+  it("an instance waits for the extraction another one is running, instead of repeating it", async () => {
+    const prefix = `tiktok-dl-test:${process.pid}:${randomBytes(4).toString("hex")}:`;
+    const slow = scriptedSource("slow", async (input) => {
+      await delay(300);
+      return videoFrom("slow")(input);
+    });
+    const env = { REDIS_URL, REDIS_PREFIX: prefix };
+    const first = await startStack({ env, deps: { sources: [slow.factory] } });
+    const second = await startStack({ env, deps: { sources: [slow.factory] } });
+    const redis = new Redis(REDIS_URL);
+    try {
+      const url = link(SAMPLE_IDS.video);
+      const answers = await Promise.all([
+        download(first.app, { url }),
+        download(second.app, { url }),
+        download(second.app, { url, nocache: "1" }),
+      ]);
+      assert.deepEqual(
+        answers.map((answer) => answer.status),
+        [200, 200, 200],
+      );
+      assert.equal(slow.calls, 1);
+      assert.equal((await redis.keys(`${prefix}flight:*`)).length, 0, "the claim is given back");
+    } finally {
+      await first.close();
+      await second.close();
+      const keys = await redis.keys(`${prefix}*`);
+      if (keys.length > 0) await redis.del(...keys);
+      redis.disconnect();
     }
   });
 });

@@ -43,6 +43,9 @@ export interface PipelineDeps {
 /** Media addresses are dropped from the cache this long before TikTok says they expire. */
 const EXPIRY_MARGIN_MS = 5 * 60_000;
 const SHORT_LINK_TTL_MS = 24 * 3600_000;
+/** How often an instance waiting for another's extraction looks at the shared cache. */
+const SHARED_WAIT_POLL_MS = 50;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 type Fresh = { extraction: Extraction; provider: string } | { error: ApiError };
 
@@ -121,6 +124,36 @@ export function createPipeline(deps: PipelineDeps) {
     }
   }
 
+  /**
+   * With a shared store, one instance extracts a post while the others wait for its answer to appear
+   * in the cache; if the holder gives up without one, they extract it themselves.
+   */
+  async function extractOnce(key: string, request: DownloadRequest, post: { id: string; username?: string }) {
+    const { claim, isClaimed, release, getPost } = deps.store;
+    if (!claim || !isClaimed || !release) return extractAndStore(request, post);
+    const budgetMs = deps.attemptTimeoutMs * deps.maxAttempts;
+    if (await safely(() => claim(key, budgetMs), true)) {
+      try {
+        return await extractAndStore(request, post);
+      } finally {
+        await safely(() => release(key), undefined);
+      }
+    }
+    const waitingSince = deps.now();
+    while (deps.now() - waitingSince < budgetMs) {
+      await sleep(SHARED_WAIT_POLL_MS);
+      const entry = await safely(() => getPost(post.id), undefined);
+      // Only an answer stored while we waited counts (a nocache request must not get an old one).
+      if (entry && entry.storedAt >= waitingSince - SHARED_WAIT_POLL_MS) {
+        if (entry.kind === "error") return { error: new ApiError(entry.status, entry.code, entry.message) };
+        if (request.type === "random" || entry.provider === request.type)
+          return { extraction: entry.extraction, provider: entry.provider };
+      }
+      if (!(await safely(() => isClaimed(key), false))) break;
+    }
+    return extractAndStore(request, post);
+  }
+
   async function remember(id: string, extraction: Extraction, provider: string) {
     const now = deps.now();
     const untilExpiry = extraction.expiresAt ? extraction.expiresAt - now - EXPIRY_MARGIN_MS : Infinity;
@@ -149,7 +182,7 @@ export function createPipeline(deps: PipelineDeps) {
         if (cached) return cached;
       }
       const key = [post.id, request.type, request.rotateOnError, JSON.stringify(request.params)].join("|");
-      const fresh = await inFlight.run(key, () => extractAndStore(request, post)).promise;
+      const fresh = await inFlight.run(key, () => extractOnce(key, request, post)).promise;
       if ("error" in fresh) throw fresh.error;
       return answer(fresh.extraction, fresh.provider, false);
     },

@@ -15,6 +15,7 @@ export function createRedisStore(options: {
   const postKey = (id: string) => `${prefix}post:${id}`;
   const shortKey = (code: string) => `${prefix}short:${code}`;
   const indexKey = `${prefix}links`;
+  const claimKey = (key: string) => `${prefix}flight:${key}`;
   const idOfLink = (link: string) => link.slice(link.lastIndexOf("/") + 1);
 
   return {
@@ -65,6 +66,15 @@ export function createRedisStore(options: {
         }
       }
       return found;
+    },
+    async claim(key, ttlMs) {
+      return (await redis.set(claimKey(key), "1", "PX", Math.max(1, Math.round(ttlMs)), "NX")) === "OK";
+    },
+    async isClaimed(key) {
+      return (await redis.exists(claimKey(key))) === 1;
+    },
+    async release(key) {
+      await redis.del(claimKey(key));
     },
     async ping() {
       try {

@@ -14,6 +14,13 @@ export interface Store {
   setShortLink(code: string, id: string, ttlMs: number): Promise<void>;
   /** Canonical links of the posts currently cached, newest first. */
   storedLinks(limit: number): Promise<string[]>;
+  /**
+   * Cross-instance de-duplication (Redis only): take the right to extract a post for `ttlMs`, see
+   * whether someone holds it, give it back. A store without them leaves it to the in-process one.
+   */
+  claim?(key: string, ttlMs: number): Promise<boolean>;
+  isClaimed?(key: string): Promise<boolean>;
+  release?(key: string): Promise<void>;
   /** Whether the backing service answers (always true in memory). */
   ping(): Promise<boolean>;
   close(): Promise<void>;
