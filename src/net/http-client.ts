@@ -66,6 +66,7 @@ export interface HttpClientOptions {
 }
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+const STREAM_BODY_TIMEOUT_MS = 60_000;
 
 export function createHttpClient(options: HttpClientOptions): HttpClient {
   const agent = new Agent({
@@ -75,7 +76,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     keepAliveTimeout: 10_000,
   });
 
-  async function once(req: HttpRequest, logical: URL, signal: AbortSignal) {
+  async function once(req: HttpRequest & { bodyTimeoutMs?: number }, logical: URL, signal: AbortSignal) {
     const transport = options.upstreams.toTransport(logical);
     const trusted = options.upstreams.trustedOrigins.has(transport.origin);
     if (!options.allowPrivate && !trusted && isIP(transport.hostname.replace(/^\[|\]$/g, "")) !== 0) {
@@ -94,6 +95,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       body: req.body,
       signal,
       dispatcher: trusted ? trustedAgent : agent,
+      ...(req.bodyTimeoutMs === undefined ? {} : { bodyTimeout: req.bodyTimeoutMs }),
     });
     if (req.jar) await storeCookies(req.jar, logical, response.headers["set-cookie"]);
     return response;
@@ -151,7 +153,13 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       try {
         for (let redirectsLeft = req.maxRedirects ?? 3; ; redirectsLeft--) {
           const response = await once(
-            { url: logical, method: req.method, headers: { "accept-encoding": "identity", ...req.headers } },
+            {
+              url: logical,
+              method: req.method,
+              headers: { "accept-encoding": "identity", ...req.headers },
+              // A client that pauses (a player, a slow phone) stops the reading for a while: allow it.
+              bodyTimeoutMs: STREAM_BODY_TIMEOUT_MS,
+            },
             logical,
             signal,
           );
