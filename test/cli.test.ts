@@ -157,3 +157,33 @@ describe("the command-line downloader", () => {
     }
   });
 });
+
+describe("download progress", () => {
+  const capture = (isTTY: boolean) => {
+    const written: string[] = [];
+    const out = { isTTY, write: (text: string) => written.push(text) } as unknown as NodeJS.WriteStream;
+    return { out, written };
+  };
+
+  it("draws a bar with size and speed on a terminal", async () => {
+    const { Progress } = await import("../src/cli/progress.js");
+    const { out, written } = capture(true);
+    const task = new Progress(out, true).start("tiktok_a_1.mp4", 4 * 1024 * 1024);
+    task.advance(1024 * 1024);
+    task.advance(3 * 1024 * 1024);
+    task.finish();
+    const text = written.join("");
+    assert.match(text, /\rtiktok_a_1\.mp4 +\[#{20}\] 100% 4\.0 MB \/ 4\.0 MB {2}[\d.]+ (B|KB|MB|GB)\/s\n$/);
+  });
+
+  it("writes plain lines when not on a terminal", async () => {
+    const { Progress } = await import("../src/cli/progress.js");
+    const { out, written } = capture(false);
+    const task = new Progress(out, true).start("a.mp3", 2048);
+    task.advance(2048);
+    task.finish();
+    assert.equal(written[0], "downloading a.mp3 (2.0 KB)\n");
+    assert.match(written[1] ?? "", /^saved a\.mp3 \(2\.0 KB in [\d.]+ s\)\n$/);
+    assert.ok(!written.join("").includes("\r"));
+  });
+});
