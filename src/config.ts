@@ -55,6 +55,7 @@ const schema = z.object({
   STREAM_TTL: integer(10, 7 * 86_400).default(3600),
   STREAM_MAX_CONCURRENT: integer(1, 100_000).default(64),
   STREAM_RATE_LIMIT: integer(0, 1_000_000).default(600),
+  STREAM_MAX_BYTES: integer(1024, 64 * 1024 ** 3).default(2 * 1024 ** 3),
   CIRCUIT_FAILURES: integer(1, 1000).default(3),
   CIRCUIT_COOLDOWN_MS: integer(100, 3_600_000).default(30_000),
   HEDGE_FLOOR_MS: integer(50, 120_000).default(1_500),
@@ -82,6 +83,8 @@ export interface Config {
   streamMaxConcurrent: number;
   /** Tunnel requests per minute per client (a player seeks with many range requests); 0 = off. */
   streamRateLimit: number;
+  /** The largest file the tunnel relays. */
+  streamMaxBytes: number;
   /** Consecutive failures that open a source's circuit, and how long it rests before a probe. */
   circuitFailures: number;
   circuitCooldownMs: number;
@@ -142,6 +145,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     streamTtlSeconds: values.STREAM_TTL,
     streamMaxConcurrent: values.STREAM_MAX_CONCURRENT,
     streamRateLimit: values.STREAM_RATE_LIMIT,
+    streamMaxBytes: values.STREAM_MAX_BYTES,
     circuitFailures: values.CIRCUIT_FAILURES,
     circuitCooldownMs: values.CIRCUIT_COOLDOWN_MS,
     hedgeFloorMs: values.HEDGE_FLOOR_MS,

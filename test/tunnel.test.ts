@@ -153,6 +153,26 @@ describe("the streaming tunnel", () => {
     }
   });
 
+  it("refuses a file larger than STREAM_MAX_BYTES", async () => {
+    const capped = await startStack({
+      fake: { waf: false },
+      env: { STREAM_SECRET: SECRET, STREAM_MAX_BYTES: String(2 * 1024 * 1024) },
+    });
+    try {
+      const answer = await capped.app.inject({
+        url: "/api/download",
+        query: { url: link(SCENARIO_IDS.large) },
+      });
+      const stream = answer.json().result.stream as { video: string; music: string };
+      const tooLarge = await capped.app.inject({ url: stream.video });
+      assert.equal(tooLarge.statusCode, 502);
+      assert.match(tooLarge.json().error, /larger than this server relays/);
+      assert.equal((await capped.app.inject({ url: stream.music })).statusCode, 200);
+    } finally {
+      await capped.close();
+    }
+  });
+
   it("stops reading from the media host when the client goes away", async () => {
     const stream = await streamsOf(SCENARIO_IDS.large);
     const aborted = stack.fake.mediaStreams.aborted;

@@ -189,6 +189,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     http,
     pipeline,
     maxConcurrent: config.streamMaxConcurrent,
+    maxBytes: config.streamMaxBytes,
     rateLimit: streamLimit,
   });
   infoRoutes(app, {

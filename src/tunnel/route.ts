@@ -14,6 +14,8 @@ export interface TunnelDeps {
   http: HttpClient;
   pipeline: Pipeline;
   maxConcurrent: number;
+  /** The largest file relayed: refused up front when declared, cut when it runs over. */
+  maxBytes: number;
   rateLimit?: RequestHook;
 }
 
@@ -107,6 +109,15 @@ export function tunnelRoutes(app: FastifyInstance, deps: TunnelDeps) {
           );
         throw error;
       }
+      const declared = Number(upstream.header("content-length"));
+      if (Number.isFinite(declared) && declared > deps.maxBytes) {
+        discard(upstream);
+        throw new ApiError(
+          502,
+          "UPSTREAM_FAILED",
+          `The file is larger than this server relays (${deps.maxBytes} bytes).`,
+        );
+      }
       const type = upstream.header("content-type") ?? DEFAULT_TYPES[ticket.kind];
       if (upstream.status >= 400 || !MEDIA_TYPE.test(type)) {
         discard(upstream);
@@ -133,6 +144,7 @@ export function tunnelRoutes(app: FastifyInstance, deps: TunnelDeps) {
       }
       // Aborting after the client left makes the body error; that end is expected, not a crash.
       upstream.body.on("error", ignore);
+      capBytes(upstream, deps.maxBytes);
       return reply.send(upstream.body);
     },
   });
@@ -149,6 +161,15 @@ function guardStalls(socket: FastifyRequest["raw"]["socket"] | undefined) {
   if (!socket || typeof socket.setTimeout !== "function" || guarded.has(socket)) return;
   guarded.add(socket);
   socket.setTimeout(STALLED_CLIENT_MS, () => socket.destroy());
+}
+
+/** Counts what passes; a body that runs past the cap is cut (the client sees a truncated transfer). */
+function capBytes(upstream: StreamResponse, maxBytes: number) {
+  let relayed = 0;
+  upstream.body.on("data", (chunk: Buffer) => {
+    relayed += chunk.length;
+    if (relayed > maxBytes) upstream.body.destroy(new Error("over the size cap"));
+  });
 }
 
 /** Drops an upstream body we will not relay; undici reports the drop as an error, which is expected. */
