@@ -4,6 +4,7 @@ import type { Media } from "../../core/media.js";
 import type { HttpResponse } from "../../net/http-client.js";
 import { joinBase } from "../../net/upstreams.js";
 import { DESKTOP_USER_AGENT } from "../native/browser.js";
+import { decodePackedScript, PackedScriptError } from "../packed-script.js";
 import type { ExtractInput, ParamSpec, SourceDeps, SourceFactory } from "../types.js";
 
 /**
@@ -149,4 +150,15 @@ export function siteError(name: string, message: string): SourceFailure {
   if (PRIVATE_WORDS.test(text)) return new SourceFailure("private", `${name}: ${text}`);
   if (NOT_FOUND_WORDS.test(text)) return new SourceFailure("not_found", `${name}: ${text}`);
   return new SourceFailure("bad_response", `${name}: ${text}`);
+}
+
+/** A packed answer's hidden script, or this site's failure. Shared by every site that packs. */
+export function unpack(body: string, name: string): string {
+  try {
+    return decodePackedScript(body);
+  } catch (error) {
+    if (error instanceof PackedScriptError)
+      throw new SourceFailure("bad_response", `${name}: ${error.message}`);
+    throw error;
+  }
 }

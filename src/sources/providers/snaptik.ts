@@ -1,21 +1,9 @@
-import { SourceFailure } from "../../core/errors.js";
 import { elements, hasClasses, textOf } from "../../net/html.js";
-import { decodePackedScript, innerHtmlOf, PackedScriptError } from "../packed-script.js";
-import { defineProvider, mediaOf, siteError } from "./common.js";
+import { innerHtmlOf } from "../packed-script.js";
+import { defineProvider, mediaOf, siteError, unpack } from "./common.js";
 
 const NAME = "snaptik";
 const ORIGIN = "https://snaptik.app";
-
-/** A packed answer's hidden script, or this site's failure. Shared by every site that packs. */
-export function unpack(body: string, name: string): string {
-  try {
-    return decodePackedScript(body);
-  } catch (error) {
-    if (error instanceof PackedScriptError)
-      throw new SourceFailure("bad_response", `${name}: ${error.message}`);
-    throw error;
-  }
-}
 
 /** snaptik: a token from /en2, then /abc2.php answers a packed script that writes the result HTML. */
 export const snaptik = defineProvider({ name: NAME, origin: ORIGIN }, async (site, input) => {

@@ -1,5 +1,4 @@
-import { defineProvider, mediaOf, sameSite, siteError } from "./common.js";
-import { unpack } from "./snaptik.js";
+import { defineProvider, mediaOf, sameSite, siteError, unpack } from "./common.js";
 
 const NAME = "tikmate";
 const ORIGIN = "https://tikmate.io";
