@@ -166,3 +166,77 @@ describe("hostile input: 400 and not a single upstream request", () => {
     assert.equal(stack.fake.requests.length, 0);
   });
 });
+
+describe("random input never gets a 5xx or an HTML page", () => {
+  let stack: Stack;
+  before(async () => {
+    stack = await startStack();
+  });
+  after(() => stack.close());
+
+  const pieces = [
+    "https://",
+    "www.tiktok.com",
+    "vm.tiktok.com",
+    "/@",
+    "/video/",
+    ID,
+    "%",
+    "%00",
+    "\\",
+    "?",
+    "#",
+    "@",
+    ":",
+    "..",
+    "/",
+    "é",
+    "🎵",
+    "\u0000",
+    " ",
+    "t/",
+    "ZM",
+  ];
+  const randomText = (seed: number) => {
+    let text = "";
+    let state = seed;
+    const next = () => {
+      state = (state * 1103515245 + 12345) % 2 ** 31;
+      return state;
+    };
+    const length = next() % 12;
+    for (let i = 0; i < length; i++)
+      text += next() % 3 === 0 ? String.fromCharCode(next() % 0x3000) : pieces[next() % pieces.length];
+    return text;
+  };
+
+  it("answers 1000 generated urls and bodies in the JSON error shape", async () => {
+    for (let seed = 1; seed <= 500; seed++) {
+      const url = randomText(seed);
+      const get = await stack.app.inject({
+        method: "GET",
+        url: `/api/download?url=${encodeURIComponent(url)}&type=${encodeURIComponent([...randomText(seed + 7)].slice(0, 3).join(""))}`,
+      });
+      const post = await stack.app.inject({
+        method: "POST",
+        url: "/api/download",
+        headers: { "content-type": seed % 2 ? "application/json" : "application/x-www-form-urlencoded" },
+        payload:
+          seed % 2
+            ? `{"url":${JSON.stringify(url)},"nocache":${seed % 5 ? "true" : '"x"'}}`
+            : `url=${encodeURIComponent(url)}&rotateOnError=${seed % 3}`,
+      });
+      for (const response of [get, post]) {
+        assert.ok(
+          response.statusCode < 500 || response.statusCode === 502,
+          `${response.statusCode} for ${JSON.stringify(url)}: ${response.body}`,
+        );
+        assert.match(response.headers["content-type"] as string, /application\/json/);
+        const body = response.json() as { error?: string; code?: string; result?: unknown };
+        assert.ok(
+          body.result !== undefined || (typeof body.error === "string" && typeof body.code === "string"),
+        );
+      }
+    }
+  });
+});
