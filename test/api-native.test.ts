@@ -151,6 +151,21 @@ describe("GET /api/download against the fake TikTok", () => {
     assert.equal(typeof native?.health.latency.p50, "number");
   });
 
+  it("exposes Prometheus metrics: requests, source attempts, cache lookups", async () => {
+    const response = await stack.app.inject({ url: "/metrics" });
+    assert.equal(response.statusCode, 200);
+    assert.match(response.headers["content-type"] as string, /^text\/plain/);
+    const text = response.body;
+    assert.match(text, /tiktokdl_source_attempts_total\{source="native",outcome="ok"\} [1-9]/);
+    assert.match(text, /tiktokdl_source_attempts_total\{source="native",outcome="timeout"\} [1-9]/);
+    assert.match(text, /tiktokdl_cache_lookups_total\{result="hit"\} [1-9]/);
+    assert.match(
+      text,
+      /tiktokdl_http_request_duration_seconds_count\{route="\/api\/download",method="GET",status="200"\} [1-9]/,
+    );
+    assert.match(text, /tiktokdl_tunnels_active 0/);
+  });
+
   it("lists cached posts newest first in /api/stored-links", async () => {
     const response = await stack.app.inject({ method: "GET", url: "/api/stored-links" });
     const links = response.json() as string[];

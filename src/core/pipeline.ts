@@ -6,7 +6,7 @@ import type { StreamLinks } from "../tunnel/links.js";
 import { ApiError, CACHEABLE_POST_ERRORS } from "./errors.js";
 import type { SourceHealth } from "./health.js";
 import { type Extraction, toApiResult } from "./media.js";
-import { extractWithRotation } from "./rotation.js";
+import { type AttemptEvent, extractWithRotation } from "./rotation.js";
 import { resolveShortLink } from "./short-links.js";
 import { SingleFlight } from "./single-flight.js";
 import { canonicalPostUrl, parseTikTokLink } from "./tiktok-url.js";
@@ -38,6 +38,8 @@ export interface PipelineDeps {
   streamLinks?: (extraction: Extraction, provider: string) => StreamLinks;
   /** How long one cache hit's answer (its tunnel links included) may be served again as it is. */
   hitReuseMs?: number;
+  /** Told of every source attempt and cache lookup (metrics). */
+  observe?: { attempt(event: AttemptEvent): void; cacheLookup(hit: boolean): void };
 }
 
 /** Media addresses are dropped from the cache this long before TikTok says they expire. */
@@ -96,7 +98,13 @@ export function createPipeline(deps: PipelineDeps) {
     const url = canonicalPostUrl(post.id, post.username);
     try {
       const { extraction, source } = await extractWithRotation(
-        { ...deps, onAttempt: (event) => deps.log.debug({ postId: post.id, ...event }, "source attempt") },
+        {
+          ...deps,
+          onAttempt: (event) => {
+            deps.log.debug({ postId: post.id, ...event }, "source attempt");
+            deps.observe?.attempt(event);
+          },
+        },
         {
           id: post.id,
           username: post.username,
@@ -179,6 +187,7 @@ export function createPipeline(deps: PipelineDeps) {
       const post = await postOf(request.url);
       if (!request.nocache) {
         const cached = await fromCache(post.id, request.type);
+        deps.observe?.cacheLookup(cached !== undefined);
         if (cached) return cached;
       }
       const key = [post.id, request.type, request.rotateOnError, JSON.stringify(request.params)].join("|");

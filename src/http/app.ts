@@ -20,6 +20,7 @@ import { tunnelRoutes } from "../tunnel/route.js";
 import { createStreamTokens } from "../tunnel/token.js";
 import { registerDocs } from "./docs.js";
 import { frameworkErrors, installErrorHandlers } from "./errors.js";
+import { createMetrics, metricsRoutes } from "./metrics.js";
 import { downloadRoutes } from "./routes/download.js";
 import { infoRoutes } from "./routes/info.js";
 import { webRoutes } from "./web.js";
@@ -152,6 +153,9 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     now,
   });
 
+  const metrics = createMetrics();
+  metricsRoutes(app, metrics);
+
   const pipeline = createPipeline({
     sources: registry.all,
     store,
@@ -168,6 +172,11 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       streamLinksFor(tokens, extraction.media, extraction.session, provider),
     // Links in a reused answer keep at least three quarters of their life.
     hitReuseMs: (config.streamTtlSeconds * 1000) / 4,
+    observe: {
+      attempt: (event) =>
+        metrics.attempts.inc({ source: event.source, outcome: event.ok ? "ok" : (event.reason ?? "error") }),
+      cacheLookup: (hit) => metrics.cache.inc({ result: hit ? "hit" : "miss" }),
+    },
   });
 
   // One budget per client shared by GET and POST (the tunnel will get its own).
@@ -190,6 +199,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     pipeline,
     maxConcurrent: config.streamMaxConcurrent,
     maxBytes: config.streamMaxBytes,
+    onActive: (change) => metrics.tunnels.inc(change),
     rateLimit: streamLimit,
   });
   infoRoutes(app, {

@@ -17,6 +17,8 @@ export interface TunnelDeps {
   /** The largest file relayed: refused up front when declared, cut when it runs over. */
   maxBytes: number;
   rateLimit?: RequestHook;
+  /** Told when a tunnel starts (+1) and ends (-1). */
+  onActive?: (change: 1 | -1) => void;
 }
 
 const DEFAULT_TYPES: Record<StreamTicket["kind"], string> = {
@@ -90,10 +92,12 @@ export function tunnelRoutes(app: FastifyInstance, deps: TunnelDeps) {
         throw new ApiError(503, "STREAM_BUSY", "Too many downloads are running; try again in a few seconds.");
       }
       active++;
+      deps.onActive?.(1);
       guardStalls(request.raw.socket);
       const abort = new AbortController();
       reply.raw.once("close", () => {
         active--;
+        deps.onActive?.(-1);
         // The client went away before the end: stop reading from the media host.
         if (!reply.raw.writableFinished) abort.abort();
       });

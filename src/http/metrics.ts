@@ -1,0 +1,52 @@
+import type { FastifyInstance } from "fastify";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+
+/** Prometheus metrics of one app instance (its own registry: no global state). */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: "tiktokdl_" });
+  const requests = new Histogram({
+    name: "tiktokdl_http_request_duration_seconds",
+    help: "HTTP requests by route, method and status.",
+    labelNames: ["route", "method", "status"] as const,
+    buckets: [0.005, 0.02, 0.1, 0.5, 1, 3, 10, 30],
+    registers: [registry],
+  });
+  const attempts = new Counter({
+    name: "tiktokdl_source_attempts_total",
+    help: "Extraction attempts by source and outcome (ok, or the failure reason).",
+    labelNames: ["source", "outcome"] as const,
+    registers: [registry],
+  });
+  const cache = new Counter({
+    name: "tiktokdl_cache_lookups_total",
+    help: "Cache lookups of /api/download by result (hit, miss).",
+    labelNames: ["result"] as const,
+    registers: [registry],
+  });
+  const tunnels = new Gauge({
+    name: "tiktokdl_tunnels_active",
+    help: "Tunnels relaying a file right now.",
+    registers: [registry],
+  });
+  return { registry, requests, attempts, cache, tunnels };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
+
+export function metricsRoutes(app: FastifyInstance, metrics: Metrics) {
+  app.addHook("onResponse", (request, reply, done) => {
+    metrics.requests.observe(
+      {
+        route: request.routeOptions.url ?? "unknown",
+        method: request.method,
+        status: String(reply.statusCode),
+      },
+      reply.elapsedTime / 1000,
+    );
+    done();
+  });
+  app.get("/metrics", { schema: { hide: true } }, async (_request, reply) =>
+    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
+}
