@@ -13,6 +13,33 @@ export interface StreamLinks {
 
 export const STREAM_PATH = "/api/stream/";
 
+/** Everything the tunnel knows per kind of file: where it is in a result, its name, its usual type. */
+export const MEDIA_KINDS: Record<
+  MediaKind,
+  {
+    url: (media: Media, index: number) => string | undefined;
+    suffix: (index: number) => string;
+    type: string;
+  }
+> = {
+  video: { url: (media) => media.video?.noWatermark, suffix: () => ".mp4", type: "video/mp4" },
+  videoWatermark: {
+    url: (media) => media.video?.watermark,
+    suffix: () => "_watermark.mp4",
+    type: "video/mp4",
+  },
+  hd: { url: (media) => media.video?.hd, suffix: () => "_hd.mp4", type: "video/mp4" },
+  music: { url: (media) => media.music?.url, suffix: () => "_audio.mp3", type: "audio/mpeg" },
+  image: {
+    url: (media, index) => media.images?.[index],
+    suffix: (index) => `_photo_${index + 1}.jpg`,
+    type: "image/jpeg",
+  },
+  thumb: { url: (media) => media.thumb, suffix: () => "_cover.jpg", type: "image/jpeg" },
+};
+
+const SINGLE_KINDS = ["video", "videoWatermark", "hd", "music", "thumb"] as const;
+
 /** `tiktok_<user>_<id>`: what the saved files are called (cobalt's naming). */
 export function fileStem(media: Media): string {
   const user = (media.author?.username ?? "").replace(/[^A-Za-z0-9._-]/g, "").slice(0, 64) || "unknown";
@@ -27,35 +54,21 @@ export function streamLinksFor(
   provider: string,
 ): StreamLinks {
   const stem = fileStem(media);
-  const link = (url: string | undefined, kind: MediaKind, filename: string, index?: number) =>
-    url === undefined
-      ? undefined
-      : `${STREAM_PATH}${tokens.seal({ url, headers: session?.headers ?? {}, filename, postId: media.id, provider, kind, index })}`;
-  const links: StreamLinks = {
-    video: link(media.video?.noWatermark, "video", `${stem}.mp4`),
-    videoWatermark: link(media.video?.watermark, "videoWatermark", `${stem}_watermark.mp4`),
-    hd: link(media.video?.hd, "hd", `${stem}_hd.mp4`),
-    music: link(media.music?.url, "music", `${stem}_audio.mp3`),
-    images: media.images?.map((url, i) => link(url, "image", `${stem}_photo_${i + 1}.jpg`, i) as string),
-    thumb: link(media.thumb, "thumb", `${stem}_cover.jpg`),
+  const link = (kind: MediaKind, index = 0) => {
+    const url = MEDIA_KINDS[kind].url(media, index);
+    if (url === undefined) return undefined;
+    const filename = `${stem}${MEDIA_KINDS[kind].suffix(index)}`;
+    const ticket = { url, headers: session?.headers ?? {}, filename, postId: media.id, provider, kind };
+    return `${STREAM_PATH}${tokens.seal(kind === "image" ? { ...ticket, index } : ticket)}`;
   };
-  return Object.fromEntries(Object.entries(links).filter(([, value]) => value !== undefined)) as StreamLinks;
+  const links: StreamLinks = {};
+  for (const kind of SINGLE_KINDS) {
+    const path = link(kind);
+    if (path !== undefined) links[kind] = path;
+  }
+  if (media.images) links.images = media.images.map((_, index) => link("image", index) as string);
+  return links;
 }
 
 /** The address of one kind of media in a (fresh) result: used when an expired link is re-extracted. */
-export function mediaUrlOf(media: Media, kind: MediaKind, index = 0): string | undefined {
-  switch (kind) {
-    case "video":
-      return media.video?.noWatermark;
-    case "videoWatermark":
-      return media.video?.watermark;
-    case "hd":
-      return media.video?.hd;
-    case "music":
-      return media.music?.url;
-    case "image":
-      return media.images?.[index];
-    case "thumb":
-      return media.thumb;
-  }
-}
+export const mediaUrlOf = (media: Media, kind: MediaKind, index = 0) => MEDIA_KINDS[kind].url(media, index);

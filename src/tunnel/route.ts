@@ -4,7 +4,7 @@ import { ApiError, SourceFailure } from "../core/errors.js";
 import type { Pipeline } from "../core/pipeline.js";
 import type { HttpClient, StreamResponse } from "../net/http-client.js";
 import { DESKTOP_USER_AGENT } from "../sources/native/browser.js";
-import { mediaUrlOf } from "./links.js";
+import { MEDIA_KINDS, mediaUrlOf } from "./links.js";
 import type { StreamTicket, StreamTokens } from "./token.js";
 
 type RequestHook = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
@@ -21,14 +21,6 @@ export interface TunnelDeps {
   onActive?: (change: 1 | -1) => void;
 }
 
-const DEFAULT_TYPES: Record<StreamTicket["kind"], string> = {
-  video: "video/mp4",
-  videoWatermark: "video/mp4",
-  hd: "video/mp4",
-  music: "audio/mpeg",
-  image: "image/jpeg",
-  thumb: "image/jpeg",
-};
 const STALLED_CLIENT_MS = 60_000;
 const MEDIA_TYPE = /^(video|audio|image)\/|^application\/octet-stream/i;
 const PASSED_HEADERS = ["content-length", "content-range", "accept-ranges", "last-modified", "etag"];
@@ -122,7 +114,7 @@ export function tunnelRoutes(app: FastifyInstance, deps: TunnelDeps) {
           `The file is larger than this server relays (${deps.maxBytes} bytes).`,
         );
       }
-      const type = upstream.header("content-type") ?? DEFAULT_TYPES[ticket.kind];
+      const type = upstream.header("content-type") ?? MEDIA_KINDS[ticket.kind].type;
       if (upstream.status >= 400 || !MEDIA_TYPE.test(type)) {
         discard(upstream);
         throw new ApiError(
