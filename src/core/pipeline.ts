@@ -51,6 +51,17 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 type Fresh = { extraction: Extraction; provider: string } | { error: ApiError };
 
+/** TikTok's verdict on a post as the cache keeps it, and back. */
+const verdictEntry = (error: ApiError, storedAt: number): CacheEntry => ({
+  kind: "error",
+  status: error.status,
+  code: error.code,
+  message: error.message,
+  storedAt,
+});
+const verdictOf = (entry: CacheEntry & { kind: "error" }) =>
+  new ApiError(entry.status, entry.code, entry.message);
+
 /** link → post id → cache → one shared extraction → rotation over the sources → cache. */
 export function createPipeline(deps: PipelineDeps) {
   const inFlight = new SingleFlight<Fresh>();
@@ -68,7 +79,7 @@ export function createPipeline(deps: PipelineDeps) {
   async function fromCache(id: string, type: string): Promise<ApiResult | undefined> {
     const entry = await safely(() => deps.store.getPost(id), undefined);
     if (!entry) return undefined;
-    if (entry.kind === "error") throw new ApiError(entry.status, entry.code, entry.message);
+    if (entry.kind === "error") throw verdictOf(entry);
     // A client that names a source gets that source's answer, never another one's from the cache.
     if (type !== "random" && entry.provider !== type) return undefined;
     return hitResult(entry);
@@ -119,13 +130,7 @@ export function createPipeline(deps: PipelineDeps) {
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
       if (CACHEABLE_POST_ERRORS.has(error.code) && deps.negativeCacheTtlMs > 0) {
-        const entry: CacheEntry = {
-          kind: "error",
-          status: error.status,
-          code: error.code,
-          message: error.message,
-          storedAt: deps.now(),
-        };
+        const entry = verdictEntry(error, deps.now());
         await safely(() => deps.store.setPost(post.id, entry, deps.negativeCacheTtlMs), undefined);
       }
       return { error };
@@ -153,7 +158,7 @@ export function createPipeline(deps: PipelineDeps) {
       const entry = await safely(() => getPost(post.id), undefined);
       // Only an answer stored while we waited counts (a nocache request must not get an old one).
       if (entry && entry.storedAt >= waitingSince - SHARED_WAIT_POLL_MS) {
-        if (entry.kind === "error") return { error: new ApiError(entry.status, entry.code, entry.message) };
+        if (entry.kind === "error") return { error: verdictOf(entry) };
         if (request.type === "random" || entry.provider === request.type)
           return { extraction: entry.extraction, provider: entry.provider };
       }
@@ -191,7 +196,7 @@ export function createPipeline(deps: PipelineDeps) {
         if (cached) return cached;
       }
       const key = [post.id, request.type, request.rotateOnError, JSON.stringify(request.params)].join("|");
-      const fresh = await inFlight.run(key, () => extractOnce(key, request, post)).promise;
+      const fresh = await inFlight.run(key, () => extractOnce(key, request, post));
       if ("error" in fresh) throw fresh.error;
       return answer(fresh.extraction, fresh.provider, false);
     },
@@ -210,7 +215,7 @@ export function createPipeline(deps: PipelineDeps) {
       };
       const fresh = await inFlight.run([id, type, "reextract"].join("|"), () =>
         extractAndStore(request, { id }),
-      ).promise;
+      );
       if ("error" in fresh) throw fresh.error;
       return fresh;
     },

@@ -61,11 +61,10 @@ export async function extractWithRotation(
 
   const launch = () => {
     const source = queue.shift();
-    if (!source || launched >= deps.maxAttempts) return false;
+    if (!source || launched >= deps.maxAttempts) return;
     launched++;
     const abort = new AbortController();
     running.set(source, { done: attempt(deps, source, request, abort.signal), abort });
-    return true;
   };
   const stopAll = () => {
     for (const { abort } of running.values()) abort.abort();

@@ -6,11 +6,11 @@ export class SingleFlight<T> {
     return this.running.size;
   }
 
-  run(key: string, work: () => Promise<T>): { promise: Promise<T>; shared: boolean } {
+  run(key: string, work: () => Promise<T>): Promise<T> {
     const existing = this.running.get(key);
-    if (existing) return { promise: existing, shared: true };
+    if (existing) return existing;
     const promise = work().finally(() => this.running.delete(key));
     this.running.set(key, promise);
-    return { promise, shared: false };
+    return promise;
   }
 }

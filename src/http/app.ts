@@ -153,7 +153,9 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     now,
   });
 
-  const metrics = createMetrics();
+  // The tunnel gauge reads the tunnel's own count, which exists once its routes do.
+  let activeTunnels = () => 0;
+  const metrics = createMetrics({ activeTunnels: () => activeTunnels() });
   metricsRoutes(app, metrics);
 
   const pipeline = createPipeline({
@@ -179,8 +181,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     },
   });
 
-  // One budget per client shared by GET and POST (the tunnel will get its own).
-  // Separate budgets per client (one key space each), in Redis when there is one.
+  // One budget per client for the download API (GET and POST together) and another for the tunnel,
+  // each in its own key space, in Redis when there is one.
   const limiter = (max: number, space: string) =>
     max > 0
       ? app.rateLimit({
@@ -193,15 +195,14 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   downloadRoutes(app, { pipeline, sources: registry.all, rateLimit: downloadLimit });
   const streamLimit = limiter(config.streamRateLimit, "stream");
   webRoutes(app);
-  tunnelRoutes(app, {
+  ({ activeTunnels } = tunnelRoutes(app, {
     tokens,
     http,
     pipeline,
     maxConcurrent: config.streamMaxConcurrent,
     maxBytes: config.streamMaxBytes,
-    onActive: (change) => metrics.tunnels.inc(change),
     rateLimit: streamLimit,
-  });
+  }));
   infoRoutes(app, {
     sources: registry.all,
     health,

@@ -2,7 +2,7 @@ import type { FastifyInstance } from "fastify";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 
 /** Prometheus metrics of one app instance (its own registry: no global state). */
-export function createMetrics() {
+export function createMetrics(read: { activeTunnels: () => number }) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "tiktokdl_" });
   const requests = new Histogram({
@@ -24,12 +24,15 @@ export function createMetrics() {
     labelNames: ["result"] as const,
     registers: [registry],
   });
-  const tunnels = new Gauge({
+  new Gauge({
     name: "tiktokdl_tunnels_active",
     help: "Tunnels relaying a file right now.",
     registers: [registry],
+    collect() {
+      this.set(read.activeTunnels());
+    },
   });
-  return { registry, requests, attempts, cache, tunnels };
+  return { registry, requests, attempts, cache };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,13 +1,12 @@
 import { Type } from "@fastify/type-provider-typebox";
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import { ApiError, SourceFailure } from "../core/errors.js";
 import type { Pipeline } from "../core/pipeline.js";
+import type { RequestHook } from "../http/routes/download.js";
 import type { HttpClient, StreamResponse } from "../net/http-client.js";
 import { DESKTOP_USER_AGENT } from "../sources/native/browser.js";
 import { MEDIA_KINDS, mediaUrlOf } from "./links.js";
 import type { StreamTicket, StreamTokens } from "./token.js";
-
-type RequestHook = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
 
 export interface TunnelDeps {
   tokens: StreamTokens;
@@ -17,8 +16,6 @@ export interface TunnelDeps {
   /** The largest file relayed: refused up front when declared, cut when it runs over. */
   maxBytes: number;
   rateLimit?: RequestHook;
-  /** Told when a tunnel starts (+1) and ends (-1). */
-  onActive?: (change: 1 | -1) => void;
 }
 
 const STALLED_CLIENT_MS = 60_000;
@@ -84,12 +81,10 @@ export function tunnelRoutes(app: FastifyInstance, deps: TunnelDeps) {
         throw new ApiError(503, "STREAM_BUSY", "Too many downloads are running; try again in a few seconds.");
       }
       active++;
-      deps.onActive?.(1);
       guardStalls(request.raw.socket);
       const abort = new AbortController();
       reply.raw.once("close", () => {
         active--;
-        deps.onActive?.(-1);
         // The client went away before the end: stop reading from the media host.
         if (!reply.raw.writableFinished) abort.abort();
       });
@@ -144,6 +139,8 @@ export function tunnelRoutes(app: FastifyInstance, deps: TunnelDeps) {
       return reply.send(upstream.body);
     },
   });
+
+  return { activeTunnels: () => active };
 }
 
 const ignore = () => {};

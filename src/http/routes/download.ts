@@ -8,7 +8,8 @@ import { DownloadResponse, ErrorResponse } from "../schemas.js";
 
 const ERROR_RESPONSES = { 200: DownloadResponse, "4xx": ErrorResponse, "5xx": ErrorResponse };
 
-type RequestHook = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+/** A per-route hook such as a rate limiter. */
+export type RequestHook = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
 
 export const BODY_LIMIT_BYTES = 16 * 1024;
 
