@@ -86,7 +86,7 @@ describe("the streaming tunnel", () => {
     assert.equal(stream.images.length, 4);
     const second = await fetch(`${base}${stream.images[1]}`);
     assert.equal(second.status, 200);
-    assert.equal(second.headers.get("content-type"), "image/png");
+    assert.equal(second.headers.get("content-type"), "image/jpeg");
     assert.match(
       second.headers.get("content-disposition") ?? "",
       /tiktok_trail\.notes_7554852699390611157_photo_2\.jpg/,
