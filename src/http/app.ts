@@ -21,7 +21,7 @@ import { createStreamTokens } from "../tunnel/token.js";
 import { registerDocs } from "./docs.js";
 import { frameworkErrors, installErrorHandlers } from "./errors.js";
 import { createMetrics, metricsRoutes } from "./metrics.js";
-import { downloadRoutes } from "./routes/download.js";
+import { BODY_LIMIT_BYTES, downloadRoutes } from "./routes/download.js";
 import { infoRoutes } from "./routes/info.js";
 import { webRoutes } from "./web.js";
 
@@ -81,7 +81,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     // One line per request, written by the onResponse hook below.
     logController: new LogController({ disableRequestLogging: true }),
     trustProxy: trustProxyOption(config.trustProxy),
-    bodyLimit: 16 * 1024,
+    bodyLimit: BODY_LIMIT_BYTES,
     // Tunnel tokens are path parameters of a few hundred to a few thousand characters.
     routerOptions: { maxParamLength: 8192 },
     frameworkErrors,
@@ -128,7 +128,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   installErrorHandlers(app);
   // Bodies are JSON or a form; anything else is a 415, not a string that fails validation.
   app.removeContentTypeParser("text/plain");
-  await app.register(formBody, { bodyLimit: 16 * 1024 });
+  await app.register(formBody, { bodyLimit: BODY_LIMIT_BYTES });
   await registerDocs(app);
   await app.register(rateLimit, {
     global: false,

@@ -108,78 +108,87 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     bodyTimeout: options.timeoutMs,
   });
 
+  /**
+   * Sends a request and follows at most `max` redirects whose target `allow` accepts; `where.url` is
+   * always the address asked last (for error messages). The last answer is returned unread.
+   */
+  async function follow(
+    req: HttpRequest & { bodyTimeoutMs?: number },
+    where: { url: URL },
+    signal: AbortSignal,
+    max: number,
+    allow: (target: URL) => boolean,
+  ) {
+    for (let left = max; ; left--) {
+      const response = await once(req, where.url, signal);
+      const location = headerValue(response.headers.location);
+      if (!REDIRECT_STATUSES.has(response.statusCode) || !location || left <= 0) return response;
+      const target = new URL(location, where.url);
+      if (!allow(target)) return response;
+      await response.body.dump();
+      where.url = target;
+    }
+  }
+
   return {
     async request(req) {
       const timeoutMs = req.timeoutMs ?? options.timeoutMs;
       const signals = [AbortSignal.timeout(timeoutMs)];
       if (req.signal) signals.push(req.signal);
-      const signal = AbortSignal.any(signals);
-      let logical = new URL(req.url);
-      let redirectsLeft = req.redirects?.max ?? 0;
+      const where = { url: new URL(req.url) };
       try {
-        for (;;) {
-          const response = await once(req, logical, signal);
-          const location = headerValue(response.headers.location);
-          if (REDIRECT_STATUSES.has(response.statusCode) && location && redirectsLeft > 0) {
-            const target = new URL(location, logical);
-            if (req.redirects?.allow(target)) {
-              await response.body.dump();
-              redirectsLeft -= 1;
-              logical = target;
-              continue;
-            }
-          }
-          const raw =
-            req.method === "HEAD"
-              ? Buffer.alloc(0)
-              : await readCapped(response.body, response.headers, req.maxBytes ?? options.maxBytes);
-          const headers = response.headers;
-          return {
-            status: response.statusCode,
-            headers,
-            url: logical,
-            body: raw,
-            text: () => raw.toString("utf8"),
-            header: (name) => headerValue(headers[name.toLowerCase()]),
-          };
-        }
+        const response = await follow(
+          req,
+          where,
+          AbortSignal.any(signals),
+          req.redirects?.max ?? 0,
+          (target) => req.redirects?.allow(target) ?? false,
+        );
+        const raw =
+          req.method === "HEAD"
+            ? Buffer.alloc(0)
+            : await readCapped(response.body, response.headers, req.maxBytes ?? options.maxBytes);
+        const headers = response.headers;
+        return {
+          status: response.statusCode,
+          headers,
+          url: where.url,
+          body: raw,
+          text: () => raw.toString("utf8"),
+          header: (name) => headerValue(headers[name.toLowerCase()]),
+        };
       } catch (error) {
-        throw toSourceFailure(error, logical, timeoutMs, req.signal);
+        throw toSourceFailure(error, where.url, timeoutMs, req.signal);
       }
     },
     async stream(req) {
-      let logical = new URL(req.url);
-      const signal = req.signal ?? new AbortController().signal;
+      const where = { url: new URL(req.url) };
+      const media = {
+        url: req.url,
+        method: req.method,
+        headers: { "accept-encoding": "identity", ...req.headers },
+        // A client that pauses (a player, a slow phone) stops the reading for a while: allow it.
+        bodyTimeoutMs: STREAM_BODY_TIMEOUT_MS,
+      };
       try {
-        for (let redirectsLeft = req.maxRedirects ?? 3; ; redirectsLeft--) {
-          const response = await once(
-            {
-              url: logical,
-              method: req.method,
-              headers: { "accept-encoding": "identity", ...req.headers },
-              // A client that pauses (a player, a slow phone) stops the reading for a while: allow it.
-              bodyTimeoutMs: STREAM_BODY_TIMEOUT_MS,
-            },
-            logical,
-            signal,
-          );
-          const location = headerValue(response.headers.location);
-          if (REDIRECT_STATUSES.has(response.statusCode) && location && redirectsLeft > 0) {
-            await response.body.dump();
-            logical = new URL(location, logical);
-            continue;
-          }
-          const headers = response.headers;
-          return {
-            status: response.statusCode,
-            headers,
-            url: logical,
-            body: response.body,
-            header: (name) => headerValue(headers[name.toLowerCase()]),
-          };
-        }
+        // Every hop is checked like the first (no private addresses), so any target may be followed.
+        const response = await follow(
+          media,
+          where,
+          req.signal ?? new AbortController().signal,
+          req.maxRedirects ?? 3,
+          () => true,
+        );
+        const headers = response.headers;
+        return {
+          status: response.statusCode,
+          headers,
+          url: where.url,
+          body: response.body,
+          header: (name) => headerValue(headers[name.toLowerCase()]),
+        };
       } catch (error) {
-        throw toSourceFailure(error, logical, options.timeoutMs, req.signal);
+        throw toSourceFailure(error, where.url, options.timeoutMs, req.signal);
       }
     },
     async close() {

@@ -72,7 +72,7 @@ const serializerCompiler = () => (data: { result?: object }) => {
   return `{"result":${text}}`;
 };
 
-export function parseFlag(field: string, value: string | boolean | undefined, fallback: boolean): boolean {
+function parseFlag(field: string, value: string | boolean | undefined, fallback: boolean): boolean {
   if (value === undefined) return fallback;
   if (typeof value === "boolean") return value;
   const word = value.trim().toLowerCase();
@@ -82,11 +82,7 @@ export function parseFlag(field: string, value: string | boolean | undefined, fa
 }
 
 /** `params` must fit the named source's declared params; with "random" each must fit some source. */
-export function checkParams(
-  params: Record<string, unknown>,
-  specs: readonly ParamSpec[],
-  sourceLabel: string,
-) {
+function checkParams(params: Record<string, unknown>, specs: readonly ParamSpec[], sourceLabel: string) {
   for (const [name, value] of Object.entries(params)) {
     const spec = specs.find((candidate) => candidate.name === name);
     if (!spec)
@@ -162,7 +158,6 @@ export function downloadRoutes(
       },
       serializerCompiler,
       onRequest,
-      bodyLimit: BODY_LIMIT_BYTES,
       // A POST without a body is a request without a url, not a malformed one.
       preValidation: async (request) => {
         request.body ??= {} as RawDownload;
