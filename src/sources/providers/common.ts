@@ -1,9 +1,10 @@
 import { CookieJar } from "tough-cookie";
 import { SourceFailure } from "../../core/errors.js";
+import { at, list } from "../../core/json-path.js";
 import type { Media } from "../../core/media.js";
 import type { HttpResponse } from "../../net/http-client.js";
 import { joinBase } from "../../net/upstreams.js";
-import { DESKTOP_USER_AGENT } from "../native/browser.js";
+import { DESKTOP_USER_AGENT, pageHeaders } from "../native/browser.js";
 import { decodePackedScript, PackedScriptError } from "../packed-script.js";
 import type { ExtractInput, ParamSpec, SourceDeps, SourceFactory } from "../types.js";
 
@@ -20,6 +21,8 @@ export interface Site {
   url(path: string): URL;
   /** A link the site gave: absolute http(s) as is, site-relative resolved against the base. */
   link(value: unknown): string | undefined;
+  /** The links of a JSON list whose items are links or `{url}` objects, in order; unusable ones dropped. */
+  links(value: unknown): string[];
   request(step: Step): Promise<HttpResponse>;
   /** GETs a page of the site and reads its hidden `<input name="…">` token (cookies kept in the jar). */
   token(path: string, field: string): Promise<string>;
@@ -54,13 +57,17 @@ export function openSite(deps: SourceDeps, name: string, origin: string, input: 
       if (text.startsWith("/")) return url(text).href;
       return undefined;
     },
+    links(value) {
+      return list(value)
+        .map((item) => site.link(item) ?? site.link(at(item, ["url"])))
+        .filter((link) => link !== undefined);
+    },
     async request(step) {
       const target = url(step.path);
       for (const [key, value] of Object.entries(step.query ?? {})) target.searchParams.set(key, value);
       const headers: Record<string, string> = {
-        "user-agent": DESKTOP_USER_AGENT,
+        ...pageHeaders(DESKTOP_USER_AGENT),
         accept: "text/html,application/json,*/*;q=0.8",
-        "accept-language": "en-US,en;q=0.9",
         ...step.headers,
       };
       let body: string | undefined;

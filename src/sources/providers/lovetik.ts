@@ -30,7 +30,6 @@ export const lovetik = defineProvider({ name: NAME, origin: ORIGIN }, async (sit
     (link) => /watermark/i.test(link.label) && !/no watermark|without/i.test(link.label),
   );
   const clean = videos.filter((link) => link !== watermarked);
-  const images = list(at(body, ["images"])).map((image) => site.link(image) ?? site.link(at(image, ["url"])));
   return mediaOf(input, {
     caption: textOf(str(at(body, ["desc"])) ?? "") || undefined,
     author: {
@@ -43,7 +42,7 @@ export const lovetik = defineProvider({ name: NAME, origin: ORIGIN }, async (sit
       watermark: watermarked?.url,
     },
     music: { url: links.find((link) => link.kind === 3 || /mp3/i.test(link.label))?.url },
-    images: images.filter((url) => url !== undefined),
+    images: site.links(at(body, ["images"])),
     thumb: site.link(at(body, ["cover"])),
   });
 });

@@ -1,4 +1,4 @@
-import { at, list, num, str } from "../../core/json-path.js";
+import { at, num, str } from "../../core/json-path.js";
 import { defineProvider, mediaOf, parseJson, siteError } from "./common.js";
 
 const NAME = "savetik";
@@ -15,7 +15,6 @@ export const savetik = defineProvider({ name: NAME, origin: ORIGIN }, async (sit
   const body = parseJson(response, NAME);
   const error = str(at(body, ["error"]));
   if (error) throw siteError(NAME, error);
-  const images = list(at(body, ["items"])).map((item) => site.link(item) ?? site.link(at(item, ["url"])));
   return mediaOf(input, {
     caption: str(at(body, ["postinfo", "media_title"])),
     author: {
@@ -29,7 +28,7 @@ export const savetik = defineProvider({ name: NAME, origin: ORIGIN }, async (sit
       hd: site.link(at(body, ["hdDownloadUrl"])),
       duration: num(at(body, ["duration"])),
     },
-    images: images.filter((url) => url !== undefined),
+    images: site.links(at(body, ["items"])),
     thumb: site.link(at(body, ["cover"])),
     music: { url: site.link(at(body, ["musicUrl"])) },
     stats: {

@@ -1,5 +1,5 @@
 import { SourceFailure } from "../../core/errors.js";
-import { at, list, num, record, str } from "../../core/json-path.js";
+import { at, num, record, str } from "../../core/json-path.js";
 import type { Media } from "../../core/media.js";
 import type { ExtractInput } from "../types.js";
 import { defineProvider, mediaOf, parseJson, type Site, siteError } from "./common.js";
@@ -7,9 +7,7 @@ import { defineProvider, mediaOf, parseJson, type Site, siteError } from "./comm
 /** tikwm's `data` object (also relayed by fasttoksave): links may be relative to the site. */
 export function mapTikwmData(input: ExtractInput, site: Site, data: Record<string, unknown>): Media {
   const seconds = num(data.create_time);
-  const images = list(data.images)
-    .map((image) => site.link(image))
-    .filter((url) => url !== undefined);
+  const images = site.links(data.images);
   const photo = images.length > 0;
   const music = record(data.music_info);
   return mediaOf(input, {
