@@ -1,5 +1,5 @@
 import { postErrors, SourceFailure } from "../../core/errors.js";
-import { at, firstOf, list, num, type PathKey, record, str } from "../../core/json-path.js";
+import { at, firstOf, list, num, record, str } from "../../core/json-path.js";
 import type { Media } from "../../core/media.js";
 import { postIdTime } from "../../core/tiktok-url.js";
 import { scriptById } from "../../net/html.js";
@@ -145,7 +145,6 @@ export function mapPost(item: Record<string, unknown>): Media {
     .filter((u): u is string => !!u);
   const isPhoto = images.length > 0;
   const play = playAddress(video);
-  const cover = (path: PathKey[]) => str(at(video, path));
   const base: Media = {
     id,
     type: isPhoto ? "photo" : "video",
@@ -169,10 +168,11 @@ export function mapPost(item: Record<string, unknown>): Media {
       ]),
       duration: num(at(item, ["music", "duration"])) || undefined,
     },
-    thumb:
-      cover(["cover"]) ??
-      cover(["originCover"]) ??
-      str(at(item, ["imagePost", "cover", "imageURL", "urlList", 0])),
+    thumb: firstOf(str, item, [
+      ["video", "cover"],
+      ["video", "originCover"],
+      ["imagePost", "cover", "imageURL", "urlList", 0],
+    ]),
     stats: statsOf(item),
   };
   if (isPhoto) return { ...base, images };
