@@ -12,8 +12,8 @@ import { once } from "node:events";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import Fastify from "fastify";
-import { loadConfig } from "../src/config.js";
 import { buildApp } from "../src/http/app.js";
+import { loadConfig } from "../src/service/config.js";
 import { nativeSource } from "../src/sources/native/index.js";
 import { FakeTikTok, SAMPLE_IDS } from "../test/fakes/tiktok.js";
 

@@ -7,9 +7,9 @@
  */
 import type { AddressInfo } from "node:net";
 import { parseArgs } from "node:util";
-import { loadConfig } from "../src/config.js";
 import { buildApp } from "../src/http/app.js";
-import { PROVIDER_FACTORIES } from "../src/sources/index.js";
+import { loadConfig } from "../src/service/config.js";
+import { PROVIDER_FACTORIES } from "../src/sources/registry.js";
 import type { SourceFactory } from "../src/sources/types.js";
 import { PROVIDER_FAKES, VIDEO_POST } from "../test/fakes/providers/index.js";
 import { FakeProviders, type Fault } from "../test/fakes/providers/server.js";

@@ -16,8 +16,8 @@ import type { AddressInfo } from "node:net";
 import { pipeline } from "node:stream/promises";
 import { parseArgs } from "node:util";
 import { request } from "undici";
-import { loadConfig } from "../src/config.js";
 import { buildApp } from "../src/http/app.js";
+import { loadConfig } from "../src/service/config.js";
 import { nativeSource } from "../src/sources/native/index.js";
 import { FakeTikTok, SAMPLE_IDS, SCENARIO_IDS } from "../test/fakes/tiktok.js";
 

@@ -1,5 +1,5 @@
-import { ConfigError, loadConfig } from "./config.js";
 import { buildApp } from "./http/app.js";
+import { ConfigError, loadConfig } from "./service/config.js";
 
 async function main() {
   const config = loadConfig();

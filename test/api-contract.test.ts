@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ApiError, SourceFailure } from "../src/core/errors.js";
+import { ApiError, SourceFailure } from "../src/domain/errors.js";
 import { SAMPLE_IDS } from "./fakes/tiktok.js";
 import {
   delay,

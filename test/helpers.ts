@@ -1,10 +1,10 @@
 import type { FastifyInstance, LightMyRequestResponse } from "fastify";
-import { loadConfig } from "../src/config.js";
-import { SourceFailure } from "../src/core/errors.js";
-import type { Media } from "../src/core/media.js";
+import { SourceFailure } from "../src/domain/errors.js";
+import type { Media } from "../src/domain/media.js";
 import { type AppDeps, buildApp } from "../src/http/app.js";
 import { createHttpClient, type HttpClient } from "../src/net/http-client.js";
 import { createUpstreamMap } from "../src/net/upstreams.js";
+import { loadConfig } from "../src/service/config.js";
 import { nativeSource } from "../src/sources/native/index.js";
 import type { ExtractInput, Source, SourceFactory } from "../src/sources/types.js";
 import { FakeTikTok, type FakeTikTokOptions } from "./fakes/tiktok.js";

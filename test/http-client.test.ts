@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { gzipSync } from "node:zlib";
 import { CookieJar } from "tough-cookie";
-import { SourceFailure } from "../src/core/errors.js";
+import { SourceFailure } from "../src/domain/errors.js";
 import { createHttpClient } from "../src/net/http-client.js";
 import { createUpstreamMap } from "../src/net/upstreams.js";
 

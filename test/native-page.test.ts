@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { describe, it } from "node:test";
-import { ApiError, SourceFailure } from "../src/core/errors.js";
+import { ApiError, SourceFailure } from "../src/domain/errors.js";
 import { classifyPage, earliestExpiry, mapPost, readPost } from "../src/sources/native/page.js";
 import { clearanceValue, parseWafChallenge, solveProofOfWork } from "../src/sources/native/waf.js";
 import { tiktokSample } from "./fakes/shared.js";

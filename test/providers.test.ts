@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { PROVIDER_FACTORIES } from "../src/sources/index.js";
+import { PROVIDER_FACTORIES } from "../src/sources/registry.js";
 import type { SourceFactory } from "../src/sources/types.js";
 import {
   BROKEN_ID,

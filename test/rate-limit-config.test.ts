@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ConfigError, loadConfig } from "../src/config.js";
 import { buildApp } from "../src/http/app.js";
+import { ConfigError, loadConfig } from "../src/service/config.js";
 import { SAMPLE_IDS } from "./fakes/tiktok.js";
 import { type Stack, scriptedSource, startStack, videoFrom } from "./helpers.js";
 

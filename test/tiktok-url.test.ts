@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ApiError } from "../src/core/errors.js";
+import { ApiError } from "../src/domain/errors.js";
 import {
   canonicalPostUrl,
   isPlausiblePostId,
   isTikTokHost,
   parseTikTokLink,
   postIdTime,
-} from "../src/core/tiktok-url.js";
+} from "../src/domain/tiktok-url.js";
 
 const NOW = Date.UTC(2026, 10, 25);
 const ID = "7558765792041131240";

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { type ClientRequest, get } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
-import { createStreamTokens } from "../src/tunnel/token.js";
+import { createStreamTokens } from "../src/delivery/token.js";
 import { patternByte, SAMPLE_IDS, SCENARIO_IDS } from "./fakes/tiktok.js";
 import { delay, download, type Stack, startStack } from "./helpers.js";
 

@@ -5,8 +5,8 @@ import { join } from "node:path";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { parseArgs } from "node:util";
-import { ConfigError, loadConfig } from "../config.js";
 import { buildApp } from "../http/app.js";
+import { ConfigError, loadConfig } from "../service/config.js";
 import { Progress } from "./progress.js";
 
 const USAGE = `Usage: tiktok-dl [options] <url...>

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { ApiError, type ApiErrorCode } from "../core/errors.js";
+import { ApiError, type ApiErrorCode } from "../domain/errors.js";
 
 /** The one error shape of the API: `{"error": "human sentence", "code": "MACHINE_CODE"}`. */
 export function errorBody(code: ApiErrorCode, message: string) {

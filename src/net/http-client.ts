@@ -4,7 +4,7 @@ import type { Readable } from "node:stream";
 import { createBrotliDecompress, createGunzip, createInflate } from "node:zlib";
 import type { CookieJar } from "tough-cookie";
 import { Agent, request } from "undici";
-import { isAbortError, SourceFailure } from "../core/errors.js";
+import { isAbortError, SourceFailure } from "../domain/errors.js";
 import { isPrivateAddress } from "./addresses.js";
 import type { UpstreamMap } from "./upstreams.js";
 

@@ -1,4 +1,4 @@
-import { isTikTokHost } from "../core/tiktok-url.js";
+import { isTikTokHost } from "../domain/tiktok-url.js";
 
 /**
  * Operators (and our tests) point the service at other servers with one base URL per upstream.

@@ -1,4 +1,4 @@
-import type { Extraction } from "../core/media.js";
+import type { Extraction } from "../domain/media.js";
 import type { HttpClient } from "../net/http-client.js";
 import type { UpstreamMap } from "../net/upstreams.js";
 

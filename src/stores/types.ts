@@ -1,5 +1,5 @@
-import type { ApiErrorCode } from "../core/errors.js";
-import type { Extraction } from "../core/media.js";
+import type { ApiErrorCode } from "../domain/errors.js";
+import type { Extraction } from "../domain/media.js";
 
 export type CacheEntry =
   | { kind: "result"; extraction: Extraction; provider: string; link: string; storedAt: number }

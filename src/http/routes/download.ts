@@ -1,8 +1,8 @@
 import { Type } from "@fastify/type-provider-typebox";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { badRequest } from "../../core/errors.js";
-import type { Pipeline } from "../../core/pipeline.js";
-import { MAX_LINK_LENGTH } from "../../core/tiktok-url.js";
+import { badRequest } from "../../domain/errors.js";
+import { MAX_LINK_LENGTH } from "../../domain/tiktok-url.js";
+import type { Pipeline } from "../../extraction/pipeline.js";
 import type { ParamSpec, Source } from "../../sources/types.js";
 import { DownloadResponse, ErrorResponse } from "../schemas.js";
 

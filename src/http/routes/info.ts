@@ -1,7 +1,7 @@
 import { Type } from "@fastify/type-provider-typebox";
 import type { FastifyInstance } from "fastify";
-import type { SourceHealth } from "../../core/health.js";
-import type { Pipeline } from "../../core/pipeline.js";
+import type { SourceHealth } from "../../extraction/health.js";
+import type { Pipeline } from "../../extraction/pipeline.js";
 import type { Source } from "../../sources/types.js";
 import type { Store } from "../../stores/types.js";
 import { errorBody } from "../errors.js";

@@ -1,9 +1,9 @@
 import { CookieJar } from "tough-cookie";
-import { SourceFailure } from "../../core/errors.js";
-import type { Extraction } from "../../core/media.js";
-import { isTikTokHost } from "../../core/tiktok-url.js";
+import { SourceFailure } from "../../domain/errors.js";
+import type { Extraction } from "../../domain/media.js";
+import { isTikTokHost } from "../../domain/tiktok-url.js";
+import { DESKTOP_USER_AGENT, MOBILE_USER_AGENT, pageHeaders } from "../../net/browser.js";
 import type { ExtractInput, Source, SourceDeps } from "../types.js";
-import { DESKTOP_USER_AGENT, MOBILE_USER_AGENT, pageHeaders } from "./browser.js";
 import { WafClearance } from "./clearance.js";
 import { classifyPage, earliestExpiry, mapPost, readPost } from "./page.js";
 

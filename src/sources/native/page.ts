@@ -1,8 +1,8 @@
-import { postErrors, SourceFailure } from "../../core/errors.js";
-import { at, firstOf, list, num, record, str } from "../../core/json-path.js";
-import type { Media } from "../../core/media.js";
-import { postIdTime } from "../../core/tiktok-url.js";
-import { scriptById } from "../../net/html.js";
+import { postErrors, SourceFailure } from "../../domain/errors.js";
+import { scriptById } from "../../domain/html.js";
+import { at, firstOf, list, num, record, str } from "../../domain/json-path.js";
+import type { Media } from "../../domain/media.js";
+import { postIdTime } from "../../domain/tiktok-url.js";
 
 export const DATA_SCRIPT_ID = "__UNIVERSAL_DATA_FOR_REHYDRATION__";
 const DETAIL_KEYS = ["webapp.video-detail", "webapp.reflow.video.detail"];

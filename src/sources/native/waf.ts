@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
-import { SourceFailure } from "../../core/errors.js";
-import { elementById } from "../../net/html.js";
+import { SourceFailure } from "../../domain/errors.js";
+import { elementById } from "../../domain/html.js";
 
 /**
  * TikTok's "Please wait..." page (TIKTOK.md §2.10): a SHA-256 proof of work, solved here without

@@ -1,10 +1,10 @@
 import { CookieJar } from "tough-cookie";
-import { SourceFailure } from "../../core/errors.js";
-import { at, list } from "../../core/json-path.js";
-import type { Media } from "../../core/media.js";
+import { SourceFailure } from "../../domain/errors.js";
+import { at, list } from "../../domain/json-path.js";
+import type { Media } from "../../domain/media.js";
+import { DESKTOP_USER_AGENT, pageHeaders } from "../../net/browser.js";
 import type { HttpResponse } from "../../net/http-client.js";
 import { joinBase } from "../../net/upstreams.js";
-import { DESKTOP_USER_AGENT, pageHeaders } from "../native/browser.js";
 import { decodePackedScript, PackedScriptError } from "../packed-script.js";
 import type { ExtractInput, ParamSpec, SourceDeps, SourceFactory } from "../types.js";
 

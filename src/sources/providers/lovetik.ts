@@ -1,5 +1,5 @@
-import { at, list, num, str } from "../../core/json-path.js";
-import { textOf } from "../../net/html.js";
+import { textOf } from "../../domain/html.js";
+import { at, list, num, str } from "../../domain/json-path.js";
 import { defineProvider, mediaOf, parseJson, sameSite, siteError } from "./common.js";
 
 const NAME = "lovetik";

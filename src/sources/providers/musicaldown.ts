@@ -1,5 +1,5 @@
-import { SourceFailure } from "../../core/errors.js";
-import { elements, hasClasses, openingTags, textOf } from "../../net/html.js";
+import { SourceFailure } from "../../domain/errors.js";
+import { elements, hasClasses, openingTags, textOf } from "../../domain/html.js";
 import { defineProvider, mediaOf, sameSite, siteError } from "./common.js";
 
 const NAME = "musicaldown";

@@ -1,4 +1,4 @@
-import { SourceFailure } from "../../core/errors.js";
+import { SourceFailure } from "../../domain/errors.js";
 import type { SourceFactory } from "../types.js";
 
 /**

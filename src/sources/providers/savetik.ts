@@ -1,4 +1,4 @@
-import { at, num, str } from "../../core/json-path.js";
+import { at, num, str } from "../../domain/json-path.js";
 import { defineProvider, mediaOf, parseJson, siteError } from "./common.js";
 
 const NAME = "savetik";

@@ -1,4 +1,4 @@
-import { elements, hasClasses, textOf } from "../../net/html.js";
+import { elements, hasClasses, textOf } from "../../domain/html.js";
 import { innerHtmlOf } from "../packed-script.js";
 import { defineProvider, mediaOf, siteError, unpack } from "./common.js";
 

@@ -1,5 +1,5 @@
-import { SourceFailure } from "../../core/errors.js";
-import { elements, hasClasses, textOf } from "../../net/html.js";
+import { SourceFailure } from "../../domain/errors.js";
+import { elements, hasClasses, textOf } from "../../domain/html.js";
 import type { ExtractInput } from "../types.js";
 import { defineProvider, mediaOf, type Site, sameSite, siteError } from "./common.js";
 

@@ -1,6 +1,6 @@
-import { SourceFailure } from "../../core/errors.js";
-import { at, num, record, str } from "../../core/json-path.js";
-import type { Media } from "../../core/media.js";
+import { SourceFailure } from "../../domain/errors.js";
+import { at, num, record, str } from "../../domain/json-path.js";
+import type { Media } from "../../domain/media.js";
 import type { ExtractInput } from "../types.js";
 import { defineProvider, mediaOf, parseJson, type Site, siteError } from "./common.js";
 

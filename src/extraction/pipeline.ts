@@ -1,15 +1,15 @@
 import type { FastifyBaseLogger } from "fastify";
+import type { StreamLinks } from "../delivery/links.js";
+import { ApiError, CACHEABLE_POST_ERRORS } from "../domain/errors.js";
+import { type Extraction, toApiResult } from "../domain/media.js";
+import { canonicalPostUrl, parseTikTokLink } from "../domain/tiktok-url.js";
 import type { HttpClient } from "../net/http-client.js";
 import type { Source } from "../sources/types.js";
 import type { CacheEntry, Store } from "../stores/types.js";
-import type { StreamLinks } from "../tunnel/links.js";
-import { ApiError, CACHEABLE_POST_ERRORS } from "./errors.js";
 import type { SourceHealth } from "./health.js";
-import { type Extraction, toApiResult } from "./media.js";
 import { type AttemptEvent, extractWithRotation } from "./rotation.js";
 import { resolveShortLink } from "./short-links.js";
 import { SingleFlight } from "./single-flight.js";
-import { canonicalPostUrl, parseTikTokLink } from "./tiktok-url.js";
 
 export interface DownloadRequest {
   url: string;

@@ -1,4 +1,4 @@
-import type { Media, MediaSession } from "../core/media.js";
+import type { Media, MediaSession } from "../domain/media.js";
 import type { MediaKind, StreamTokens } from "./token.js";
 
 export interface StreamLinks {

@@ -1,7 +1,7 @@
+import { ApiError, badRequest, postErrors } from "../domain/errors.js";
+import { isTikTokHost, postIdFromTikTokUrl, type ShortLink } from "../domain/tiktok-url.js";
+import { DESKTOP_USER_AGENT, pageHeaders } from "../net/browser.js";
 import type { HttpClient } from "../net/http-client.js";
-import { DESKTOP_USER_AGENT, pageHeaders } from "../sources/native/browser.js";
-import { ApiError, badRequest, postErrors } from "./errors.js";
-import { isTikTokHost, postIdFromTikTokUrl, type ShortLink } from "./tiktok-url.js";
 
 const MAX_HOPS = 5;
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);

@@ -1,7 +1,7 @@
+import { ApiError, type FailureReason, isAbortError, postErrors, SourceFailure } from "../domain/errors.js";
+import { type Extraction, validateMedia } from "../domain/media.js";
 import type { Source } from "../sources/types.js";
-import { ApiError, type FailureReason, isAbortError, postErrors, SourceFailure } from "./errors.js";
 import { isFault, type SourceHealth } from "./health.js";
-import { type Extraction, validateMedia } from "./media.js";
 
 export interface RotationRequest {
   id: string;

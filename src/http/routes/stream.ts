@@ -1,12 +1,12 @@
 import { Type } from "@fastify/type-provider-typebox";
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { ApiError, SourceFailure } from "../core/errors.js";
-import type { Pipeline } from "../core/pipeline.js";
-import type { RequestHook } from "../http/routes/download.js";
-import type { HttpClient, StreamResponse } from "../net/http-client.js";
-import { DESKTOP_USER_AGENT } from "../sources/native/browser.js";
-import { MEDIA_KINDS, mediaUrlOf } from "./links.js";
-import type { StreamTicket, StreamTokens } from "./token.js";
+import { MEDIA_KINDS, mediaUrlOf } from "../../delivery/links.js";
+import type { StreamTicket, StreamTokens } from "../../delivery/token.js";
+import { ApiError, SourceFailure } from "../../domain/errors.js";
+import type { Pipeline } from "../../extraction/pipeline.js";
+import { DESKTOP_USER_AGENT } from "../../net/browser.js";
+import type { HttpClient, StreamResponse } from "../../net/http-client.js";
+import type { RequestHook } from "./download.js";
 
 export interface TunnelDeps {
   tokens: StreamTokens;

@@ -1,4 +1,4 @@
-import type { FailureReason } from "./errors.js";
+import type { FailureReason } from "../domain/errors.js";
 
 /** One attempt's outcome, as kept in the rolling window (most recent first). */
 export interface Outcome {

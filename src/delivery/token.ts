@@ -7,7 +7,7 @@ import {
   timingSafeEqual,
 } from "node:crypto";
 import { deflateRawSync, inflateRawSync } from "node:zlib";
-import { ApiError } from "../core/errors.js";
+import { ApiError } from "../domain/errors.js";
 
 /** What a stream link stands for. Sealed inside the token: the client never sees the cookies. */
 export interface StreamTicket {
