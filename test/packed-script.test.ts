@@ -3,7 +3,7 @@ import { randomBytes, randomInt } from "node:crypto";
 import { describe, it } from "node:test";
 import { decodePackedScript, MAX_PACKED_BYTES, PackedScriptError } from "../src/sources/packed-script.js";
 import { packScript } from "./fakes/packer.js";
-import { readShared } from "./fakes/shared.js";
+import { readFixture } from "./fixtures/index.js";
 
 /** A random alphabet of distinct letters, long enough for the base and its delimiter. */
 function randomAlphabet(base: number): string {
@@ -17,7 +17,7 @@ function randomAlphabet(base: number): string {
 
 describe("packed-script decoder", () => {
   it("decodes the captured snaptik answer without running it", () => {
-    const text = decodePackedScript(readShared("captured/snaptik.packed.js"));
+    const text = decodePackedScript(readFixture("providers/snaptik.packed.js"));
     assert.ok(text.length > 4000 && text.length < 5000, `length ${text.length}`);
     assert.match(text, /download-box/);
     assert.match(text, /video-links/);
@@ -26,7 +26,7 @@ describe("packed-script decoder", () => {
   });
 
   it("decodes the captured savetik answer", () => {
-    const text = decodePackedScript(readShared("captured/savetik.packed.js"));
+    const text = decodePackedScript(readFixture("providers/savetik.packed.js"));
     assert.match(text, /download-section/);
     assert.match(text, /savetik-downloader/);
     assert.match(text, /d\.rapidcdn\.app\/d\?token=/);

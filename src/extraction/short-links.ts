@@ -8,7 +8,7 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const SHORT_LINK_BODY_BYTES = 64 * 1024;
 
 /**
- * Reads where a short link points without fetching the target (TIKTOK.md §1.3): Location first,
+ * Reads where a short link points without fetching the target (docs/upstreams/tiktok.md §1.3): Location first,
  * the `<a href>` of the body second, at most five hops, never off TikTok.
  */
 export async function resolveShortLink(

@@ -1,7 +1,7 @@
 /**
  * The "packed" answers of snaptik, tikmate and old savetik: the decoder `function(h,u,n,t,e,r){…}` called
  * on six arguments, the whole wrapped in an eval call
- * (PROVIDERS.md, "Packed-script obfuscation"). The function is always the same decoder, so we read the six
+ * (docs/upstreams/providers.md, "Packed-script obfuscation"). The function is always the same decoder, so we read the six
  * arguments from the text and apply its arithmetic here. Nothing in the script is ever run.
  */
 

@@ -1,5 +1,5 @@
 /**
- * The encoder side of the packed-script format (PROVIDERS.md), for fakes and round-trip tests:
+ * The encoder side of the packed-script format (docs/upstreams/providers.md), for fakes and round-trip tests:
  * bytes of the UTF-8 text, plus an offset, written in base `e` with the alphabet's first `e` symbols,
  * each chunk closed by the alphabet's symbol number `e`.
  */

@@ -2,14 +2,14 @@ import { createHash, randomBytes, randomInt } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { parseCookies } from "./cookies.js";
-import { tiktokSample } from "./shared.js";
+import { tiktokSample } from "../fixtures/index.js";
 
 /**
- * A local stand-in for TikTok's web and CDN hosts (TIKTOK.md §5). The service reaches it through
+ * A local stand-in for TikTok's web and CDN hosts (docs/upstreams/tiktok.md §5). The service reaches it through
  * UPSTREAM_TIKTOK, which keeps path and query: every TikTok host lands here, so routes go by path.
  */
 
-/** Post ids of the shared samples (TIKTOK.md §5). */
+/** Post ids of the shared samples (docs/upstreams/tiktok.md §5). */
 export const SAMPLE_IDS = {
   video: "7558765792041131240",
   photo: "7554852699390611157",
@@ -81,7 +81,7 @@ function defaultScenarios(): Map<string, Scenario> {
   ]);
 }
 
-/** Short codes (TIKTOK.md §5 "Short links"): where each one leads. */
+/** Short codes (docs/upstreams/tiktok.md §5 "Short links"): where each one leads. */
 const SHORT_CODES: Record<string, { status: number; location?: string; bodyOnly?: boolean }> = {
   ZMriver01: {
     status: 301,
@@ -281,7 +281,7 @@ export class FakeTikTok {
     ]);
   }
 
-  /** The WAF page (TIKTOK.md §2.10) with a fresh challenge. */
+  /** The WAF page (docs/upstreams/tiktok.md §2.10) with a fresh challenge. */
   private wafPage(): string {
     const seed = randomBytes(16);
     const solution = randomInt(0, (this.options.wafMaxSolution ?? 20_000) + 1);
@@ -325,7 +325,7 @@ export class FakeTikTok {
   }
 
   /**
-   * Video and audio (TIKTOK.md §4): 403 without the page's tt_chain_token, without a TikTok Referer or
+   * Video and audio (docs/upstreams/tiktok.md §4): 403 without the page's tt_chain_token, without a TikTok Referer or
    * past `expire`; otherwise the bytes (i % 251), with Range. Bodies are generated as they are sent.
    */
   private media(request: IncomingMessage, response: ServerResponse, url: URL) {
@@ -384,7 +384,7 @@ export class FakeTikTok {
 }
 
 /**
- * A real JPEG (90×120, one colour, 832 bytes), as TikTok's image hosts send `image/jpeg` (TIKTOK.md §4),
+ * A real JPEG (90×120, one colour, 832 bytes), as TikTok's image hosts send `image/jpeg` (docs/upstreams/tiktok.md §4),
  * so that a browser can draw the covers and photos.
  */
 const COVER_IMAGE = Buffer.from(

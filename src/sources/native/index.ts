@@ -7,7 +7,7 @@ import type { ExtractInput, Source, SourceDeps } from "../types.js";
 import { WafClearance } from "./clearance.js";
 import { classifyPage, earliestExpiry, mapPost, readPost } from "./page.js";
 
-/** TikTok's own post page, read from its __UNIVERSAL_DATA_FOR_REHYDRATION__ script (TIKTOK.md §2). */
+/** TikTok's own post page, read from its __UNIVERSAL_DATA_FOR_REHYDRATION__ script (docs/upstreams/tiktok.md §2). */
 export function nativeSource(deps: SourceDeps): Source {
   const clearance = new WafClearance(deps.now);
 

@@ -39,7 +39,7 @@ export function readPost(html: string, requestedId: string): Record<string, unkn
   return item;
 }
 
-/** TikTok answers 200 for every state; the verdict is in statusCode and statusMsg (TIKTOK.md §3). */
+/** TikTok answers 200 for every state; the verdict is in statusCode and statusMsg (docs/upstreams/tiktok.md §3). */
 function throwOnStatus(code: number, message: string): void {
   if (code === 0 && message === "") return;
   const tokens = new Set(message.split(/[&,]/).map((token) => token.trim()));
@@ -135,7 +135,7 @@ function createdAtOf(item: Record<string, unknown>, id: string): string {
   return new Date(seconds * 1000).toISOString();
 }
 
-/** Maps TikTok's itemStruct to our plain result (TIKTOK.md §2.5–2.8). */
+/** Maps TikTok's itemStruct to our plain result (docs/upstreams/tiktok.md §2.5–2.8). */
 export function mapPost(item: Record<string, unknown>): Media {
   const id = String(item.id);
   const video = at(item, ["video"]);

@@ -4,7 +4,7 @@ import { SourceFailure } from "../../domain/errors.js";
 import { elementById } from "../../domain/html.js";
 
 /**
- * TikTok's "Please wait..." page (TIKTOK.md §2.10): a SHA-256 proof of work, solved here without
+ * TikTok's "Please wait..." page (docs/upstreams/tiktok.md §2.10): a SHA-256 proof of work, solved here without
  * running any of its JavaScript.
  */
 export interface WafChallenge {

@@ -9,7 +9,7 @@ import { decodePackedScript, PackedScriptError } from "../packed-script.js";
 import type { ExtractInput, ParamSpec, SourceDeps, SourceFactory } from "../types.js";
 
 /**
- * What every third-party site needs (PROVIDERS.md, "Common to all"): a browser User-Agent, one cookie
+ * What every third-party site needs (docs/upstreams/providers.md, "Common to all"): a browser User-Agent, one cookie
  * jar per extraction, few redirects and only on the site itself, and its origin swappable by
  * `UPSTREAM_<NAME>` (a base that may carry a path prefix).
  */

@@ -1,7 +1,7 @@
 import { defineProvider, parseJson } from "./common.js";
 import { mapTikwmData, readTikwmAnswer } from "./tikwm.js";
 
-/** fasttoksave relays tikwm's answer through a WordPress endpoint (PROVIDERS.md "fasttoksave"). */
+/** fasttoksave relays tikwm's answer through a WordPress endpoint (docs/upstreams/providers.md "fasttoksave"). */
 export const fasttoksave = defineProvider(
   { name: "fasttoksave", origin: "https://www.fasttoksave.com" },
   async (site, input) => {

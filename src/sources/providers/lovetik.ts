@@ -11,7 +11,7 @@ interface LovetikLink {
   kind?: number;
 }
 
-/** lovetik's AJAX search (PROVIDERS.md "lovetik"): links in order, no watermark first. */
+/** lovetik's AJAX search (docs/upstreams/providers.md "lovetik"): links in order, no watermark first. */
 export const lovetik = defineProvider({ name: NAME, origin: ORIGIN }, async (site, input) => {
   const response = await site.request({
     path: "/api/ajax/search",

@@ -2,7 +2,7 @@ import { SourceFailure } from "../../domain/errors.js";
 import type { SourceFactory } from "../types.js";
 
 /**
- * Sites the original project shipped that are dead or unusable (PROVIDERS.md, last provider section).
+ * Sites the original project shipped that are dead or unusable (docs/upstreams/providers.md, last provider section).
  * They stay listed, in maintenance with the reason, and are never called.
  */
 const RETIRED: { name: string; origin: string; reason: string }[] = [

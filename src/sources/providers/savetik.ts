@@ -4,7 +4,7 @@ import { defineProvider, mediaOf, parseJson, siteError } from "./common.js";
 const NAME = "savetik";
 const ORIGIN = "https://savetik.net";
 
-/** savetik's 2025 JSON action (PROVIDERS.md "savetik"); HTTP 400 means "not found". */
+/** savetik's 2025 JSON action (docs/upstreams/providers.md "savetik"); HTTP 400 means "not found". */
 export const savetik = defineProvider({ name: NAME, origin: ORIGIN }, async (site, input) => {
   const response = await site.request({
     path: "/api/action",

@@ -4,7 +4,7 @@ const NAME = "tikmate";
 const ORIGIN = "https://tikmate.io";
 
 /**
- * tikmate's form variant (PROVIDERS.md "tikmate", the original project's flow): a token, a form post,
+ * tikmate's form variant (docs/upstreams/providers.md "tikmate", the original project's flow): a token, a form post,
  * a packed script whose text holds the thumbnail and then the videos as plain links.
  */
 export const tikmate = defineProvider({ name: NAME, origin: ORIGIN }, async (site, input) => {

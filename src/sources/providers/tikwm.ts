@@ -57,7 +57,7 @@ export function readTikwmAnswer(body: unknown, name: string): Record<string, unk
   throw siteError(name, message || `code ${code}`);
 }
 
-/** tikwm: one JSON request, no token (PROVIDERS.md "tikwm"). */
+/** tikwm: one JSON request, no token (docs/upstreams/providers.md "tikwm"). */
 export const tikwm = defineProvider(
   {
     name: "tikwm",

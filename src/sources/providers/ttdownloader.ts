@@ -4,7 +4,7 @@ import { defineProvider, mediaOf, sameSite, siteError } from "./common.js";
 const NAME = "ttdownloader";
 const ORIGIN = "https://ttdownloader.com";
 
-/** ttdownloader: a token, a form post, `a.download-link` blocks (PROVIDERS.md "ttdownloader"). */
+/** ttdownloader: a token, a form post, `a.download-link` blocks (docs/upstreams/providers.md "ttdownloader"). */
 export const ttdownloader = defineProvider({ name: NAME, origin: ORIGIN }, async (site, input) => {
   const token = await site.token("/", "token");
   const result = await site.request({

@@ -1,6 +1,6 @@
 import { SAMPLE_IDS, SCENARIO_IDS } from "../tiktok.js";
 
-/** What the provider fakes know about posts: invented values in the shapes PROVIDERS.md describes. */
+/** What the provider fakes know about posts: invented values in the shapes docs/upstreams/providers.md describes. */
 export interface FakePost {
   id: string;
   caption: string;
