@@ -12,7 +12,7 @@ import { once } from "node:events";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import Fastify from "fastify";
-import { buildApp } from "../src/http/app.js";
+import { createApp } from "../src/http/app.js";
 import { loadConfig } from "../src/service/config.js";
 import { nativeSource } from "../src/sources/native/index.js";
 import { FakeTikTok, SAMPLE_IDS } from "../test/fakes/tiktok.js";
@@ -28,7 +28,7 @@ async function serve(role: Role): Promise<string> {
   if (role.role === "service") {
     const config = loadConfig({ UPSTREAM_TIKTOK: role.upstream, RATE_LIMIT: "0" });
     // Only the native source: the providers' real sites are not reachable from a bench.
-    const app = await buildApp(config, { logger: false, sources: [nativeSource] });
+    const app = await createApp(config, { logger: false, sources: [nativeSource] });
     return app.listen({ port: 0, host: "127.0.0.1" });
   }
   const bare = Fastify({ logger: false });

@@ -7,10 +7,10 @@
  */
 import type { AddressInfo } from "node:net";
 import { parseArgs } from "node:util";
-import { buildApp } from "../src/http/app.js";
+import { createApp } from "../src/http/app.js";
 import { loadConfig } from "../src/service/config.js";
-import { PROVIDER_FACTORIES } from "../src/sources/registry.js";
-import type { SourceFactory } from "../src/sources/types.js";
+import { PROVIDERS } from "../src/sources/registry.js";
+import type { SourceDescriptor } from "../src/sources/types.js";
 import { PROVIDER_FAKES, VIDEO_POST } from "../test/fakes/providers/index.js";
 import { FakeProviders, type Fault } from "../test/fakes/providers/server.js";
 
@@ -39,20 +39,20 @@ async function main() {
   for (const [name, fault] of Object.entries(FAULTS)) fakes.faults.set(name, fault);
 
   let attempts = 0;
-  const counted: SourceFactory[] = PROVIDER_FACTORIES.map((factory) => (deps) => {
-    const source = factory(deps);
-    return {
-      ...source,
-      extract: (input) => {
+  const counted: SourceDescriptor[] = PROVIDERS.map((descriptor) => ({
+    ...descriptor,
+    create: (deps) => {
+      const extract = descriptor.create(deps);
+      return (input) => {
         attempts++;
-        return source.extract(input);
-      },
-    };
-  });
-  const live = counted.filter((factory) => !factory({} as never).maintenance);
+        return extract(input);
+      };
+    },
+  }));
+  const live = counted.filter((descriptor) => !descriptor.maintenance);
   const failing = [...Object.keys(FAULTS), "lovetik"];
   const config = loadConfig({ ...fakes.env(), RATE_LIMIT: "0", UPSTREAM_TIMEOUT_MS: "1000" });
-  const app = await buildApp(config, { logger: false, sources: counted });
+  const app = await createApp(config, { logger: false, sources: counted });
   await app.listen({ port: 0, host: "127.0.0.1" });
   const { port } = app.server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}/api/download?nocache=1&url=${encodeURIComponent(`https://www.tiktok.com/@river.cooks/video/${VIDEO_POST.id}`)}`;

@@ -16,7 +16,7 @@ import type { AddressInfo } from "node:net";
 import { pipeline } from "node:stream/promises";
 import { parseArgs } from "node:util";
 import { request } from "undici";
-import { buildApp } from "../src/http/app.js";
+import { createApp } from "../src/http/app.js";
 import { loadConfig } from "../src/service/config.js";
 import { nativeSource } from "../src/sources/native/index.js";
 import { FakeTikTok, SAMPLE_IDS, SCENARIO_IDS } from "../test/fakes/tiktok.js";
@@ -46,7 +46,7 @@ async function child() {
   let address: string;
   if (message.role === "service") {
     const config = loadConfig({ UPSTREAM_TIKTOK: message.upstream, RATE_LIMIT: "0", STREAM_RATE_LIMIT: "0" });
-    const app = await buildApp(config, { logger: false, sources: [nativeSource] });
+    const app = await createApp(config, { logger: false, sources: [nativeSource] });
     address = await app.listen({ port: 0, host: "127.0.0.1" });
   } else {
     const plain = createServer(async (_request, response) => {

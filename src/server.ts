@@ -1,9 +1,9 @@
-import { buildApp } from "./http/app.js";
+import { createApp } from "./http/app.js";
 import { ConfigError, loadConfig } from "./service/config.js";
 
 async function main() {
   const config = loadConfig();
-  const app = await buildApp(config);
+  const app = await createApp(config);
 
   let closing = false;
   const shutdown = async (signal: string) => {

@@ -17,7 +17,10 @@ const URL_ = `https://www.tiktok.com/@river.cooks/video/${SAMPLE_IDS.video}`;
 const OTHER = `https://www.tiktok.com/@river.cooks/video/${SAMPLE_IDS.photo}`;
 
 async function withSources(sources: ScriptedSource[], env: Record<string, string> = {}) {
-  return startStack({ env, deps: { sources: sources.map((source) => source.factory), random: () => 0.5 } });
+  return startStack({
+    env,
+    deps: { sources: sources.map((source) => source.descriptor), random: () => 0.5 },
+  });
 }
 
 describe("POST /api/download", () => {
@@ -235,7 +238,7 @@ describe("type and rotateOnError", () => {
     try {
       const response = await download(stack.app, { url: URL_ });
       assert.equal(response.status, 502);
-      assert.match(response.body.error, /buggy \(bad_response/);
+      assert.match(response.body.error, /buggy \(bug: /);
       assert.match(response.body.error, /confused \(invalid_result/);
       assert.match(response.body.error, /empty \(invalid_result/);
       assert.doesNotMatch(JSON.stringify(response.body), /at .*\.ts:\d+/);

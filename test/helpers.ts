@@ -1,12 +1,13 @@
 import type { FastifyInstance, LightMyRequestResponse } from "fastify";
 import { SourceFailure } from "../src/domain/errors.js";
 import type { Media } from "../src/domain/media.js";
-import { type AppDeps, buildApp } from "../src/http/app.js";
+import { createApp } from "../src/http/app.js";
 import { createHttpClient, type HttpClient } from "../src/net/http-client.js";
 import { createUpstreamMap } from "../src/net/upstreams.js";
 import { loadConfig } from "../src/service/config.js";
+import type { ServiceDeps } from "../src/service/services.js";
 import { nativeSource } from "../src/sources/native/index.js";
-import type { ExtractInput, Source, SourceFactory } from "../src/sources/types.js";
+import type { ExtractInput, Source, SourceDescriptor } from "../src/sources/types.js";
 import { FakeTikTok, type FakeTikTokOptions } from "./fakes/tiktok.js";
 
 export interface Stack {
@@ -23,7 +24,7 @@ export async function startStack(
     env?: Record<string, string>;
     fake?: FakeTikTokOptions;
     sharedFake?: FakeTikTok;
-    deps?: AppDeps;
+    deps?: ServiceDeps;
   } = {},
 ): Promise<Stack> {
   const fake = options.sharedFake ?? (await new FakeTikTok(options.fake).start());
@@ -53,8 +54,8 @@ export async function startStack(
     close: () => http.close(),
   };
   // Native only unless a test says otherwise: the providers' real sites must never be asked.
-  const deps: AppDeps = { logger: false, http: spy, sources: [nativeSource], ...options.deps };
-  const app = await buildApp(config, deps).catch(async (error: unknown) => {
+  const deps: ServiceDeps = { logger: false, http: spy, sources: [nativeSource], ...options.deps };
+  const app = await createApp(config, deps).catch(async (error: unknown) => {
     await Promise.all([http.close(), closeFake()]);
     throw error;
   });
@@ -81,7 +82,7 @@ type Behaviour = (input: ExtractInput, call: number) => Promise<Media> | Media;
 
 /** A source the test scripts: it counts its calls and does what it is told. */
 export interface ScriptedSource {
-  factory: SourceFactory;
+  descriptor: SourceDescriptor;
   calls: number;
 }
 
@@ -92,16 +93,17 @@ export function scriptedSource(
 ): ScriptedSource {
   const scripted: ScriptedSource = {
     calls: 0,
-    factory: () => ({
+    descriptor: {
       name,
       origin: `https://${name}.example`,
+      upstream: name,
       params: extra.params ?? [],
       maintenance: extra.maintenance,
-      async extract(input) {
+      create: () => async (input) => {
         scripted.calls++;
         return { media: await behaviour(input, scripted.calls) };
       },
-    }),
+    },
   };
   return scripted;
 }

@@ -4,8 +4,8 @@ import { describe, it } from "node:test";
 import { ApiError, SourceFailure } from "../src/domain/errors.js";
 import { classifyPage, earliestExpiry, mapPost, readPost } from "../src/sources/native/page.js";
 import { clearanceValue, parseWafChallenge, solveProofOfWork } from "../src/sources/native/waf.js";
-import { tiktokSample } from "./fixtures/index.js";
 import { SAMPLE_IDS, sampleData } from "./fakes/tiktok.js";
+import { tiktokSample } from "./fixtures/index.js";
 
 const page = (data: string, attributes = 'id="__UNIVERSAL_DATA_FOR_REHYDRATION__" type="application/json"') =>
   `<html><head><script type="application/json" id="other">{"a":1}</script></head><body>` +

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { PROVIDER_FACTORIES } from "../src/sources/registry.js";
-import type { SourceFactory } from "../src/sources/types.js";
+import { PROVIDERS } from "../src/sources/registry.js";
+import type { SourceDescriptor } from "../src/sources/types.js";
 import {
   BROKEN_ID,
   type FakeProviders,
@@ -16,8 +16,8 @@ const PHOTO_URL = `https://www.tiktok.com/@trail.notes/photo/${PHOTO_POST.id}`;
 const BROKEN_URL = `https://www.tiktok.com/@river.cooks/video/${BROKEN_ID}`;
 const MISSING_URL = `https://www.tiktok.com/@river.cooks/video/7558765792041139999`;
 
-const factory = (name: string): SourceFactory => {
-  const found = PROVIDER_FACTORIES.find((candidate) => candidate({} as never).name === name);
+const factory = (name: string): SourceDescriptor => {
+  const found = PROVIDERS.find((candidate) => candidate.name === name);
   if (!found) throw new Error(`no provider ${name}`);
   return found;
 };
@@ -165,7 +165,7 @@ describe("each provider against its fake, through the real HTTP client", () => {
   }
 
   it("lists every provider with its params and maintenance state", async () => {
-    const stack = await startStack({ env: fakes.env(), deps: { sources: PROVIDER_FACTORIES } });
+    const stack = await startStack({ env: fakes.env(), deps: { sources: PROVIDERS } });
     try {
       const providers = (await stack.app.inject({ url: "/api/providers" })).json() as {
         name: string;

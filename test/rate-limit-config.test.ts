@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { buildApp } from "../src/http/app.js";
+import { createApp } from "../src/http/app.js";
 import { ConfigError, loadConfig } from "../src/service/config.js";
 import { SAMPLE_IDS } from "./fakes/tiktok.js";
 import { type Stack, scriptedSource, startStack, videoFrom } from "./helpers.js";
@@ -9,7 +9,7 @@ const URL_ = `https://www.tiktok.com/@river.cooks/video/${SAMPLE_IDS.video}`;
 
 async function limitedStack(env: Record<string, string>) {
   const alpha = scriptedSource("alpha", videoFrom("alpha"));
-  return startStack({ env: { RATE_LIMIT: "2", ...env }, deps: { sources: [alpha.factory] } });
+  return startStack({ env: { RATE_LIMIT: "2", ...env }, deps: { sources: [alpha.descriptor] } });
 }
 
 /** Three requests from one socket address, each claiming another client in its headers. */
@@ -157,7 +157,7 @@ describe("configuration", () => {
 
   it("refuses an override for an upstream it does not know", async () => {
     await assert.rejects(
-      buildApp(loadConfig({ UPSTREAM_NOPE: "http://127.0.0.1:1" }), { logger: false }),
+      createApp(loadConfig({ UPSTREAM_NOPE: "http://127.0.0.1:1" }), { logger: false }),
       (error: unknown) => error instanceof ConfigError && /UPSTREAM_NOPE/.test(error.message),
     );
   });

@@ -160,8 +160,8 @@ describe("one extraction across instances", { skip: available ? false : `no Redi
       return videoFrom("slow")(input);
     });
     const env = { REDIS_URL, REDIS_PREFIX: prefix };
-    const first = await startStack({ env, deps: { sources: [slow.factory] } });
-    const second = await startStack({ env, deps: { sources: [slow.factory] } });
+    const first = await startStack({ env, deps: { sources: [slow.descriptor] } });
+    const second = await startStack({ env, deps: { sources: [slow.descriptor] } });
     const redis = new Redis(REDIS_URL);
     try {
       const url = link(SAMPLE_IDS.video);

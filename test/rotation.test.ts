@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { Redis } from "ioredis";
 import { SourceHealth } from "../src/extraction/health.js";
-import { PROVIDER_FACTORIES } from "../src/sources/registry.js";
+import { PROVIDERS } from "../src/sources/registry.js";
 import { createRedisHealthShare } from "../src/stores/redis-health.js";
 import { type FakeProviders, startProviderFakes, VIDEO_POST } from "./fakes/providers/index.js";
 import { delay, download, type Stack, startStack } from "./helpers.js";
@@ -20,7 +20,7 @@ const LIVE = [
   "ttdownloader",
   "fasttoksave",
 ];
-const live = PROVIDER_FACTORIES.filter((factory) => LIVE.includes(factory({} as never).name));
+const live = PROVIDERS.filter((descriptor) => LIVE.includes(descriptor.name));
 
 type Providers = {
   name: string;
@@ -96,7 +96,7 @@ describe("rotation across the provider fakes", () => {
   });
 
   it("hedges: a slow provider is raced by the next one, the faster answer wins and the slow one is dropped", async () => {
-    const byName = (name: string) => live.filter((factory) => factory({} as never).name === name);
+    const byName = (name: string) => live.filter((descriptor) => descriptor.name === name);
     const pair = [...byName("ssstik"), ...byName("tikwm")];
     const hedged = await startStack({
       env: { ...fakes.env(), UPSTREAM_TIMEOUT_MS: "3000", HEDGE_FLOOR_MS: "150" },

@@ -110,7 +110,7 @@ describe("the streaming tunnel", () => {
       headers: {},
       filename: "x.mp4",
       postId: SAMPLE_IDS.video,
-      provider: "native",
+      source: "native",
       kind: "video",
     });
     for (const bad of [flipped, foreign, "garbage", `${token}.extra`]) {
@@ -141,7 +141,7 @@ describe("the streaming tunnel", () => {
         headers: {},
         filename: "x.mp4",
         postId: SAMPLE_IDS.video,
-        provider: "native",
+        source: "native",
         kind: "video",
       });
       const response = await strict.app.inject({ url: `/api/stream/${token}` });

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { parseArgs } from "node:util";
-import { buildApp } from "../http/app.js";
+import { createApp } from "../http/app.js";
 import { ConfigError, loadConfig } from "../service/config.js";
 import { Progress } from "./progress.js";
 
@@ -172,9 +172,13 @@ async function eachLimited<T>(items: T[], limit: number, work: (item: T) => Prom
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
-/** In-process mode: the service itself on a loopback port, for this run only. */
+/**
+ * In-process mode: the service itself on a loopback port, for this run only. Its only client is this
+ * process, so it does not rate-limit itself (a list of a hundred links must not fail at the 61st).
+ */
 async function localServer() {
-  const app = await buildApp(loadConfig(process.env), { logger: false });
+  const config = { ...loadConfig(process.env), rateLimit: 0, streamRateLimit: 0 };
+  const app = await createApp(config, { logger: false });
   await app.listen({ port: 0, host: "127.0.0.1" });
   const { port } = app.server.address() as AddressInfo;
   return { base: `http://127.0.0.1:${port}`, close: () => app.close() };

@@ -51,14 +51,14 @@ export function streamLinksFor(
   tokens: StreamTokens,
   media: Media,
   session: MediaSession | undefined,
-  provider: string,
+  source: string,
 ): StreamLinks {
   const stem = fileStem(media);
   const link = (kind: MediaKind, index = 0) => {
     const url = MEDIA_KINDS[kind].url(media, index);
     if (url === undefined) return undefined;
     const filename = `${stem}${MEDIA_KINDS[kind].suffix(index)}`;
-    const ticket = { url, headers: session?.headers ?? {}, filename, postId: media.id, provider, kind };
+    const ticket = { url, headers: session?.headers ?? {}, filename, postId: media.id, source, kind };
     return `${STREAM_PATH}${tokens.seal(kind === "image" ? { ...ticket, index } : ticket)}`;
   };
   const links: StreamLinks = {};

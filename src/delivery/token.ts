@@ -18,7 +18,7 @@ export interface StreamTicket {
   filename: string;
   /** Enough to fetch the post again when the address has expired upstream. */
   postId: string;
-  provider: string;
+  source: string;
   kind: MediaKind;
   /** For an image of a photo post: its position. */
   index?: number;

@@ -77,7 +77,9 @@ export type FailureReason =
   | "maintenance"
   /** A third-party site says the post does not exist or is private: rotation goes on (it may be wrong). */
   | "not_found"
-  | "private";
+  | "private"
+  /** Our own code threw (a TypeError in a parser…): a bug, logged with its stack; the rotation goes on. */
+  | "bug";
 
 export class SourceFailure extends Error {
   constructor(

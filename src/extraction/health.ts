@@ -1,21 +1,5 @@
 import type { FailureReason } from "../domain/errors.js";
-
-/** One attempt's outcome, as kept in the rolling window (most recent first). */
-export interface Outcome {
-  ok: boolean;
-  ms: number;
-  at: number;
-  reason?: FailureReason;
-  message?: string;
-}
-
-/** Where several instances pool their outcomes (Redis); absent on a single machine. */
-export interface HealthShare {
-  push(name: string, outcome: Outcome): Promise<void>;
-  pull(
-    names: readonly string[],
-  ): Promise<Map<string, { outcomes: Outcome[]; successes: number; failures: number }>>;
-}
+import type { HealthShare, Outcome } from "../stores/types.js";
 
 export interface HealthOptions {
   /** Outcomes kept per source for rates and latencies. */

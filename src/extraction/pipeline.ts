@@ -1,7 +1,6 @@
-import type { FastifyBaseLogger } from "fastify";
-import type { StreamLinks } from "../delivery/links.js";
+import type { BaseLogger } from "pino";
 import { ApiError, CACHEABLE_POST_ERRORS } from "../domain/errors.js";
-import { type Extraction, toApiResult } from "../domain/media.js";
+import type { Extraction } from "../domain/media.js";
 import { canonicalPostUrl, parseTikTokLink } from "../domain/tiktok-url.js";
 import type { HttpClient } from "../net/http-client.js";
 import type { Source } from "../sources/types.js";
@@ -13,14 +12,19 @@ import { SingleFlight } from "./single-flight.js";
 
 export interface DownloadRequest {
   url: string;
-  /** A source name or "random". */
-  type: string;
+  /** A source name, or "random" (the API's `type`). */
+  source: string;
   nocache: boolean;
   rotateOnError: boolean;
   params: Record<string, unknown>;
 }
 
-export type ApiResult = ReturnType<typeof toApiResult> & { stream?: StreamLinks };
+/** What the pipeline hands back: the extraction, which source made it, and whether it came from the cache. */
+export interface Answer {
+  extraction: Extraction;
+  source: string;
+  cached: boolean;
+}
 
 export interface PipelineDeps {
   sources: readonly Source[];
@@ -29,15 +33,11 @@ export interface PipelineDeps {
   health: SourceHealth;
   now: () => number;
   random: () => number;
-  log: FastifyBaseLogger;
+  log: BaseLogger;
   cacheTtlMs: number;
   negativeCacheTtlMs: number;
   maxAttempts: number;
   attemptTimeoutMs: number;
-  /** Adds signed tunnel links to a result; absent, results carry none. */
-  streamLinks?: (extraction: Extraction, provider: string) => StreamLinks;
-  /** How long one cache hit's answer (its tunnel links included) may be served again as it is. */
-  hitReuseMs?: number;
   /** Told of every source attempt and cache lookup (metrics). */
   observe?: { attempt(event: AttemptEvent): void; cacheLookup(hit: boolean): void };
 }
@@ -49,7 +49,7 @@ const SHORT_LINK_TTL_MS = 24 * 3600_000;
 const SHARED_WAIT_POLL_MS = 50;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-type Fresh = { extraction: Extraction; provider: string } | { error: ApiError };
+type Fresh = { extraction: Extraction; source: string } | { error: ApiError };
 
 /** TikTok's verdict on a post as the cache keeps it, and back. */
 const verdictEntry = (error: ApiError, storedAt: number): CacheEntry => ({
@@ -76,33 +76,13 @@ export function createPipeline(deps: PipelineDeps) {
     return post;
   }
 
-  async function fromCache(id: string, type: string): Promise<ApiResult | undefined> {
+  async function fromCache(id: string, source: string): Promise<Answer | undefined> {
     const entry = await safely(() => deps.store.getPost(id), undefined);
     if (!entry) return undefined;
     if (entry.kind === "error") throw verdictOf(entry);
     // A client that names a source gets that source's answer, never another one's from the cache.
-    if (type !== "random" && entry.provider !== type) return undefined;
-    return hitResult(entry);
-  }
-
-  /**
-   * Entries of the in-memory store are the same object on every hit: their answer is built once, and
-   * rebuilt when its tunnel links have aged.
-   */
-  const hitResults = new WeakMap<CacheEntry, { result: ApiResult; builtAt: number }>();
-  function hitResult(entry: CacheEntry & { kind: "result" }): ApiResult {
-    const known = hitResults.get(entry);
-    if (known && deps.now() - known.builtAt < (deps.hitReuseMs ?? Number.POSITIVE_INFINITY))
-      return known.result;
-    const result = answer(entry.extraction, entry.provider, true);
-    hitResults.set(entry, { result, builtAt: deps.now() });
-    return result;
-  }
-
-  function answer(extraction: Extraction, provider: string, cached: boolean): ApiResult {
-    const result: ApiResult = toApiResult(extraction.media, { provider, cached });
-    if (deps.streamLinks) result.stream = deps.streamLinks(extraction, provider);
-    return result;
+    if (source !== "random" && entry.source !== source) return undefined;
+    return { extraction: entry.extraction, source: entry.source, cached: true };
   }
 
   async function extractAndStore(request: DownloadRequest, post: { id: string; username?: string }) {
@@ -112,7 +92,10 @@ export function createPipeline(deps: PipelineDeps) {
         {
           ...deps,
           onAttempt: (event) => {
-            deps.log.debug({ postId: post.id, ...event }, "source attempt");
+            const { error, ...fields } = event;
+            if (event.reason === "bug")
+              deps.log.error({ postId: post.id, ...fields, err: error }, "bug in a source");
+            else deps.log.debug({ postId: post.id, ...fields }, "source attempt");
             deps.observe?.attempt(event);
           },
         },
@@ -120,13 +103,13 @@ export function createPipeline(deps: PipelineDeps) {
           id: post.id,
           username: post.username,
           url,
-          requested: request.type === "random" ? undefined : request.type,
+          source: request.source === "random" ? undefined : request.source,
           rotateOnError: request.rotateOnError,
           params: request.params,
         },
       );
       await remember(post.id, extraction, source);
-      return { extraction, provider: source };
+      return { extraction, source };
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
       if (CACHEABLE_POST_ERRORS.has(error.code) && deps.negativeCacheTtlMs > 0) {
@@ -159,21 +142,21 @@ export function createPipeline(deps: PipelineDeps) {
       // Only an answer stored while we waited counts (a nocache request must not get an old one).
       if (entry && entry.storedAt >= waitingSince - SHARED_WAIT_POLL_MS) {
         if (entry.kind === "error") return { error: verdictOf(entry) };
-        if (request.type === "random" || entry.provider === request.type)
-          return { extraction: entry.extraction, provider: entry.provider };
+        if (request.source === "random" || entry.source === request.source)
+          return { extraction: entry.extraction, source: entry.source };
       }
       if (!(await safely(() => isClaimed(key), false))) break;
     }
     return extractAndStore(request, post);
   }
 
-  async function remember(id: string, extraction: Extraction, provider: string) {
+  async function remember(id: string, extraction: Extraction, source: string) {
     const now = deps.now();
     const untilExpiry = extraction.expiresAt ? extraction.expiresAt - now - EXPIRY_MARGIN_MS : Infinity;
     const ttl = Math.min(deps.cacheTtlMs, untilExpiry);
     if (ttl <= 0) return;
     const link = canonicalPostUrl(id, extraction.media.author?.username);
-    const entry: CacheEntry = { kind: "result", extraction, provider, link, storedAt: now };
+    const entry: CacheEntry = { kind: "result", extraction, source, link, storedAt: now };
     await safely(() => deps.store.setPost(id, entry, ttl), undefined);
   }
 
@@ -188,32 +171,32 @@ export function createPipeline(deps: PipelineDeps) {
   }
 
   return {
-    async download(request: DownloadRequest): Promise<ApiResult> {
+    async download(request: DownloadRequest): Promise<Answer> {
       const post = await postOf(request.url);
       if (!request.nocache) {
-        const cached = await fromCache(post.id, request.type);
+        const cached = await fromCache(post.id, request.source);
         deps.observe?.cacheLookup(cached !== undefined);
         if (cached) return cached;
       }
-      const key = [post.id, request.type, request.rotateOnError, JSON.stringify(request.params)].join("|");
+      const key = [post.id, request.source, request.rotateOnError, JSON.stringify(request.params)].join("|");
       const fresh = await inFlight.run(key, () => extractOnce(key, request, post));
       if ("error" in fresh) throw fresh.error;
-      return answer(fresh.extraction, fresh.provider, false);
+      return { ...fresh, cached: false };
     },
     /**
      * A fresh extraction of a post, bypassing the cache but refreshing it: for a tunnel whose media
      * address has expired upstream. The same provider is asked first.
      */
-    async reextract(id: string, provider: string): Promise<{ extraction: Extraction; provider: string }> {
-      const type = deps.sources.some((source) => source.name === provider) ? provider : "random";
+    async reextract(id: string, source: string): Promise<{ extraction: Extraction; source: string }> {
+      const known = deps.sources.some((candidate) => candidate.name === source) ? source : "random";
       const request: DownloadRequest = {
         url: canonicalPostUrl(id),
-        type,
+        source: known,
         nocache: true,
         rotateOnError: true,
         params: {},
       };
-      const fresh = await inFlight.run([id, type, "reextract"].join("|"), () =>
+      const fresh = await inFlight.run([id, known, "reextract"].join("|"), () =>
         extractAndStore(request, { id }),
       );
       if ("error" in fresh) throw fresh.error;

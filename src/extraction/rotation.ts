@@ -7,8 +7,8 @@ export interface RotationRequest {
   id: string;
   username?: string;
   url: string;
-  /** A source name, or undefined for "random". */
-  requested?: string;
+  /** The source the client named, or undefined for "random". */
+  source?: string;
   rotateOnError: boolean;
   params: Record<string, unknown>;
 }
@@ -30,6 +30,8 @@ export interface AttemptEvent {
   ms: number;
   reason?: FailureReason;
   message?: string;
+  /** For a bug: what our own code threw, stack included. */
+  error?: unknown;
 }
 
 interface Attempted {
@@ -56,7 +58,7 @@ export async function extractWithRotation(
   const { queue, skipped } = attemptOrder(deps, request);
   const attempted: Attempted[] = [...skipped];
   const running = new Map<Source, { done: Promise<Settled>; abort: AbortController }>();
-  const hedging = request.requested === undefined && request.rotateOnError;
+  const hedging = request.source === undefined && request.rotateOnError;
   let launched = 0;
 
   const launch = () => {
@@ -140,7 +142,12 @@ async function attempt(
       ? new SourceFailure("timeout", "lost the race to a faster source")
       : asFailure(error);
     if (!race.aborted)
-      report(deps, source, started, { ok: false, reason: failure.reason, message: failure.message });
+      report(deps, source, started, {
+        ok: false,
+        reason: failure.reason,
+        message: failure.message,
+        ...(failure.reason === "bug" ? { error } : {}),
+      });
     return { source, ok: false, error: failure };
   }
 }
@@ -175,13 +182,13 @@ function attemptOrder(deps: RotationDeps, request: RotationRequest) {
   const skipped: Attempted[] = [];
   const live = deps.sources.filter((source) => {
     if (!source.maintenance) return true;
-    if (source.name === request.requested)
+    if (source.name === request.source)
       skipped.push({ source: source.name, reason: "maintenance", message: source.maintenance.reason });
     return false;
   });
-  const requested = live.filter((source) => source.name === request.requested);
-  if (request.requested !== undefined && !request.rotateOnError) return { queue: requested, skipped };
-  const others = live.filter((source) => source.name !== request.requested);
+  const requested = live.filter((source) => source.name === request.source);
+  if (request.source !== undefined && !request.rotateOnError) return { queue: requested, skipped };
+  const others = live.filter((source) => source.name !== request.source);
   // A circuit that has rested gets its one probe first: otherwise its low weight would keep it last
   // and it would never get the chance to show it recovered.
   const probe = others.find(
@@ -209,12 +216,14 @@ export function weightedShuffle<T>(items: readonly T[], weightOf: (item: T) => n
     .map((entry) => entry.item);
 }
 
+/**
+ * A source that answered badly throws a SourceFailure (the site changed, or is down); anything else
+ * thrown from its code is our bug. Either way the request goes on with the next source.
+ */
 function asFailure(error: unknown): SourceFailure {
   if (error instanceof SourceFailure) return error;
   if (isAbortError(error)) return new SourceFailure("timeout", "took too long");
-  // A bug or an unexpected page shape inside one source must not take the request down.
-  const message = error instanceof Error ? error.message : String(error);
-  return new SourceFailure("bad_response", `unexpected error: ${message.slice(0, 200)}`);
+  return new SourceFailure("bug", "our code failed on its answer; the error is in the server's log");
 }
 
 function finalError(attempted: Attempted[]): ApiError {

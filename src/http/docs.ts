@@ -1,12 +1,12 @@
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
-import type { FastifyInstance } from "fastify";
+import type { TypedApp } from "./types.js";
 
 /**
  * The OpenAPI 3 document, built from the very schemas the routes validate with, at /openapi.json,
  * and an interactive page at /docs. Registered before the routes so that it sees them all.
  */
-export async function registerDocs(app: FastifyInstance) {
+export async function registerDocs(app: TypedApp) {
   await app.register(swagger, {
     openapi: {
       openapi: "3.0.3",

@@ -1,5 +1,6 @@
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { ApiError, type ApiErrorCode } from "../domain/errors.js";
+import type { TypedApp } from "./types.js";
 
 /** The one error shape of the API: `{"error": "human sentence", "code": "MACHINE_CODE"}`. */
 export function errorBody(code: ApiErrorCode, message: string) {
@@ -88,7 +89,7 @@ export function frameworkErrors(error: FastifyError, _request: FastifyRequest, r
 }
 
 /** Every error leaves as JSON with a code; a stack trace never does. */
-export function installErrorHandlers(app: FastifyInstance): void {
+export function installErrorHandlers(app: TypedApp): void {
   app.setErrorHandler((error: FastifyError | ApiError, request, reply) => {
     if (error instanceof ApiError) {
       if (error.status >= 500)

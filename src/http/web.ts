@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { FastifyInstance } from "fastify";
+import type { TypedApp } from "./types.js";
 
 /** The web page's files, plain HTML/CSS/JS shipped as they are (no build step). */
 const FILES: Record<string, { file: string; type: string }> = {
@@ -26,7 +26,7 @@ function webFolder(): string {
   throw new Error("the web page's files (web/) are missing");
 }
 
-export function webRoutes(app: FastifyInstance) {
+export function webRoutes(app: TypedApp) {
   const folder = webFolder();
   for (const [path, { file, type }] of Object.entries(FILES)) {
     const body = readFileSync(join(folder, file));

@@ -1,4 +1,3 @@
-import type { FastifyInstance } from "fastify";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 
 /** Prometheus metrics of one app instance (its own registry: no global state). */
@@ -36,20 +35,3 @@ export function createMetrics(read: { activeTunnels: () => number }) {
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
-
-export function metricsRoutes(app: FastifyInstance, metrics: Metrics) {
-  app.addHook("onResponse", (request, reply, done) => {
-    metrics.requests.observe(
-      {
-        route: request.routeOptions.url ?? "unknown",
-        method: request.method,
-        status: String(reply.statusCode),
-      },
-      reply.elapsedTime / 1000,
-    );
-    done();
-  });
-  app.get("/metrics", { schema: { hide: true } }, async (_request, reply) =>
-    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
-  );
-}

@@ -9,13 +9,10 @@ import { ssstik } from "./providers/ssstik.js";
 import { tikmate } from "./providers/tikmate.js";
 import { tikwm } from "./providers/tikwm.js";
 import { ttdownloader } from "./providers/ttdownloader.js";
-import type { Source, SourceDeps, SourceFactory } from "./types.js";
-
-/** The native source reads TikTok itself: its origin override is UPSTREAM_TIKTOK. */
-export const upstreamNameOf = (source: Source) => (source.name === "native" ? "tiktok" : source.name);
+import type { Source, SourceDeps, SourceDescriptor } from "./types.js";
 
 /** Every third-party site, live ones first. */
-export const PROVIDER_FACTORIES: readonly SourceFactory[] = [
+export const PROVIDERS: readonly SourceDescriptor[] = [
   tikwm,
   ssstik,
   snaptik,
@@ -29,7 +26,12 @@ export const PROVIDER_FACTORIES: readonly SourceFactory[] = [
 ];
 
 /** Every source the service knows, in the order /api/providers lists them. */
-export const SOURCE_FACTORIES: readonly SourceFactory[] = [nativeSource, ...PROVIDER_FACTORIES];
+export const SOURCES: readonly SourceDescriptor[] = [nativeSource, ...PROVIDERS];
+
+/** The `UPSTREAM_<NAME>` overrides these sources understand ("tiktok" always: short links live there). */
+export const upstreamNames = (descriptors: readonly SourceDescriptor[]): string[] => [
+  ...new Set(["tiktok", ...descriptors.map((descriptor) => descriptor.upstream)]),
+];
 
 export interface SourceRegistry {
   readonly all: readonly Source[];
@@ -37,8 +39,11 @@ export interface SourceRegistry {
   readonly names: readonly string[];
 }
 
-export function createRegistry(factories: readonly SourceFactory[], deps: SourceDeps): SourceRegistry {
-  const all = factories.map((factory) => factory(deps));
+export function createRegistry(descriptors: readonly SourceDescriptor[], deps: SourceDeps): SourceRegistry {
+  const all: Source[] = descriptors.map(({ create, ...declaration }) => ({
+    ...declaration,
+    extract: create(deps),
+  }));
   const byName = new Map(all.map((source) => [source.name, source]));
   if (byName.size !== all.length) throw new Error("two sources share one name");
   return { all, get: (name) => byName.get(name), names: all.map((source) => source.name) };

@@ -18,21 +18,34 @@ export interface ExtractInput {
   signal: AbortSignal;
 }
 
-/** One place answers come from: TikTok itself ("native") or a third-party site. One file each. */
-export interface Source {
-  readonly name: string;
-  /** The real public origin (the configuration may send requests elsewhere). */
-  readonly origin: string;
-  readonly params: readonly ParamSpec[];
-  readonly maintenance?: { reason: string };
-  extract(input: ExtractInput): Promise<Extraction>;
-}
+export type Extract = (input: ExtractInput) => Promise<Extraction>;
 
-/** What every source may use; built once per app. */
+/** What every source may use; built once per service. */
 export interface SourceDeps {
   http: HttpClient;
   upstreams: UpstreamMap;
   now: () => number;
 }
 
-export type SourceFactory = (deps: SourceDeps) => Source;
+/**
+ * A place answers come from, declared once: TikTok itself ("native") or a third-party site, one file
+ * each. The registry, the `UPSTREAM_<NAME>` check, /api/providers, the README's table of upstream
+ * variables and the tests all read this declaration.
+ */
+export interface SourceDescriptor {
+  readonly name: string;
+  /** The real public origin (the configuration may send requests elsewhere). */
+  readonly origin: string;
+  /** `<name>` of the `UPSTREAM_<NAME>` variable that moves this source's origin (lower case). */
+  readonly upstream: string;
+  readonly params: readonly ParamSpec[];
+  /** Retired: listed with the reason, never called. */
+  readonly maintenance?: { reason: string };
+  /** Builds this source's extractor for one service; its state (a WAF clearance…) lives as long. */
+  create(deps: SourceDeps): Extract;
+}
+
+/** A source as the running service uses it: its declaration and its extractor. */
+export interface Source extends Omit<SourceDescriptor, "create"> {
+  extract: Extract;
+}

@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import type { HealthShare, Outcome } from "../extraction/health.js";
+import type { HealthShare, Outcome } from "./types.js";
 
 /**
  * Source health pooled in Redis so every instance learns from every other: per source a capped list of

@@ -1,8 +1,8 @@
-import type { ApiErrorCode } from "../domain/errors.js";
+import type { ApiErrorCode, FailureReason } from "../domain/errors.js";
 import type { Extraction } from "../domain/media.js";
 
 export type CacheEntry =
-  | { kind: "result"; extraction: Extraction; provider: string; link: string; storedAt: number }
+  | { kind: "result"; extraction: Extraction; source: string; link: string; storedAt: number }
   | { kind: "error"; status: number; code: ApiErrorCode; message: string; storedAt: number };
 
 /** Where answers are kept: in memory on one machine, or in Redis shared by several instances. */
@@ -24,4 +24,21 @@ export interface Store {
   /** Whether the backing service answers (always true in memory). */
   ping(): Promise<boolean>;
   close(): Promise<void>;
+}
+
+/** One attempt's outcome, as kept in the rolling window (most recent first). */
+export interface Outcome {
+  ok: boolean;
+  ms: number;
+  at: number;
+  reason?: FailureReason;
+  message?: string;
+}
+
+/** Where several instances pool their outcomes (Redis); absent on a single machine. */
+export interface HealthShare {
+  push(name: string, outcome: Outcome): Promise<void>;
+  pull(
+    names: readonly string[],
+  ): Promise<Map<string, { outcomes: Outcome[]; successes: number; failures: number }>>;
 }

@@ -1,8 +1,8 @@
 import { createHash, randomBytes, randomInt } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { parseCookies } from "./cookies.js";
 import { tiktokSample } from "../fixtures/index.js";
+import { parseCookies } from "./cookies.js";
 
 /**
  * A local stand-in for TikTok's web and CDN hosts (docs/upstreams/tiktok.md §5). The service reaches it through

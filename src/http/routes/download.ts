@@ -1,15 +1,13 @@
-import { Type } from "@fastify/type-provider-typebox";
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { type Static, Type } from "@fastify/type-provider-typebox";
 import { badRequest } from "../../domain/errors.js";
 import { MAX_LINK_LENGTH } from "../../domain/tiktok-url.js";
-import type { Pipeline } from "../../extraction/pipeline.js";
+import type { DownloadRequest } from "../../extraction/pipeline.js";
+import type { ApiResult } from "../../service/answers.js";
 import type { ParamSpec, Source } from "../../sources/types.js";
 import { DownloadResponse, ErrorResponse } from "../schemas.js";
+import type { RequestHook, TypedApp } from "../types.js";
 
 const ERROR_RESPONSES = { 200: DownloadResponse, "4xx": ErrorResponse, "5xx": ErrorResponse };
-
-/** A per-route hook such as a rate limiter. */
-export type RequestHook = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
 
 export const BODY_LIMIT_BYTES = 16 * 1024;
 
@@ -47,15 +45,9 @@ const DownloadBody = Type.Object({
   params: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
 });
 
-interface RawDownload {
-  url: string;
-  type?: string;
-  nocache?: string | boolean;
-  rotateOnError?: string | boolean;
-  params?: Record<string, unknown>;
-}
+/** What either form of the request carries, before its flags and source are checked. */
+type RawDownload = Static<typeof DownloadQuery> | Static<typeof DownloadBody>;
 
-/** "1"/"true"/"yes" or ""/"0"/"false"/"no", any case; JSON bodies may also send real booleans. */
 /**
  * The result is mostly long URLs, which JSON.stringify escapes faster than a compiled serializer;
  * the response schema stays for documentation and the answer already has exactly its shape.
@@ -72,6 +64,7 @@ const serializerCompiler = () => (data: { result?: object }) => {
   return `{"result":${text}}`;
 };
 
+/** "1"/"true"/"yes" or ""/"0"/"false"/"no", any case; JSON bodies may also send real booleans. */
 function parseFlag(field: string, value: string | boolean | undefined, fallback: boolean): boolean {
   if (value === undefined) return fallback;
   if (typeof value === "boolean") return value;
@@ -100,9 +93,9 @@ function checkParams(params: Record<string, unknown>, specs: readonly ParamSpec[
 }
 
 export function downloadRoutes(
-  app: FastifyInstance,
+  app: TypedApp,
   deps: {
-    pipeline: Pipeline;
+    download: (request: DownloadRequest) => Promise<ApiResult>;
     sources: readonly Source[];
     /** The per-client limiter, shared by GET and POST; absent when RATE_LIMIT=0. */
     rateLimit?: RequestHook;
@@ -110,15 +103,16 @@ export function downloadRoutes(
 ) {
   const names = deps.sources.map((source) => source.name);
 
-  function normalise(raw: RawDownload) {
-    const type = raw.type?.trim() || "random";
-    const source = deps.sources.find((candidate) => candidate.name === type);
-    if (type !== "random" && !source)
+  /** The API calls the source `type` (v1); inside, it is the source. */
+  function normalise(raw: RawDownload): DownloadRequest {
+    const name = raw.type?.trim() || "random";
+    const source = deps.sources.find((candidate) => candidate.name === name);
+    if (name !== "random" && !source)
       throw badRequest(
         "INVALID_TYPE",
-        `The "type" field must be "random" or one of: ${names.join(", ")}; "${type.slice(0, 64)}" is not a source.`,
+        `The "type" field must be "random" or one of: ${names.join(", ")}; "${name.slice(0, 64)}" is not a source.`,
       );
-    const params = raw.params ?? {};
+    const params = ("params" in raw ? raw.params : undefined) ?? {};
     if (source) checkParams(params, source.params, `the "${source.name}" source`);
     else
       checkParams(
@@ -128,7 +122,7 @@ export function downloadRoutes(
       );
     return {
       url: raw.url,
-      type,
+      source: name,
       nocache: parseFlag("nocache", raw.nocache, false),
       rotateOnError: parseFlag("rotateOnError", raw.rotateOnError, true),
       params,
@@ -137,17 +131,17 @@ export function downloadRoutes(
 
   const onRequest = deps.rateLimit ? [deps.rateLimit] : [];
 
-  app.get<{ Querystring: RawDownload }>(
+  app.get(
     "/api/download",
     {
       schema: { querystring: DownloadQuery, response: { 200: DownloadResponse } },
       serializerCompiler,
       onRequest,
     },
-    async (request) => ({ result: await deps.pipeline.download(normalise(request.query)) }),
+    async (request) => ({ result: await deps.download(normalise(request.query)) }),
   );
 
-  app.post<{ Body: RawDownload }>(
+  app.post(
     "/api/download",
     {
       schema: {
@@ -160,9 +154,9 @@ export function downloadRoutes(
       onRequest,
       // A POST without a body is a request without a url, not a malformed one.
       preValidation: async (request) => {
-        request.body ??= {} as RawDownload;
+        request.body ??= {} as Static<typeof DownloadBody>;
       },
     },
-    async (request) => ({ result: await deps.pipeline.download(normalise(request.body)) }),
+    async (request) => ({ result: await deps.download(normalise(request.body)) }),
   );
 }

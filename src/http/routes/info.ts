@@ -1,21 +1,13 @@
 import { Type } from "@fastify/type-provider-typebox";
-import type { FastifyInstance } from "fastify";
-import type { SourceHealth } from "../../extraction/health.js";
-import type { Pipeline } from "../../extraction/pipeline.js";
-import type { Source } from "../../sources/types.js";
-import type { Store } from "../../stores/types.js";
+import type { Services } from "../../service/services.js";
 import { errorBody } from "../errors.js";
 import { ErrorResponse } from "../schemas.js";
+import type { TypedApp } from "../types.js";
 
-export interface InfoDeps {
-  sources: readonly Source[];
-  health: SourceHealth;
-  store: Store;
-  pipeline: Pipeline;
-  storeKind: "memory" | "redis";
-  startedAt: number;
-  now: () => number;
-}
+export type InfoDeps = Pick<
+  Services,
+  "registry" | "health" | "store" | "pipeline" | "storeKind" | "startedAt" | "now"
+>;
 
 const StoredLinksQuery = Type.Object({
   limit: Type.Optional(Type.String({ maxLength: 12 })),
@@ -45,7 +37,8 @@ const ENDPOINTS = [
   { method: "GET", path: "/docs", description: "Interactive API documentation." },
 ];
 
-export function infoRoutes(app: FastifyInstance, deps: InfoDeps) {
+export function infoRoutes(app: TypedApp, deps: InfoDeps) {
+  const sources = deps.registry.all;
   const meta = (summary: string) => ({ schema: { summary, tags: ["meta"] } });
   app.get("/api", meta("The list of endpoints"), async () => ({
     name: "tiktok-dl",
@@ -62,7 +55,7 @@ export function infoRoutes(app: FastifyInstance, deps: InfoDeps) {
       uptimeSeconds: Math.round((deps.now() - deps.startedAt) / 1000),
       store: { kind: deps.storeKind, up: storeUp },
       inFlight: deps.pipeline.inFlight,
-      sources: deps.sources.map((source) => ({
+      sources: sources.map((source) => ({
         name: source.name,
         state: deps.health.snapshot(source.name, Boolean(source.maintenance)).state,
       })),
@@ -70,7 +63,7 @@ export function infoRoutes(app: FastifyInstance, deps: InfoDeps) {
     return reply.code(storeUp ? 200 : 503).send(body);
   });
 
-  app.get<{ Querystring: { limit?: string } }>(
+  app.get(
     "/api/stored-links",
     {
       schema: {
@@ -95,8 +88,8 @@ export function infoRoutes(app: FastifyInstance, deps: InfoDeps) {
     "/api/providers",
     { schema: { summary: "The sources, their params and their health", tags: ["sources"] } },
     async () => {
-      await deps.health.refresh(deps.sources.map((source) => source.name));
-      return deps.sources.map((source) => ({
+      await deps.health.refresh(sources.map((source) => source.name));
+      return sources.map((source) => ({
         name: source.name,
         url: source.origin,
         ...(source.maintenance ? { maintenance: { reason: source.maintenance.reason } } : {}),

@@ -3,12 +3,20 @@ import { SourceFailure } from "../../domain/errors.js";
 import type { Extraction } from "../../domain/media.js";
 import { isTikTokHost } from "../../domain/tiktok-url.js";
 import { DESKTOP_USER_AGENT, MOBILE_USER_AGENT, pageHeaders } from "../../net/browser.js";
-import type { ExtractInput, Source, SourceDeps } from "../types.js";
+import type { ExtractInput, SourceDeps, SourceDescriptor } from "../types.js";
 import { WafClearance } from "./clearance.js";
 import { classifyPage, earliestExpiry, mapPost, readPost } from "./page.js";
 
 /** TikTok's own post page, read from its __UNIVERSAL_DATA_FOR_REHYDRATION__ script (docs/upstreams/tiktok.md §2). */
-export function nativeSource(deps: SourceDeps): Source {
+export const nativeSource: SourceDescriptor = {
+  name: "native",
+  origin: "https://www.tiktok.com",
+  upstream: "tiktok",
+  params: [],
+  create: createNativeExtractor,
+};
+
+function createNativeExtractor(deps: SourceDeps) {
   const clearance = new WafClearance(deps.now);
 
   async function fetchPage(url: string, userAgent: string, jar: CookieJar, signal: AbortSignal) {
@@ -43,33 +51,27 @@ export function nativeSource(deps: SourceDeps): Source {
     return page;
   }
 
-  return {
-    name: "native",
-    origin: "https://www.tiktok.com",
-    params: [],
-    async extract(input: ExtractInput): Promise<Extraction> {
-      const jar = new CookieJar();
-      let userAgent = DESKTOP_USER_AGENT;
-      let page = await loadPage(
-        `https://www.tiktok.com/@${input.username ?? "i"}/video/${input.id}`,
-        userAgent,
-        jar,
-        input.signal,
-      );
-      if (page.kind === "stub") {
-        // From plain HTTP clients the desktop page is often a stub while the mobile one is whole.
-        userAgent = MOBILE_USER_AGENT;
-        page = await loadPage(`https://m.tiktok.com/v/${input.id}.html`, userAgent, jar, input.signal);
-        if (page.kind === "stub")
-          throw new SourceFailure("blocked", "TikTok served a page without post data");
-      }
-      const media = mapPost(readPost(page.html, input.id));
-      const cookie = await jar.getCookieString("https://www.tiktok.com/");
-      return {
-        media,
-        session: { headers: { cookie, referer: "https://www.tiktok.com/", "user-agent": userAgent } },
-        expiresAt: earliestExpiry(media),
-      };
-    },
+  return async (input: ExtractInput): Promise<Extraction> => {
+    const jar = new CookieJar();
+    let userAgent = DESKTOP_USER_AGENT;
+    let page = await loadPage(
+      `https://www.tiktok.com/@${input.username ?? "i"}/video/${input.id}`,
+      userAgent,
+      jar,
+      input.signal,
+    );
+    if (page.kind === "stub") {
+      // From plain HTTP clients the desktop page is often a stub while the mobile one is whole.
+      userAgent = MOBILE_USER_AGENT;
+      page = await loadPage(`https://m.tiktok.com/v/${input.id}.html`, userAgent, jar, input.signal);
+      if (page.kind === "stub") throw new SourceFailure("blocked", "TikTok served a page without post data");
+    }
+    const media = mapPost(readPost(page.html, input.id));
+    const cookie = await jar.getCookieString("https://www.tiktok.com/");
+    return {
+      media,
+      session: { headers: { cookie, referer: "https://www.tiktok.com/", "user-agent": userAgent } },
+      expiresAt: earliestExpiry(media),
+    };
   };
 }

@@ -6,7 +6,7 @@ import { DESKTOP_USER_AGENT, pageHeaders } from "../../net/browser.js";
 import type { HttpResponse } from "../../net/http-client.js";
 import { joinBase } from "../../net/upstreams.js";
 import { decodePackedScript, PackedScriptError } from "../packed-script.js";
-import type { ExtractInput, ParamSpec, SourceDeps, SourceFactory } from "../types.js";
+import type { ExtractInput, ParamSpec, SourceDeps, SourceDescriptor } from "../types.js";
 
 /**
  * What every third-party site needs (docs/upstreams/providers.md, "Common to all"): a browser User-Agent, one cookie
@@ -108,15 +108,16 @@ export function openSite(deps: SourceDeps, name: string, origin: string, input: 
 export function defineProvider(
   spec: { name: string; origin: string; params?: ParamSpec[] },
   extract: (site: Site, input: ExtractInput) => Promise<Media>,
-): SourceFactory {
-  return (deps) => ({
+): SourceDescriptor {
+  return {
     name: spec.name,
     origin: spec.origin,
+    upstream: spec.name,
     params: spec.params ?? [],
-    async extract(input) {
-      return { media: await extract(openSite(deps, spec.name, spec.origin, input), input) };
-    },
-  });
+    create: (deps) => async (input) => ({
+      media: await extract(openSite(deps, spec.name, spec.origin, input), input),
+    }),
+  };
 }
 
 /** Headers of a same-site form post made by the site's own page. */

@@ -1,5 +1,5 @@
 import { SourceFailure } from "../../domain/errors.js";
-import type { SourceFactory } from "../types.js";
+import type { SourceDescriptor } from "../types.js";
 
 /**
  * Sites the original project shipped that are dead or unusable (docs/upstreams/providers.md, last provider section).
@@ -19,12 +19,13 @@ const RETIRED: { name: string; origin: string; reason: string }[] = [
   { name: "ttsave", origin: "https://ttsave.app", reason: "The site is gone or behind a captcha." },
 ];
 
-export const RETIRED_SOURCES: SourceFactory[] = RETIRED.map(({ name, origin, reason }) => () => ({
+export const RETIRED_SOURCES: SourceDescriptor[] = RETIRED.map(({ name, origin, reason }) => ({
   name,
   origin,
+  upstream: name,
   params: [],
   maintenance: { reason },
-  async extract() {
+  create: () => async () => {
     throw new SourceFailure("maintenance", reason);
   },
 }));

@@ -1,0 +1,129 @@
+import type { Readable } from "node:stream";
+import { ApiError, SourceFailure } from "../domain/errors.js";
+import type { Extraction } from "../domain/media.js";
+import { DESKTOP_USER_AGENT } from "../net/browser.js";
+import type { HttpClient, StreamResponse } from "../net/http-client.js";
+import { MEDIA_KINDS, mediaUrlOf } from "./links.js";
+import type { StreamTicket } from "./token.js";
+
+export interface RelayDeps {
+  http: HttpClient;
+  /** A fresh extraction of the post, for a media address that expired upstream. */
+  reextract(postId: string, source: string): Promise<{ extraction: Extraction }>;
+  /** The largest file relayed: refused up front when declared, cut when it runs over. */
+  maxBytes: number;
+}
+
+export interface RelayRequest {
+  method: "GET" | "HEAD";
+  /** The client's Range header, passed on when it is a plain byte range. */
+  range?: string;
+  /** Aborts the upstream request (the client went away). */
+  signal: AbortSignal;
+}
+
+/** A media answer ready to pass on: its status, type and passed headers, and the body (unread). */
+export interface Relayed {
+  status: 200 | 206;
+  type: string;
+  headers: Record<string, string>;
+  body: Readable;
+}
+
+const MEDIA_TYPE = /^(video|audio|image)\/|^application\/octet-stream/i;
+const PASSED_HEADERS = ["content-length", "content-range", "accept-ranges", "last-modified", "etag"];
+const BYTE_RANGE = /^bytes=[\d\s,-]{1,100}$/;
+
+/**
+ * Opens the media a ticket names, with the headers its source said the file needs; re-extracts the post
+ * once when the address has expired upstream (403/410); checks the answer is media of an acceptable
+ * size. It knows nothing of HTTP routes: the tunnel route owns tokens, slots and limits.
+ */
+export function createRelay(deps: RelayDeps) {
+  function fetchMedia(target: Pick<StreamTicket, "url" | "headers">, request: RelayRequest) {
+    const range = request.range !== undefined && BYTE_RANGE.test(request.range) ? request.range : undefined;
+    return deps.http.stream({
+      url: target.url,
+      method: request.method,
+      headers: { "user-agent": DESKTOP_USER_AGENT, ...target.headers, ...(range ? { range } : {}) },
+      signal: request.signal,
+      maxRedirects: 3,
+    });
+  }
+
+  async function openUpstream(ticket: StreamTicket, request: RelayRequest): Promise<StreamResponse> {
+    const first = await fetchMedia(ticket, request);
+    if (first.status !== 403 && first.status !== 410) return first;
+    discard(first);
+    const fresh = await deps.reextract(ticket.postId, ticket.source);
+    const url = mediaUrlOf(fresh.extraction.media, ticket.kind, ticket.index);
+    if (!url) throw new ApiError(502, "UPSTREAM_FAILED", "The post no longer has this file.");
+    return fetchMedia({ url, headers: fresh.extraction.session?.headers ?? {} }, request);
+  }
+
+  return {
+    async open(ticket: StreamTicket, request: RelayRequest): Promise<Relayed> {
+      let upstream: StreamResponse;
+      try {
+        upstream = await openUpstream(ticket, request);
+      } catch (error) {
+        if (error instanceof SourceFailure)
+          throw new ApiError(
+            502,
+            "UPSTREAM_FAILED",
+            `The media host could not be reached (${error.reason}).`,
+          );
+        throw error;
+      }
+      const declared = Number(upstream.header("content-length"));
+      if (Number.isFinite(declared) && declared > deps.maxBytes) {
+        discard(upstream);
+        throw new ApiError(
+          502,
+          "UPSTREAM_FAILED",
+          `The file is larger than this server relays (${deps.maxBytes} bytes).`,
+        );
+      }
+      const type = upstream.header("content-type") ?? MEDIA_KINDS[ticket.kind].type;
+      if (upstream.status >= 400 || !MEDIA_TYPE.test(type)) {
+        discard(upstream);
+        throw new ApiError(
+          502,
+          "UPSTREAM_FAILED",
+          upstream.status >= 400
+            ? `The media host answered HTTP ${upstream.status}.`
+            : "The media host answered something that is not a media file.",
+        );
+      }
+      const headers: Record<string, string> = {};
+      for (const name of PASSED_HEADERS) {
+        const value = upstream.header(name);
+        if (value !== undefined) headers[name] = value;
+      }
+      // Aborting after the client left makes the body error; that end is expected, not a crash.
+      upstream.body.on("error", ignore);
+      if (request.method === "HEAD") upstream.body.destroy();
+      else capBytes(upstream.body, deps.maxBytes);
+      return { status: upstream.status === 206 ? 206 : 200, type, headers, body: upstream.body };
+    },
+  };
+}
+
+export type Relay = ReturnType<typeof createRelay>;
+
+const ignore = () => {};
+
+/** Counts what passes; a body that runs past the cap is cut (the client sees a truncated transfer). */
+function capBytes(body: Readable, maxBytes: number) {
+  let relayed = 0;
+  body.on("data", (chunk: Buffer) => {
+    relayed += chunk.length;
+    if (relayed > maxBytes) body.destroy(new Error("over the size cap"));
+  });
+}
+
+/** Drops an upstream body we will not relay; undici reports the drop as an error, which is expected. */
+function discard(upstream: StreamResponse) {
+  upstream.body.on("error", ignore);
+  upstream.body.destroy();
+}

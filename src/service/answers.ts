@@ -1,0 +1,31 @@
+import { type StreamLinks, streamLinksFor } from "../delivery/links.js";
+import type { StreamTokens } from "../delivery/token.js";
+import type { Extraction } from "../domain/media.js";
+import { toApiResult } from "../domain/media.js";
+import type { Answer } from "../extraction/pipeline.js";
+
+export type ApiResult = ReturnType<typeof toApiResult> & { stream?: StreamLinks };
+
+/**
+ * The v1 result of an answer, with its tunnel links. A cache hit of the in-memory store hands back the
+ * same extraction object every time, so its result is built once and reused while its links keep at
+ * least three quarters of their life.
+ */
+export function createAnswers(options: { tokens: StreamTokens; now: () => number; streamTtlMs: number }) {
+  const reuseMs = options.streamTtlMs / 4;
+  const hits = new WeakMap<Extraction, { result: ApiResult; builtAt: number }>();
+
+  const build = ({ extraction, source, cached }: Answer): ApiResult => ({
+    ...toApiResult(extraction.media, { provider: source, cached }),
+    stream: streamLinksFor(options.tokens, extraction.media, extraction.session, source),
+  });
+
+  return (answer: Answer): ApiResult => {
+    if (!answer.cached) return build(answer);
+    const known = hits.get(answer.extraction);
+    if (known && options.now() - known.builtAt < reuseMs) return known.result;
+    const result = build(answer);
+    hits.set(answer.extraction, { result, builtAt: options.now() });
+    return result;
+  };
+}

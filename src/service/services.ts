@@ -1,0 +1,164 @@
+import { randomBytes } from "node:crypto";
+import { Redis } from "ioredis";
+import { type LoggerOptions, pino } from "pino";
+import { createRelay } from "../delivery/relay.js";
+import { createTunnelSlots } from "../delivery/slots.js";
+import { createStreamTokens } from "../delivery/token.js";
+import { SourceHealth } from "../extraction/health.js";
+import { createPipeline, type DownloadRequest } from "../extraction/pipeline.js";
+import { createHttpClient, type HttpClient } from "../net/http-client.js";
+import { createUpstreamMap } from "../net/upstreams.js";
+import { createRegistry, SOURCES, upstreamNames } from "../sources/registry.js";
+import type { SourceDescriptor } from "../sources/types.js";
+import { createMemoryStore } from "../stores/memory.js";
+import { createRedisStore } from "../stores/redis.js";
+import { createRedisHealthShare } from "../stores/redis-health.js";
+import type { Store } from "../stores/types.js";
+import { createAnswers } from "./answers.js";
+import { type Config, ConfigError } from "./config.js";
+import { createMetrics } from "./metrics.js";
+
+/** Outcomes kept per source for its success rate and latency. */
+const HEALTH_WINDOW = 50;
+
+/** Everything a test may replace; the defaults are what production uses. */
+export interface ServiceDeps {
+  now?: () => number;
+  random?: () => number;
+  /** The sources to run (default: every built-in one). */
+  sources?: readonly SourceDescriptor[];
+  /** An HTTP client the services use instead of their own (not closed by them). */
+  http?: HttpClient;
+  store?: Store;
+  /** A Redis connection used instead of one opened from REDIS_URL (not closed by the services). */
+  redis?: Redis;
+  /** Pino options, or `false` for none; default: JSON logs at the configured level. */
+  logger?: boolean | LoggerOptions;
+}
+
+/**
+ * The core every face (HTTP app, CLI, library) shares: the HTTP client, the sources, the store, the
+ * health book, the pipeline, the tunnel's tokens and relay, and the metrics. No module-level state:
+ * each call builds an isolated instance. `close()` closes what it opened, nothing it was given.
+ */
+export function createServices(config: Config, deps: ServiceDeps = {}) {
+  const descriptors = deps.sources ?? SOURCES;
+  // Every built-in source's override is known even when this instance runs fewer of them.
+  checkUpstreamNames(config, upstreamNames([...SOURCES, ...descriptors]));
+  const now = deps.now ?? Date.now;
+  const log = createLogger(config, deps.logger);
+  const upstreams = createUpstreamMap(config.upstreams);
+  const ownHttp = deps.http
+    ? undefined
+    : createHttpClient({
+        upstreams,
+        timeoutMs: config.upstreamTimeoutMs,
+        maxBytes: config.upstreamMaxBytes,
+        allowPrivate: config.allowPrivateUpstreams,
+      });
+  const http = deps.http ?? (ownHttp as HttpClient);
+  const registry = createRegistry(descriptors, { http, upstreams, now });
+
+  const ownRedis = !deps.redis && config.redisUrl ? connectRedis(config.redisUrl) : undefined;
+  const redis = deps.redis ?? ownRedis;
+  const store =
+    deps.store ??
+    (redis
+      ? createRedisStore({ redis, prefix: config.redisPrefix, maxTtlMs: config.cacheTtlSeconds * 1000, now })
+      : createMemoryStore({ maxEntries: config.cacheMaxEntries, now }));
+  const health = new SourceHealth(now, {
+    window: HEALTH_WINDOW,
+    failureThreshold: config.circuitFailures,
+    coolDownMs: config.circuitCooldownMs,
+    hedgeFloorMs: config.hedgeFloorMs,
+    share: redis
+      ? createRedisHealthShare({ redis, prefix: config.redisPrefix, window: HEALTH_WINDOW })
+      : undefined,
+  });
+
+  if (!config.streamSecret)
+    log.warn(
+      "STREAM_SECRET is not set: tunnel links are signed with a random key and work on this instance only",
+    );
+  const tokens = createStreamTokens({
+    secret: config.streamSecret ?? randomBytes(32).toString("hex"),
+    ttlMs: config.streamTtlSeconds * 1000,
+    now,
+  });
+  const slots = createTunnelSlots(config.streamMaxConcurrent);
+  const metrics = createMetrics({ activeTunnels: () => slots.active });
+
+  const pipeline = createPipeline({
+    sources: registry.all,
+    store,
+    http,
+    health,
+    now,
+    random: deps.random ?? Math.random,
+    log,
+    cacheTtlMs: config.cacheTtlSeconds * 1000,
+    negativeCacheTtlMs: config.negativeCacheTtlSeconds * 1000,
+    maxAttempts: config.maxAttempts,
+    attemptTimeoutMs: config.upstreamTimeoutMs * 3,
+    observe: {
+      attempt: (event) =>
+        metrics.attempts.inc({ source: event.source, outcome: event.ok ? "ok" : (event.reason ?? "error") }),
+      cacheLookup: (hit) => metrics.cache.inc({ result: hit ? "hit" : "miss" }),
+    },
+  });
+  const relay = createRelay({
+    http,
+    reextract: (postId, source) => pipeline.reextract(postId, source),
+    maxBytes: config.streamMaxBytes,
+  });
+  const answerOf = createAnswers({ tokens, now, streamTtlMs: config.streamTtlSeconds * 1000 });
+
+  return {
+    config,
+    log,
+    now,
+    http,
+    registry,
+    store,
+    storeKind: redis ? ("redis" as const) : ("memory" as const),
+    /** The shared Redis, if any: the HTTP app keeps its rate-limit counters there. */
+    redis,
+    health,
+    tokens,
+    slots,
+    relay,
+    metrics,
+    pipeline,
+    startedAt: now(),
+    /** A post's v1 result, with its tunnel links. */
+    download: async (request: DownloadRequest) => answerOf(await pipeline.download(request)),
+    async close() {
+      await ownHttp?.close();
+      await store.close();
+      if (ownRedis) await ownRedis.quit().catch(() => ownRedis.disconnect());
+    },
+  };
+}
+
+export type Services = ReturnType<typeof createServices>;
+
+function createLogger(config: Config, option: ServiceDeps["logger"]) {
+  if (option === false) return pino({ level: "silent" });
+  return pino({ level: config.logLevel, ...(typeof option === "object" ? option : {}) });
+}
+
+function checkUpstreamNames(config: Config, known: string[]) {
+  const unknown = Object.keys(config.upstreams).filter((name) => !known.includes(name));
+  if (unknown.length > 0)
+    throw new ConfigError(
+      `Unknown upstream override(s): ${unknown.map((name) => `UPSTREAM_${name.toUpperCase()}`).join(", ")}; ` +
+        `known: ${known.map((name) => `UPSTREAM_${name.toUpperCase()}`).join(", ")}.`,
+    );
+}
+
+function connectRedis(url: string): Redis {
+  const redis = new Redis(url, { maxRetriesPerRequest: 1, enableAutoPipelining: true });
+  // Errors surface per command (the cache then falls back); an unhandled 'error' event would crash.
+  redis.on("error", () => {});
+  return redis;
+}
