@@ -11,8 +11,8 @@ import { createApp } from "../src/http/app.js";
 import { loadConfig } from "../src/service/config.js";
 import { PROVIDERS } from "../src/sources/registry.js";
 import type { SourceDescriptor } from "../src/sources/types.js";
-import { PROVIDER_FAKES, VIDEO_POST } from "../test/fakes/providers/index.js";
-import { FakeProviders, type Fault } from "../test/fakes/providers/server.js";
+import { startProviderFakes, VIDEO_POST } from "../test/fakes/providers/index.js";
+import type { Fault } from "../test/fakes/providers/server.js";
 
 const FAULTS: Record<string, Fault> = {
   tikwm: "http500",
@@ -28,14 +28,13 @@ async function main() {
   const total = Number(values.requests);
   const warmup = Number(values.warmup);
 
-  const fakes = await new FakeProviders({
-    ...PROVIDER_FAKES,
+  const fakes = await startProviderFakes({
     // A fifth failing provider: it answers 200 with a result that has no media at all.
     lovetik: () => ({
       type: "application/json",
       body: JSON.stringify({ status: "ok", mess: "", links: [] }),
     }),
-  }).start();
+  });
   for (const [name, fault] of Object.entries(FAULTS)) fakes.faults.set(name, fault);
 
   let attempts = 0;

@@ -234,11 +234,26 @@ describe("type and rotateOnError", () => {
       type: "video",
       video: { noWatermark: "ftp://x/y" },
     }));
-    const stack = await withSources([buggy, confused, empty]);
+    const logged: string[] = [];
+    const stack = await startStack({
+      deps: {
+        sources: [buggy, confused, empty].map((source) => source.descriptor),
+        random: () => 0.5,
+        logger: { level: "error" },
+        logStream: { write: (line: string) => logged.push(line) },
+      },
+    });
     try {
       const response = await download(stack.app, { url: URL_ });
       assert.equal(response.status, 502);
       assert.match(response.body.error, /buggy \(bug: /);
+      // Our bug, not the site's: logged with its stack, and counted apart in /metrics.
+      const bug = logged.map((line) => JSON.parse(line)).find((entry) => entry.msg === "bug in a source");
+      assert.equal(bug?.source, "buggy");
+      assert.match(bug?.err?.stack ?? "", /TypeError: Cannot read properties/);
+      const metrics = (await stack.app.inject({ url: "/metrics" })).body;
+      assert.match(metrics, /tiktokdl_source_attempts_total\{source="buggy",outcome="bug"\} 1/);
+      assert.match(metrics, /tiktokdl_source_attempts_total\{source="confused",outcome="invalid_result"\} 1/);
       assert.match(response.body.error, /confused \(invalid_result/);
       assert.match(response.body.error, /empty \(invalid_result/);
       assert.doesNotMatch(JSON.stringify(response.body), /at .*\.ts:\d+/);

@@ -127,6 +127,21 @@ describe("the command-line downloader", () => {
     }
   });
 
+  it("does not rate-limit itself in-process: 75 links with RATE_LIMIT=60 all succeed", async () => {
+    const list = join(dir, "many.txt");
+    const links = Array.from({ length: 75 }, (_, i) => `${VIDEO}?n=${i}`);
+    await writeFile(list, `${links.join("\n")}\n`);
+    const { code, stdout, stderr } = await run(
+      ["--json", "--provider", "native", "-i", list],
+      { ...env, RATE_LIMIT: "60" },
+      dir,
+    );
+    assert.equal(code, 0, stderr);
+    const results = JSON.parse(stdout) as { url: string; result?: { id: string }; error?: string }[];
+    assert.equal(results.length, 75);
+    for (const entry of results) assert.equal(entry.result?.id, SAMPLE_IDS.video, entry.error);
+  });
+
   it("never leaves a partial file under the final name", async () => {
     const broken = createServer((request, response) => {
       if (request.url?.startsWith("/api/download")) {

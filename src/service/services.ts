@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
-import { type LoggerOptions, pino } from "pino";
+import { type DestinationStream, type LoggerOptions, pino } from "pino";
 import { createRelay } from "../delivery/relay.js";
 import { createTunnelSlots } from "../delivery/slots.js";
 import { createStreamTokens } from "../delivery/token.js";
@@ -34,6 +34,8 @@ export interface ServiceDeps {
   redis?: Redis;
   /** Pino options, or `false` for none; default: JSON logs at the configured level. */
   logger?: boolean | LoggerOptions;
+  /** Where the log lines go (default: standard output). */
+  logStream?: DestinationStream;
 }
 
 /**
@@ -46,7 +48,7 @@ export function createServices(config: Config, deps: ServiceDeps = {}) {
   // Every built-in source's override is known even when this instance runs fewer of them.
   checkUpstreamNames(config, upstreamNames([...SOURCES, ...descriptors]));
   const now = deps.now ?? Date.now;
-  const log = createLogger(config, deps.logger);
+  const log = createLogger(config, deps);
   const upstreams = createUpstreamMap(config.upstreams);
   const ownHttp = deps.http
     ? undefined
@@ -142,9 +144,12 @@ export function createServices(config: Config, deps: ServiceDeps = {}) {
 
 export type Services = ReturnType<typeof createServices>;
 
-function createLogger(config: Config, option: ServiceDeps["logger"]) {
-  if (option === false) return pino({ level: "silent" });
-  return pino({ level: config.logLevel, ...(typeof option === "object" ? option : {}) });
+function createLogger(config: Config, deps: ServiceDeps) {
+  const options: LoggerOptions =
+    deps.logger === false
+      ? { level: "silent" }
+      : { level: config.logLevel, ...(typeof deps.logger === "object" ? deps.logger : {}) };
+  return deps.logStream ? pino(options, deps.logStream) : pino(options);
 }
 
 function checkUpstreamNames(config: Config, known: string[]) {

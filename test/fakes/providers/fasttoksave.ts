@@ -1,9 +1,9 @@
-import { lookup } from "./catalogue.js";
-import { type FakeHandler, json } from "./server.js";
+import { lookup, VIDEO_POST } from "./catalogue.js";
+import { type FakeHandler, json, type ProviderFake } from "./server.js";
 import { tikwmData } from "./tikwm.js";
 
 /** POST /en/wp-json/tiktok-downloader/v1/fetch with a JSON body; tikwm's data relayed, absolute links. */
-export const fasttoksaveFake: FakeHandler = (request) => {
+const handler: FakeHandler = (request) => {
   if (request.method !== "POST" || request.path !== "/en/wp-json/tiktok-downloader/v1/fetch")
     return json({ code: "rest_no_route", message: "No route was found" }, 404);
   const found = lookup((request.json as { url?: string } | undefined)?.url);
@@ -17,4 +17,18 @@ export const fasttoksaveFake: FakeHandler = (request) => {
     msg: "success",
     data: { ...data, play: absolute(data.play), wmplay: absolute(data.wmplay), cover: absolute(data.cover) },
   });
+};
+
+export const fasttoksaveFake: ProviderFake = {
+  handler,
+  expected: {
+    video: () => ({
+      noWatermark: `https://www.tikwm.com/video/media/play/${VIDEO_POST.id}.mp4`,
+      watermark: `https://www.tikwm.com/video/media/wmplay/${VIDEO_POST.id}.mp4`,
+    }),
+    musicUrl: VIDEO_POST.music,
+    photo: true,
+    missing: [404, "NOT_FOUND"],
+    details: true,
+  },
 };

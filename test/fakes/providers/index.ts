@@ -2,14 +2,15 @@ import { fasttoksaveFake } from "./fasttoksave.js";
 import { lovetikFake } from "./lovetik.js";
 import { musicaldownFake } from "./musicaldown.js";
 import { savetikFake } from "./savetik.js";
-import { FakeProviders } from "./server.js";
+import { type FakeHandler, FakeProviders, type ProviderFake } from "./server.js";
 import { snaptikFake } from "./snaptik.js";
 import { ssstikFake } from "./ssstik.js";
 import { tikmateFake } from "./tikmate.js";
 import { tikwmFake } from "./tikwm.js";
 import { ttdownloaderFake } from "./ttdownloader.js";
 
-export const PROVIDER_FAKES = {
+/** Every live provider's fake, by the provider's name (test/providers.test.ts fails for one without). */
+export const PROVIDER_FAKES: Record<string, ProviderFake> = {
   tikwm: tikwmFake,
   ssstik: ssstikFake,
   snaptik: snaptikFake,
@@ -21,6 +22,12 @@ export const PROVIDER_FAKES = {
   fasttoksave: fasttoksaveFake,
 };
 
-export const startProviderFakes = () => new FakeProviders(PROVIDER_FAKES).start();
+/** One server for every provider fake; `overrides` replaces some handlers (the fault bench's). */
+export const startProviderFakes = (overrides: Record<string, FakeHandler> = {}) =>
+  new FakeProviders({
+    ...Object.fromEntries(Object.entries(PROVIDER_FAKES).map(([name, fake]) => [name, fake.handler])),
+    ...overrides,
+  }).start();
+
 export { BROKEN_ID, PHOTO_POST, VIDEO_POST } from "./catalogue.js";
 export type { FakeProviders } from "./server.js";

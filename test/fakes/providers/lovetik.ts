@@ -1,8 +1,8 @@
-import { lookup } from "./catalogue.js";
-import { type FakeHandler, json } from "./server.js";
+import { lookup, VIDEO_POST } from "./catalogue.js";
+import { type FakeHandler, json, type ProviderFake } from "./server.js";
 
 /** POST /api/ajax/search form `query=…` (XHR) → JSON with ordered `links`. */
-export const lovetikFake: FakeHandler = (request) => {
+const handler: FakeHandler = (request) => {
   if (request.method !== "POST" || request.path !== "/api/ajax/search")
     return json({ status: "error", mess: "Bad request" }, 404);
   if (request.headers["x-requested-with"] !== "XMLHttpRequest")
@@ -35,4 +35,14 @@ export const lovetikFake: FakeHandler = (request) => {
     images: post.images ?? [],
     links,
   });
+};
+
+export const lovetikFake: ProviderFake = {
+  handler,
+  expected: {
+    video: () => ({ noWatermark: VIDEO_POST.play, hd: VIDEO_POST.hdplay, watermark: VIDEO_POST.wmplay }),
+    musicUrl: VIDEO_POST.music,
+    photo: true,
+    missing: [404, "NOT_FOUND"],
+  },
 };

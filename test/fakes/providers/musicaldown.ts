@@ -1,12 +1,12 @@
 import { randomBytes } from "node:crypto";
-import { lookup } from "./catalogue.js";
-import { escapeHtml, type FakeHandler, html } from "./server.js";
+import { lookup, VIDEO_POST } from "./catalogue.js";
+import { escapeHtml, type FakeHandler, html, type ProviderFake } from "./server.js";
 
 /** Per-session random field names, bound to the `session_data` cookie. */
 const forms = new Map<string, { urlName: string; tokenName: string; tokenValue: string }>();
 
 /** GET /en (random field names), POST /download → result HTML, or 302 /en/?err=… */
-export const musicaldownFake: FakeHandler = (request) => {
+const handler: FakeHandler = (request) => {
   if (request.method === "GET" && request.path === "/en") {
     const session = randomBytes(12).toString("hex");
     const form = {
@@ -45,4 +45,14 @@ ${button("hd_download_click", post.hdplay, "Download MP4 HD")}
 ${button("mp3_download_click", post.music, "Download MP3")}
 ${button("watermark_download_click", post.wmplay, "Download MP4 [Watermark]")}</div></div>`;
   return html(`<html><body><div class="container">${body}</div></body></html>`);
+};
+
+export const musicaldownFake: ProviderFake = {
+  handler,
+  expected: {
+    video: () => ({ noWatermark: VIDEO_POST.play, hd: VIDEO_POST.hdplay, watermark: VIDEO_POST.wmplay }),
+    musicUrl: VIDEO_POST.music,
+    photo: true,
+    missing: [403, "PRIVATE"],
+  },
 };

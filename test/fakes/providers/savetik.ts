@@ -1,8 +1,8 @@
-import { lookup } from "./catalogue.js";
-import { type FakeHandler, json } from "./server.js";
+import { lookup, VIDEO_POST } from "./catalogue.js";
+import { type FakeHandler, json, type ProviderFake } from "./server.js";
 
 /** GET /api/action?url=… → JSON; 400 when the video is not found. */
-export const savetikFake: FakeHandler = (request) => {
+const handler: FakeHandler = (request) => {
   if (request.path !== "/api/action") return json({ error: "Not found" }, 404);
   const found = lookup(request.query.get("url"));
   if (found.kind === "missing") return json({ error: "Video not found" }, 400);
@@ -30,4 +30,18 @@ export const savetikFake: FakeHandler = (request) => {
     },
     ...(photo ? { items: post.images } : {}),
   });
+};
+
+export const savetikFake: ProviderFake = {
+  handler,
+  expected: {
+    video: () => ({
+      noWatermark: `https://d.rapidcdn.app/d?token=nwm-${VIDEO_POST.id}`,
+      hd: `https://d.rapidcdn.app/d?token=hd-${VIDEO_POST.id}`,
+    }),
+    musicUrl: VIDEO_POST.music,
+    photo: true,
+    missing: [404, "NOT_FOUND"],
+    details: true,
+  },
 };

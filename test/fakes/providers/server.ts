@@ -24,6 +24,28 @@ export interface FakeAnswer {
 
 export type FakeHandler = (request: FakeRequest) => FakeAnswer | Promise<FakeAnswer>;
 
+/**
+ * What the provider's code must make of this fake's answers (yt-dlp keeps its expected results beside
+ * each extractor; here they sit beside each fake): the video fields (given the fake's base), the music
+ * link, whether photo posts work, and the answer for a post the site does not find.
+ */
+export interface Expectation {
+  video: (base: string) => Record<string, string | undefined>;
+  /** Fields that must match a pattern rather than equal a value. */
+  videoPatterns?: Record<string, RegExp>;
+  musicUrl?: string;
+  photo: boolean;
+  missing: [number, string];
+  /** Caption, author and counts are read too. */
+  details?: boolean;
+}
+
+/** A provider's fake: how it answers, and what our code must read from it. */
+export interface ProviderFake {
+  handler: FakeHandler;
+  expected: Expectation;
+}
+
 /** How a fake misbehaves, for the rotation tests and the fault bench. */
 export type Fault = "http500" | "timeout" | "reset" | "garbage" | { delayMs: number };
 

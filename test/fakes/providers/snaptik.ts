@@ -1,6 +1,6 @@
 import { packScript } from "../packer.js";
-import { lookup } from "./catalogue.js";
-import { escapeHtml, type FakeHandler, html } from "./server.js";
+import { lookup, VIDEO_POST } from "./catalogue.js";
+import { escapeHtml, type FakeHandler, html, type ProviderFake } from "./server.js";
 import { TokenSessions } from "./session.js";
 
 const sessions = new TokenSessions("current_language_session");
@@ -18,7 +18,7 @@ function script(inner: string) {
 }
 
 /** GET /en2 (hidden `token` input), then GET /abc2.php?url&lang&token answered with a packed script. */
-export const snaptikFake: FakeHandler = (request) => {
+const handler: FakeHandler = (request) => {
   if (request.path === "/en2") {
     const { token, setCookie } = sessions.issue();
     return html(
@@ -49,4 +49,20 @@ export const snaptikFake: FakeHandler = (request) => {
       `<div class="download-box"><div class="video-header mb-3"><img src="${post.cover.replaceAll("&", "&amp;")}" class="avatar" alt="Avatar snapx" id="thumbnail"><div class="info"><div class="video-title">${escapeHtml(post.caption)}</div><span>${escapeHtml(post.nickname)}</span></div></div><div class="video-links">${media}<a href="/" class="button is-black mt-3">Download other video</a></div></div>`,
     ),
   );
+};
+
+/** What a rapidcdn link must look like once read back: its token's payload names the CDN address. */
+const rapidPattern = (url: string) =>
+  new RegExp(
+    `^https://d\\.rapidcdn\\.app/v2\\?token=eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9\\.${Buffer.from(JSON.stringify({ url, filename: "snaptik.mp4" })).toString("base64url")}\\.c2lnbmF0dXJl&dl=1$`,
+  );
+
+export const snaptikFake: ProviderFake = {
+  handler,
+  expected: {
+    video: () => ({}),
+    videoPatterns: { noWatermark: rapidPattern(VIDEO_POST.play), hd: rapidPattern(VIDEO_POST.hdplay) },
+    photo: true,
+    missing: [404, "NOT_FOUND"],
+  },
 };

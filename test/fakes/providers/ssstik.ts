@@ -1,11 +1,11 @@
-import { lookup } from "./catalogue.js";
-import { escapeHtml, type FakeHandler, html } from "./server.js";
+import { lookup, VIDEO_POST } from "./catalogue.js";
+import { escapeHtml, type FakeHandler, html, type ProviderFake } from "./server.js";
 import { TokenSessions } from "./session.js";
 
 const sessions = new TokenSessions("PHPSESSID");
 
 /** GET /en (token in `s_tt = '…'`), then an htmx POST /abc?url=dl answered with a fragment. */
-export const ssstikFake: FakeHandler = (request) => {
+const handler: FakeHandler = (request) => {
   if (request.method === "GET" && request.path === "/en") {
     const { token, setCookie } = sessions.issue();
     return html(
@@ -39,4 +39,14 @@ export const ssstikFake: FakeHandler = (request) => {
 <div class="pure-u-1"><img class="result_author" src="${post.avatar}" alt="${escapeHtml(post.username)}">
 <h2>${escapeHtml(post.nickname)}</h2><p class="maintext">${escapeHtml(post.caption)}</p></div>
 <div class="pure-u-1 result_overlay_buttons">${links}</div>`);
+};
+
+export const ssstikFake: ProviderFake = {
+  handler,
+  expected: {
+    video: () => ({ noWatermark: VIDEO_POST.play, hd: VIDEO_POST.hdplay, watermark: VIDEO_POST.wmplay }),
+    musicUrl: VIDEO_POST.music,
+    photo: true,
+    missing: [403, "PRIVATE"],
+  },
 };

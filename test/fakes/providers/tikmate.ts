@@ -1,12 +1,12 @@
 import { packScript } from "../packer.js";
-import { lookup } from "./catalogue.js";
-import { type FakeHandler, html } from "./server.js";
+import { lookup, VIDEO_POST } from "./catalogue.js";
+import { type FakeHandler, html, type ProviderFake } from "./server.js";
 import { TokenSessions } from "./session.js";
 
 const sessions = new TokenSessions("tikmate_session");
 
 /** GET / (`name="token"`), POST /abc.php → packed script: thumbnail link first, then the videos. */
-export const tikmateFake: FakeHandler = (request) => {
+const handler: FakeHandler = (request) => {
   if (request.method === "GET" && request.path === "/") {
     const { token, setCookie } = sessions.issue();
     return html(
@@ -30,4 +30,13 @@ export const tikmateFake: FakeHandler = (request) => {
   return packed(
     `$("#result").html('<div class="videotikmate"><img src="${post.cover}"><a href="${post.play}">Download</a><a href="${post.hdplay}">Download HD</a></div>');`,
   );
+};
+
+export const tikmateFake: ProviderFake = {
+  handler,
+  expected: {
+    video: () => ({ noWatermark: VIDEO_POST.play, hd: VIDEO_POST.hdplay }),
+    photo: false,
+    missing: [404, "NOT_FOUND"],
+  },
 };

@@ -1,5 +1,5 @@
-import { type FakePost, lookup } from "./catalogue.js";
-import { type FakeHandler, json } from "./server.js";
+import { type FakePost, lookup, VIDEO_POST } from "./catalogue.js";
+import { type FakeHandler, json, type ProviderFake } from "./server.js";
 
 /** tikwm's `data`, its media links given relative to the site as it often does. */
 export function tikwmData(post: FakePost, hd: boolean) {
@@ -36,7 +36,7 @@ export function tikwmData(post: FakePost, hd: boolean) {
 }
 
 /** GET /api/?url=…&hd=1 (or the same as a form POST). */
-export const tikwmFake: FakeHandler = (request) => {
+const handler: FakeHandler = (request) => {
   if (request.path !== "/api/" && request.path !== "/api") return json({ code: -1, msg: "Not Found" }, 404);
   const url = request.query.get("url") ?? request.form.get("url");
   const hd = (request.query.get("hd") ?? request.form.get("hd")) === "1";
@@ -45,4 +45,19 @@ export const tikwmFake: FakeHandler = (request) => {
     return json({ code: -1, msg: "Url parsing is failed! Please check url.", processed_time: 0.1 });
   if (found.kind === "broken") return json({ code: 0, msg: "success", data: { id: "", play: null } });
   return json({ code: 0, msg: "success", processed_time: 0.12, data: tikwmData(found.post, hd) });
+};
+
+export const tikwmFake: ProviderFake = {
+  handler,
+  expected: {
+    video: (base) => ({
+      noWatermark: `${base}/video/media/play/${VIDEO_POST.id}.mp4`,
+      watermark: `${base}/video/media/wmplay/${VIDEO_POST.id}.mp4`,
+      hd: `${base}/video/media/hdplay/${VIDEO_POST.id}.mp4`,
+    }),
+    musicUrl: VIDEO_POST.music,
+    photo: true,
+    missing: [404, "NOT_FOUND"],
+    details: true,
+  },
 };

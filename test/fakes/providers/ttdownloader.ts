@@ -1,11 +1,11 @@
-import { lookup } from "./catalogue.js";
-import { type FakeHandler, html } from "./server.js";
+import { lookup, VIDEO_POST } from "./catalogue.js";
+import { type FakeHandler, html, type ProviderFake } from "./server.js";
 import { TokenSessions } from "./session.js";
 
 const sessions = new TokenSessions("PHPSESSID");
 
 /** GET / (`name="token"`), POST /search/ → `div.download-link` blocks. */
-export const ttdownloaderFake: FakeHandler = (request) => {
+const handler: FakeHandler = (request) => {
   if (request.method === "GET" && request.path === "/") {
     const { token, setCookie } = sessions.issue();
     return html(
@@ -28,4 +28,14 @@ export const ttdownloaderFake: FakeHandler = (request) => {
   return html(
     `<div class="results">${block(post.play, "No Watermark")}${block(post.wmplay, "Watermark")}${block(post.music, "Audio Only")}</div>`,
   );
+};
+
+export const ttdownloaderFake: ProviderFake = {
+  handler,
+  expected: {
+    video: () => ({ noWatermark: VIDEO_POST.play, watermark: VIDEO_POST.wmplay }),
+    musicUrl: VIDEO_POST.music,
+    photo: false,
+    missing: [404, "NOT_FOUND"],
+  },
 };
