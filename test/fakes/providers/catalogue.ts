@@ -69,3 +69,14 @@ export function lookup(tiktokUrl: string | null | undefined): Lookup {
   if (id === BROKEN_ID) return { kind: "broken" };
   return { kind: "missing" };
 }
+
+/**
+ * What sites that hand out TikTok's own CDN addresses must yield: the fake post's no-watermark, HD and
+ * watermarked files, its music, its photo posts, and `missing` for a post the site does not find.
+ */
+export const cdnLinksExpected = (missing: [number, string]) => ({
+  video: () => ({ noWatermark: VIDEO_POST.play, hd: VIDEO_POST.hdplay, watermark: VIDEO_POST.wmplay }),
+  musicUrl: VIDEO_POST.music,
+  photo: true,
+  missing,
+});

@@ -1,4 +1,4 @@
-import { lookup, VIDEO_POST } from "./catalogue.js";
+import { cdnLinksExpected, lookup } from "./catalogue.js";
 import { type FakeHandler, json, type ProviderFake } from "./server.js";
 
 /** POST /api/ajax/search form `query=…` (XHR) → JSON with ordered `links`. */
@@ -39,10 +39,5 @@ const handler: FakeHandler = (request) => {
 
 export const lovetikFake: ProviderFake = {
   handler,
-  expected: {
-    video: () => ({ noWatermark: VIDEO_POST.play, hd: VIDEO_POST.hdplay, watermark: VIDEO_POST.wmplay }),
-    musicUrl: VIDEO_POST.music,
-    photo: true,
-    missing: [404, "NOT_FOUND"],
-  },
+  expected: cdnLinksExpected([404, "NOT_FOUND"]),
 };

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { lookup, VIDEO_POST } from "./catalogue.js";
+import { cdnLinksExpected, lookup } from "./catalogue.js";
 import { escapeHtml, type FakeHandler, html, type ProviderFake } from "./server.js";
 
 /** Per-session random field names, bound to the `session_data` cookie. */
@@ -49,10 +49,5 @@ ${button("watermark_download_click", post.wmplay, "Download MP4 [Watermark]")}</
 
 export const musicaldownFake: ProviderFake = {
   handler,
-  expected: {
-    video: () => ({ noWatermark: VIDEO_POST.play, hd: VIDEO_POST.hdplay, watermark: VIDEO_POST.wmplay }),
-    musicUrl: VIDEO_POST.music,
-    photo: true,
-    missing: [403, "PRIVATE"],
-  },
+  expected: cdnLinksExpected([403, "PRIVATE"]),
 };

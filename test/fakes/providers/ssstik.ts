@@ -1,4 +1,4 @@
-import { lookup, VIDEO_POST } from "./catalogue.js";
+import { cdnLinksExpected, lookup } from "./catalogue.js";
 import { escapeHtml, type FakeHandler, html, type ProviderFake } from "./server.js";
 import { TokenSessions } from "./session.js";
 
@@ -43,10 +43,5 @@ const handler: FakeHandler = (request) => {
 
 export const ssstikFake: ProviderFake = {
   handler,
-  expected: {
-    video: () => ({ noWatermark: VIDEO_POST.play, hd: VIDEO_POST.hdplay, watermark: VIDEO_POST.wmplay }),
-    musicUrl: VIDEO_POST.music,
-    photo: true,
-    missing: [403, "PRIVATE"],
-  },
+  expected: cdnLinksExpected([403, "PRIVATE"]),
 };
