@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { createStreamTokens } from "../src/delivery/token.js";
 import { patternByte, SAMPLE_IDS, SCENARIO_IDS } from "./fakes/tiktok.js";
-import { delay, download, type Stack, startStack } from "./helpers.js";
+import { delay, download, type Stack, scriptedSource, startStack } from "./helpers.js";
 
 const SECRET = "a-test-secret-of-more-than-16-characters";
 const link = (id: string, user = "river.cooks") => `https://www.tiktok.com/@${user}/video/${id}`;
@@ -44,7 +44,7 @@ describe("the streaming tunnel", () => {
   it("adds signed relative links for every file of a video", async () => {
     const stream = await streamsOf(SAMPLE_IDS.video);
     for (const kind of ["video", "videoWatermark", "hd", "music"])
-      assert.match(stream[kind], /^\/api\/stream\/[\w-]+\.[\w-]+$/, kind);
+      assert.match(stream[kind], /^\/api\/stream\/[\w.-]+$/, kind);
     assert.ok(!JSON.stringify(stream).includes("tt_chain_token="), "cookies never leave the server");
   });
 
@@ -105,15 +105,14 @@ describe("the streaming tunnel", () => {
       secret: "another-secret-another-secret",
       ttlMs: 60_000,
       now: Date.now,
-    }).seal({
-      url: "https://v16-webapp-prime.us.tiktok.com/video/tos/x/?expire=9999999999",
-      headers: {},
-      filename: "x.mp4",
-      postId: SAMPLE_IDS.video,
-      source: "native",
-      kind: "video",
-    });
-    for (const bad of [flipped, foreign, "garbage", `${token}.extra`]) {
+    }).forPost(
+      SAMPLE_IDS.video,
+      "native",
+    )("video");
+    // The same file of another post, or another file, under this link's signature.
+    const otherPost = token.replace(SAMPLE_IDS.video, SAMPLE_IDS.photo);
+    const otherFile = token.replace(/^video\./, "music.");
+    for (const bad of [flipped, foreign, otherPost, otherFile, "garbage", `${token}.extra`]) {
       const response = await fetch(`${base}/api/stream/${bad}`);
       assert.equal(response.status, 403, bad.slice(0, 30));
       assert.equal(((await response.json()) as { code: string }).code, "STREAM_INVALID");
@@ -133,18 +132,20 @@ describe("the streaming tunnel", () => {
     assert.equal(stack.fake.mediaStreams.opened, before, "nothing was fetched for a refused token");
   });
 
-  it("refuses a token naming a private address when that is not allowed", async () => {
-    const strict = await startStack({ fake: { waf: false }, env: { STREAM_SECRET: SECRET } });
+  it("refuses a media address on a private host when that is not allowed", async () => {
+    // A source's answer (a provider can answer anything) names a loopback address for the video.
+    const sneaky = scriptedSource("sneaky", (input) => ({
+      id: input.id,
+      type: "video",
+      video: { noWatermark: "http://127.0.0.2:9/secret" },
+    }));
+    const strict = await startStack({
+      env: { STREAM_SECRET: SECRET },
+      deps: { sources: [sneaky.descriptor] },
+    });
     try {
-      const token = createStreamTokens({ secret: SECRET, ttlMs: 60_000, now: Date.now }).seal({
-        url: "http://127.0.0.2:9/secret",
-        headers: {},
-        filename: "x.mp4",
-        postId: SAMPLE_IDS.video,
-        source: "native",
-        kind: "video",
-      });
-      const response = await strict.app.inject({ url: `/api/stream/${token}` });
+      const { body } = await download(strict.app, { url: link(SAMPLE_IDS.video) });
+      const response = await strict.app.inject({ url: body.result.stream.video });
       assert.equal(response.statusCode, 502);
       assert.equal(response.json().code, "UPSTREAM_FAILED");
       assert.match(response.json().error, /refused_target/);

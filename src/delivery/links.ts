@@ -1,4 +1,4 @@
-import type { Media, MediaSession } from "../domain/media.js";
+import type { Media } from "../domain/media.js";
 import type { MediaKind, StreamTokens } from "./token.js";
 
 export interface StreamLinks {
@@ -47,28 +47,19 @@ export function fileStem(media: Media): string {
 }
 
 /** A signed tunnel link for every media address of a result. */
-export function streamLinksFor(
-  tokens: StreamTokens,
-  media: Media,
-  session: MediaSession | undefined,
-  source: string,
-): StreamLinks {
-  const stem = fileStem(media);
-  const link = (kind: MediaKind, index = 0) => {
-    const url = MEDIA_KINDS[kind].url(media, index);
-    if (url === undefined) return undefined;
-    const filename = `${stem}${MEDIA_KINDS[kind].suffix(index)}`;
-    const ticket = { url, headers: session?.headers ?? {}, filename, postId: media.id, source, kind };
-    return `${STREAM_PATH}${tokens.seal(kind === "image" ? { ...ticket, index } : ticket)}`;
-  };
+export function streamLinksFor(tokens: StreamTokens, media: Media, source: string): StreamLinks {
+  const token = tokens.forPost(media.id, source);
   const links: StreamLinks = {};
   for (const kind of SINGLE_KINDS) {
-    const path = link(kind);
-    if (path !== undefined) links[kind] = path;
+    if (MEDIA_KINDS[kind].url(media, 0) !== undefined) links[kind] = `${STREAM_PATH}${token(kind)}`;
   }
-  if (media.images) links.images = media.images.map((_, index) => link("image", index) as string);
+  if (media.images) links.images = media.images.map((_, index) => `${STREAM_PATH}${token("image", index)}`);
   return links;
 }
+
+/** The file name of one kind of media of a post (`tiktok_<user>_<id>_photo_2.jpg`). */
+export const filenameOf = (media: Media, kind: MediaKind, index = 0) =>
+  `${fileStem(media)}${MEDIA_KINDS[kind].suffix(index)}`;
 
 /** The address of one kind of media in a (fresh) result: used when an expired link is re-extracted. */
 export const mediaUrlOf = (media: Media, kind: MediaKind, index = 0) => MEDIA_KINDS[kind].url(media, index);

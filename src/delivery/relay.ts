@@ -3,11 +3,13 @@ import { ApiError, SourceFailure } from "../domain/errors.js";
 import type { Extraction } from "../domain/media.js";
 import { DESKTOP_USER_AGENT } from "../net/browser.js";
 import type { HttpClient, StreamResponse } from "../net/http-client.js";
-import { MEDIA_KINDS, mediaUrlOf } from "./links.js";
+import { filenameOf, MEDIA_KINDS, mediaUrlOf } from "./links.js";
 import type { StreamTicket } from "./token.js";
 
 export interface RelayDeps {
   http: HttpClient;
+  /** The post's extraction: the cached one, or a fresh one when it has left the cache. */
+  lookup(postId: string, source: string): Promise<{ extraction: Extraction }>;
   /** A fresh extraction of the post, for a media address that expired upstream. */
   reextract(postId: string, source: string): Promise<{ extraction: Extraction }>;
   /** The largest file relayed: refused up front when declared, cut when it runs over. */
@@ -22,11 +24,12 @@ export interface RelayRequest {
   signal: AbortSignal;
 }
 
-/** A media answer ready to pass on: its status, type and passed headers, and the body (unread). */
+/** A media answer ready to pass on: its status, type, passed headers, file name, and the body (unread). */
 export interface Relayed {
   status: 200 | 206;
   type: string;
   headers: Record<string, string>;
+  filename: string;
   body: Readable;
 }
 
@@ -34,13 +37,21 @@ const MEDIA_TYPE = /^(video|audio|image)\/|^application\/octet-stream/i;
 const PASSED_HEADERS = ["content-length", "content-range", "accept-ranges", "last-modified", "etag"];
 const BYTE_RANGE = /^bytes=[\d\s,-]{1,100}$/;
 
+/** Where one file of an extraction is, and the headers its source said it needs. */
+function targetOf(extraction: Extraction, ticket: StreamTicket) {
+  const url = mediaUrlOf(extraction.media, ticket.kind, ticket.index);
+  if (!url) throw new ApiError(502, "UPSTREAM_FAILED", "The post no longer has this file.");
+  return { url, headers: extraction.session?.headers ?? {} };
+}
+
 /**
- * Opens the media a ticket names, with the headers its source said the file needs; re-extracts the post
- * once when the address has expired upstream (403/410); checks the answer is media of an acceptable
- * size. It knows nothing of HTTP routes: the tunnel route owns tokens, slots and limits.
+ * Opens the file a ticket names, from the post's cached extraction (or a fresh one), with the headers
+ * its source said the file needs; re-extracts the post once when the address has expired upstream
+ * (403/410); checks the answer is media of an acceptable size. It knows nothing of HTTP routes: the
+ * tunnel route owns tokens, slots and limits.
  */
 export function createRelay(deps: RelayDeps) {
-  function fetchMedia(target: Pick<StreamTicket, "url" | "headers">, request: RelayRequest) {
+  function fetchMedia(target: { url: string; headers: Record<string, string> }, request: RelayRequest) {
     const range = request.range !== undefined && BYTE_RANGE.test(request.range) ? request.range : undefined;
     return deps.http.stream({
       url: target.url,
@@ -51,21 +62,21 @@ export function createRelay(deps: RelayDeps) {
     });
   }
 
-  async function openUpstream(ticket: StreamTicket, request: RelayRequest): Promise<StreamResponse> {
-    const first = await fetchMedia(ticket, request);
-    if (first.status !== 403 && first.status !== 410) return first;
+  async function openUpstream(ticket: StreamTicket, request: RelayRequest) {
+    const { extraction } = await deps.lookup(ticket.postId, ticket.source);
+    const first = await fetchMedia(targetOf(extraction, ticket), request);
+    if (first.status !== 403 && first.status !== 410) return { upstream: first, media: extraction.media };
     discard(first);
     const fresh = await deps.reextract(ticket.postId, ticket.source);
-    const url = mediaUrlOf(fresh.extraction.media, ticket.kind, ticket.index);
-    if (!url) throw new ApiError(502, "UPSTREAM_FAILED", "The post no longer has this file.");
-    return fetchMedia({ url, headers: fresh.extraction.session?.headers ?? {} }, request);
+    const upstream = await fetchMedia(targetOf(fresh.extraction, ticket), request);
+    return { upstream, media: fresh.extraction.media };
   }
 
   return {
     async open(ticket: StreamTicket, request: RelayRequest): Promise<Relayed> {
-      let upstream: StreamResponse;
+      let opened: Awaited<ReturnType<typeof openUpstream>>;
       try {
-        upstream = await openUpstream(ticket, request);
+        opened = await openUpstream(ticket, request);
       } catch (error) {
         if (error instanceof SourceFailure)
           throw new ApiError(
@@ -75,6 +86,7 @@ export function createRelay(deps: RelayDeps) {
           );
         throw error;
       }
+      const { upstream, media } = opened;
       const declared = Number(upstream.header("content-length"));
       if (Number.isFinite(declared) && declared > deps.maxBytes) {
         discard(upstream);
@@ -104,7 +116,13 @@ export function createRelay(deps: RelayDeps) {
       upstream.body.on("error", ignore);
       if (request.method === "HEAD") upstream.body.destroy();
       else capBytes(upstream.body, deps.maxBytes);
-      return { status: upstream.status === 206 ? 206 : 200, type, headers, body: upstream.body };
+      return {
+        status: upstream.status === 206 ? 206 : 200,
+        type,
+        headers,
+        filename: filenameOf(media, ticket.kind, ticket.index),
+        body: upstream.body,
+      };
     },
   };
 }

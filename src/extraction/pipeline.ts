@@ -52,12 +52,13 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 type Fresh = { extraction: Extraction; source: string } | { error: ApiError };
 
 /** TikTok's verdict on a post as the cache keeps it, and back. */
-const verdictEntry = (error: ApiError, storedAt: number): CacheEntry => ({
+const verdictEntry = (error: ApiError, storedAt: number, ttlMs: number): CacheEntry => ({
   kind: "error",
   status: error.status,
   code: error.code,
   message: error.message,
   storedAt,
+  expiresAt: storedAt + ttlMs,
 });
 const verdictOf = (entry: CacheEntry & { kind: "error" }) =>
   new ApiError(entry.status, entry.code, entry.message);
@@ -113,7 +114,7 @@ export function createPipeline(deps: PipelineDeps) {
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
       if (CACHEABLE_POST_ERRORS.has(error.code) && deps.negativeCacheTtlMs > 0) {
-        const entry = verdictEntry(error, deps.now());
+        const entry = verdictEntry(error, deps.now(), deps.negativeCacheTtlMs);
         await safely(() => deps.store.setPost(post.id, entry, deps.negativeCacheTtlMs), undefined);
       }
       return { error };
@@ -138,7 +139,7 @@ export function createPipeline(deps: PipelineDeps) {
     const waitingSince = deps.now();
     while (deps.now() - waitingSince < budgetMs) {
       await sleep(SHARED_WAIT_POLL_MS);
-      const entry = await safely(() => getPost(post.id), undefined);
+      const entry = await safely(() => getPost(post.id, { shared: true }), undefined);
       // Only an answer stored while we waited counts (a nocache request must not get an old one).
       if (entry && entry.storedAt >= waitingSince - SHARED_WAIT_POLL_MS) {
         if (entry.kind === "error") return { error: verdictOf(entry) };
@@ -156,16 +157,26 @@ export function createPipeline(deps: PipelineDeps) {
     const ttl = Math.min(deps.cacheTtlMs, untilExpiry);
     if (ttl <= 0) return;
     const link = canonicalPostUrl(id, extraction.media.author?.username);
-    const entry: CacheEntry = { kind: "result", extraction, source, link, storedAt: now };
+    const entry: CacheEntry = {
+      kind: "result",
+      extraction,
+      source,
+      link,
+      storedAt: now,
+      expiresAt: now + ttl,
+    };
     await safely(() => deps.store.setPost(id, entry, ttl), undefined);
   }
 
-  /** The store is a cache: when it fails (Redis down) the request goes on without it. */
+  /**
+   * The store is a cache: when a call fails the request goes on without it. (The shared store handles
+   * its own outages and says so once; this is the last net.)
+   */
   async function safely<T>(work: () => Promise<T>, fallback: T): Promise<T> {
     try {
       return await work();
     } catch (error) {
-      deps.log.warn({ err: error }, "cache store unavailable");
+      deps.log.debug({ err: error }, "cache store call failed");
       return fallback;
     }
   }
@@ -184,28 +195,39 @@ export function createPipeline(deps: PipelineDeps) {
       return { ...fresh, cached: false };
     },
     /**
-     * A fresh extraction of a post, bypassing the cache but refreshing it: for a tunnel whose media
-     * address has expired upstream. The same provider is asked first.
+     * The extraction a tunnel link points at: the cached one, or a fresh one when the post has left
+     * the cache (the link outlives the entry).
      */
-    async reextract(id: string, source: string): Promise<{ extraction: Extraction; source: string }> {
-      const known = deps.sources.some((candidate) => candidate.name === source) ? source : "random";
-      const request: DownloadRequest = {
-        url: canonicalPostUrl(id),
-        source: known,
-        nocache: true,
-        rotateOnError: true,
-        params: {},
-      };
-      const fresh = await inFlight.run([id, known, "reextract"].join("|"), () =>
-        extractAndStore(request, { id }),
-      );
-      if ("error" in fresh) throw fresh.error;
-      return fresh;
+    async lookup(id: string, source: string): Promise<{ extraction: Extraction; source: string }> {
+      const entry = await safely(() => deps.store.getPost(id), undefined);
+      if (entry?.kind === "result") return { extraction: entry.extraction, source: entry.source };
+      return reextract(id, source);
     },
+    reextract,
     get inFlight() {
       return inFlight.size;
     },
   };
+
+  /**
+   * A fresh extraction of a post, bypassing the cache but refreshing it: for a tunnel whose media
+   * address has expired upstream. The same source is asked first.
+   */
+  async function reextract(id: string, source: string): Promise<{ extraction: Extraction; source: string }> {
+    const known = deps.sources.some((candidate) => candidate.name === source) ? source : "random";
+    const request: DownloadRequest = {
+      url: canonicalPostUrl(id),
+      source: known,
+      nocache: true,
+      rotateOnError: true,
+      params: {},
+    };
+    const fresh = await inFlight.run([id, known, "reextract"].join("|"), () =>
+      extractAndStore(request, { id }),
+    );
+    if ("error" in fresh) throw fresh.error;
+    return fresh;
+  }
 }
 
 export type Pipeline = ReturnType<typeof createPipeline>;

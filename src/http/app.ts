@@ -1,10 +1,11 @@
 import formBody from "@fastify/formbody";
-import rateLimit, { normalizeIP } from "@fastify/rate-limit";
+import rateLimit, { type FastifyRateLimitStoreCtor, normalizeIP } from "@fastify/rate-limit";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import Fastify, { type FastifyBaseLogger, LogController } from "fastify";
 import { ApiError } from "../domain/errors.js";
 import type { Config } from "../service/config.js";
 import { createServices, type ServiceDeps, type Services } from "../service/services.js";
+import type { RateCounters } from "../stores/rate-counters.js";
 import { registerDocs } from "./docs.js";
 import { frameworkErrors, installErrorHandlers } from "./errors.js";
 import { BODY_LIMIT_BYTES, downloadRoutes } from "./routes/download.js";
@@ -71,9 +72,7 @@ export async function buildApp(services: Services): Promise<TypedApp> {
   await registerDocs(app);
   await app.register(rateLimit, {
     global: false,
-    ...(services.redis ? { redis: services.redis, nameSpace: `${config.redisPrefix}rate:` } : {}),
-    // A broken Redis must not take the API down with it.
-    skipOnError: true,
+    store: rateLimitStore(services.rateCounters),
     errorResponseBuilder: (_request, context) =>
       new ApiError(
         429,
@@ -113,6 +112,7 @@ export async function buildApp(services: Services): Promise<TypedApp> {
 export async function createApp(config: Config, deps: ServiceDeps = {}): Promise<TypedApp> {
   const services = createServices(config, deps);
   try {
+    await services.ready();
     const app = await buildApp(services);
     app.addHook("onClose", () => services.close());
     return app;
@@ -120,6 +120,28 @@ export async function createApp(config: Config, deps: ServiceDeps = {}): Promise
     await services.close();
     throw error;
   }
+}
+
+/**
+ * @fastify/rate-limit's store interface over our counters: one key space per limiter, named by the
+ * limiter's key generator (`<route>:<client>`), so the plugin's per-route key prefix is not used.
+ */
+function rateLimitStore(counters: RateCounters): FastifyRateLimitStoreCtor {
+  return class {
+    incr(
+      key: string,
+      done: (error: Error | null, result?: { current: number; ttl: number }) => void,
+      windowMs: number,
+    ) {
+      counters.hit(key, windowMs).then(
+        (count) => done(null, { current: count.count, ttl: count.ttlMs }),
+        (error: Error) => done(error),
+      );
+    }
+    child() {
+      return this;
+    }
+  };
 }
 
 /** A number means "trust that many proxy hops", as in Express; Fastify takes it as a function. */

@@ -17,7 +17,7 @@ export function createAnswers(options: { tokens: StreamTokens; now: () => number
 
   const build = ({ extraction, source, cached }: Answer): ApiResult => ({
     ...toApiResult(extraction.media, { provider: source, cached }),
-    stream: streamLinksFor(options.tokens, extraction.media, extraction.session, source),
+    stream: streamLinksFor(options.tokens, extraction.media, source),
   });
 
   return (answer: Answer): ApiResult => {

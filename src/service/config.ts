@@ -46,6 +46,7 @@ const schema = z.object({
   REDIS_PREFIX: z.string().min(1).default("tiktok-dl:"),
   CACHE_TTL: integer(1, 30 * 86_400).default(3600),
   CACHE_MAX_ENTRIES: integer(1, 10_000_000).default(10_000),
+  CACHE_LOCAL_TTL: integer(0, 3600).default(5),
   NEGATIVE_CACHE_TTL: integer(0, 86_400).default(60),
   MAX_ATTEMPTS: integer(1, 20).default(3),
   UPSTREAM_TIMEOUT_MS: integer(100, 120_000).default(10_000),
@@ -71,6 +72,8 @@ export interface Config {
   redisPrefix: string;
   cacheTtlSeconds: number;
   cacheMaxEntries: number;
+  /** With Redis: seconds a near (in-process) copy of an entry is served before Redis is read again; 0 = none. */
+  cacheLocalTtlSeconds: number;
   negativeCacheTtlSeconds: number;
   maxAttempts: number;
   upstreamTimeoutMs: number;
@@ -136,6 +139,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     redisPrefix: values.REDIS_PREFIX,
     cacheTtlSeconds: values.CACHE_TTL,
     cacheMaxEntries: values.CACHE_MAX_ENTRIES,
+    cacheLocalTtlSeconds: values.CACHE_LOCAL_TTL,
     negativeCacheTtlSeconds: values.NEGATIVE_CACHE_TTL,
     maxAttempts: values.MAX_ATTEMPTS,
     upstreamTimeoutMs: values.UPSTREAM_TIMEOUT_MS,

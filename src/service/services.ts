@@ -1,4 +1,6 @@
 import { randomBytes } from "node:crypto";
+import { once } from "node:events";
+import { setTimeout as sleep } from "node:timers/promises";
 import { Redis } from "ioredis";
 import { type DestinationStream, type LoggerOptions, pino } from "pino";
 import { createRelay } from "../delivery/relay.js";
@@ -11,8 +13,11 @@ import { createUpstreamMap } from "../net/upstreams.js";
 import { createRegistry, SOURCES, upstreamNames } from "../sources/registry.js";
 import type { SourceDescriptor } from "../sources/types.js";
 import { createMemoryStore } from "../stores/memory.js";
+import { createRateCounters } from "../stores/rate-counters.js";
 import { createRedisStore } from "../stores/redis.js";
+import { createRedisGuard, RESILIENT_REDIS_OPTIONS } from "../stores/redis-guard.js";
 import { createRedisHealthShare } from "../stores/redis-health.js";
+import { createTieredStore } from "../stores/tiered.js";
 import type { Store } from "../stores/types.js";
 import { createAnswers } from "./answers.js";
 import { type Config, ConfigError } from "./config.js";
@@ -63,18 +68,33 @@ export function createServices(config: Config, deps: ServiceDeps = {}) {
 
   const ownRedis = !deps.redis && config.redisUrl ? connectRedis(config.redisUrl) : undefined;
   const redis = deps.redis ?? ownRedis;
+  // Every Redis call goes through one guard: bounded waits, and none at all while Redis is down.
+  const guard = redis ? createRedisGuard({ redis, now, log }) : undefined;
+  const memory = createMemoryStore({ maxEntries: config.cacheMaxEntries, now });
   const store =
     deps.store ??
-    (redis
-      ? createRedisStore({ redis, prefix: config.redisPrefix, maxTtlMs: config.cacheTtlSeconds * 1000, now })
-      : createMemoryStore({ maxEntries: config.cacheMaxEntries, now }));
+    (redis && guard
+      ? createTieredStore({
+          near: memory,
+          far: createRedisStore({
+            redis,
+            prefix: config.redisPrefix,
+            maxTtlMs: config.cacheTtlSeconds * 1000,
+            now,
+          }),
+          guard,
+          nearTtlMs: config.cacheLocalTtlSeconds * 1000,
+          now,
+        })
+      : memory);
+  const rateCounters = createRateCounters({ now, prefix: config.redisPrefix, redis, guard });
   const health = new SourceHealth(now, {
     window: HEALTH_WINDOW,
     failureThreshold: config.circuitFailures,
     coolDownMs: config.circuitCooldownMs,
     hedgeFloorMs: config.hedgeFloorMs,
     share: redis
-      ? createRedisHealthShare({ redis, prefix: config.redisPrefix, window: HEALTH_WINDOW })
+      ? createRedisHealthShare({ redis, prefix: config.redisPrefix, window: HEALTH_WINDOW, guard })
       : undefined,
   });
 
@@ -110,6 +130,7 @@ export function createServices(config: Config, deps: ServiceDeps = {}) {
   });
   const relay = createRelay({
     http,
+    lookup: (postId, source) => pipeline.lookup(postId, source),
     reextract: (postId, source) => pipeline.reextract(postId, source),
     maxBytes: config.streamMaxBytes,
   });
@@ -123,8 +144,8 @@ export function createServices(config: Config, deps: ServiceDeps = {}) {
     registry,
     store,
     storeKind: redis ? ("redis" as const) : ("memory" as const),
-    /** The shared Redis, if any: the HTTP app keeps its rate-limit counters there. */
-    redis,
+    /** Rate-limit counters: shared through Redis when there is one, in memory while it is down. */
+    rateCounters,
     health,
     tokens,
     slots,
@@ -132,6 +153,11 @@ export function createServices(config: Config, deps: ServiceDeps = {}) {
     metrics,
     pipeline,
     startedAt: now(),
+    /** Resolves once Redis is connected (at most a couple of seconds; without it the service starts anyway). */
+    async ready() {
+      if (!redis || redis.status === "ready") return;
+      await Promise.race([once(redis, "ready"), sleep(2_000)]).catch(() => {});
+    },
     /** A post's v1 result, with its tunnel links. */
     download: async (request: DownloadRequest) => answerOf(await pipeline.download(request)),
     async close() {
@@ -162,7 +188,7 @@ function checkUpstreamNames(config: Config, known: string[]) {
 }
 
 function connectRedis(url: string): Redis {
-  const redis = new Redis(url, { maxRetriesPerRequest: 1, enableAutoPipelining: true });
+  const redis = new Redis(url, RESILIENT_REDIS_OPTIONS);
   // Errors surface per command (the cache then falls back); an unhandled 'error' event would crash.
   redis.on("error", () => {});
   return redis;

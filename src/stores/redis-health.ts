@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+import type { RedisGuard } from "./redis-guard.js";
 import type { HealthShare, Outcome } from "./types.js";
 
 /**
@@ -9,26 +10,31 @@ export function createRedisHealthShare(options: {
   redis: Redis;
   prefix: string;
   window: number;
+  /** Bounds every call, and skips Redis while it is down (the health book then stays local). */
+  guard?: RedisGuard;
 }): HealthShare {
   const { redis, prefix, window } = options;
+  const run = <T>(work: () => Promise<T>) => (options.guard ? options.guard.run(work) : work());
   const listKey = (name: string) => `${prefix}health:${name}:recent`;
   const countKey = (name: string) => `${prefix}health:${name}:count`;
   const DAY_MS = 86_400_000;
   return {
     async push(name, outcome) {
-      await redis
-        .multi()
-        .lpush(listKey(name), JSON.stringify(outcome))
-        .ltrim(listKey(name), 0, window - 1)
-        .pexpire(listKey(name), DAY_MS)
-        .hincrby(countKey(name), outcome.ok ? "successes" : "failures", 1)
-        .pexpire(countKey(name), DAY_MS)
-        .exec();
+      await run(() =>
+        redis
+          .multi()
+          .lpush(listKey(name), JSON.stringify(outcome))
+          .ltrim(listKey(name), 0, window - 1)
+          .pexpire(listKey(name), DAY_MS)
+          .hincrby(countKey(name), outcome.ok ? "successes" : "failures", 1)
+          .pexpire(countKey(name), DAY_MS)
+          .exec(),
+      );
     },
     async pull(names) {
       const read = redis.pipeline();
       for (const name of names) read.lrange(listKey(name), 0, window - 1).hgetall(countKey(name));
-      const replies = (await read.exec()) ?? [];
+      const replies = (await run(() => read.exec())) ?? [];
       const pooled = new Map<string, { outcomes: Outcome[]; successes: number; failures: number }>();
       names.forEach((name, i) => {
         const raw = (replies[i * 2]?.[1] as string[] | undefined) ?? [];

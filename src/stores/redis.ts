@@ -77,11 +77,7 @@ export function createRedisStore(options: {
       await redis.del(claimKey(key));
     },
     async ping() {
-      try {
-        return (await redis.ping()) === "PONG";
-      } catch {
-        return false;
-      }
+      return (await redis.ping()) === "PONG";
     },
     async close() {
       // The app owns the connection and closes it; see app.ts.

@@ -1,13 +1,23 @@
 import type { ApiErrorCode, FailureReason } from "../domain/errors.js";
 import type { Extraction } from "../domain/media.js";
 
-export type CacheEntry =
-  | { kind: "result"; extraction: Extraction; source: string; link: string; storedAt: number }
-  | { kind: "error"; status: number; code: ApiErrorCode; message: string; storedAt: number };
+/** When it was stored and when it stops being valid (ms since the epoch). */
+interface Lifetime {
+  storedAt: number;
+  expiresAt: number;
+}
 
-/** Where answers are kept: in memory on one machine, or in Redis shared by several instances. */
+export type CacheEntry =
+  | ({ kind: "result"; extraction: Extraction; source: string; link: string } & Lifetime)
+  | ({ kind: "error"; status: number; code: ApiErrorCode; message: string } & Lifetime);
+
+/**
+ * Where answers are kept: in memory on one machine, or in Redis shared by several instances (with a
+ * near copy in memory). Every store is a cache: its callers go on without it when a call fails.
+ */
 export interface Store {
-  getPost(id: string): Promise<CacheEntry | undefined>;
+  /** `shared`: skip any near copy and read what every instance sees (a wait for another's answer). */
+  getPost(id: string, options?: { shared?: boolean }): Promise<CacheEntry | undefined>;
   setPost(id: string, entry: CacheEntry, ttlMs: number): Promise<void>;
   /** Short-link code → post id, so a short link is resolved once. */
   getShortLink(code: string): Promise<string | undefined>;
@@ -21,7 +31,7 @@ export interface Store {
   claim?(key: string, ttlMs: number): Promise<boolean>;
   isClaimed?(key: string): Promise<boolean>;
   release?(key: string): Promise<void>;
-  /** Whether the backing service answers (always true in memory). */
+  /** Whether the backing service answers (always true in memory); answers at once when it is known down. */
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }

@@ -49,9 +49,12 @@ export function infoRoutes(app: TypedApp, deps: InfoDeps) {
   app.get("/api/ping", meta("Liveness"), async () => ({ ok: true }));
 
   app.get("/api/health", meta("Readiness: the cache store and the sources"), async (_request, reply) => {
+    // The instance serves without Redis (near cache, direct extraction): a down store is "degraded",
+    // not "unready", or a Redis outage would take every instance out of its load balancer.
     const storeUp = await deps.store.ping();
     const body = {
-      ok: storeUp,
+      ok: true,
+      status: storeUp ? "ok" : "degraded",
       uptimeSeconds: Math.round((deps.now() - deps.startedAt) / 1000),
       store: { kind: deps.storeKind, up: storeUp },
       inFlight: deps.pipeline.inFlight,
@@ -60,7 +63,7 @@ export function infoRoutes(app: TypedApp, deps: InfoDeps) {
         state: deps.health.snapshot(source.name, Boolean(source.maintenance)).state,
       })),
     };
-    return reply.code(storeUp ? 200 : 503).send(body);
+    return reply.send(body);
   });
 
   app.get(

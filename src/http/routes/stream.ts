@@ -54,7 +54,7 @@ export function streamRoutes(app: TypedApp, deps: StreamRouteDeps) {
         signal: abort.signal,
       });
       reply.code(relayed.status).header("content-type", relayed.type).headers(relayed.headers);
-      reply.header("content-disposition", contentDisposition(ticket.filename));
+      reply.header("content-disposition", contentDisposition(relayed.filename));
       reply.header("cache-control", "private, no-store");
       reply.header("x-content-type-options", "nosniff");
       return request.method === "HEAD" ? reply.send() : reply.send(relayed.body);
