@@ -163,7 +163,7 @@ export function createServices(config: Config, deps: ServiceDeps = {}) {
     async close() {
       await ownHttp?.close();
       await store.close();
-      if (ownRedis) await ownRedis.quit().catch(() => ownRedis.disconnect());
+      if (ownRedis) await closeRedis(ownRedis);
     },
   };
 }
@@ -185,6 +185,13 @@ function checkUpstreamNames(config: Config, known: string[]) {
       `Unknown upstream override(s): ${unknown.map((name) => `UPSTREAM_${name.toUpperCase()}`).join(", ")}; ` +
         `known: ${known.map((name) => `UPSTREAM_${name.toUpperCase()}`).join(", ")}.`,
     );
+}
+
+/** QUIT lets pending replies arrive; a Redis that is down or paused is just disconnected. */
+async function closeRedis(redis: Redis) {
+  if (redis.status !== "ready") return redis.disconnect();
+  await Promise.race([redis.quit(), sleep(500)]).catch(() => {});
+  redis.disconnect();
 }
 
 function connectRedis(url: string): Redis {

@@ -2,9 +2,11 @@ import { LRUCache } from "lru-cache";
 import type { CacheEntry, Store } from "./types.js";
 
 export function createMemoryStore(options: { maxEntries: number; now: () => number }): Store {
-  const perf = { now: options.now };
-  const posts = new LRUCache<string, CacheEntry>({ max: options.maxEntries, ttlAutopurge: false, perf });
-  const shortLinks = new LRUCache<string, string>({ max: options.maxEntries, perf });
+  // The injected clock is read on every look-up (ttlResolution 0): lru-cache would otherwise keep one
+  // reading for a millisecond, and a test that moves the clock would see the old time.
+  const clock = { perf: { now: options.now }, ttlResolution: 0 };
+  const posts = new LRUCache<string, CacheEntry>({ max: options.maxEntries, ttlAutopurge: false, ...clock });
+  const shortLinks = new LRUCache<string, string>({ max: options.maxEntries, ...clock });
   return {
     async getPost(id) {
       return posts.get(id);

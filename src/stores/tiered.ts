@@ -61,10 +61,8 @@ export function createTieredStore(options: TieredStoreOptions): Store {
     claim: (key, ttlMs) => shared(() => far.claim?.(key, ttlMs) ?? Promise.resolve(true), true),
     isClaimed: (key) => shared(() => far.isClaimed?.(key) ?? Promise.resolve(false), false),
     release: (key) => shared(() => far.release?.(key) ?? Promise.resolve(), undefined),
-    async ping() {
-      if (!guard.up) return false;
-      return shared(() => far.ping(), false);
-    },
+    // While Redis is known down this answers at once, except once per cool-down when it probes.
+    ping: () => shared(() => far.ping(), false),
     async close() {
       await near.close();
       await far.close();
