@@ -1,17 +1,21 @@
 /**
  * Cache-hit throughput of GET /api/download against a bare Fastify route that takes the same query and
- * returns the same JSON,
- * measured alternately in the same run (machines are noisy: only the ratio means something).
+ * returns the same JSON, measured alternately in the same run (machines are noisy: only the ratio means
+ * something), with the in-memory store and with Redis (`REDIS_URL`, default the local one, under a
+ * prefix of its own that is deleted afterwards).
  *
- *   npm run bench:cache [-- --duration 5 --rounds 3 --connections 50]
+ *   npm run bench:cache [-- --mode memory|redis|both --duration 5 --rounds 5 --connections 50]
  *
- * Each server runs in its own process; autocannon drives them from this one.
+ * Each server runs in its own process, pinned to CPU 1 where `taskset` exists; autocannon drives them
+ * from this process, pinned to CPU 0.
  */
-import { type ChildProcess, fork } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import Fastify from "fastify";
+import { Redis } from "ioredis";
 import { createApp } from "../src/http/app.js";
 import { loadConfig } from "../src/service/config.js";
 import { nativeSource } from "../src/sources/native/index.js";
@@ -22,11 +26,20 @@ const DOWNLOAD_PATH = `/api/download?url=${encodeURIComponent(POST_URL)}`;
 /** Same request and answer sizes: the difference is only what the service does for a cache hit. */
 const BARE_PATH = `/json?url=${encodeURIComponent(POST_URL)}`;
 
-type Role = { role: "service"; upstream: string } | { role: "bare"; payload: unknown };
+type Role =
+  | { role: "service"; upstream: string; redisUrl?: string; prefix: string }
+  | { role: "bare"; payload: unknown };
+
+const REDIS_URL = process.env.REDIS_URL || "redis://127.0.0.1:6379";
+const hasTaskset = spawnSync("taskset", ["-c", "0", "true"]).status === 0;
 
 async function serve(role: Role): Promise<string> {
   if (role.role === "service") {
-    const config = loadConfig({ UPSTREAM_TIKTOK: role.upstream, RATE_LIMIT: "0" });
+    const config = loadConfig({
+      UPSTREAM_TIKTOK: role.upstream,
+      RATE_LIMIT: "0",
+      ...(role.redisUrl ? { REDIS_URL: role.redisUrl, REDIS_PREFIX: role.prefix } : {}),
+    });
     // Only the native source: the providers' real sites are not reachable from a bench.
     const app = await createApp(config, { logger: false, sources: [nativeSource] });
     return app.listen({ port: 0, host: "127.0.0.1" });
@@ -42,10 +55,9 @@ async function child(): Promise<void> {
 }
 
 async function startChild(role: Role): Promise<{ process: ChildProcess; address: string }> {
-  const worker = fork(new URL(import.meta.url).pathname, ["--child"], {
-    execArgv: ["--import", "tsx"],
-    stdio: "inherit",
-  });
+  const node = [process.execPath, "--import", "tsx", new URL(import.meta.url).pathname, "--child"];
+  const [command, ...args] = hasTaskset ? ["taskset", "-c", "1", ...node] : node;
+  const worker = spawn(command as string, args, { stdio: ["inherit", "inherit", "inherit", "ipc"] });
   worker.send(role);
   const [reply] = (await once(worker, "message")) as [{ address: string }];
   return { process: worker, address: reply.address };
@@ -58,20 +70,19 @@ async function measure(url: string, duration: number, connections: number): Prom
   return result.requests.average;
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      duration: { type: "string", default: "5" },
-      rounds: { type: "string", default: "3" },
-      connections: { type: "string", default: "50" },
-    },
-  });
-  const duration = Number(values.duration);
-  const rounds = Number(values.rounds);
-  const connections = Number(values.connections);
-
+/** One mode's rounds: the bare route and the cache hit, alternately; the median ratio. */
+async function compare(
+  mode: "memory" | "redis",
+  options: { duration: number; rounds: number; connections: number },
+) {
+  const prefix = `tiktok-dl-bench:${randomBytes(4).toString("hex")}:`;
   const fake = await new FakeTikTok().start();
-  const service = await startChild({ role: "service", upstream: fake.url });
+  const service = await startChild({
+    role: "service",
+    upstream: fake.url,
+    prefix,
+    ...(mode === "redis" ? { redisUrl: REDIS_URL } : {}),
+  });
   const warm = await fetch(`${service.address}${DOWNLOAD_PATH}`);
   const body = (await warm.json()) as { result: { cached: boolean } };
   if (warm.status !== 200) throw new Error(`warm-up answered ${warm.status}`);
@@ -83,12 +94,19 @@ async function main(): Promise<void> {
 
   const ratios: number[] = [];
   console.log(
-    `cache-hit bench: ${rounds} rounds × ${duration} s, ${connections} connections, payload ${JSON.stringify(hit).length} B`,
+    `\n${mode} store: ${options.rounds} rounds × ${options.duration} s, ${options.connections} connections, payload ${JSON.stringify(hit).length} B`,
   );
   try {
-    for (let round = 1; round <= rounds; round++) {
-      const baseline = await measure(`${bare.address}${BARE_PATH}`, duration, connections);
-      const cached = await measure(`${service.address}${DOWNLOAD_PATH}`, duration, connections);
+    // Both servers warm up first (JIT, connection pools): the first seconds are not what is compared.
+    await measure(`${bare.address}${BARE_PATH}`, 2, options.connections);
+    await measure(`${service.address}${DOWNLOAD_PATH}`, 2, options.connections);
+    for (let round = 1; round <= options.rounds; round++) {
+      const baseline = await measure(`${bare.address}${BARE_PATH}`, options.duration, options.connections);
+      const cached = await measure(
+        `${service.address}${DOWNLOAD_PATH}`,
+        options.duration,
+        options.connections,
+      );
       ratios.push(cached / baseline);
       console.log(
         `round ${round}: bare Fastify ${baseline.toFixed(0)} req/s, /api/download cache hit ${cached.toFixed(0)} req/s, ratio ${(cached / baseline).toFixed(2)}`,
@@ -98,9 +116,42 @@ async function main(): Promise<void> {
     service.process.kill();
     bare.process.kill();
     await fake.close();
+    if (mode === "redis") {
+      const redis = new Redis(REDIS_URL);
+      const keys = await redis.keys(`${prefix}*`);
+      if (keys.length > 0) await redis.del(...keys);
+      redis.disconnect();
+    }
   }
   const median = [...ratios].sort((a, b) => a - b)[Math.floor(ratios.length / 2)] ?? 0;
-  console.log(`median ratio (cache hit / bare route): ${median.toFixed(2)} (target ≥ 0.80)`);
+  console.log(`${mode} store: median ratio (cache hit / bare route) ${median.toFixed(2)}`);
+  return median;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      mode: { type: "string", default: "both" },
+      duration: { type: "string", default: "5" },
+      rounds: { type: "string", default: "5" },
+      connections: { type: "string", default: "50" },
+    },
+  });
+  const options = {
+    duration: Number(values.duration),
+    rounds: Number(values.rounds),
+    connections: Number(values.connections),
+  };
+  if (hasTaskset) spawnSync("taskset", ["-p", "-c", "0", String(process.pid)]);
+  console.log(
+    hasTaskset
+      ? "servers pinned to CPU 1, load generator to CPU 0"
+      : "taskset not found: processes not pinned",
+  );
+  const modes = values.mode === "both" ? (["memory", "redis"] as const) : [values.mode as "memory" | "redis"];
+  const medians = [];
+  for (const mode of modes) medians.push(`${mode} ${(await compare(mode, options)).toFixed(2)}`);
+  console.log(`\nmedian ratios: ${medians.join(", ")} (aim: redis ≥ 0.90, memory no worse than before)`);
 }
 
 if (process.argv.includes("--child")) await child();

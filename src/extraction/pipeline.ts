@@ -1,7 +1,8 @@
+import { LRUCache } from "lru-cache";
 import type { BaseLogger } from "pino";
 import { ApiError, CACHEABLE_POST_ERRORS } from "../domain/errors.js";
 import type { Extraction } from "../domain/media.js";
-import { canonicalPostUrl, parseTikTokLink } from "../domain/tiktok-url.js";
+import { canonicalPostUrl, type PostLink, parseTikTokLink } from "../domain/tiktok-url.js";
 import type { HttpClient } from "../net/http-client.js";
 import type { Source } from "../sources/types.js";
 import type { CacheEntry, Store } from "../stores/types.js";
@@ -67,9 +68,17 @@ const verdictOf = (entry: CacheEntry & { kind: "error" }) =>
 export function createPipeline(deps: PipelineDeps) {
   const inFlight = new SingleFlight<Fresh>();
 
+  /** The same pasted link is parsed once (hot posts are asked for again and again). */
+  const parsedLinks = new LRUCache<string, PostLink>({ max: 1_000 });
+
   async function postOf(url: string) {
+    const parsed = parsedLinks.get(url);
+    if (parsed) return parsed;
     const link = parseTikTokLink(url, deps.now());
-    if (link.kind === "post") return link;
+    if (link.kind === "post") {
+      parsedLinks.set(url, link);
+      return link;
+    }
     const known = await safely(() => deps.store.getShortLink(link.code), undefined);
     if (known) return { id: known, username: undefined };
     const post = await resolveShortLink(deps.http, link);

@@ -22,7 +22,10 @@ import { webRoutes } from "./web.js";
 export async function buildApp(services: Services): Promise<TypedApp> {
   const { config } = services;
   const app = Fastify({
-    loggerInstance: services.log as FastifyBaseLogger,
+    // With logging off, Fastify's own no-op logger: no child logger is made per request.
+    ...(services.log.isLevelEnabled("fatal")
+      ? { loggerInstance: services.log as FastifyBaseLogger }
+      : { logger: false }),
     // One line per request, written by the onResponse hook below.
     logController: new LogController({ disableRequestLogging: true }),
     trustProxy: trustProxyOption(config.trustProxy),
@@ -38,7 +41,9 @@ export async function buildApp(services: Services): Promise<TypedApp> {
     })(),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  const logRequests = services.log.isLevelEnabled("info");
   app.addHook("onResponse", (request, reply, done) => {
+    if (!logRequests) return done();
     request.log.info(
       {
         method: request.method,

@@ -58,10 +58,10 @@ const serializerCompiler = () => (data: { result?: object }) => {
   if (typeof data.result !== "object" || data.result === null) return JSON.stringify(data);
   let text = serializedResults.get(data.result);
   if (text === undefined) {
-    text = JSON.stringify(data.result);
+    text = `{"result":${JSON.stringify(data.result)}}`;
     serializedResults.set(data.result, text);
   }
-  return `{"result":${text}}`;
+  return text;
 };
 
 /** "1"/"true"/"yes" or ""/"0"/"false"/"no", any case; JSON bodies may also send real booleans. */
