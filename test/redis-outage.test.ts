@@ -105,11 +105,13 @@ describe("a Redis that dies, pauses and comes back", {
       own.resume();
     }
     await client.del(`${PREFIX}post:${SAMPLE_IDS.video}`);
-    await until(async () => {
-      await steady(stack, 1);
-      return storedInRedis();
-    }, 8_000);
-    assert.equal((await health()).body.status, "ok");
+    await until(async () => (await health()).body.status === "ok", 5_000);
+    // Claims sent while Redis slept ran when it woke: they are given back at once, so the next fresh
+    // extractions neither wait on a claim nobody holds nor skip Redis.
+    const slowest = await steady(stack, 3);
+    assert.ok(slowest < 1000, `after the pause, the slowest request took ${slowest.toFixed(0)} ms`);
+    assert.ok(await storedInRedis());
+    assert.deepEqual(await client.keys(`${PREFIX}flight:*`), []);
   });
 });
 

@@ -46,6 +46,8 @@ export interface PipelineDeps {
 /** Media addresses are dropped from the cache this long before TikTok says they expire. */
 const EXPIRY_MARGIN_MS = 5 * 60_000;
 const SHORT_LINK_TTL_MS = 24 * 3600_000;
+/** How long a claim on an extraction lives unless its holder renews it (every third of that). */
+const CLAIM_TTL_MS = 6_000;
 /** How often an instance waiting for another's extraction looks at the shared cache. */
 const SHARED_WAIT_POLL_MS = 50;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -135,13 +137,18 @@ export function createPipeline(deps: PipelineDeps) {
    * in the cache; if the holder gives up without one, they extract it themselves.
    */
   async function extractOnce(key: string, request: DownloadRequest, post: { id: string; username?: string }) {
-    const { claim, isClaimed, release, getPost } = deps.store;
+    const { claim, isClaimed, release, renew, getPost } = deps.store;
     if (!claim || !isClaimed || !release) return extractAndStore(request, post);
     const budgetMs = deps.attemptTimeoutMs * deps.maxAttempts;
-    if (await safely(() => claim(key, budgetMs), true)) {
+    if (await safely(() => claim(key, CLAIM_TTL_MS), true)) {
+      // A short claim kept alive while we work: one left by a crashed instance dies within seconds.
+      const keepAlive = renew
+        ? setInterval(() => void safely(() => renew(key, CLAIM_TTL_MS), undefined), CLAIM_TTL_MS / 3)
+        : undefined;
       try {
         return await extractAndStore(request, post);
       } finally {
+        clearInterval(keepAlive);
         await safely(() => release(key), undefined);
       }
     }

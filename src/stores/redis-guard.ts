@@ -51,7 +51,9 @@ export function createRedisGuard(options: RedisGuardOptions) {
   function failed(error: unknown) {
     failures++;
     if (openedAt !== undefined) openedAt = options.now();
-    else if (failures >= failureThreshold) {
+    // A call that got no answer at all (paused, black-holed) opens the circuit at once: waiting for two
+    // more would make one request pay several timeouts in a row.
+    else if (failures >= failureThreshold || isNoAnswer(error)) {
       openedAt = options.now();
       options.log.warn(
         { err: error instanceof Error ? error.message : String(error) },
@@ -93,6 +95,10 @@ export function createRedisGuard(options: RedisGuardOptions) {
 }
 
 export type RedisGuard = ReturnType<typeof createRedisGuard>;
+
+/** Our own timeout, or ioredis's `commandTimeout`: Redis took the command and said nothing. */
+const isNoAnswer = (error: unknown) =>
+  error instanceof StoreUnavailable || (error instanceof Error && /timed out/i.test(error.message));
 
 /**
  * ioredis settings for a store that must never make a request wait: no offline queue (a command while

@@ -70,6 +70,9 @@ export function createRedisStore(options: {
     async claim(key, ttlMs) {
       return (await redis.set(claimKey(key), "1", "PX", Math.max(1, Math.round(ttlMs)), "NX")) === "OK";
     },
+    async renew(key, ttlMs) {
+      await redis.pexpire(claimKey(key), Math.max(1, Math.round(ttlMs)));
+    },
     async isClaimed(key) {
       return (await redis.exists(claimKey(key))) === 1;
     },

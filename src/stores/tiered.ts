@@ -21,8 +21,25 @@ export interface TieredStoreOptions {
  */
 export function createTieredStore(options: TieredStoreOptions): Store {
   const { near, far, guard } = options;
+  /**
+   * Claims whose fate is unknown: the call failed, but a paused Redis may still run it when it wakes.
+   * They are given back as soon as Redis answers again, so no instance waits on a claim nobody holds.
+   */
+  const dangling = new Set<string>();
+  const releaseDangling = () => {
+    for (const key of dangling) {
+      dangling.delete(key);
+      guard.run(() => far.release?.(key) ?? Promise.resolve()).catch(() => dangling.add(key));
+    }
+  };
   const shared = <T>(work: () => Promise<T>, fallback: T): Promise<T> =>
-    guard.run(work).catch(() => fallback);
+    guard.run(work).then(
+      (result) => {
+        if (dangling.size > 0) releaseDangling();
+        return result;
+      },
+      () => fallback,
+    );
   const nearTtl = (entry: CacheEntry) => Math.min(options.nearTtlMs, entry.expiresAt - options.now());
   /** lru-cache reads a TTL of 0 as "for ever": a near copy is kept only for a positive time. */
   const keepNear = async (write: (ttlMs: number) => Promise<void>, ttlMs: number) => {
@@ -58,9 +75,17 @@ export function createTieredStore(options: TieredStoreOptions): Store {
       return guard.run(() => far.storedLinks(limit)).catch(() => near.storedLinks(limit));
     },
     // Without Redis, this instance extracts on its own (its in-process single flight still holds).
-    claim: (key, ttlMs) => shared(() => far.claim?.(key, ttlMs) ?? Promise.resolve(true), true),
+    async claim(key, ttlMs) {
+      const claimed = await shared(() => far.claim?.(key, ttlMs) ?? Promise.resolve(true), undefined);
+      if (claimed === undefined) dangling.add(key);
+      return claimed ?? true;
+    },
+    renew: (key, ttlMs) => shared(() => far.renew?.(key, ttlMs) ?? Promise.resolve(), undefined),
     isClaimed: (key) => shared(() => far.isClaimed?.(key) ?? Promise.resolve(false), false),
-    release: (key) => shared(() => far.release?.(key) ?? Promise.resolve(), undefined),
+    async release(key) {
+      const released = await shared(() => (far.release?.(key) ?? Promise.resolve()).then(() => true), false);
+      if (!released) dangling.add(key);
+    },
     // While Redis is known down this answers at once, except once per cool-down when it probes.
     ping: () => shared(() => far.ping(), false),
     async close() {

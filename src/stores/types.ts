@@ -29,6 +29,8 @@ export interface Store {
    * whether someone holds it, give it back. A store without them leaves it to the in-process one.
    */
   claim?(key: string, ttlMs: number): Promise<boolean>;
+  /** Keeps a claim alive for another `ttlMs` while its holder works. */
+  renew?(key: string, ttlMs: number): Promise<void>;
   isClaimed?(key: string): Promise<boolean>;
   release?(key: string): Promise<void>;
   /** Whether the backing service answers (always true in memory); answers at once when it is known down. */
