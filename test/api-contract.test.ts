@@ -193,7 +193,7 @@ describe("type and rotateOnError", () => {
     let verdicts = 0;
     const alpha = scriptedSource("alpha", () => {
       verdicts++;
-      throw new ApiError(404, "NOT_FOUND", "TikTok says this post does not exist.");
+      throw new ApiError(404, "NOT_FOUND", "TikTok says this post does not exist.", true);
     });
     const beta = scriptedSource("beta", videoFrom("beta"));
     const stack = await withSources([alpha, beta]);

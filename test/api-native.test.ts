@@ -203,6 +203,11 @@ describe("short links", () => {
     ["https://vm.tiktok.com/ZMloop001/", 404, "NOT_FOUND"],
     ["https://vm.tiktok.com/ZMerr5001/", 502, "ALL_SOURCES_FAILED"],
     ["https://vm.tiktok.com/ZMdeleted/", 404, "NOT_FOUND"],
+    // A 200 page instead of a redirect (the WAF, a stub) is a failure to resolve, not "not found".
+    ["https://vm.tiktok.com/ZMwafpage/", 502, "ALL_SOURCES_FAILED"],
+    ["https://www.tiktok.com/t/ZMstub001/", 502, "ALL_SOURCES_FAILED"],
+    ["https://lite.tiktok.com/t/ZMriver01/", 200, SAMPLE_IDS.video],
+    ["shared from the app: https://vm.tiktok.com/ZMphoto01/ 🍋", 200, SAMPLE_IDS.photo],
   ];
   for (const [url, status, expected] of cases) {
     it(`${url} → ${status} ${expected}`, async () => {
@@ -218,7 +223,7 @@ describe("short links", () => {
       stack.fake.count((request) => request.path.startsWith("/ZMloop001")),
       5,
     );
-    assert.ok(stack.fetched.includes("https://vm.tiktok.com/ZMevil001/"));
+    assert.ok(stack.fetched.includes("https://vt.tiktok.com/ZMevil001/"));
     assert.equal(stack.fetched.filter((url) => new URL(url).hostname.includes("evil")).length, 0);
   });
 

@@ -67,7 +67,6 @@ const HOSTILE_URLS: string[] = [
   `${GOOD}?x=${"a".repeat(2100)}`,
   "a".repeat(10_000),
   `https://www.tiktok.com/@river.cooks/video/${ID}\u0000`,
-  `https://www.tiktok.com/@river.cooks/video/${ID}\r\nX-Injected: 1`,
 ];
 
 /** Bodies and query strings that are wrong in shape rather than in the link. */
@@ -113,6 +112,24 @@ const HOSTILE_REQUESTS: {
   { label: "an empty JSON body", method: "POST", raw: "" },
   { label: "a POST with an off-TikTok url", method: "POST", body: { url: "https://evil.test/" } },
 ];
+
+describe("a link followed by an injected header line", () => {
+  it("is read as a message: the link alone is used, nothing else reaches TikTok", async () => {
+    const stack = await startStack({ fake: { waf: false } });
+    try {
+      const url = `https://www.tiktok.com/@river.cooks/video/${ID}\r\nX-Injected: 1`;
+      const response = await stack.app.inject({ url: `/api/download?url=${encodeURIComponent(url)}` });
+      assert.equal(response.statusCode, 200, response.body);
+      assert.equal(response.json().result.id, ID);
+      assert.deepEqual(stack.fetched, [`https://www.tiktok.com/@river.cooks/video/${ID}`]);
+      assert.ok(
+        stack.fake.requests.every((request) => !JSON.stringify(request.headers).includes("Injected")),
+      );
+    } finally {
+      await stack.close();
+    }
+  });
+});
 
 describe("hostile input: 400 and not a single upstream request", () => {
   let stack: Stack;

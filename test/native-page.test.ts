@@ -80,6 +80,13 @@ describe("native parser on the shared samples", () => {
     });
   }
 
+  it("reads a classified post that has its video (the flag alone is not an age gate)", () => {
+    const data = JSON.parse(tiktokSample("video"));
+    data.__DEFAULT_SCOPE__["webapp.video-detail"].itemInfo.itemStruct.isContentClassified = true;
+    const media = mapPost(readPost(page(JSON.stringify(data)), SAMPLE_IDS.video));
+    assert.ok(media.video?.noWatermark);
+  });
+
   it("treats a blank 10204, an unknown status, truncated JSON and a missing script as source failures", () => {
     const status = (code: number, msg: string) =>
       page(
@@ -88,8 +95,13 @@ describe("native parser on the shared samples", () => {
         }),
       );
     assert.throws(() => readPost(status(10204, ""), SAMPLE_IDS.video), isFailure("blocked"));
+    // "doesn't exist" is also what a blocked address is told: not final, another source may find it.
     assert.throws(
       () => readPost(status(10204, "item doesn't exist"), SAMPLE_IDS.video),
+      isFailure("not_found"),
+    );
+    assert.throws(
+      () => readPost(status(10204, "item_privacy_authorization&status_deleted"), SAMPLE_IDS.video),
       isApiError("NOT_FOUND"),
     );
     assert.throws(() => readPost(status(10216, ""), SAMPLE_IDS.video), isApiError("PRIVATE"));

@@ -34,6 +34,17 @@ describe("parseTikTokLink: every form users paste", () => {
     [`https://www.tiktok.com/embed/v2/${ID}`, ID],
     [`https://www.tiktok.com/embed/${ID}`, ID],
     [`https://www.tiktok.com.//@river.cooks/video/${ID}`, ID, "river.cooks"],
+    // TikTok's own short links redirect through this form; you-get and cobalt accept it.
+    [`https://t.tiktok.com/i18n/share/video/${ID}/?_d=secCgYIASAHKAE&share_item_id=${ID}`, ID],
+    // TikTok Lite.
+    [`https://lite.tiktok.com/@river.cooks/video/${ID}?_r=1`, ID, "river.cooks"],
+    // A pasted share message with one link in it.
+    [
+      `Check out River Cooks's video! #TikTok https://www.tiktok.com/@river.cooks/video/${ID}?_t=8q&_r=1`,
+      ID,
+      "river.cooks",
+    ],
+    [`lol\nhttps://www.tiktok.com/@river.cooks/video/${ID}.\nsee?`, ID, "river.cooks"],
   ];
   for (const [input, id, username] of posts) {
     it(`reads ${input.trim()}`, () => {
@@ -45,12 +56,20 @@ describe("parseTikTokLink: every form users paste", () => {
   }
 
   const shorts: [string, string, string][] = [
-    ["https://vm.tiktok.com/ZMriver01/", "ZMriver01", "https://vm.tiktok.com/ZMriver01/"],
-    ["vm.tiktok.com/ZMriver01", "ZMriver01", "https://vm.tiktok.com/ZMriver01/"],
+    ["https://vm.tiktok.com/ZMriver01/", "ZMriver01", "https://vt.tiktok.com/ZMriver01/"],
+    ["vm.tiktok.com/ZMriver01", "ZMriver01", "https://vt.tiktok.com/ZMriver01/"],
     ["https://vt.tiktok.com/ZSabc123/?_r=1", "ZSabc123", "https://vt.tiktok.com/ZSabc123/"],
-    ["https://www.tiktok.com/t/ZTdef456/", "ZTdef456", "https://www.tiktok.com/t/ZTdef456/"],
-    ["https://tiktok.com/t/ZTdef456", "ZTdef456", "https://www.tiktok.com/t/ZTdef456/"],
+    ["https://www.tiktok.com/t/ZTdef456/", "ZTdef456", "https://vt.tiktok.com/ZTdef456/"],
+    ["https://tiktok.com/t/ZTdef456", "ZTdef456", "https://vt.tiktok.com/ZTdef456/"],
+    // TikTok Lite share links.
+    ["https://lite.tiktok.com/t/ZTlite123/", "ZTlite123", "https://vt.tiktok.com/ZTlite123/"],
     ["https://t.tiktok.com/ZNghi789", "ZNghi789", "https://vt.tiktok.com/ZNghi789/"],
+    ["look at this https://vm.tiktok.com/ZMriver01/ lol", "ZMriver01", "https://vt.tiktok.com/ZMriver01/"],
+    [
+      "the same link twice: vm.tiktok.com/ZMriver01 https://vm.tiktok.com/ZMriver01",
+      "ZMriver01",
+      "https://vt.tiktok.com/ZMriver01/",
+    ],
   ];
   for (const [input, code, url] of shorts) {
     it(`reads the short link ${input}`, () => {
@@ -82,6 +101,10 @@ describe("parseTikTokLink: refusals, before any network call", () => {
     [`https://www.tiktok.com/@a/video/${ID}?x=${"a".repeat(3000)}`, "INVALID_URL"],
     ["https://vm.tiktok.com/ZM-bad!/", "UNSUPPORTED_LINK"],
     ["https://vm.tiktok.com/ZMabc/extra/", "UNSUPPORTED_LINK"],
+    ["two posts: https://vm.tiktok.com/ZMriver01/ and https://vm.tiktok.com/ZMphoto01/", "INVALID_URL"],
+    ["a message with no TikTok link in it", "INVALID_URL"],
+    // A TikTok address inside another address is not a link of its own.
+    [`see https://evil.test/?next=https://www.tiktok.com/@a/video/${ID} now`, "INVALID_URL"],
   ];
   for (const [input, code] of refusals) {
     it(`refuses ${JSON.stringify(input.slice(0, 80))} with ${code}`, () => {

@@ -35,6 +35,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: ApiErrorCode,
     message: string,
+    /** TikTok's own word on the post (its page said so): the only answers that may be cached for all. */
+    readonly verdict = false,
   ) {
     super(message);
     this.name = "ApiError";
@@ -45,16 +47,16 @@ export const badRequest = (code: ApiErrorCode, message: string) => new ApiError(
 
 /** TikTok's own answers about a post: every source would say the same, so they end the search. */
 export const postErrors = {
-  notFound: (detail = "TikTok says this post does not exist.") => new ApiError(404, "NOT_FOUND", detail),
-  private: (detail = "This post is private.") => new ApiError(403, "PRIVATE", detail),
+  notFound: (detail = "TikTok says this post does not exist.") =>
+    new ApiError(404, "NOT_FOUND", detail, true),
+  private: (detail = "This post is private.") => new ApiError(403, "PRIVATE", detail, true),
   ageRestricted: () =>
     new ApiError(
       403,
       "AGE_RESTRICTED",
       "This post is age-restricted: TikTok shows it only to logged-in adults.",
+      true,
     ),
-  regionBlocked: (detail = "This post is not available in the server's region.") =>
-    new ApiError(403, "REGION_BLOCKED", detail),
 };
 
 /** Post states worth remembering briefly so a flood of bad links does not hammer TikTok. */

@@ -12,8 +12,12 @@ const INPUT_HOSTS = new Set([
   "vt.tiktok.com",
   "t.tiktok.com",
   "pro.tiktok.com",
+  "lite.tiktok.com",
   "www.tiktokv.com",
 ]);
+
+/** Short-link hosts: their paths are codes, never posts. */
+const SHORT_HOSTS = new Set(["vm.tiktok.com", "vt.tiktok.com"]);
 
 /** Registrable domains of TikTok's web and CDN hosts: redirects may stay within them. */
 const TIKTOK_DOMAINS = ["tiktok.com", "tiktokv.com", "tiktokcdn.com", "tiktokcdn-us.com", "tiktokcdn-eu.com"];
@@ -55,14 +59,46 @@ export function canonicalPostUrl(id: string, username?: string): string {
 }
 
 /**
- * Turns whatever a user pasted into a post id or a short-link code, or a 400 that says why.
- * No network: short links are resolved later, by the pipeline.
+ * A TikTok link that starts a word: at the start of the text, or after a space or an opening bracket or
+ * quote (never inside another address, such as a query that carries one). Punctuation that closes a
+ * sentence is not part of it.
+ */
+const LINK_IN_TEXT =
+  /(?<=^|[\s(<[{"'«“])(?:https?:\/\/)?(?:[a-z0-9-]+\.)*tiktokv?\.com(?:[/?#][^\s<>"'»”]*)?/gi;
+
+/**
+ * The one TikTok link in a pasted message ("look at this https://vm.tiktok.com/ZM…/ lol"), or a 400:
+ * none, or two different ones.
+ */
+function linkInText(text: string): string {
+  // The same link written twice (with and without its scheme, say) is one link.
+  const found = new Map<string, string>();
+  for (const match of text.matchAll(LINK_IN_TEXT)) {
+    const link = match[0].replace(/[.,;:!?)\]}]+$/, "");
+    found.set(
+      link
+        .replace(/^https?:\/\//i, "")
+        .replace(/\/+$/, "")
+        .toLowerCase(),
+      link,
+    );
+  }
+  if (found.size === 0) throw badRequest("INVALID_URL", 'The "url" field holds no TikTok link.');
+  if (found.size > 1)
+    throw badRequest("INVALID_URL", 'The "url" field holds several TikTok links; send one at a time.');
+  return [...found.values()][0] as string;
+}
+
+/**
+ * Turns whatever a user pasted into a post id or a short-link code, or a 400 that says why: a link, or
+ * a message with exactly one TikTok link in it. No network: short links are resolved later.
  */
 export function parseTikTokLink(input: string, nowMs: number = Date.now()): TikTokLink {
-  const text = input.trim();
-  if (text === "") throw badRequest("MISSING_URL", 'The "url" field is empty.');
-  if (text.length > MAX_LINK_LENGTH)
+  const trimmed = input.trim();
+  if (trimmed === "") throw badRequest("MISSING_URL", 'The "url" field is empty.');
+  if (trimmed.length > MAX_LINK_LENGTH)
     throw badRequest("INVALID_URL", `The "url" field is longer than ${MAX_LINK_LENGTH} characters.`);
+  const text = /\s/.test(trimmed) ? linkInText(trimmed) : trimmed;
   // The URL parser would silently drop control characters; a link carrying them is refused instead.
   if (/[\u0000-\u001f\u007f]/.test(text))
     throw badRequest("INVALID_URL", 'The "url" field contains control characters.');
@@ -101,7 +137,7 @@ export function parseTikTokLink(input: string, nowMs: number = Date.now()): TikT
 }
 
 function matchPostPath(path: string, host: string): PostLink | undefined {
-  if (host === "vm.tiktok.com" || host === "vt.tiktok.com" || host === "t.tiktok.com") return undefined;
+  if (SHORT_HOSTS.has(host)) return undefined;
   for (const pattern of POST_PATHS) {
     const match = pattern.exec(path);
     if (!match) continue;
@@ -118,23 +154,16 @@ function matchPostPath(path: string, host: string): PostLink | undefined {
 function matchShortPath(path: string, host: string): ShortLink | undefined {
   const segments = path.split("/").filter(Boolean);
   let code: string | undefined;
-  let url: string | undefined;
-  if ((host === "vm.tiktok.com" || host === "vt.tiktok.com") && segments.length === 1) {
-    code = segments[0];
-    url = `https://${host}/${code}/`;
-  } else if (host === "t.tiktok.com" && segments.length === 1) {
-    code = segments[0];
-    url = `https://vt.tiktok.com/${code}/`;
-  } else if (
-    (host === "www.tiktok.com" || host === "tiktok.com") &&
+  if ((SHORT_HOSTS.has(host) || host === "t.tiktok.com") && segments.length === 1) code = segments[0];
+  else if (
+    (host === "www.tiktok.com" || host === "tiktok.com" || host === "lite.tiktok.com") &&
     segments.length === 2 &&
     segments[0] === "t"
-  ) {
+  )
     code = segments[1];
-    url = `https://www.tiktok.com/t/${code}/`;
-  }
-  if (code === undefined || url === undefined || !SHORT_CODE.test(code)) return undefined;
-  return { kind: "short", code, url };
+  if (code === undefined || !SHORT_CODE.test(code)) return undefined;
+  // Every code resolves at vt.tiktok.com, whatever host it was shared on (as cobalt does).
+  return { kind: "short", code, url: `https://vt.tiktok.com/${code}/` };
 }
 
 /** The post id in a TikTok address a short link redirected to, if it names one. */

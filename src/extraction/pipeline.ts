@@ -124,7 +124,7 @@ export function createPipeline(deps: PipelineDeps) {
       return { extraction, source };
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
-      if (CACHEABLE_POST_ERRORS.has(error.code) && deps.negativeCacheTtlMs > 0) {
+      if (error.verdict && CACHEABLE_POST_ERRORS.has(error.code) && deps.negativeCacheTtlMs > 0) {
         const entry = verdictEntry(error, deps.now(), deps.negativeCacheTtlMs);
         await safely(() => deps.store.setPost(post.id, entry, deps.negativeCacheTtlMs), undefined);
       }

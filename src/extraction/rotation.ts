@@ -1,4 +1,4 @@
-import { ApiError, type FailureReason, isAbortError, postErrors, SourceFailure } from "../domain/errors.js";
+import { ApiError, type FailureReason, isAbortError, SourceFailure } from "../domain/errors.js";
 import { type Extraction, validateMedia } from "../domain/media.js";
 import type { Source } from "../sources/types.js";
 import { isFault, type SourceHealth } from "./health.js";
@@ -230,13 +230,24 @@ function finalError(attempted: Attempted[]): ApiError {
   // Every site agreeing that the post is gone or private is as good as TikTok saying so.
   const unanimous = (reason: FailureReason) =>
     attempted.length > 0 && attempted.every((entry) => entry.reason === reason);
+  // Said by the sources, not by TikTok's page: the answer for this request, never cached for everyone.
   if (unanimous("not_found"))
-    return postErrors.notFound(`Every source tried says this post does not exist (${describe(attempted)}).`);
+    return new ApiError(
+      404,
+      "NOT_FOUND",
+      `Every source tried says this post does not exist (${describe(attempted)}).`,
+    );
   if (unanimous("private"))
-    return postErrors.private(`Every source tried says this post is private (${describe(attempted)}).`);
+    return new ApiError(
+      403,
+      "PRIVATE",
+      `Every source tried says this post is private (${describe(attempted)}).`,
+    );
   if (attempted.some((entry) => entry.reason === "region_blocked")) {
     const only = attempted.every((entry) => entry.reason === "region_blocked");
-    return postErrors.regionBlocked(
+    return new ApiError(
+      403,
+      "REGION_BLOCKED",
       only
         ? "This post is not available in the server's region."
         : `This post is not available in the server's region (${describe(attempted)}).`,

@@ -2,6 +2,7 @@ import { ApiError, badRequest, postErrors } from "../domain/errors.js";
 import { isTikTokHost, postIdFromTikTokUrl, type ShortLink } from "../domain/tiktok-url.js";
 import { DESKTOP_USER_AGENT, pageHeaders } from "../net/browser.js";
 import type { HttpClient } from "../net/http-client.js";
+import { classifyPage } from "../sources/native/page.js";
 
 const MAX_HOPS = 5;
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
@@ -29,8 +30,10 @@ export async function resolveShortLink(
     } catch (error) {
       throw shortLinkFailure(error instanceof Error ? error.message : String(error));
     }
-    if (response.status === 404 || (response.status >= 200 && response.status < 300))
-      throw postErrors.notFound("TikTok says this short link leads nowhere.");
+    if (response.status === 404) throw postErrors.notFound("TikTok says this short link leads nowhere.");
+    // A page instead of a redirect is not a verdict: the WAF's "Please wait...", a stub or a captcha.
+    if (response.status >= 200 && response.status < 300)
+      throw shortLinkFailure(`TikTok answered a ${classifyPage(response.text())} page instead of a redirect`);
     if (!REDIRECTS.has(response.status)) throw shortLinkFailure(`TikTok answered HTTP ${response.status}`);
     const target = redirectTarget(response.header("location"), response.text(), current);
     if (!target) throw postErrors.notFound("This short link does not lead to a post.");

@@ -82,7 +82,10 @@ function defaultScenarios(): Map<string, Scenario> {
 }
 
 /** Short codes (docs/upstreams/tiktok.md §5 "Short links"): where each one leads. */
-const SHORT_CODES: Record<string, { status: number; location?: string; bodyOnly?: boolean }> = {
+const SHORT_CODES: Record<
+  string,
+  { status: number; location?: string; bodyOnly?: boolean; page?: "waf" | "stub" }
+> = {
   ZMriver01: {
     status: 301,
     location: `https://www.tiktok.com/@river.cooks/video/${SAMPLE_IDS.video}?_r=1&_t=8qXk2Lm9`,
@@ -102,6 +105,9 @@ const SHORT_CODES: Record<string, { status: number; location?: string; bodyOnly?
   ZMloop001: { status: 301, location: "https://vm.tiktok.com/ZMloop001/" },
   ZMerr5001: { status: 503 },
   ZMdeleted: { status: 301, location: `https://www.tiktok.com/@river.cooks/video/${SAMPLE_IDS.deleted}` },
+  // Not every answer is a redirect: TikTok's WAF and stub pages come back as 200s.
+  ZMwafpage: { status: 200, page: "waf" },
+  ZMstub001: { status: 200, page: "stub" },
 };
 
 export interface FakeTikTokOptions {
@@ -201,6 +207,8 @@ export class FakeTikTok {
   private shortLink(response: ServerResponse, code: string) {
     const rule = SHORT_CODES[code];
     if (!rule || rule.status === 404) return send(response, 404, "text/html; charset=utf-8", "");
+    if (rule.page === "waf") return send(response, 200, "text/html; charset=utf-8", this.wafPage());
+    if (rule.page === "stub") return send(response, 200, "text/html; charset=utf-8", stubPage());
     if (!rule.location) return send(response, rule.status, "text/html; charset=utf-8", "<html>error</html>");
     const href = rule.location.replaceAll("&", "&amp;");
     if (!rule.bodyOnly) response.setHeader("location", rule.location);

@@ -33,7 +33,8 @@ export function readPost(html: string, requestedId: string): Record<string, unkn
 
   const item = record(at(detail, ["itemInfo", "itemStruct"]));
   if (!item || !record(item.author)) throw new SourceFailure("bad_response", "the page's post has no author");
-  if (item.isContentClassified === true) throw postErrors.ageRestricted();
+  // The flag alone is not a gate (yt-dlp): only a classified post that comes without its media is.
+  if (item.isContentClassified === true && !hasMedia(item)) throw postErrors.ageRestricted();
   if (str(item.id) !== requestedId)
     throw new SourceFailure("bad_response", `the page describes post ${String(item.id)}, not ${requestedId}`);
   return item;
@@ -57,9 +58,21 @@ function throwOnStatus(code: number, message: string): void {
     );
   if (code === 10204 && message === "")
     throw new SourceFailure("blocked", "TikTok refused this post to our address");
-  if (code === 10204 && /doesn'?t exist|not exist/i.test(message)) throw postErrors.notFound();
+  // Without a deleted status, 10204 is not TikTok's last word: it also means "not for this server's
+  // address" (yt-dlp reads every 10204 so). Another source may find the post; nothing is cached.
+  if (code === 10204)
+    throw new SourceFailure("not_found", `TikTok says the post does not exist here (10204 "${message}")`);
   if (code === 10217) throw postErrors.notFound("TikTok took this post down.");
   throw new SourceFailure("bad_response", `TikTok answered status ${code} "${message}"`);
+}
+
+/** Whether a post carries something to download: a video address, or images. */
+function hasMedia(item: Record<string, unknown>): boolean {
+  const video = at(item, ["video"]);
+  const images = list(at(item, ["imagePost", "images"]));
+  return (
+    images.length > 0 || playAddress(video) !== undefined || str(at(video, ["downloadAddr"])) !== undefined
+  );
 }
 
 const urlsOf = (value: unknown) =>
@@ -187,14 +200,27 @@ export function mapPost(item: Record<string, unknown>): Media {
   return {
     ...base,
     video: {
-      noWatermark,
-      watermark: str(at(video, ["downloadAddr"])),
-      hd: isBetter ? best.url : undefined,
+      ...cdnOnly({
+        noWatermark,
+        watermark: str(at(video, ["downloadAddr"])),
+        hd: isBetter ? best.url : undefined,
+      }),
       duration: num(at(video, ["duration"])) || undefined,
       width,
       height,
     },
   };
+}
+
+/**
+ * Media addresses on www.tiktok.com (the /aweme/v1/play/ redirector) answer a small HTML body unless the
+ * request carries the right session: when the post has a CDN address, they are left out (yt-dlp too).
+ */
+function cdnOnly<T extends Record<string, string | undefined>>(addresses: T): Partial<T> {
+  const onWww = (url: string | undefined) => url !== undefined && /^https?:\/\/www\.tiktok\.com\//i.test(url);
+  const values = Object.values(addresses);
+  if (!values.some((url) => url !== undefined && !onWww(url))) return addresses;
+  return Object.fromEntries(Object.entries(addresses).filter(([, url]) => !onWww(url))) as Partial<T>;
 }
 
 /** The earliest expiry among media addresses (`expire=` on video/audio, `x-expires=` on images), in ms. */
