@@ -153,6 +153,15 @@ describe("WAF proof of work", () => {
     assert.equal(Buffer.from(cookie.d, "base64").toString(), "31337");
   });
 
+  it("reads the challenge from any element with the expected ids, not only <p>", () => {
+    const page = challengePage(7).replaceAll("<p ", "<div ").replaceAll("</p>", "</div>");
+    const parsed = parseWafChallenge(
+      `${page}<span id="rci" class="waforiginalreid"></span><i id="rs" class="x1"></i>`,
+    );
+    assert.equal(parsed.cookieName, "_wafchallengeid");
+    assert.deepEqual(parsed.extraCookie, { name: "waforiginalreid", value: "x1" });
+  });
+
   it("gives up past the bound of a million", async () => {
     const parsed = parseWafChallenge(challengePage(1_000_001));
     await assert.rejects(solveProofOfWork(parsed.seed, parsed.digest), isFailure("blocked"));

@@ -41,7 +41,7 @@ const BYTE_RANGE = /^bytes=[\d\s,-]{1,100}$/;
 function targetOf(extraction: Extraction, ticket: StreamTicket) {
   const url = mediaUrlOf(extraction.media, ticket.kind, ticket.index);
   if (!url) throw new ApiError(502, "UPSTREAM_FAILED", "The post no longer has this file.");
-  return { url, headers: extraction.session?.headers ?? {} };
+  return { url, headers: extraction.session?.headers ?? {}, cookie: extraction.session?.cookie };
 }
 
 /**
@@ -51,12 +51,13 @@ function targetOf(extraction: Extraction, ticket: StreamTicket) {
  * tunnel route owns tokens, slots and limits.
  */
 export function createRelay(deps: RelayDeps) {
-  function fetchMedia(target: { url: string; headers: Record<string, string> }, request: RelayRequest) {
+  function fetchMedia(target: ReturnType<typeof targetOf>, request: RelayRequest) {
     const range = request.range !== undefined && BYTE_RANGE.test(request.range) ? request.range : undefined;
     return deps.http.stream({
       url: target.url,
       method: request.method,
       headers: { "user-agent": DESKTOP_USER_AGENT, ...target.headers, ...(range ? { range } : {}) },
+      cookie: target.cookie,
       signal: request.signal,
       maxRedirects: 3,
     });

@@ -31,9 +31,10 @@ export function scriptById(html: string, id: string): string | undefined {
   return undefined;
 }
 
-/** The attributes of the first element of that name whose id is `id`. */
+/** The attributes of the first element whose id is `id`: of that name, or of any name with "*". */
 export function elementById(html: string, element: string, id: string): Record<string, string> | undefined {
-  for (const tag of openingTags(html, element)) if (tag.attributes.id === id) return tag.attributes;
+  for (const tag of openingTags(html, element === "*" ? "[a-zA-Z][\\w-]*" : element))
+    if (tag.attributes.id === id) return tag.attributes;
   return undefined;
 }
 

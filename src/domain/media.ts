@@ -24,6 +24,8 @@ export interface Media {
 /** The request context a source needs to fetch media later (tunnel): cookies, referer, user agent. */
 export interface MediaSession {
   headers: Record<string, string>;
+  /** The session's cookies, and the domains (with their subdomains) they may be sent to. */
+  cookie?: { value: string; domains: readonly string[] };
 }
 
 export interface Extraction {

@@ -32,10 +32,18 @@ export interface HttpResponse {
   header(name: string): string | undefined;
 }
 
+/** A cookie header and the domains (with their subdomains) it may be sent to, hop by hop. */
+export interface ScopedCookie {
+  value: string;
+  domains: readonly string[];
+}
+
 export interface StreamRequest {
   url: string | URL;
   method?: "GET" | "HEAD";
   headers?: Record<string, string>;
+  /** Sent only to the hops whose host is in its domains: a redirect elsewhere never gets it. */
+  cookie?: ScopedCookie;
   /** Aborts the upstream request (the client went away). */
   signal?: AbortSignal;
   /** Redirects to follow; each hop is checked like the first (no private addresses). */
@@ -76,7 +84,11 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     keepAliveTimeout: 10_000,
   });
 
-  async function once(req: HttpRequest & { bodyTimeoutMs?: number }, logical: URL, signal: AbortSignal) {
+  async function once(
+    req: HttpRequest & { bodyTimeoutMs?: number; cookie?: ScopedCookie },
+    logical: URL,
+    signal: AbortSignal,
+  ) {
     const transport = options.upstreams.toTransport(logical);
     const trusted = options.upstreams.trustedOrigins.has(transport.origin);
     if (!options.allowPrivate && !trusted && isIP(transport.hostname.replace(/^\[|\]$/g, "")) !== 0) {
@@ -84,6 +96,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         throw new SourceFailure("refused_target", `refused to fetch a private address (${transport.host})`);
     }
     const headers: Record<string, string> = { ...req.headers };
+    if (req.cookie?.value && inDomains(logical.hostname, req.cookie.domains))
+      headers.cookie = req.cookie.value;
     if (req.jar) {
       const cookie = await req.jar.getCookieString(logical.href);
       if (cookie) headers.cookie = cookie;
@@ -113,7 +127,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
    * always the address asked last (for error messages). The last answer is returned unread.
    */
   async function follow(
-    req: HttpRequest & { bodyTimeoutMs?: number },
+    req: HttpRequest & { bodyTimeoutMs?: number; cookie?: ScopedCookie },
     where: { url: URL },
     signal: AbortSignal,
     max: number,
@@ -167,6 +181,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         url: req.url,
         method: req.method,
         headers: { "accept-encoding": "identity", ...req.headers },
+        cookie: req.cookie,
         // A client that pauses (a player, a slow phone) stops the reading for a while: allow it.
         bodyTimeoutMs: STREAM_BODY_TIMEOUT_MS,
       };
@@ -195,6 +210,11 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       await Promise.all([agent.close(), trustedAgent.close()]);
     },
   };
+}
+
+function inDomains(hostname: string, domains: readonly string[]): boolean {
+  const host = hostname.toLowerCase().replace(/\.$/, "");
+  return domains.some((domain) => host === domain || host.endsWith(`.${domain}`));
 }
 
 export function headerValue(value: string | string[] | undefined): string | undefined {

@@ -196,6 +196,8 @@ export class FakeTikTok {
     const shortCode = /^\/(?:t\/)?([A-Za-z0-9]{1,21})\/?$/.exec(path);
     if (desktopPost?.[2]) return this.postPage(request, response, desktopPost[2], false);
     if (mobilePost?.[1]) return this.postPage(request, response, mobilePost[1], true);
+    // A media address that redirects off TikTok (to `?to=`), as CDNs and redirectors can.
+    if (path.startsWith("/video/tos/offsite/")) return redirect(response, url.searchParams.get("to") ?? "/");
     if (path.startsWith("/video/tos/")) return this.media(request, response, url);
     if (path.startsWith("/aweme/v1/play/")) return this.redirector(request, response, url);
     if (/\.(jpe?g|webp|image|png)$/.test(path) || path.includes("~tplv-")) return this.image(response, url);
@@ -326,7 +328,10 @@ export class FakeTikTok {
       const challenge = solved.v?.a ? this.challenges.get(solved.v.a) : undefined;
       if (!challenge || Date.now() - challenge.issuedAt > CLEARANCE_MS) return false;
       if (cookies.has(EXTRA_COOKIE) && cookies.get(EXTRA_COOKIE) !== challenge.extraValue) return false;
-      return Buffer.from(solved.d ?? "", "base64").toString() === String(challenge.solution);
+      if (Buffer.from(solved.d ?? "", "base64").toString() !== String(challenge.solution)) return false;
+      // TikTok's own script gives the solved cookie Max-Age=1: a solution opens one page, not two.
+      this.challenges.delete(solved.v?.a ?? "");
+      return true;
     } catch {
       return false;
     }
@@ -499,6 +504,11 @@ function postPage(data: string, id: string, mobile: boolean): string {
 ${dataTag}${data}</script>
 <script src="https://sf16-website-login.neutral.ttwstatic.com/obj/tiktok_web/webapp/main.js" async></script>
 </body></html>`;
+}
+
+function redirect(response: ServerResponse, location: string) {
+  response.setHeader("location", location);
+  send(response, 302, "text/html; charset=utf-8", "");
 }
 
 function stubPage(): string {

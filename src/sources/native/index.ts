@@ -4,8 +4,8 @@ import type { Extraction } from "../../domain/media.js";
 import { isTikTokHost } from "../../domain/tiktok-url.js";
 import { DESKTOP_USER_AGENT, MOBILE_USER_AGENT, pageHeaders } from "../../net/browser.js";
 import type { ExtractInput, SourceDeps, SourceDescriptor } from "../types.js";
-import { WafClearance } from "./clearance.js";
 import { classifyPage, earliestExpiry, mapPost, readPost } from "./page.js";
+import { challengeCookies, parseWafChallenge, solveProofOfWork } from "./waf.js";
 
 /** TikTok's own post page, read from its __UNIVERSAL_DATA_FOR_REHYDRATION__ script (docs/upstreams/tiktok.md §2). */
 export const nativeSource: SourceDescriptor = {
@@ -17,10 +17,7 @@ export const nativeSource: SourceDescriptor = {
 };
 
 function createNativeExtractor(deps: SourceDeps) {
-  const clearance = new WafClearance(deps.now);
-
   async function fetchPage(url: string, userAgent: string, jar: CookieJar, signal: AbortSignal) {
-    await clearance.applyTo(jar);
     const response = await deps.http.request({
       url,
       headers: pageHeaders(userAgent),
@@ -36,16 +33,26 @@ function createNativeExtractor(deps: SourceDeps) {
     return { html, kind: classifyPage(html) };
   }
 
-  /** One page, through the WAF challenge if TikTok sets one (solved once, then retried once). */
+  /**
+   * One page, through the WAF challenge if TikTok sets one: the challenge this request met is solved,
+   * its cookies go to the one retry, then they are deleted (TikTok gives them Max-Age=1; yt-dlp does the
+   * same), so they never reach the media requests.
+   */
   async function loadPage(url: string, userAgent: string, jar: CookieJar, signal: AbortSignal) {
     let page = await fetchPage(url, userAgent, jar, signal);
     if (page.kind === "waf") {
-      await clearance.solve(page.html);
-      page = await fetchPage(url, userAgent, jar, signal);
-      if (page.kind === "waf") {
-        clearance.forget();
-        throw new SourceFailure("blocked", "TikTok's WAF challenge came back after it was solved");
+      const challenge = parseWafChallenge(page.html);
+      const solution = await solveProofOfWork(challenge.seed, challenge.digest, signal);
+      const cookies = challengeCookies(challenge, solution);
+      for (const [name, value] of cookies) await setTikTokCookie(jar, name, value, "Max-Age=120");
+      try {
+        page = await fetchPage(url, userAgent, jar, signal);
+      } finally {
+        for (const [name] of cookies)
+          await setTikTokCookie(jar, name, "", "Expires=Thu, 01 Jan 1970 00:00:00 GMT");
       }
+      if (page.kind === "waf")
+        throw new SourceFailure("blocked", "TikTok's WAF challenge came back after it was solved");
     }
     if (page.kind === "captcha") throw new SourceFailure("blocked", "TikTok answered with a captcha");
     return page;
@@ -67,11 +74,36 @@ function createNativeExtractor(deps: SourceDeps) {
       if (page.kind === "stub") throw new SourceFailure("blocked", "TikTok served a page without post data");
     }
     const media = mapPost(readPost(page.html, input.id));
-    const cookie = await jar.getCookieString("https://www.tiktok.com/");
     return {
       media,
-      session: { headers: { cookie, referer: "https://www.tiktok.com/", "user-agent": userAgent } },
+      session: {
+        headers: { referer: "https://www.tiktok.com/", "user-agent": userAgent },
+        // The page's cookies bind its media addresses: sent to TikTok's hosts only, never elsewhere.
+        cookie: {
+          value: await jar.getCookieString("https://www.tiktok.com/"),
+          domains: TIKTOK_COOKIE_DOMAINS,
+        },
+      },
       expiresAt: earliestExpiry(media),
     };
   };
+}
+
+/** Where TikTok's session cookies may go: its web and CDN hosts. */
+const TIKTOK_COOKIE_DOMAINS = [
+  "tiktok.com",
+  "tiktokv.com",
+  "tiktokcdn.com",
+  "tiktokcdn-us.com",
+  "tiktokcdn-eu.com",
+];
+
+function setTikTokCookie(jar: CookieJar, name: string, value: string, lifetime: string) {
+  return jar.setCookie(
+    `${name}=${value}; Domain=.tiktok.com; Path=/; ${lifetime}`,
+    "https://www.tiktok.com/",
+    {
+      ignoreError: true,
+    },
+  );
 }

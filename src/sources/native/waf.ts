@@ -26,8 +26,8 @@ function base64Bytes(text: string): Buffer {
 }
 
 export function parseWafChallenge(html: string): WafChallenge {
-  const cookieName = elementById(html, "p", "wci")?.class?.trim();
-  const encoded = elementById(html, "p", "cs")?.class?.trim();
+  const cookieName = elementById(html, "*", "wci")?.class?.trim();
+  const encoded = elementById(html, "*", "cs")?.class?.trim();
   if (!cookieName || !encoded || !/^[\w-]{1,64}$/.test(cookieName))
     throw new SourceFailure("blocked", "the WAF page has no challenge to solve");
   let challenge: Record<string, unknown>;
@@ -41,8 +41,8 @@ export function parseWafChallenge(html: string): WafChallenge {
     throw new SourceFailure("blocked", "the WAF challenge lacks its seed or digest");
   const digest = base64Bytes(v.c);
   if (digest.length !== 32) throw new SourceFailure("blocked", "the WAF challenge digest is not SHA-256");
-  const extraName = elementById(html, "p", "rci")?.class?.trim();
-  const extraValue = elementById(html, "p", "rs")?.class?.trim();
+  const extraName = elementById(html, "*", "rci")?.class?.trim();
+  const extraValue = elementById(html, "*", "rs")?.class?.trim();
   return {
     cookieName,
     challenge,
@@ -72,4 +72,11 @@ export async function solveProofOfWork(seed: Buffer, digest: Buffer, signal?: Ab
 export function clearanceValue(challenge: Record<string, unknown>, solution: number): string {
   const solved = { ...challenge, d: Buffer.from(String(solution)).toString("base64") };
   return Buffer.from(JSON.stringify(solved)).toString("base64");
+}
+
+/** The cookies that carry a solution: the challenge cookie, and the second one when the page set it. */
+export function challengeCookies(challenge: WafChallenge, solution: number): [string, string][] {
+  const cookies: [string, string][] = [[challenge.cookieName, clearanceValue(challenge.challenge, solution)]];
+  if (challenge.extraCookie) cookies.push([challenge.extraCookie.name, challenge.extraCookie.value]);
+  return cookies;
 }
