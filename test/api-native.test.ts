@@ -38,6 +38,27 @@ describe("GET /api/download against the fake TikTok", () => {
     assert.equal(stack.fake.pageRequests(SAMPLE_IDS.video), 2);
   });
 
+  it("lists the subtitle tracks, each with a tunnel link to its file", async () => {
+    const { body } = await download(stack.app, { url: link(SAMPLE_IDS.video) });
+    const tracks = body.result.subtitles as Record<string, string>[];
+    assert.deepEqual(
+      tracks.map(({ language, format, source }) => ({ language, format, source })),
+      [
+        { language: "eng-US", format: "webvtt", source: "auto" },
+        { language: "spa-ES", format: "webvtt", source: "translated" },
+      ],
+    );
+    assert.match(tracks[0]?.url ?? "", /^https:\/\/v16-webapp\.tiktok\.com\//);
+    const file = await stack.app.inject({ url: tracks[0]?.stream });
+    assert.equal(file.statusCode, 200, file.body);
+    assert.match(String(file.headers["content-type"]), /^text\/vtt/);
+    assert.match(
+      String(file.headers["content-disposition"]),
+      /tiktok_river\.cooks_7558765792041131240_eng-US\.vtt/,
+    );
+    assert.match(file.body, /^WEBVTT/);
+  });
+
   it("serves every link form of the same post from one cache entry", async () => {
     const before = stack.fake.requests.length;
     for (const url of [

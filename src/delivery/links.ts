@@ -13,29 +13,53 @@ export interface StreamLinks {
 
 export const STREAM_PATH = "/api/stream/";
 
-/** Everything the tunnel knows per kind of file: where it is in a result, its name, its usual type. */
+const MEDIA = /^(video|audio|image)\/|^application\/octet-stream/i;
+/** Subtitles come as WebVTT, or TikTok's JSON captions; some hosts send them as plain bytes. */
+const TEXT = /^text\/(vtt|plain)|^application\/(json|octet-stream|x-subrip)/i;
+
+/**
+ * Everything the tunnel knows per kind of file: where it is in a result, its name, its usual type, and
+ * the types a media host may answer for it.
+ */
 export const MEDIA_KINDS: Record<
   MediaKind,
   {
     url: (media: Media, index: number) => string | undefined;
-    suffix: (index: number) => string;
+    suffix: (media: Media, index: number) => string;
     type: string;
+    accepts: RegExp;
   }
 > = {
-  video: { url: (media) => media.video?.noWatermark, suffix: () => ".mp4", type: "video/mp4" },
+  video: {
+    url: (media) => media.video?.noWatermark,
+    suffix: () => ".mp4",
+    type: "video/mp4",
+    accepts: MEDIA,
+  },
   videoWatermark: {
     url: (media) => media.video?.watermark,
     suffix: () => "_watermark.mp4",
     type: "video/mp4",
+    accepts: MEDIA,
   },
-  hd: { url: (media) => media.video?.hd, suffix: () => "_hd.mp4", type: "video/mp4" },
-  music: { url: (media) => media.music?.url, suffix: () => "_audio.mp3", type: "audio/mpeg" },
+  hd: { url: (media) => media.video?.hd, suffix: () => "_hd.mp4", type: "video/mp4", accepts: MEDIA },
+  music: { url: (media) => media.music?.url, suffix: () => "_audio.mp3", type: "audio/mpeg", accepts: MEDIA },
   image: {
     url: (media, index) => media.images?.[index],
-    suffix: (index) => `_photo_${index + 1}.jpg`,
+    suffix: (_, index) => `_photo_${index + 1}.jpg`,
     type: "image/jpeg",
+    accepts: MEDIA,
   },
-  thumb: { url: (media) => media.thumb, suffix: () => "_cover.jpg", type: "image/jpeg" },
+  thumb: { url: (media) => media.thumb, suffix: () => "_cover.jpg", type: "image/jpeg", accepts: MEDIA },
+  subtitle: {
+    url: (media, index) => media.subtitles?.[index]?.url,
+    suffix: (media, index) => {
+      const track = media.subtitles?.[index];
+      return `_${track?.language ?? index}.${track?.format === "webvtt" || !track ? "vtt" : "json"}`;
+    },
+    type: "text/vtt",
+    accepts: TEXT,
+  },
 };
 
 const SINGLE_KINDS = ["video", "videoWatermark", "hd", "music", "thumb"] as const;
@@ -46,20 +70,28 @@ export function fileStem(media: Media): string {
   return `tiktok_${user}_${media.id}`;
 }
 
-/** A signed tunnel link for every media address of a result. */
-export function streamLinksFor(tokens: StreamTokens, media: Media, source: string): StreamLinks {
+/**
+ * A signed tunnel link for every media address of a result, and one for each subtitle track (in the
+ * same order as `media.subtitles`).
+ */
+export function streamLinksFor(
+  tokens: StreamTokens,
+  media: Media,
+  source: string,
+): { links: StreamLinks; subtitles: string[] } {
   const token = tokens.forPost(media.id, source);
   const links: StreamLinks = {};
   for (const kind of SINGLE_KINDS) {
     if (MEDIA_KINDS[kind].url(media, 0) !== undefined) links[kind] = `${STREAM_PATH}${token(kind)}`;
   }
   if (media.images) links.images = media.images.map((_, index) => `${STREAM_PATH}${token("image", index)}`);
-  return links;
+  const subtitles = (media.subtitles ?? []).map((_, index) => `${STREAM_PATH}${token("subtitle", index)}`);
+  return { links, subtitles };
 }
 
 /** The file name of one kind of media of a post (`tiktok_<user>_<id>_photo_2.jpg`). */
 export const filenameOf = (media: Media, kind: MediaKind, index = 0) =>
-  `${fileStem(media)}${MEDIA_KINDS[kind].suffix(index)}`;
+  `${fileStem(media)}${MEDIA_KINDS[kind].suffix(media, index)}`;
 
 /** The address of one kind of media in a (fresh) result: used when an expired link is re-extracted. */
 export const mediaUrlOf = (media: Media, kind: MediaKind, index = 0) => MEDIA_KINDS[kind].url(media, index);

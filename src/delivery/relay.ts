@@ -33,7 +33,6 @@ export interface Relayed {
   body: Readable;
 }
 
-const MEDIA_TYPE = /^(video|audio|image)\/|^application\/octet-stream/i;
 const PASSED_HEADERS = ["content-length", "content-range", "accept-ranges", "last-modified", "etag"];
 const BYTE_RANGE = /^bytes=[\d\s,-]{1,100}$/;
 
@@ -98,7 +97,7 @@ export function createRelay(deps: RelayDeps) {
         );
       }
       const type = upstream.header("content-type") ?? MEDIA_KINDS[ticket.kind].type;
-      if (upstream.status >= 400 || !MEDIA_TYPE.test(type)) {
+      if (upstream.status >= 400 || !MEDIA_KINDS[ticket.kind].accepts.test(type)) {
         discard(upstream);
         throw new ApiError(
           502,

@@ -1,7 +1,7 @@
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { ApiError } from "../domain/errors.js";
 
-export type MediaKind = "video" | "videoWatermark" | "hd" | "music" | "image" | "thumb";
+export type MediaKind = "video" | "videoWatermark" | "hd" | "music" | "image" | "thumb" | "subtitle";
 
 /** What a stream link names: one file of one post, until a time. Nothing else travels in it. */
 export interface StreamTicket {
@@ -25,7 +25,17 @@ export interface StreamTokens {
   open(token: string): StreamTicket;
 }
 
-const KINDS: ReadonlySet<string> = new Set(["video", "videoWatermark", "hd", "music", "image", "thumb"]);
+const KINDS: ReadonlySet<string> = new Set([
+  "video",
+  "videoWatermark",
+  "hd",
+  "music",
+  "image",
+  "thumb",
+  "subtitle",
+]);
+/** Kinds with several files per post, told apart by an index. */
+const INDEXED: ReadonlySet<string> = new Set(["image", "subtitle"]);
 const TOKEN = /^([a-zA-Z]{2,16})(\d{0,3})\.(\d{1,25})\.([\w-]{1,32})\.([0-9a-z]{1,12})\.([\w-]{22})$/;
 
 /**
@@ -60,7 +70,7 @@ export function createStreamTokens(options: {
       const given = Buffer.from(signature, "base64url");
       const expected = sign(token.slice(0, token.length - signature.length - 1));
       if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalid();
-      if (!KINDS.has(kind) || (kind === "image") !== (index !== "")) throw invalid();
+      if (!KINDS.has(kind) || INDEXED.has(kind) !== (index !== "")) throw invalid();
       const expiresAt = Number.parseInt(expiry, 36);
       if (!(expiresAt > options.now()))
         throw new ApiError(403, "STREAM_EXPIRED", "This stream link has expired; ask /api/download again.");

@@ -18,7 +18,16 @@ export interface Media {
   music?: { url?: string; title?: string; author?: string; cover?: string; duration?: number };
   images?: string[];
   thumb?: string;
+  subtitles?: Subtitle[];
   stats?: { plays?: number; likes?: number; comments?: number; shares?: number };
+}
+
+/** A subtitle track: TikTok's language code ("eng-US"), its format ("webvtt", …), and who made it. */
+export interface Subtitle {
+  language: string;
+  format: string;
+  url: string;
+  source: "auto" | "translated" | "creator";
 }
 
 /** The request context a source needs to fetch media later (tunnel): cookies, referer, user agent. */
@@ -75,6 +84,9 @@ export function validateMedia(media: Media): Media {
     }),
     images: media.images ? [...new Set(media.images.filter(isHttpUrl))] : undefined,
     thumb: url(media.thumb),
+    subtitles: media.subtitles?.filter(
+      (track) => isHttpUrl(track.url) && /^[\w-]{1,32}$/.test(track.language),
+    ),
     stats: prune({
       plays: count(media.stats?.plays),
       likes: count(media.stats?.likes),
@@ -83,6 +95,7 @@ export function validateMedia(media: Media): Media {
     }),
   };
   if (clean.images?.length === 0) clean.images = undefined;
+  if (clean.subtitles?.length === 0) clean.subtitles = undefined;
   const hasMedia =
     clean.type === "photo"
       ? clean.images !== undefined
@@ -127,6 +140,7 @@ export function toApiResult(media: Media, meta: { provider: string; cached: bool
     video: media.video,
     music: media.music,
     images: media.images,
+    subtitles: media.subtitles,
     stats: media.stats,
   };
 }

@@ -56,6 +56,17 @@ export const DownloadResult = Type.Object({
     }),
   ),
   images: Type.Optional(Type.Array(Url)),
+  subtitles: Type.Optional(
+    Type.Array(
+      Type.Object({
+        language: Type.String({ description: 'TikTok\'s language code, e.g. "eng-US".' }),
+        format: Type.String({ description: '"webvtt", or TikTok\'s other format name.' }),
+        url: Url,
+        source: Type.Union([Type.Literal("auto"), Type.Literal("translated"), Type.Literal("creator")]),
+        stream: StreamPath,
+      }),
+    ),
+  ),
   stats: Type.Optional(
     Type.Object({
       plays: Type.Optional(Count),

@@ -1,10 +1,14 @@
 import { type StreamLinks, streamLinksFor } from "../delivery/links.js";
 import type { StreamTokens } from "../delivery/token.js";
-import type { Extraction } from "../domain/media.js";
+import type { Extraction, Subtitle } from "../domain/media.js";
 import { toApiResult } from "../domain/media.js";
 import type { Answer } from "../extraction/pipeline.js";
 
-export type ApiResult = ReturnType<typeof toApiResult> & { stream?: StreamLinks };
+export type ApiResult = Omit<ReturnType<typeof toApiResult>, "subtitles"> & {
+  /** Each track with its tunnel link. */
+  subtitles?: (Subtitle & { stream: string })[];
+  stream?: StreamLinks;
+};
 
 /**
  * The v1 result of an answer, with its tunnel links. A cache hit of the in-memory store hands back the
@@ -15,10 +19,15 @@ export function createAnswers(options: { tokens: StreamTokens; now: () => number
   const reuseMs = options.streamTtlMs / 4;
   const hits = new WeakMap<Extraction, { result: ApiResult; builtAt: number }>();
 
-  const build = ({ extraction, source, cached }: Answer): ApiResult => ({
-    ...toApiResult(extraction.media, { provider: source, cached }),
-    stream: streamLinksFor(options.tokens, extraction.media, source),
-  });
+  const build = ({ extraction, source, cached }: Answer): ApiResult => {
+    const result = toApiResult(extraction.media, { provider: source, cached });
+    const { links, subtitles } = streamLinksFor(options.tokens, extraction.media, source);
+    return {
+      ...result,
+      subtitles: result.subtitles?.map((track, index) => ({ ...track, stream: subtitles[index] as string })),
+      stream: links,
+    };
+  };
 
   return (answer: Answer): ApiResult => {
     if (!answer.cached) return build(answer);

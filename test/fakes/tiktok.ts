@@ -199,6 +199,15 @@ export class FakeTikTok {
     // A media address that redirects off TikTok (to `?to=`), as CDNs and redirectors can.
     if (path.startsWith("/video/tos/offsite/")) return redirect(response, url.searchParams.get("to") ?? "/");
     if (path.startsWith("/video/tos/")) return this.media(request, response, url);
+    // Subtitle tracks (`video.subtitleInfos[].Url`): /<hash>/<hex time>/video/tos/…; WebVTT text. The
+    // real host's content type is not documented: text/vtt is the fake's guess.
+    if (/^\/[0-9a-f]{32}\/[0-9a-f]+\/video\/tos\//.test(path))
+      return send(
+        response,
+        200,
+        "text/vtt; charset=utf-8",
+        "WEBVTT\n\n00:00.000 --> 00:02.000\none-pan lemon pasta\n",
+      );
     if (path.startsWith("/aweme/v1/play/")) return this.redirector(request, response, url);
     if (/\.(jpe?g|webp|image|png)$/.test(path) || path.includes("~tplv-")) return this.image(response, url);
     if (path === "/login") return send(response, 200, "text/html; charset=utf-8", loginPage());

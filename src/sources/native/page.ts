@@ -129,6 +129,30 @@ function imageUrl(image: unknown): string | undefined {
   return mirrors.find((url) => url.includes(".jpeg?")) ?? mirrors[0];
 }
 
+/** `video.subtitleInfos`: "ASR" is TikTok's automatic captions, "MT" a machine translation. */
+function subtitlesOf(video: unknown): Media["subtitles"] {
+  const tracks = list(at(video, ["subtitleInfos"])).flatMap((info) => {
+    const url = str(at(info, ["Url"]));
+    const language = str(at(info, ["LanguageCodeName"]));
+    if (!url || !language) return [];
+    const origin = str(at(info, ["Source"]));
+    return [
+      {
+        language,
+        format: (str(at(info, ["Format"])) ?? "webvtt").toLowerCase(),
+        url,
+        source:
+          origin === "ASR"
+            ? ("auto" as const)
+            : origin === "MT"
+              ? ("translated" as const)
+              : ("creator" as const),
+      },
+    ];
+  });
+  return tracks.length > 0 ? tracks : undefined;
+}
+
 function statsOf(item: Record<string, unknown>): Media["stats"] {
   const read = (key: string) =>
     firstOf(num, item, [
@@ -186,6 +210,7 @@ export function mapPost(item: Record<string, unknown>): Media {
       ["video", "originCover"],
       ["imagePost", "cover", "imageURL", "urlList", 0],
     ]),
+    subtitles: subtitlesOf(video),
     stats: statsOf(item),
   };
   if (isPhoto) return { ...base, images };
