@@ -76,7 +76,7 @@ async function main() {
   const seconds = (Date.now() - started) / 1000;
   for (const [phase, tally] of Object.entries(phases)) {
     console.log(
-      `${phase === "all" ? "all requests  " : `after ${warmup} warm-up`}: ${tally.n} requests, success ${((100 * tally.ok) / tally.n).toFixed(1)}%, ` +
+      `${phase === "all" ? "all requests  " : `after ${warmup} warm-up`}: ${tally.n} requests, ${tally.n - tally.ok} lost, success ${((100 * tally.ok) / tally.n).toFixed(1)}%, ` +
         `${(tally.attempts / Math.max(tally.ok, 1)).toFixed(3)} upstream attempts per success`,
     );
   }

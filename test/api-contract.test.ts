@@ -165,7 +165,7 @@ describe("type and rotateOnError", () => {
     }
   });
 
-  it("never tries a source twice, stops at MAX_ATTEMPTS and skips sources in maintenance", async () => {
+  it("never tries a source twice and skips sources in maintenance", async () => {
     const sources = ["a", "b", "c", "d"].map((name) => scriptedSource(name, failing("network")));
     const resting = scriptedSource("resting", videoFrom("resting"), {
       maintenance: { reason: "site redesign" },
@@ -175,7 +175,9 @@ describe("type and rotateOnError", () => {
       const response = await download(stack.app, { url: URL_ });
       assert.equal(response.status, 502);
       assert.equal(resting.calls, 0);
-      assert.deepEqual(sources.map((source) => source.calls).sort(), [0, 1, 1, 1]);
+      // Failures that cost nothing (here: at once) do not use up MAX_ATTEMPTS, but no source is asked
+      // twice; slow failures stopping at MAX_ATTEMPTS are tested in sources-choice.test.ts.
+      assert.deepEqual(sources.map((source) => source.calls).sort(), [1, 1, 1, 1]);
       const providers = (await stack.app.inject({ url: "/api/providers" })).json() as {
         name: string;
         maintenance?: object;

@@ -124,6 +124,11 @@ export class SourceHealth {
     return true;
   }
 
+  /** Whether any outcome of this source is known (here or, with Redis, on another instance). */
+  known(name: string): boolean {
+    return (this.books.get(name)?.outcomes.length ?? 0) > 0;
+  }
+
   /** When this source last failed (for "every circuit is open: try the one that failed longest ago"). */
   lastFailureAt(name: string): number {
     return this.books.get(name)?.outcomes.find((outcome) => !outcome.ok)?.at ?? 0;

@@ -42,7 +42,14 @@ interface Attempted {
 
 type Settled =
   | { source: Source; ok: true; extraction: Extraction }
-  | { source: Source; ok: false; error: ApiError | SourceFailure };
+  | { source: Source; ok: false; error: ApiError | SourceFailure; ms: number };
+
+/**
+ * A failure this fast (connection refused, no such host, an immediate 5xx or garbage) cost nothing: it
+ * does not count against `maxAttempts`, so a fresh instance facing several dead sources still reaches
+ * a live one. The whole search stays bounded by its time budget and by the number of sources.
+ */
+const QUICK_FAILURE_MS = 1_000;
 
 /**
  * Asks sources until one answers: the requested one first; then (if allowed) the others, healthiest
@@ -59,11 +66,13 @@ export async function extractWithRotation(
   const attempted: Attempted[] = [...skipped];
   const running = new Map<Source, { done: Promise<Settled>; abort: AbortController }>();
   const hedging = request.source === undefined && request.rotateOnError;
+  const deadline = deps.now() + deps.attemptTimeoutMs * deps.maxAttempts;
   let launched = 0;
 
   const launch = () => {
+    if (launched >= deps.maxAttempts || deps.now() >= deadline) return;
     const source = queue.shift();
-    if (!source || launched >= deps.maxAttempts) return;
+    if (!source) return;
     launched++;
     const abort = new AbortController();
     running.set(source, { done: attempt(deps, source, request, abort.signal), abort });
@@ -101,6 +110,7 @@ export async function extractWithRotation(
       reason: settled.error.reason,
       message: settled.error.message,
     });
+    if (settled.ms < QUICK_FAILURE_MS && settled.error.reason !== "timeout") launched--;
     if (request.rotateOnError && running.size === 0) launch();
     else if (!request.rotateOnError) break;
   }
@@ -136,7 +146,7 @@ async function attempt(
     if (error instanceof ApiError) {
       // TikTok answered: the source did its job.
       report(deps, source, started, { ok: true, message: error.code });
-      return { source, ok: false, error };
+      return { source, ok: false, error, ms: deps.now() - started };
     }
     const failure = race.aborted
       ? new SourceFailure("timeout", "lost the race to a faster source")
@@ -148,7 +158,7 @@ async function attempt(
         message: failure.message,
         ...(failure.reason === "bug" ? { error } : {}),
       });
-    return { source, ok: false, error: failure };
+    return { source, ok: false, error: failure, ms: deps.now() - started };
   }
 }
 
@@ -195,9 +205,12 @@ function attemptOrder(deps: RotationDeps, request: RotationRequest) {
     (source) => deps.health.circuit(source.name) === "half-open" && deps.health.admit(source.name),
   );
   const closed = others.filter((source) => deps.health.circuit(source.name) === "closed");
+  const shuffled = weightedShuffle(closed, (source) => deps.health.weight(source.name), deps.random);
+  const unknownPreferred = shuffled.filter((source) => source.preferred && !deps.health.known(source.name));
   let rest = [
     ...(probe ? [probe] : []),
-    ...weightedShuffle(closed, (source) => deps.health.weight(source.name), deps.random),
+    ...unknownPreferred,
+    ...shuffled.filter((source) => !unknownPreferred.includes(source)),
   ];
   if (requested.length === 0 && rest.length === 0 && others.length > 0) {
     const oldest = [...others].sort(

@@ -100,6 +100,7 @@ export async function buildApp(services: Services): Promise<TypedApp> {
   downloadRoutes(app, {
     download: services.download,
     sources: services.registry.all,
+    isEnabled: services.isEnabled,
     rateLimit: limiter(config.rateLimit, "download"),
   });
   webRoutes(app);

@@ -62,6 +62,15 @@ const schema = z.object({
   HEDGE_FLOOR_MS: integer(50, 120_000).default(1_500),
   TRUST_PROXY: trustProxy.default(false),
   ALLOW_PRIVATE_UPSTREAMS: flag.default(false),
+  SOURCES: z
+    .string()
+    .transform((value) =>
+      value
+        .split(",")
+        .map((name) => name.trim().toLowerCase())
+        .filter(Boolean),
+    )
+    .optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
@@ -97,6 +106,8 @@ export interface Config {
   /** Lets upstream requests reach private/loopback addresses (tests, LAN mirrors). */
   allowPrivateUpstreams: boolean;
   logLevel: string;
+  /** The sources this instance runs (`SOURCES`); absent, all of them. The others are never contacted. */
+  sources?: string[];
   /** `UPSTREAM_<NAME>` overrides, keyed by lower-case name ("tiktok", "tikwm", ...). */
   upstreams: Record<string, string>;
 }
@@ -156,6 +167,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     trustProxy: values.TRUST_PROXY,
     allowPrivateUpstreams: values.ALLOW_PRIVATE_UPSTREAMS,
     logLevel: values.LOG_LEVEL,
+    sources: values.SOURCES?.length ? values.SOURCES : undefined,
     upstreams,
   };
 }

@@ -52,6 +52,7 @@ export function createServices(config: Config, deps: ServiceDeps = {}) {
   const descriptors = deps.sources ?? SOURCES;
   // Every built-in source's override is known even when this instance runs fewer of them.
   checkUpstreamNames(config, upstreamNames([...SOURCES, ...descriptors]));
+  const enabled = enabledSources(config, descriptors);
   const now = deps.now ?? Date.now;
   const log = createLogger(config, deps);
   const upstreams = createUpstreamMap(config.upstreams);
@@ -111,7 +112,8 @@ export function createServices(config: Config, deps: ServiceDeps = {}) {
   const metrics = createMetrics({ activeTunnels: () => slots.active });
 
   const pipeline = createPipeline({
-    sources: registry.all,
+    // A source the operator left out (SOURCES) is never contacted.
+    sources: registry.all.filter((source) => enabled.has(source.name)),
     store,
     http,
     health,
@@ -142,6 +144,8 @@ export function createServices(config: Config, deps: ServiceDeps = {}) {
     now,
     http,
     registry,
+    /** Whether the operator runs this source (`SOURCES`). */
+    isEnabled: (name: string) => enabled.has(name),
     store,
     storeKind: redis ? ("redis" as const) : ("memory" as const),
     /** Rate-limit counters: shared through Redis when there is one, in memory while it is down. */
@@ -176,6 +180,14 @@ function createLogger(config: Config, deps: ServiceDeps) {
       ? { level: "silent" }
       : { level: config.logLevel, ...(typeof deps.logger === "object" ? deps.logger : {}) };
   return deps.logStream ? pino(options, deps.logStream) : pino(options);
+}
+
+function enabledSources(config: Config, descriptors: readonly SourceDescriptor[]): ReadonlySet<string> {
+  const names = descriptors.map((descriptor) => descriptor.name);
+  const unknown = (config.sources ?? []).filter((name) => !names.includes(name));
+  if (unknown.length > 0)
+    throw new ConfigError(`SOURCES: unknown source(s) ${unknown.join(", ")}; known: ${names.join(", ")}.`);
+  return new Set(config.sources ?? names);
 }
 
 function checkUpstreamNames(config: Config, known: string[]) {

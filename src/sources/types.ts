@@ -41,6 +41,8 @@ export interface SourceDescriptor {
   readonly params: readonly ParamSpec[];
   /** Retired: listed with the reason, never called. */
   readonly maintenance?: { reason: string };
+  /** Asked first by `random` while nothing is known yet of its health (a fresh instance). */
+  readonly preferred?: boolean;
   /** Builds this source's extractor for one service; its state (a WAF clearance…) lives as long. */
   create(deps: SourceDeps): Extract;
 }

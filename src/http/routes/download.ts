@@ -97,11 +97,13 @@ export function downloadRoutes(
   deps: {
     download: (request: DownloadRequest) => Promise<ApiResult>;
     sources: readonly Source[];
+    /** Whether the operator runs this source (`SOURCES`). */
+    isEnabled: (name: string) => boolean;
     /** The per-client limiter, shared by GET and POST; absent when RATE_LIMIT=0. */
     rateLimit?: RequestHook;
   },
 ) {
-  const names = deps.sources.map((source) => source.name);
+  const names = deps.sources.map((source) => source.name).filter(deps.isEnabled);
 
   /** The API calls the source `type` (v1); inside, it is the source. */
   function normalise(raw: RawDownload): DownloadRequest {
@@ -111,6 +113,11 @@ export function downloadRoutes(
       throw badRequest(
         "INVALID_TYPE",
         `The "type" field must be "random" or one of: ${names.join(", ")}; "${name.slice(0, 64)}" is not a source.`,
+      );
+    if (source && !deps.isEnabled(source.name))
+      throw badRequest(
+        "INVALID_TYPE",
+        `The "${source.name}" source is disabled on this instance; use "random" or one of: ${names.join(", ")}.`,
       );
     const params = ("params" in raw ? raw.params : undefined) ?? {};
     if (source) checkParams(params, source.params, `the "${source.name}" source`);

@@ -6,7 +6,7 @@ import type { TypedApp } from "../types.js";
 
 export type InfoDeps = Pick<
   Services,
-  "registry" | "health" | "store" | "pipeline" | "storeKind" | "startedAt" | "now"
+  "registry" | "isEnabled" | "health" | "store" | "pipeline" | "storeKind" | "startedAt" | "now"
 >;
 
 const StoredLinksQuery = Type.Object({
@@ -95,6 +95,7 @@ export function infoRoutes(app: TypedApp, deps: InfoDeps) {
       return sources.map((source) => ({
         name: source.name,
         url: source.origin,
+        enabled: deps.isEnabled(source.name),
         ...(source.maintenance ? { maintenance: { reason: source.maintenance.reason } } : {}),
         params: source.params.map((param) => ({
           name: param.name,

@@ -13,6 +13,8 @@ export const nativeSource: SourceDescriptor = {
   origin: "https://www.tiktok.com",
   upstream: "tiktok",
   params: [],
+  // TikTok's own page is the first choice until the health figures say otherwise.
+  preferred: true,
   create: createNativeExtractor,
 };
 
