@@ -62,6 +62,7 @@ const schema = z.object({
   HEDGE_FLOOR_MS: integer(50, 120_000).default(1_500),
   TRUST_PROXY: trustProxy.default(false),
   ALLOW_PRIVATE_UPSTREAMS: flag.default(false),
+  TIKTOK_COOKIES: z.string().trim().min(1).optional(),
   SOURCES: z
     .string()
     .transform((value) =>
@@ -106,6 +107,8 @@ export interface Config {
   /** Lets upstream requests reach private/loopback addresses (tests, LAN mirrors). */
   allowPrivateUpstreams: boolean;
   logLevel: string;
+  /** A Netscape cookies.txt whose `.tiktok.com` cookies go with the native source's page requests. */
+  tiktokCookiesFile?: string;
   /** The sources this instance runs (`SOURCES`); absent, all of them. The others are never contacted. */
   sources?: string[];
   /** `UPSTREAM_<NAME>` overrides, keyed by lower-case name ("tiktok", "tikwm", ...). */
@@ -168,6 +171,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     allowPrivateUpstreams: values.ALLOW_PRIVATE_UPSTREAMS,
     logLevel: values.LOG_LEVEL,
     sources: values.SOURCES?.length ? values.SOURCES : undefined,
+    tiktokCookiesFile: values.TIKTOK_COOKIES,
     upstreams,
   };
 }

@@ -8,6 +8,7 @@ import { createTunnelSlots } from "../delivery/slots.js";
 import { createStreamTokens } from "../delivery/token.js";
 import { SourceHealth } from "../extraction/health.js";
 import { createPipeline, type DownloadRequest } from "../extraction/pipeline.js";
+import { createCookieFile } from "../net/cookie-file.js";
 import { createHttpClient, type HttpClient } from "../net/http-client.js";
 import { createUpstreamMap } from "../net/upstreams.js";
 import { createRegistry, SOURCES, upstreamNames } from "../sources/registry.js";
@@ -65,7 +66,10 @@ export function createServices(config: Config, deps: ServiceDeps = {}) {
         allowPrivate: config.allowPrivateUpstreams,
       });
   const http = deps.http ?? (ownHttp as HttpClient);
-  const registry = createRegistry(descriptors, { http, upstreams, now });
+  const tiktokCookies = config.tiktokCookiesFile
+    ? createCookieFile({ path: config.tiktokCookiesFile, domain: "tiktok.com", now, log })
+    : undefined;
+  const registry = createRegistry(descriptors, { http, upstreams, now, tiktokCookies });
 
   const ownRedis = !deps.redis && config.redisUrl ? connectRedis(config.redisUrl) : undefined;
   const redis = deps.redis ?? ownRedis;

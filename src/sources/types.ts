@@ -1,4 +1,5 @@
 import type { Extraction } from "../domain/media.js";
+import type { CookieFile } from "../net/cookie-file.js";
 import type { HttpClient } from "../net/http-client.js";
 import type { UpstreamMap } from "../net/upstreams.js";
 
@@ -25,6 +26,8 @@ export interface SourceDeps {
   http: HttpClient;
   upstreams: UpstreamMap;
   now: () => number;
+  /** The operator's TikTok cookies (`TIKTOK_COOKIES`), for login-only and age-restricted posts. */
+  tiktokCookies?: CookieFile;
 }
 
 /**

@@ -62,6 +62,17 @@ function createNativeExtractor(deps: SourceDeps) {
 
   return async (input: ExtractInput): Promise<Extraction> => {
     const jar = new CookieJar();
+    // The operator's own session (TIKTOK_COOKIES) opens login-only and age-restricted posts.
+    for (const cookie of (await deps.tiktokCookies?.current()) ?? []) {
+      const domain = cookie.domain.replace(/^\./, "");
+      await jar.setCookie(
+        `${cookie.name}=${cookie.value}; Domain=${domain}; Path=${cookie.path}`,
+        `https://${domain}/`,
+        {
+          ignoreError: true,
+        },
+      );
+    }
     let userAgent = DESKTOP_USER_AGENT;
     let page = await loadPage(
       `https://www.tiktok.com/@${input.username ?? "i"}/video/${input.id}`,
