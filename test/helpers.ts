@@ -1,7 +1,9 @@
 import type { FastifyInstance, LightMyRequestResponse } from "fastify";
+import { pino } from "pino";
 import { SourceFailure } from "../src/domain/errors.js";
 import type { Media } from "../src/domain/media.js";
 import { createApp } from "../src/http/app.js";
+import { createBrowserClient } from "../src/net/browser-client.js";
 import { createHttpClient, type HttpClient } from "../src/net/http-client.js";
 import { createUpstreamMap } from "../src/net/upstreams.js";
 import { loadConfig } from "../src/service/config.js";
@@ -42,19 +44,33 @@ export async function startStack(
     allowPrivate: config.allowPrivateUpstreams,
   });
   const fetched: string[] = [];
-  const spy: HttpClient = {
+  const recorded = (client: HttpClient): HttpClient => ({
     request: (request) => {
       fetched.push(String(request.url));
-      return http.request(request);
+      return client.request(request);
     },
     stream: (request) => {
       fetched.push(String(request.url));
-      return http.stream(request);
+      return client.stream(request);
     },
-    close: () => http.close(),
-  };
+    close: () => client.close(),
+  });
+  const browser = createBrowserClient({
+    upstreams: createUpstreamMap(config.upstreams),
+    timeoutMs: config.upstreamTimeoutMs,
+    maxBytes: config.upstreamMaxBytes,
+    allowPrivate: config.allowPrivateUpstreams,
+    log: pino({ level: "silent" }),
+    plain: http,
+  });
   // Native only unless a test says otherwise: the providers' real sites must never be asked.
-  const deps: ServiceDeps = { logger: false, http: spy, sources: [nativeSource], ...options.deps };
+  const deps: ServiceDeps = {
+    logger: false,
+    http: recorded(http),
+    browser: recorded(browser),
+    sources: [nativeSource],
+    ...options.deps,
+  };
   const app = await createApp(config, deps).catch(async (error: unknown) => {
     await Promise.all([http.close(), closeFake()]);
     throw error;

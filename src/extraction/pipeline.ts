@@ -31,6 +31,8 @@ export interface PipelineDeps {
   sources: readonly Source[];
   store: Store;
   http: HttpClient;
+  /** Short links are resolved with the browser-like client, as TikTok's pages are. */
+  browser: HttpClient;
   health: SourceHealth;
   now: () => number;
   random: () => number;
@@ -83,7 +85,7 @@ export function createPipeline(deps: PipelineDeps) {
     }
     const known = await safely(() => deps.store.getShortLink(link.code), undefined);
     if (known) return { id: known, username: undefined };
-    const post = await resolveShortLink(deps.http, link);
+    const post = await resolveShortLink(deps.browser, link);
     await safely(() => deps.store.setShortLink(link.code, post.id, SHORT_LINK_TTL_MS), undefined);
     return post;
   }

@@ -1,4 +1,6 @@
+import { lookup } from "node:dns/promises";
 import { BlockList, isIP } from "node:net";
+import { SourceFailure } from "../domain/errors.js";
 
 /** Ranges no upstream fetch may reach unless the operator allows it: loopback, private, link-local, … */
 const PRIVATE_RANGES = new BlockList();
@@ -37,4 +39,15 @@ export function isPrivateAddress(address: string): boolean {
     return PRIVATE_RANGES.check(bare, "ipv6");
   }
   return false;
+}
+
+/**
+ * Refuses a host that is, or resolves to, a private address (for clients that resolve names themselves,
+ * such as the browser-like one): checked before each request and each redirect hop.
+ */
+export async function refusePrivateHost(hostname: string): Promise<void> {
+  const bare = hostname.replace(/^\[|\]$/g, "");
+  const addresses = isIP(bare) ? [bare] : (await lookup(bare, { all: true })).map((entry) => entry.address);
+  if (addresses.some(isPrivateAddress))
+    throw new SourceFailure("refused_target", `refused to fetch a private address (${hostname})`);
 }

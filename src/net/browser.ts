@@ -1,6 +1,9 @@
+import { randomInt } from "node:crypto";
+
 /** Headers of ordinary browsers: TikTok serves stubs to clients that look like bots. */
+/** The Chrome the browser-like client impersonates (its TLS fingerprint says the same version). */
 export const DESKTOP_USER_AGENT =
-  "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36";
+  "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.0.0 Safari/537.36";
 export const MOBILE_USER_AGENT =
   "Mozilla/5.0 (iPhone; CPU iPhone OS 18_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.5 Mobile/15E148 Safari/604.1";
 
@@ -10,4 +13,16 @@ export function pageHeaders(userAgent: string): Record<string, string> {
     accept: "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
     "accept-language": "en-US,en;q=0.9",
   };
+}
+
+/**
+ * A few harmless headers with random names and values, new for each extraction (yt-dlp adds 2–8 such
+ * headers to its TikTok requests since 2026-08, against blocks keyed on an exact header set).
+ */
+export function junkHeaders(): Record<string, string> {
+  const letters = "abcdefghijklmnopqrstuvwxyz";
+  const word = (length: number) => Array.from({ length }, () => letters[randomInt(letters.length)]).join("");
+  const headers: Record<string, string> = {};
+  for (let i = 2 + randomInt(3); i > 0; i--) headers[`x-${word(4 + randomInt(6))}`] = word(6 + randomInt(10));
+  return headers;
 }

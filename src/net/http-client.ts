@@ -221,7 +221,7 @@ export function headerValue(value: string | string[] | undefined): string | unde
   return Array.isArray(value) ? value[0] : value;
 }
 
-async function storeCookies(jar: CookieJar, url: URL, setCookie: string | string[] | undefined) {
+export async function storeCookies(jar: CookieJar, url: URL, setCookie: string | string[] | undefined) {
   const lines = setCookie === undefined ? [] : Array.isArray(setCookie) ? setCookie : [setCookie];
   for (const line of lines) {
     // A cookie the jar refuses (bad domain, …) is simply not kept, as a browser would do.

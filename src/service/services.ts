@@ -8,6 +8,7 @@ import { createTunnelSlots } from "../delivery/slots.js";
 import { createStreamTokens } from "../delivery/token.js";
 import { SourceHealth } from "../extraction/health.js";
 import { createPipeline, type DownloadRequest } from "../extraction/pipeline.js";
+import { createBrowserClient } from "../net/browser-client.js";
 import { createCookieFile } from "../net/cookie-file.js";
 import { createHttpClient, type HttpClient } from "../net/http-client.js";
 import { createUpstreamMap } from "../net/upstreams.js";
@@ -35,6 +36,8 @@ export interface ServiceDeps {
   sources?: readonly SourceDescriptor[];
   /** An HTTP client the services use instead of their own (not closed by them). */
   http?: HttpClient;
+  /** The browser-like client for TikTok's pages and short links (default: impit over `http`'s guards). */
+  browser?: HttpClient;
   store?: Store;
   /** A Redis connection used instead of one opened from REDIS_URL (not closed by the services). */
   redis?: Redis;
@@ -66,10 +69,20 @@ export function createServices(config: Config, deps: ServiceDeps = {}) {
         allowPrivate: config.allowPrivateUpstreams,
       });
   const http = deps.http ?? (ownHttp as HttpClient);
+  const browser =
+    deps.browser ??
+    createBrowserClient({
+      upstreams,
+      timeoutMs: config.upstreamTimeoutMs,
+      maxBytes: config.upstreamMaxBytes,
+      allowPrivate: config.allowPrivateUpstreams,
+      log,
+      plain: http,
+    });
   const tiktokCookies = config.tiktokCookiesFile
     ? createCookieFile({ path: config.tiktokCookiesFile, domain: "tiktok.com", now, log })
     : undefined;
-  const registry = createRegistry(descriptors, { http, upstreams, now, tiktokCookies });
+  const registry = createRegistry(descriptors, { http, browser, upstreams, now, tiktokCookies });
 
   const ownRedis = !deps.redis && config.redisUrl ? connectRedis(config.redisUrl) : undefined;
   const redis = deps.redis ?? ownRedis;
@@ -120,6 +133,7 @@ export function createServices(config: Config, deps: ServiceDeps = {}) {
     sources: registry.all.filter((source) => enabled.has(source.name)),
     store,
     http,
+    browser,
     health,
     now,
     random: deps.random ?? Math.random,

@@ -24,6 +24,8 @@ export type Extract = (input: ExtractInput) => Promise<Extraction>;
 /** What every source may use; built once per service. */
 export interface SourceDeps {
   http: HttpClient;
+  /** Looks like Chrome to TikTok (impersonation); the plain client where that cannot be loaded. */
+  browser: HttpClient;
   upstreams: UpstreamMap;
   now: () => number;
   /** The operator's TikTok cookies (`TIKTOK_COOKIES`), for login-only and age-restricted posts. */

@@ -2,7 +2,7 @@ import { CookieJar } from "tough-cookie";
 import { SourceFailure } from "../../domain/errors.js";
 import type { Extraction } from "../../domain/media.js";
 import { isTikTokHost } from "../../domain/tiktok-url.js";
-import { DESKTOP_USER_AGENT, MOBILE_USER_AGENT, pageHeaders } from "../../net/browser.js";
+import { DESKTOP_USER_AGENT, junkHeaders, MOBILE_USER_AGENT, pageHeaders } from "../../net/browser.js";
 import type { ExtractInput, SourceDeps, SourceDescriptor } from "../types.js";
 import { classifyPage, earliestExpiry, mapPost, readPost } from "./page.js";
 import { challengeCookies, parseWafChallenge, solveProofOfWork } from "./waf.js";
@@ -19,10 +19,11 @@ export const nativeSource: SourceDescriptor = {
 };
 
 function createNativeExtractor(deps: SourceDeps) {
-  async function fetchPage(url: string, userAgent: string, jar: CookieJar, signal: AbortSignal) {
-    const response = await deps.http.request({
+  async function fetchPage(page: PageRequest, url: string, userAgent: string) {
+    const { jar, signal } = page;
+    const response = await deps.browser.request({
       url,
-      headers: pageHeaders(userAgent),
+      headers: { ...pageHeaders(userAgent), ...page.junk },
       jar,
       signal,
       redirects: { max: 3, allow: (target) => isTikTokHost(target.hostname) },
@@ -40,15 +41,16 @@ function createNativeExtractor(deps: SourceDeps) {
    * its cookies go to the one retry, then they are deleted (TikTok gives them Max-Age=1; yt-dlp does the
    * same), so they never reach the media requests.
    */
-  async function loadPage(url: string, userAgent: string, jar: CookieJar, signal: AbortSignal) {
-    let page = await fetchPage(url, userAgent, jar, signal);
+  async function loadPage(request: PageRequest, url: string, userAgent: string) {
+    const { jar, signal } = request;
+    let page = await fetchPage(request, url, userAgent);
     if (page.kind === "waf") {
       const challenge = parseWafChallenge(page.html);
       const solution = await solveProofOfWork(challenge.seed, challenge.digest, signal);
       const cookies = challengeCookies(challenge, solution);
       for (const [name, value] of cookies) await setTikTokCookie(jar, name, value, "Max-Age=120");
       try {
-        page = await fetchPage(url, userAgent, jar, signal);
+        page = await fetchPage(request, url, userAgent);
       } finally {
         for (const [name] of cookies)
           await setTikTokCookie(jar, name, "", "Expires=Thu, 01 Jan 1970 00:00:00 GMT");
@@ -73,17 +75,18 @@ function createNativeExtractor(deps: SourceDeps) {
         },
       );
     }
+    // One jar and one set of junk headers per extraction.
+    const request: PageRequest = { jar, signal: input.signal, junk: junkHeaders() };
     let userAgent = DESKTOP_USER_AGENT;
     let page = await loadPage(
+      request,
       `https://www.tiktok.com/@${input.username ?? "i"}/video/${input.id}`,
       userAgent,
-      jar,
-      input.signal,
     );
     if (page.kind === "stub") {
       // From plain HTTP clients the desktop page is often a stub while the mobile one is whole.
       userAgent = MOBILE_USER_AGENT;
-      page = await loadPage(`https://m.tiktok.com/v/${input.id}.html`, userAgent, jar, input.signal);
+      page = await loadPage(request, `https://m.tiktok.com/v/${input.id}.html`, userAgent);
       if (page.kind === "stub") throw new SourceFailure("blocked", "TikTok served a page without post data");
     }
     const media = mapPost(readPost(page.html, input.id));
@@ -100,6 +103,12 @@ function createNativeExtractor(deps: SourceDeps) {
       expiresAt: earliestExpiry(media),
     };
   };
+}
+
+interface PageRequest {
+  jar: CookieJar;
+  signal: AbortSignal;
+  junk: Record<string, string>;
 }
 
 /** Where TikTok's session cookies may go: its web and CDN hosts. */

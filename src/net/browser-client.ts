@@ -1,0 +1,163 @@
+import { createRequire } from "node:module";
+import type { BaseLogger } from "pino";
+import { isAbortError, SourceFailure } from "../domain/errors.js";
+import { refusePrivateHost } from "./addresses.js";
+import { type HttpClient, type HttpRequest, type HttpResponse, storeCookies } from "./http-client.js";
+import type { UpstreamMap } from "./upstreams.js";
+
+type ImpitModule = typeof import("impit");
+
+/** The Chrome that impit impersonates: its TLS and HTTP/2 fingerprint and its own header set. */
+export const IMPERSONATED_BROWSER = "chrome142";
+
+/**
+ * impit ships its native binary in a registry package per platform; where none fits, the service says
+ * so once and uses its plain client instead.
+ */
+function loadImpit(log: BaseLogger): ImpitModule | undefined {
+  try {
+    return createRequire(import.meta.url)("impit") as ImpitModule;
+  } catch (error) {
+    log.warn(
+      { err: (error as Error).message },
+      "impit cannot be loaded on this platform: TikTok pages are fetched with the plain client (no browser fingerprint)",
+    );
+    return undefined;
+  }
+}
+
+export interface BrowserClientOptions {
+  upstreams: UpstreamMap;
+  timeoutMs: number;
+  maxBytes: number;
+  allowPrivate: boolean;
+  log: BaseLogger;
+  /** Serves media streams, and every request when impit cannot be loaded. */
+  plain: HttpClient;
+  /** An egress proxy for these requests (http, https or socks5). */
+  proxyUrl?: string;
+}
+
+/**
+ * A client that looks like Chrome to TikTok (yt-dlp sends its TikTok requests with browser
+ * impersonation; without it TikTok answers 403s): impit for buffered requests, behind the same guards as
+ * the plain client (origin mapping, private addresses refused at every hop, timeouts, a size cap, the
+ * caller's cookie jar, redirects only where the caller allows). Streams go through the plain client.
+ */
+export function createBrowserClient(options: BrowserClientOptions): HttpClient {
+  const impit = loadImpit(options.log);
+  if (!impit) return options.plain;
+  const browser = new impit.Impit({
+    browser: IMPERSONATED_BROWSER,
+    followRedirects: false,
+    timeout: options.timeoutMs,
+    ...(options.proxyUrl ? { proxyUrl: options.proxyUrl } : {}),
+  });
+
+  async function once(req: HttpRequest, logical: URL, signal: AbortSignal) {
+    const transport = options.upstreams.toTransport(logical);
+    if (!options.allowPrivate && !options.upstreams.trustedOrigins.has(transport.origin))
+      await refusePrivateHost(transport.hostname);
+    const headers: Record<string, string> = { ...req.headers };
+    const cookie = req.jar ? await req.jar.getCookieString(logical.href) : "";
+    if (cookie) headers.cookie = cookie;
+    const response = await browser.fetch(transport.href, {
+      method: req.method ?? "GET",
+      headers,
+      ...(req.body === undefined ? {} : { body: req.body }),
+      signal,
+      redirect: "manual",
+    });
+    if (req.jar) await storeCookies(req.jar, logical, response.headers.getSetCookie());
+    return response;
+  }
+
+  return {
+    async request(req) {
+      const timeoutMs = req.timeoutMs ?? options.timeoutMs;
+      const signal = AbortSignal.any([AbortSignal.timeout(timeoutMs), ...(req.signal ? [req.signal] : [])]);
+      let url = new URL(req.url);
+      try {
+        for (let left = req.redirects?.max ?? 0; ; left--) {
+          const response = await once(req, url, signal);
+          const location = response.headers.get("location");
+          const target =
+            location && response.status >= 300 && response.status < 400 ? new URL(location, url) : undefined;
+          if (target && left > 0 && req.redirects?.allow(target)) {
+            await response.body.cancel().catch(() => {});
+            url = target;
+            continue;
+          }
+          const body =
+            req.method === "HEAD"
+              ? Buffer.alloc(0)
+              : await readCapped(response, req.maxBytes ?? options.maxBytes);
+          return toResponse(response.status, response.headers, url, body);
+        }
+      } catch (error) {
+        throw asFailure(error, url, timeoutMs, req.signal);
+      }
+    },
+    stream: (req) => options.plain.stream(req),
+    close: async () => {},
+  };
+}
+
+async function readCapped(
+  response: { headers: Headers; body: ReadableStream<Uint8Array> },
+  maxBytes: number,
+) {
+  const declared = Number(response.headers.get("content-length"));
+  // impit decompresses: a declared length is the compressed size, so it only refuses the obviously huge.
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    await response.body.cancel().catch(() => {});
+    throw new SourceFailure("too_large", `answer of ${declared} bytes is over the ${maxBytes}-byte cap`);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const reader = response.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.length;
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => {});
+      throw new SourceFailure("too_large", `answer is over the ${maxBytes}-byte cap`);
+    }
+    chunks.push(Buffer.from(value));
+  }
+  return Buffer.concat(chunks);
+}
+
+function toResponse(status: number, headers: Headers, url: URL, body: Buffer): HttpResponse {
+  const record: Record<string, string | string[]> = {};
+  headers.forEach((value, name) => {
+    record[name] = value;
+  });
+  const cookies = headers.getSetCookie();
+  if (cookies.length > 0) record["set-cookie"] = cookies;
+  return {
+    status,
+    headers: record,
+    url,
+    body,
+    text: () => body.toString("utf8"),
+    header: (name) => {
+      const value = record[name.toLowerCase()];
+      return Array.isArray(value) ? value[0] : value;
+    },
+  };
+}
+
+function asFailure(error: unknown, url: URL, timeoutMs: number, callerSignal?: AbortSignal): unknown {
+  if (error instanceof SourceFailure) return error;
+  if (callerSignal?.aborted) return callerSignal.reason ?? error;
+  const name = (error as Error)?.constructor?.name ?? "";
+  if (isAbortError(error) || /Timeout/.test(name))
+    return new SourceFailure("timeout", `${url.host} did not answer within ${timeoutMs} ms`);
+  if (/Proxy/.test(name)) return new SourceFailure("network", `the proxy failed for ${url.host} (${name})`);
+  return new SourceFailure(
+    "network",
+    `${url.host} could not be reached (${name || (error as Error).message})`,
+  );
+}
