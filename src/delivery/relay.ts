@@ -7,7 +7,8 @@ import { filenameOf, MEDIA_KINDS, mediaUrlOf } from "./links.js";
 import type { StreamTicket } from "./token.js";
 
 export interface RelayDeps {
-  http: HttpClient;
+  /** The client a post's media is fetched with: through the way out its extraction used. */
+  clientFor(extraction: Extraction, source: string): HttpClient;
   /** The post's extraction: the cached one, or a fresh one when it has left the cache. */
   lookup(postId: string, source: string): Promise<{ extraction: Extraction }>;
   /** A fresh extraction of the post, for a media address that expired upstream. */
@@ -40,7 +41,8 @@ const BYTE_RANGE = /^bytes=[\d\s,-]{1,100}$/;
 function targetOf(extraction: Extraction, ticket: StreamTicket) {
   const url = mediaUrlOf(extraction.media, ticket.kind, ticket.index);
   if (!url) throw new ApiError(502, "UPSTREAM_FAILED", "The post no longer has this file.");
-  return { url, headers: extraction.session?.headers ?? {}, cookie: extraction.session?.cookie };
+  const { session } = extraction;
+  return { url, headers: session?.headers ?? {}, cookie: session?.cookie, extraction, source: ticket.source };
 }
 
 /**
@@ -52,7 +54,7 @@ function targetOf(extraction: Extraction, ticket: StreamTicket) {
 export function createRelay(deps: RelayDeps) {
   function fetchMedia(target: ReturnType<typeof targetOf>, request: RelayRequest) {
     const range = request.range !== undefined && BYTE_RANGE.test(request.range) ? request.range : undefined;
-    return deps.http.stream({
+    return deps.clientFor(target.extraction, target.source).stream({
       url: target.url,
       method: request.method,
       headers: { "user-agent": DESKTOP_USER_AGENT, ...target.headers, ...(range ? { range } : {}) },

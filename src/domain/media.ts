@@ -35,6 +35,8 @@ export interface MediaSession {
   headers: Record<string, string>;
   /** The session's cookies, and the domains (with their subdomains) they may be sent to. */
   cookie?: { value: string; domains: readonly string[] };
+  /** The way out (direct, or a proxy's label) the session was made through: its media go the same way. */
+  route?: string;
 }
 
 export interface Extraction {

@@ -3,7 +3,7 @@ import type { BaseLogger } from "pino";
 import { ApiError, CACHEABLE_POST_ERRORS } from "../domain/errors.js";
 import type { Extraction } from "../domain/media.js";
 import { canonicalPostUrl, type PostLink, parseTikTokLink } from "../domain/tiktok-url.js";
-import type { HttpClient } from "../net/http-client.js";
+import type { Egress } from "../net/egress.js";
 import type { Source } from "../sources/types.js";
 import type { CacheEntry, Store } from "../stores/types.js";
 import type { SourceHealth } from "./health.js";
@@ -30,9 +30,8 @@ export interface Answer {
 export interface PipelineDeps {
   sources: readonly Source[];
   store: Store;
-  http: HttpClient;
-  /** Short links are resolved with the browser-like client, as TikTok's pages are. */
-  browser: HttpClient;
+  /** Short links are resolved through TikTok's way out, with the browser-like client, as its pages are. */
+  egress: Egress;
   health: SourceHealth;
   now: () => number;
   random: () => number;
@@ -85,7 +84,7 @@ export function createPipeline(deps: PipelineDeps) {
     }
     const known = await safely(() => deps.store.getShortLink(link.code), undefined);
     if (known) return { id: known, username: undefined };
-    const post = await resolveShortLink(deps.browser, link);
+    const post = await resolveShortLink(deps.egress.pick("tiktok").browser, link);
     await safely(() => deps.store.setShortLink(link.code, post.id, SHORT_LINK_TTL_MS), undefined);
     return post;
   }

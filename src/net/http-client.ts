@@ -3,7 +3,7 @@ import { isIP } from "node:net";
 import type { Readable } from "node:stream";
 import { createBrotliDecompress, createGunzip, createInflate } from "node:zlib";
 import type { CookieJar } from "tough-cookie";
-import { Agent, request } from "undici";
+import { Agent, type Dispatcher, ProxyAgent, request, Socks5ProxyAgent } from "undici";
 import { isAbortError, SourceFailure } from "../domain/errors.js";
 import { isPrivateAddress } from "./addresses.js";
 import type { UpstreamMap } from "./upstreams.js";
@@ -71,18 +71,25 @@ export interface HttpClientOptions {
   timeoutMs: number;
   maxBytes: number;
   allowPrivate: boolean;
+  /**
+   * An egress proxy (http, https or socks5) every request goes through. The proxy resolves names:
+   * only addresses written as IPs can then be checked here.
+   */
+  proxyUrl?: string;
 }
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 const STREAM_BODY_TIMEOUT_MS = 60_000;
 
 export function createHttpClient(options: HttpClientOptions): HttpClient {
-  const agent = new Agent({
-    connect: { timeout: options.timeoutMs, lookup: guardedLookup(options.allowPrivate) },
-    headersTimeout: options.timeoutMs,
-    bodyTimeout: options.timeoutMs,
-    keepAliveTimeout: 10_000,
-  });
+  const timeouts = { headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs };
+  const agent: Dispatcher = options.proxyUrl
+    ? proxyAgent(options.proxyUrl, options.timeoutMs)
+    : new Agent({
+        connect: { timeout: options.timeoutMs, lookup: guardedLookup(options.allowPrivate) },
+        ...timeouts,
+        keepAliveTimeout: 10_000,
+      });
 
   async function once(
     req: HttpRequest & { bodyTimeoutMs?: number; cookie?: ScopedCookie },
@@ -116,11 +123,9 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   }
 
   // Operator-configured origins may live on private addresses (a mirror, or our tests' fakes).
-  const trustedAgent = new Agent({
-    connect: { timeout: options.timeoutMs },
-    headersTimeout: options.timeoutMs,
-    bodyTimeout: options.timeoutMs,
-  });
+  const trustedAgent: Dispatcher = options.proxyUrl
+    ? agent
+    : new Agent({ connect: { timeout: options.timeoutMs }, ...timeouts });
 
   /**
    * Sends a request and follows at most `max` redirects whose target `allow` accepts; `where.url` is
@@ -207,9 +212,21 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       }
     },
     async close() {
-      await Promise.all([agent.close(), trustedAgent.close()]);
+      await Promise.all([...new Set([agent, trustedAgent])].map((dispatcher) => dispatcher.close()));
     },
   };
+}
+
+function proxyAgent(proxyUrl: string, timeoutMs: number): Dispatcher {
+  const timeouts = { headersTimeout: timeoutMs, bodyTimeout: timeoutMs };
+  if (/^socks5?h?:/i.test(proxyUrl))
+    return new Socks5ProxyAgent(proxyUrl, { connect: { timeout: timeoutMs } } as never);
+  return new ProxyAgent({
+    uri: proxyUrl,
+    proxyTls: { timeout: timeoutMs },
+    requestTls: { timeout: timeoutMs },
+    ...timeouts,
+  });
 }
 
 function inDomains(hostname: string, domains: readonly string[]): boolean {

@@ -63,6 +63,7 @@ const schema = z.object({
   TRUST_PROXY: trustProxy.default(false),
   ALLOW_PRIVATE_UPSTREAMS: flag.default(false),
   TIKTOK_COOKIES: z.string().trim().min(1).optional(),
+  PROXY_REST_MS: integer(1_000, 3_600_000).default(60_000),
   SOURCES: z
     .string()
     .transform((value) =>
@@ -107,6 +108,13 @@ export interface Config {
   /** Lets upstream requests reach private/loopback addresses (tests, LAN mirrors). */
   allowPrivateUpstreams: boolean;
   logLevel: string;
+  /**
+   * Egress proxies: `default` from `PROXY_URL`, and one pool per upstream from `PROXY_<NAME>` (lower-case
+   * name, "tiktok" for the native source and TikTok's CDN). Each a list used in turn.
+   */
+  proxies: Record<string, string[]>;
+  /** How long a proxy that failed or got blocked is left out of its pool. */
+  proxyRestMs: number;
   /** A Netscape cookies.txt whose `.tiktok.com` cookies go with the native source's page requests. */
   tiktokCookiesFile?: string;
   /** The sources this instance runs (`SOURCES`); absent, all of them. The others are never contacted. */
@@ -122,6 +130,40 @@ export class ConfigError extends Error {
 const UPSTREAM_PREFIX = "UPSTREAM_";
 /** `UPSTREAM_TIMEOUT_MS` and `UPSTREAM_MAX_BYTES` are settings, not origins. */
 const UPSTREAM_SETTINGS = new Set(["UPSTREAM_TIMEOUT_MS", "UPSTREAM_MAX_BYTES"]);
+
+const PROXY_PREFIX = "PROXY_";
+const PROXY_SETTINGS = new Set(["PROXY_REST_MS"]);
+
+/** `PROXY_URL` and `PROXY_<NAME>`: comma-separated http(s) or socks5 URLs, credentials allowed. */
+function readProxies(env: Record<string, string | undefined>, problems: string[]): Record<string, string[]> {
+  const pools: Record<string, string[]> = {};
+  for (const [key, value] of Object.entries(env)) {
+    if (!key.startsWith(PROXY_PREFIX) || PROXY_SETTINGS.has(key) || value === undefined) continue;
+    const name = key === "PROXY_URL" ? "default" : key.slice(PROXY_PREFIX.length).toLowerCase();
+    if (!/^[a-z0-9_]+$/.test(name)) {
+      problems.push(`${key}: not a valid upstream name`);
+      continue;
+    }
+    const urls = value
+      .split(",")
+      .map((part) => part.trim())
+      .filter(Boolean);
+    // The value is never repeated in a message: it may hold a password.
+    if (urls.length === 0 || !urls.every(isProxyUrl))
+      problems.push(`${key}: expected http://, https:// or socks5:// URLs`);
+    else pools[name] = urls;
+  }
+  return pools;
+}
+
+function isProxyUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return /^(https?|socks5h?|socks):$/.test(url.protocol) && url.hostname !== "";
+  } catch {
+    return false;
+  }
+}
 
 /** Reads and validates the environment; throws a ConfigError naming every bad variable. */
 export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): Config {
@@ -142,6 +184,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     else if (!base.success) problems.push(`${key}: expected an http(s) URL`);
     else upstreams[name] = base.data;
   }
+  const proxies = readProxies(defined, problems);
   if (problems.length > 0 || !parsed.success)
     throw new ConfigError(`Invalid configuration:\n  ${problems.join("\n  ")}`);
 
@@ -172,6 +215,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     logLevel: values.LOG_LEVEL,
     sources: values.SOURCES?.length ? values.SOURCES : undefined,
     tiktokCookiesFile: values.TIKTOK_COOKIES,
+    proxies,
+    proxyRestMs: values.PROXY_REST_MS,
     upstreams,
   };
 }

@@ -1,7 +1,10 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 
 /** Prometheus metrics of one app instance (its own registry: no global state). */
-export function createMetrics(read: { activeTunnels: () => number }) {
+export function createMetrics(read: {
+  activeTunnels: () => number;
+  proxies: () => { proxy: string; pool: string; state: string }[];
+}) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "tiktokdl_" });
   const requests = new Histogram({
@@ -29,6 +32,17 @@ export function createMetrics(read: { activeTunnels: () => number }) {
     registers: [registry],
     collect() {
       this.set(read.activeTunnels());
+    },
+  });
+  new Gauge({
+    name: "tiktokdl_proxy_up",
+    help: "Egress proxies: 1 in use, 0 resting after a failure or a block (labelled without credentials).",
+    labelNames: ["proxy", "pool"] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const proxy of read.proxies())
+        this.set({ proxy: proxy.proxy, pool: proxy.pool }, proxy.state === "ok" ? 1 : 0);
     },
   });
   return { registry, requests, attempts, cache };

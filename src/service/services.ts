@@ -10,6 +10,7 @@ import { SourceHealth } from "../extraction/health.js";
 import { createPipeline, type DownloadRequest } from "../extraction/pipeline.js";
 import { createBrowserClient } from "../net/browser-client.js";
 import { createCookieFile } from "../net/cookie-file.js";
+import { createEgress } from "../net/egress.js";
 import { createHttpClient, type HttpClient } from "../net/http-client.js";
 import { createUpstreamMap } from "../net/upstreams.js";
 import { createRegistry, SOURCES, upstreamNames } from "../sources/registry.js";
@@ -56,6 +57,7 @@ export function createServices(config: Config, deps: ServiceDeps = {}) {
   const descriptors = deps.sources ?? SOURCES;
   // Every built-in source's override is known even when this instance runs fewer of them.
   checkUpstreamNames(config, upstreamNames([...SOURCES, ...descriptors]));
+  checkProxyNames(config, upstreamNames([...SOURCES, ...descriptors]));
   const enabled = enabledSources(config, descriptors);
   const now = deps.now ?? Date.now;
   const log = createLogger(config, deps);
@@ -69,20 +71,31 @@ export function createServices(config: Config, deps: ServiceDeps = {}) {
         allowPrivate: config.allowPrivateUpstreams,
       });
   const http = deps.http ?? (ownHttp as HttpClient);
-  const browser =
-    deps.browser ??
-    createBrowserClient({
-      upstreams,
-      timeoutMs: config.upstreamTimeoutMs,
-      maxBytes: config.upstreamMaxBytes,
-      allowPrivate: config.allowPrivateUpstreams,
-      log,
-      plain: http,
-    });
+  const clientOptions = {
+    upstreams,
+    timeoutMs: config.upstreamTimeoutMs,
+    maxBytes: config.upstreamMaxBytes,
+    allowPrivate: config.allowPrivateUpstreams,
+  };
+  const browser = deps.browser ?? createBrowserClient({ ...clientOptions, log, plain: http });
+  const egress = createEgress({
+    pools: config.proxies,
+    clients: (proxyUrl) => {
+      if (!proxyUrl) return { http, browser };
+      const proxied = createHttpClient({ ...clientOptions, proxyUrl });
+      return {
+        http: proxied,
+        browser: createBrowserClient({ ...clientOptions, log, plain: proxied, proxyUrl }),
+      };
+    },
+    now,
+    restMs: config.proxyRestMs,
+    log,
+  });
   const tiktokCookies = config.tiktokCookiesFile
     ? createCookieFile({ path: config.tiktokCookiesFile, domain: "tiktok.com", now, log })
     : undefined;
-  const registry = createRegistry(descriptors, { http, browser, upstreams, now, tiktokCookies });
+  const registry = createRegistry(descriptors, { egress, upstreams, now, tiktokCookies });
 
   const ownRedis = !deps.redis && config.redisUrl ? connectRedis(config.redisUrl) : undefined;
   const redis = deps.redis ?? ownRedis;
@@ -126,14 +139,13 @@ export function createServices(config: Config, deps: ServiceDeps = {}) {
     now,
   });
   const slots = createTunnelSlots(config.streamMaxConcurrent);
-  const metrics = createMetrics({ activeTunnels: () => slots.active });
+  const metrics = createMetrics({ activeTunnels: () => slots.active, proxies: () => egress.health() });
 
   const pipeline = createPipeline({
     // A source the operator left out (SOURCES) is never contacted.
     sources: registry.all.filter((source) => enabled.has(source.name)),
     store,
-    http,
-    browser,
+    egress,
     health,
     now,
     random: deps.random ?? Math.random,
@@ -148,8 +160,11 @@ export function createServices(config: Config, deps: ServiceDeps = {}) {
       cacheLookup: (hit) => metrics.cache.inc({ result: hit ? "hit" : "miss" }),
     },
   });
+  const upstreamOf = new Map(descriptors.map((descriptor) => [descriptor.name, descriptor.upstream]));
   const relay = createRelay({
-    http,
+    // A session's media go out the way the session was made; other media, through their source's pool.
+    clientFor: (extraction, source) =>
+      (egress.byId(extraction.session?.route) ?? egress.pick(upstreamOf.get(source) ?? "default")).http,
     lookup: (postId, source) => pipeline.lookup(postId, source),
     reextract: (postId, source) => pipeline.reextract(postId, source),
     maxBytes: config.streamMaxBytes,
@@ -182,7 +197,9 @@ export function createServices(config: Config, deps: ServiceDeps = {}) {
     },
     /** A post's v1 result, with its tunnel links. */
     download: async (request: DownloadRequest) => answerOf(await pipeline.download(request)),
+    egress,
     async close() {
+      await egress.close();
       await ownHttp?.close();
       await store.close();
       if (ownRedis) await closeRedis(ownRedis);
@@ -206,6 +223,15 @@ function enabledSources(config: Config, descriptors: readonly SourceDescriptor[]
   if (unknown.length > 0)
     throw new ConfigError(`SOURCES: unknown source(s) ${unknown.join(", ")}; known: ${names.join(", ")}.`);
   return new Set(config.sources ?? names);
+}
+
+function checkProxyNames(config: Config, known: string[]) {
+  const unknown = Object.keys(config.proxies).filter((name) => name !== "default" && !known.includes(name));
+  if (unknown.length > 0)
+    throw new ConfigError(
+      `Unknown proxy pool(s): ${unknown.map((name) => `PROXY_${name.toUpperCase()}`).join(", ")}; ` +
+        `known: PROXY_URL, ${known.map((name) => `PROXY_${name.toUpperCase()}`).join(", ")}.`,
+    );
 }
 
 function checkUpstreamNames(config: Config, known: string[]) {

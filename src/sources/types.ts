@@ -1,6 +1,6 @@
 import type { Extraction } from "../domain/media.js";
 import type { CookieFile } from "../net/cookie-file.js";
-import type { HttpClient } from "../net/http-client.js";
+import type { Egress } from "../net/egress.js";
 import type { UpstreamMap } from "../net/upstreams.js";
 
 export interface ParamSpec {
@@ -23,9 +23,11 @@ export type Extract = (input: ExtractInput) => Promise<Extraction>;
 
 /** What every source may use; built once per service. */
 export interface SourceDeps {
-  http: HttpClient;
-  /** Looks like Chrome to TikTok (impersonation); the plain client where that cannot be loaded. */
-  browser: HttpClient;
+  /**
+   * The ways out: `egress.pick(upstream)` gives the route of one extraction (direct, or a proxy of the
+   * pool), with a plain client and a browser-like one; `report` tells the pool how it went.
+   */
+  egress: Egress;
   upstreams: UpstreamMap;
   now: () => number;
   /** The operator's TikTok cookies (`TIKTOK_COOKIES`), for login-only and age-restricted posts. */

@@ -6,7 +6,7 @@ import type { TypedApp } from "../types.js";
 
 export type InfoDeps = Pick<
   Services,
-  "registry" | "isEnabled" | "health" | "store" | "pipeline" | "storeKind" | "startedAt" | "now"
+  "registry" | "isEnabled" | "health" | "store" | "pipeline" | "storeKind" | "startedAt" | "now" | "egress"
 >;
 
 const StoredLinksQuery = Type.Object({
@@ -58,6 +58,8 @@ export function infoRoutes(app: TypedApp, deps: InfoDeps) {
       uptimeSeconds: Math.round((deps.now() - deps.startedAt) / 1000),
       store: { kind: deps.storeKind, up: storeUp },
       inFlight: deps.pipeline.inFlight,
+      // Proxies are named without their credentials.
+      proxies: deps.egress.health(),
       sources: sources.map((source) => ({
         name: source.name,
         state: deps.health.snapshot(source.name, Boolean(source.maintenance)).state,

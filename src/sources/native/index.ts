@@ -3,6 +3,7 @@ import { SourceFailure } from "../../domain/errors.js";
 import type { Extraction } from "../../domain/media.js";
 import { isTikTokHost } from "../../domain/tiktok-url.js";
 import { DESKTOP_USER_AGENT, junkHeaders, MOBILE_USER_AGENT, pageHeaders } from "../../net/browser.js";
+import type { Route } from "../../net/egress.js";
 import type { ExtractInput, SourceDeps, SourceDescriptor } from "../types.js";
 import { classifyPage, earliestExpiry, mapPost, readPost } from "./page.js";
 import { challengeCookies, parseWafChallenge, solveProofOfWork } from "./waf.js";
@@ -21,7 +22,7 @@ export const nativeSource: SourceDescriptor = {
 function createNativeExtractor(deps: SourceDeps) {
   async function fetchPage(page: PageRequest, url: string, userAgent: string) {
     const { jar, signal } = page;
-    const response = await deps.browser.request({
+    const response = await page.route.browser.request({
       url,
       headers: { ...pageHeaders(userAgent), ...page.junk },
       jar,
@@ -62,7 +63,20 @@ function createNativeExtractor(deps: SourceDeps) {
     return page;
   }
 
+  /** One extraction: the route is told how it went (a block or a dead proxy rests it). */
   return async (input: ExtractInput): Promise<Extraction> => {
+    const route = deps.egress.pick("tiktok");
+    try {
+      const extraction = await extractVia(route, input);
+      deps.egress.report(route, "ok");
+      return extraction;
+    } catch (error) {
+      deps.egress.report(route, error);
+      throw error;
+    }
+  };
+
+  async function extractVia(route: Route, input: ExtractInput): Promise<Extraction> {
     const jar = new CookieJar();
     // The operator's own session (TIKTOK_COOKIES) opens login-only and age-restricted posts.
     for (const cookie of (await deps.tiktokCookies?.current()) ?? []) {
@@ -75,8 +89,8 @@ function createNativeExtractor(deps: SourceDeps) {
         },
       );
     }
-    // One jar and one set of junk headers per extraction.
-    const request: PageRequest = { jar, signal: input.signal, junk: junkHeaders() };
+    // One way out, one jar and one set of junk headers per extraction.
+    const request: PageRequest = { jar, signal: input.signal, junk: junkHeaders(), route };
     let userAgent = DESKTOP_USER_AGENT;
     let page = await loadPage(
       request,
@@ -99,16 +113,19 @@ function createNativeExtractor(deps: SourceDeps) {
           value: await jar.getCookieString("https://www.tiktok.com/"),
           domains: TIKTOK_COOKIE_DOMAINS,
         },
+        // TikTok binds the media to this session, and so to this way out.
+        route: route.id,
       },
       expiresAt: earliestExpiry(media),
     };
-  };
+  }
 }
 
 interface PageRequest {
   jar: CookieJar;
   signal: AbortSignal;
   junk: Record<string, string>;
+  route: Route;
 }
 
 /** Where TikTok's session cookies may go: its web and CDN hosts. */

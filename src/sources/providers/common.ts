@@ -44,6 +44,8 @@ export interface Step {
 export function openSite(deps: SourceDeps, name: string, origin: string, input: ExtractInput): Site {
   const base = deps.upstreams.baseOf(name, origin);
   const jar = new CookieJar();
+  // One way out for the whole exchange: the site's cookies and tokens belong to it.
+  const route = deps.egress.pick(name);
   const url = (path: string) => joinBase(base, path);
   const site: Site = {
     name,
@@ -78,20 +80,26 @@ export function openSite(deps: SourceDeps, name: string, origin: string, input: 
         body = JSON.stringify(step.json);
         headers["content-type"] = "application/json";
       }
-      const response = await deps.http.request({
-        url: target,
-        method: step.method ?? (body === undefined ? "GET" : "POST"),
-        headers,
-        body,
-        jar,
-        signal: input.signal,
-        redirects:
-          step.follow === false ? undefined : { max: 3, allow: (next) => next.origin === base.origin },
-      });
-      const accepted = step.accept ?? ((status) => status >= 200 && status < 300);
-      if (!accepted(response.status))
-        throw new SourceFailure("http_status", `${name} answered HTTP ${response.status}`);
-      return response;
+      try {
+        const response = await route.http.request({
+          url: target,
+          method: step.method ?? (body === undefined ? "GET" : "POST"),
+          headers,
+          body,
+          jar,
+          signal: input.signal,
+          redirects:
+            step.follow === false ? undefined : { max: 3, allow: (next) => next.origin === base.origin },
+        });
+        const accepted = step.accept ?? ((status) => status >= 200 && status < 300);
+        if (!accepted(response.status))
+          throw new SourceFailure("http_status", `${name} answered HTTP ${response.status}`);
+        deps.egress.report(route, "ok");
+        return response;
+      } catch (error) {
+        deps.egress.report(route, error);
+        throw error;
+      }
     },
     async token(path, field) {
       const page = await site.request({ path });
