@@ -31,12 +31,18 @@ export async function startStack(
 ): Promise<Stack> {
   const fake = options.sharedFake ?? (await new FakeTikTok(options.fake).start());
   const closeFake = () => (options.sharedFake ? Promise.resolve() : fake.close());
-  const config = loadConfig({
-    UPSTREAM_TIKTOK: fake.url,
-    RATE_LIMIT: "0",
-    UPSTREAM_TIMEOUT_MS: "2000",
-    ...options.env,
-  });
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig({
+      UPSTREAM_TIKTOK: fake.url,
+      RATE_LIMIT: "0",
+      UPSTREAM_TIMEOUT_MS: "2000",
+      ...options.env,
+    });
+  } catch (error) {
+    await closeFake();
+    throw error;
+  }
   const http = createHttpClient({
     upstreams: createUpstreamMap(config.upstreams),
     timeoutMs: config.upstreamTimeoutMs,

@@ -92,20 +92,24 @@ export function createEgress(options: EgressOptions) {
       if (id === undefined) return undefined;
       return id === "direct" ? direct : routes.get(id)?.route;
     },
-    /** How a route did: a connection failure or a block rests its proxy; a success clears its record. */
-    report(route: Route, outcome: unknown) {
+    /**
+     * How a route did: a connection failure or a block rests its proxy (and says so: true); a success
+     * clears its record.
+     */
+    report(route: Route, outcome: unknown): boolean {
       const member = routes.get(route.id);
-      if (!member) return;
+      if (!member) return false;
       if (outcome === "ok") {
         member.failures = 0;
-        return;
+        return false;
       }
       const reason = restReason(outcome);
-      if (!reason) return;
+      if (!reason) return false;
       member.failures++;
       member.lastError = reason;
       member.restUntil = options.now() + options.restMs;
       options.log.warn({ proxy: route.id, reason }, "proxy rests");
+      return true;
     },
     health(): ProxyHealth[] {
       const now = options.now();

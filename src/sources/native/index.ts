@@ -63,16 +63,23 @@ function createNativeExtractor(deps: SourceDeps) {
     return page;
   }
 
-  /** One extraction: the route is told how it went (a block or a dead proxy rests it). */
+  /**
+   * One extraction. Its route is told how it went: a dead proxy or a block rests it, and the extraction
+   * tries once more through the next way out of the pool, if there is another.
+   */
   return async (input: ExtractInput): Promise<Extraction> => {
-    const route = deps.egress.pick("tiktok");
-    try {
-      const extraction = await extractVia(route, input);
-      deps.egress.report(route, "ok");
-      return extraction;
-    } catch (error) {
-      deps.egress.report(route, error);
-      throw error;
+    let route = deps.egress.pick("tiktok");
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const extraction = await extractVia(route, input);
+        deps.egress.report(route, "ok");
+        return extraction;
+      } catch (error) {
+        const rested = deps.egress.report(route, error);
+        const next = rested && attempt < 2 ? deps.egress.pick("tiktok") : undefined;
+        if (!next || next.id === route.id || input.signal.aborted) throw error;
+        route = next;
+      }
     }
   };
 
