@@ -4,29 +4,12 @@ import { after, before, describe, it } from "node:test";
 import { Redis } from "ioredis";
 import { FakeTikTok, SAMPLE_IDS } from "./fakes/tiktok.js";
 import { delay, download, type Stack, scriptedSource, startStack, videoFrom } from "./helpers.js";
+import { redisAnswers } from "./support/redis-server.js";
 
 const REDIS_URL = process.env.REDIS_URL || "redis://127.0.0.1:6379";
 const link = (id: string) => `https://www.tiktok.com/@river.cooks/video/${id}`;
 
-async function reachable(url: string): Promise<boolean> {
-  const probe = new Redis(url, {
-    lazyConnect: true,
-    connectTimeout: 1000,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  probe.on("error", () => {});
-  try {
-    await probe.connect();
-    return (await probe.ping()) === "PONG";
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
-  }
-}
-
-const available = await reachable(REDIS_URL);
+const available = await redisAnswers(REDIS_URL);
 if (!available) {
   console.warn(
     `\n!!! No Redis at ${REDIS_URL}: the Redis cache, shared index and shared rate-limit tests are SKIPPED.\n` +

@@ -4,21 +4,13 @@ import { after, before, describe, it } from "node:test";
 import { Redis } from "ioredis";
 import { FakeTikTok, SAMPLE_IDS } from "./fakes/tiktok.js";
 import { download, type Stack, scriptedSource, startStack, videoFrom } from "./helpers.js";
+import { redisAnswers } from "./support/redis-server.js";
 
 const REDIS_URL = process.env.REDIS_URL || "redis://127.0.0.1:6379";
 const SECRET = "scale-out-test-secret-0123456789";
 const link = (id: string, user = "river.cooks") => `https://www.tiktok.com/@${user}/video/${id}`;
 
-const probe = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-probe.on("error", () => {});
-const available = await probe
-  .connect()
-  .then(() => probe.ping())
-  .then(
-    (pong) => pong === "PONG",
-    () => false,
-  );
-probe.disconnect();
+const available = await redisAnswers(REDIS_URL);
 if (!available) console.warn(`\n!!! No Redis at ${REDIS_URL}: the scale-out tests are SKIPPED.\n`);
 
 async function removeKeys(prefix: string) {

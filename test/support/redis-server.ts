@@ -4,6 +4,25 @@ import { Redis } from "ioredis";
 
 export const hasRedisServer = spawnSync("redis-server", ["--version"]).status === 0;
 
+/** Whether a Redis answers PING at this URL (one short try, no retries). */
+export async function redisAnswers(url: string): Promise<boolean> {
+  const probe = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: 1000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  probe.on("error", () => {});
+  try {
+    await probe.connect();
+    return (await probe.ping()) === "PONG";
+  } catch {
+    return false;
+  } finally {
+    probe.disconnect();
+  }
+}
+
 async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -61,22 +80,8 @@ export class OwnRedis {
     this.process?.kill("SIGCONT");
   }
 
-  async answers(): Promise<boolean> {
-    const probe = new Redis(this.url, {
-      lazyConnect: true,
-      connectTimeout: 300,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-    });
-    probe.on("error", () => {});
-    try {
-      await probe.connect();
-      return (await probe.ping()) === "PONG";
-    } catch {
-      return false;
-    } finally {
-      probe.disconnect();
-    }
+  answers(): Promise<boolean> {
+    return redisAnswers(this.url);
   }
 
   async stop() {
