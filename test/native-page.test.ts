@@ -80,6 +80,21 @@ describe("native parser on the shared samples", () => {
     });
   }
 
+  it("drops media addresses on www.tiktok.com (the /aweme/v1/play/ redirector) when a CDN address exists", () => {
+    const data = JSON.parse(tiktokSample("video"));
+    const item = data.__DEFAULT_SCOPE__["webapp.video-detail"].itemInfo.itemStruct;
+    item.video.downloadAddr = "https://www.tiktok.com/aweme/v1/play/?video_id=v0&line=0&ratio=540p";
+    const media = mapPost(readPost(page(JSON.stringify(data)), SAMPLE_IDS.video));
+    assert.equal(media.video?.watermark, undefined);
+    assert.match(media.video?.noWatermark ?? "", /^https:\/\/v16-webapp-prime/);
+    // With nothing else, the redirector is kept rather than losing the post.
+    item.video.playAddr = "https://www.tiktok.com/aweme/v1/play/?video_id=v1";
+    item.video.PlayAddrStruct = undefined;
+    item.video.bitrateInfo = [];
+    const only = mapPost(readPost(page(JSON.stringify(data)), SAMPLE_IDS.video));
+    assert.match(only.video?.noWatermark ?? "", /aweme\/v1\/play/);
+  });
+
   it("reads a classified post that has its video (the flag alone is not an age gate)", () => {
     const data = JSON.parse(tiktokSample("video"));
     data.__DEFAULT_SCOPE__["webapp.video-detail"].itemInfo.itemStruct.isContentClassified = true;
