@@ -7,7 +7,7 @@ import type { Config } from "../service/config.js";
 import { createServices, type ServiceDeps, type Services } from "../service/services.js";
 import type { RateCounters } from "../stores/rate-counters.js";
 import { registerDocs } from "./docs.js";
-import { frameworkErrors, installErrorHandlers } from "./errors.js";
+import { clientErrorHandler, frameworkErrors, installErrorHandlers } from "./errors.js";
 import { BODY_LIMIT_BYTES, downloadRoutes } from "./routes/download.js";
 import { infoRoutes } from "./routes/info.js";
 import { metricsRoutes } from "./routes/metrics.js";
@@ -33,6 +33,7 @@ export async function buildApp(services: Services): Promise<TypedApp> {
     // Tunnel tokens are path parameters of a few hundred to a few thousand characters.
     routerOptions: { maxParamLength: 8192 },
     frameworkErrors,
+    clientErrorHandler,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
     // Our own request ids; clients' x-request-id headers are not trusted.
     genReqId: (() => {

@@ -1,3 +1,4 @@
+import type { Socket } from "node:net";
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { ApiError, type ApiErrorCode } from "../domain/errors.js";
 import type { TypedApp } from "./types.js";
@@ -79,6 +80,33 @@ const FASTIFY_CODES: Record<string, { status: number; code: ApiErrorCode; messag
     code: "INVALID_PARAMETER",
     message: "The Content-Length header does not match the body.",
   },
+};
+
+/**
+ * Requests Node itself refuses before Fastify sees them (headers too large, an unparseable request, a
+ * request that took too long to arrive) get the API's error shape too, then the socket is closed.
+ */
+export function clientErrorHandler(error: Error & { code?: string }, socket: Socket) {
+  if (error.code === "ECONNRESET" || socket.destroyed) return;
+  const [status, code, message]: [number, ApiErrorCode, string] =
+    error.code === "HPE_HEADER_OVERFLOW"
+      ? [431, "HEADERS_TOO_LARGE", "The request headers are too large."]
+      : error.code === "ERR_HTTP_REQUEST_TIMEOUT"
+        ? [408, "REQUEST_TIMEOUT", "The request took too long to arrive."]
+        : [400, "INVALID_REQUEST", "The request is not valid HTTP."];
+  const body = JSON.stringify(errorBody(code, message));
+  if (socket.writable)
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_TEXT[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `Content-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`,
+    );
+  socket.destroy();
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  400: "Bad Request",
+  408: "Request Timeout",
+  431: "Request Header Fields Too Large",
 };
 
 /** Errors the router raises before any route runs (bad percent-encoding, over-long parameters). */

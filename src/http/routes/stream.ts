@@ -48,11 +48,21 @@ export function streamRoutes(app: TypedApp, deps: StreamRouteDeps) {
         if (!reply.raw.writableFinished) abort.abort();
       });
       const range = request.headers.range;
-      const relayed = await deps.relay.open(ticket, {
-        method: request.method === "HEAD" ? "HEAD" : "GET",
-        range: typeof range === "string" ? range : undefined,
-        signal: abort.signal,
-      });
+      let relayed: Awaited<ReturnType<Relay["open"]>>;
+      try {
+        relayed = await deps.relay.open(ticket, {
+          method: request.method === "HEAD" ? "HEAD" : "GET",
+          range: typeof range === "string" ? range : undefined,
+          signal: abort.signal,
+        });
+      } catch (error) {
+        // The client left before the media host answered: nothing to answer, and not an error.
+        if (!abort.signal.aborted) throw error;
+        request.log.debug("tunnel client left before the media host answered");
+        reply.hijack();
+        reply.raw.destroy();
+        return reply;
+      }
       reply.code(relayed.status).header("content-type", relayed.type).headers(relayed.headers);
       reply.header("content-disposition", contentDisposition(relayed.filename));
       reply.header("cache-control", "private, no-store");
