@@ -17,47 +17,39 @@ const MEDIA = /^(video|audio|image)\/|^application\/octet-stream/i;
 /** Subtitles come as WebVTT, or TikTok's JSON captions; some hosts send them as plain bytes. */
 const TEXT = /^text\/(vtt|plain)|^application\/(json|octet-stream|x-subrip)/i;
 
-/**
- * Everything the tunnel knows per kind of file: where it is in a result, its name, its usual type, and
- * the types a media host may answer for it.
- */
+/** Everything the tunnel knows per kind of file: where it is in a result, its name, and the types a media host may answer for it. */
 export const MEDIA_KINDS: Record<
   MediaKind,
   {
     url: (media: Media, index: number) => string | undefined;
     suffix: (media: Media, index: number) => string;
-    type: string;
     accepts: RegExp;
   }
 > = {
   video: {
     url: (media) => media.video?.noWatermark,
     suffix: () => ".mp4",
-    type: "video/mp4",
     accepts: MEDIA,
   },
   videoWatermark: {
     url: (media) => media.video?.watermark,
     suffix: () => "_watermark.mp4",
-    type: "video/mp4",
     accepts: MEDIA,
   },
-  hd: { url: (media) => media.video?.hd, suffix: () => "_hd.mp4", type: "video/mp4", accepts: MEDIA },
-  music: { url: (media) => media.music?.url, suffix: () => "_audio.mp3", type: "audio/mpeg", accepts: MEDIA },
+  hd: { url: (media) => media.video?.hd, suffix: () => "_hd.mp4", accepts: MEDIA },
+  music: { url: (media) => media.music?.url, suffix: () => "_audio.mp3", accepts: MEDIA },
   image: {
     url: (media, index) => media.images?.[index],
     suffix: (_, index) => `_photo_${index + 1}.jpg`,
-    type: "image/jpeg",
     accepts: MEDIA,
   },
-  thumb: { url: (media) => media.thumb, suffix: () => "_cover.jpg", type: "image/jpeg", accepts: MEDIA },
+  thumb: { url: (media) => media.thumb, suffix: () => "_cover.jpg", accepts: MEDIA },
   subtitle: {
     url: (media, index) => media.subtitles?.[index]?.url,
     suffix: (media, index) => {
       const track = media.subtitles?.[index];
       return `_${track?.language ?? index}.${track?.format === "webvtt" || !track ? "vtt" : "json"}`;
     },
-    type: "text/vtt",
     accepts: TEXT,
   },
 };

@@ -98,7 +98,8 @@ export function createRelay(deps: RelayDeps) {
           `The file is larger than this server relays (${deps.maxBytes} bytes).`,
         );
       }
-      const type = upstream.header("content-type") ?? MEDIA_KINDS[ticket.kind].type;
+      // No Content-Type is not "probably media": the answer is refused like any other non-media one.
+      const type = upstream.header("content-type") ?? "";
       if (upstream.status >= 400 || !MEDIA_KINDS[ticket.kind].accepts.test(type)) {
         discard(upstream);
         throw new ApiError(

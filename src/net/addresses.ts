@@ -1,44 +1,37 @@
 import { lookup } from "node:dns/promises";
-import { BlockList, isIP } from "node:net";
+import { isIP } from "node:net";
+import { networkInterfaces } from "node:os";
+import ipaddr from "ipaddr.js";
 import { SourceFailure } from "../domain/errors.js";
 
-/** Ranges no upstream fetch may reach unless the operator allows it: loopback, private, link-local, … */
-const PRIVATE_RANGES = new BlockList();
-for (const [network, prefix] of [
-  ["0.0.0.0", 8],
-  ["10.0.0.0", 8],
-  ["100.64.0.0", 10],
-  ["127.0.0.0", 8],
-  ["169.254.0.0", 16],
-  ["172.16.0.0", 12],
-  ["192.0.0.0", 24],
-  ["192.168.0.0", 16],
-  ["198.18.0.0", 15],
-  ["224.0.0.0", 4],
-  ["240.0.0.0", 4],
-] as const) {
-  PRIVATE_RANGES.addSubnet(network, prefix, "ipv4");
-}
-for (const [network, prefix] of [
-  ["::", 128],
-  ["::1", 128],
-  ["fc00::", 7],
-  ["fe80::", 10],
-  ["ff00::", 8],
-] as const) {
-  PRIVATE_RANGES.addSubnet(network, prefix, "ipv6");
+/**
+ * Whether an upstream fetch must not reach this address (unless the operator allows private upstreams):
+ * everything that is not public unicast in IANA's special-purpose registries (ipaddr.js ranges: private,
+ * loopback, link-local, carrier-grade NAT, TEST-NETs, benchmarking, multicast, reserved, …), addresses
+ * that carry an IPv4 one (mapped, IPv4-compatible `::a.b.c.d`, NAT64 `64:ff9b::/96`, 6to4, Teredo), and
+ * this machine's own addresses, public ones included.
+ */
+export function isPrivateAddress(address: string): boolean {
+  const bare = address.replace(/^\[|\]$/g, "").replace(/%.*$/, "");
+  if (!ipaddr.isValid(bare) || isIP(bare) === 0) return false;
+  let parsed = ipaddr.parse(bare);
+  if (parsed.kind() === "ipv6" && (parsed as ipaddr.IPv6).isIPv4MappedAddress())
+    parsed = (parsed as ipaddr.IPv6).toIPv4Address();
+  // ::/96 (IPv4-compatible, deprecated) holds an IPv4 address that ipaddr.js would call unicast.
+  if (parsed.kind() === "ipv6" && (parsed as ipaddr.IPv6).parts.slice(0, 6).every((part) => part === 0))
+    return true;
+  return parsed.range() !== "unicast" || ownAddresses().has(parsed.toNormalizedString());
 }
 
-export function isPrivateAddress(address: string): boolean {
-  const bare = address.replace(/^\[|\]$/g, "");
-  const family = isIP(bare);
-  if (family === 4) return PRIVATE_RANGES.check(bare, "ipv4");
-  if (family === 6) {
-    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(bare);
-    if (mapped?.[1]) return PRIVATE_RANGES.check(mapped[1], "ipv4");
-    return PRIVATE_RANGES.check(bare, "ipv6");
-  }
-  return false;
+/** The addresses of this machine's interfaces, normalised (read each time: interfaces come and go). */
+function ownAddresses(): Set<string> {
+  const own = new Set<string>();
+  for (const entries of Object.values(networkInterfaces()))
+    for (const entry of entries ?? []) {
+      const bare = entry.address.replace(/%.*$/, "");
+      if (ipaddr.isValid(bare)) own.add(ipaddr.parse(bare).toNormalizedString());
+    }
+  return own;
 }
 
 /**
