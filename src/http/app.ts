@@ -1,3 +1,5 @@
+import { createServer, type RequestListener } from "node:http";
+import type { Socket } from "node:net";
 import formBody from "@fastify/formbody";
 import rateLimit, { type FastifyRateLimitStoreCtor, normalizeIP } from "@fastify/rate-limit";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
@@ -34,6 +36,7 @@ export async function buildApp(services: Services): Promise<TypedApp> {
     routerOptions: { maxParamLength: 8192 },
     frameworkErrors,
     clientErrorHandler,
+    serverFactory: (handler) => guardedServer(config, handler),
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
     // Our own request ids; clients' x-request-id headers are not trusted.
     genReqId: (() => {
@@ -149,6 +152,37 @@ function rateLimitStore(counters: RateCounters): FastifyRateLimitStoreCtor {
       return this;
     }
   };
+}
+
+/**
+ * The HTTP server with a deadline on every phase of a request (headers, the whole request, idle
+ * keep-alive; checked every second) and a cap on the connections one client address holds at once.
+ */
+function guardedServer(config: Config, handler: RequestListener) {
+  const server = createServer(
+    {
+      requestTimeout: config.requestTimeoutMs,
+      headersTimeout: config.headersTimeoutMs,
+      keepAliveTimeout: config.keepAliveTimeoutMs,
+      connectionsCheckingInterval: 1_000,
+    },
+    handler,
+  );
+  if (config.maxConnectionsPerClient > 0) {
+    const open = new Map<string, number>();
+    server.on("connection", (socket: Socket) => {
+      const client = socket.remoteAddress ?? "";
+      const count = (open.get(client) ?? 0) + 1;
+      if (count > config.maxConnectionsPerClient) return socket.destroy();
+      open.set(client, count);
+      socket.once("close", () => {
+        const left = (open.get(client) ?? 1) - 1;
+        if (left > 0) open.set(client, left);
+        else open.delete(client);
+      });
+    });
+  }
+  return server;
 }
 
 /** A number means "trust that many proxy hops", as in Express; Fastify takes it as a function. */

@@ -64,6 +64,10 @@ const schema = z.object({
   ALLOW_PRIVATE_UPSTREAMS: flag.default(false),
   TIKTOK_COOKIES: z.string().trim().min(1).optional(),
   PROXY_REST_MS: integer(1_000, 3_600_000).default(60_000),
+  REQUEST_TIMEOUT_MS: integer(500, 600_000).default(30_000),
+  HEADERS_TIMEOUT_MS: integer(500, 600_000).default(15_000),
+  KEEP_ALIVE_TIMEOUT_MS: integer(100, 600_000).default(5_000),
+  MAX_CONNECTIONS_PER_CLIENT: integer(0, 1_000_000).default(256),
   SOURCES: z
     .string()
     .transform((value) =>
@@ -115,6 +119,13 @@ export interface Config {
   proxies: Record<string, string[]>;
   /** How long a proxy that failed or got blocked is left out of its pool. */
   proxyRestMs: number;
+  /** The whole request (headers and body) must arrive within this; a trickling client is cut. */
+  requestTimeoutMs: number;
+  headersTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this. */
+  keepAliveTimeoutMs: number;
+  /** Open connections one client address may hold; 0 = no cap. */
+  maxConnectionsPerClient: number;
   /** A Netscape cookies.txt whose `.tiktok.com` cookies go with the native source's page requests. */
   tiktokCookiesFile?: string;
   /** The sources this instance runs (`SOURCES`); absent, all of them. The others are never contacted. */
@@ -217,6 +228,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     tiktokCookiesFile: values.TIKTOK_COOKIES,
     proxies,
     proxyRestMs: values.PROXY_REST_MS,
+    requestTimeoutMs: values.REQUEST_TIMEOUT_MS,
+    headersTimeoutMs: Math.min(values.HEADERS_TIMEOUT_MS, values.REQUEST_TIMEOUT_MS),
+    keepAliveTimeoutMs: values.KEEP_ALIVE_TIMEOUT_MS,
+    maxConnectionsPerClient: values.MAX_CONNECTIONS_PER_CLIENT,
     upstreams,
   };
 }
