@@ -2,9 +2,8 @@ import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { type AddressInfo, connect } from "node:net";
 import { after, before, describe, it } from "node:test";
-import type { SourceDescriptor } from "../src/sources/types.js";
 import { SAMPLE_IDS } from "./fakes/tiktok.js";
-import { delay, download, type Stack, startStack } from "./helpers.js";
+import { delay, download, type Stack, startStack, videoSourceAt } from "./helpers.js";
 
 /** Sends raw bytes and returns what the server wrote back before closing. */
 function raw(port: number, bytes: string): Promise<string> {
@@ -56,15 +55,7 @@ describe("a tunnel client that leaves before the media host answers", () => {
     });
     await new Promise<void>((resolve) => slowHost.listen(0, "127.0.0.1", resolve));
     const slowUrl = `http://127.0.0.1:${(slowHost.address() as AddressInfo).port}/slow.mp4`;
-    const slow: SourceDescriptor = {
-      name: "slow",
-      origin: "https://slow.example",
-      upstream: "slow",
-      params: [],
-      create: () => async (input) => ({
-        media: { id: input.id, type: "video", video: { noWatermark: slowUrl } },
-      }),
-    };
+    const slow = videoSourceAt("slow", slowUrl);
     const logged: { level: number; msg: string }[] = [];
     const stack = await startStack({
       env: { ALLOW_PRIVATE_UPSTREAMS: "1" },

@@ -1,7 +1,7 @@
 import type { FastifyInstance, LightMyRequestResponse } from "fastify";
 import { pino } from "pino";
 import { SourceFailure } from "../src/domain/errors.js";
-import type { Media } from "../src/domain/media.js";
+import type { Media, MediaSession } from "../src/domain/media.js";
 import { createApp } from "../src/http/app.js";
 import { createBrowserClient } from "../src/net/browser-client.js";
 import { createHttpClient, type HttpClient } from "../src/net/http-client.js";
@@ -150,3 +150,17 @@ export const failing =
   };
 
 export const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A source whose answer is one video at `address`, with the session the test gives (if any). */
+export function videoSourceAt(name: string, address: string, session?: MediaSession): SourceDescriptor {
+  return {
+    name,
+    origin: `https://${name}.example`,
+    upstream: name,
+    params: [],
+    create: () => async (input) => ({
+      media: { id: input.id, type: "video", video: { noWatermark: address } },
+      ...(session ? { session } : {}),
+    }),
+  };
+}

@@ -2,9 +2,8 @@ import assert from "node:assert/strict";
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
-import type { SourceDescriptor } from "../src/sources/types.js";
 import { SAMPLE_IDS } from "./fakes/tiktok.js";
-import { download, type Stack, startStack } from "./helpers.js";
+import { download, type Stack, startStack, videoSourceAt } from "./helpers.js";
 
 const VIDEO = `https://www.tiktok.com/@river.cooks/video/${SAMPLE_IDS.video}`;
 
@@ -60,25 +59,14 @@ describe("the page's cookies go to TikTok's hosts only", () => {
   after(() => elsewhere.close());
 
   it("a media redirect off TikTok is followed without the session cookie", async () => {
-    const offsite: SourceDescriptor = {
-      name: "offsite",
-      origin: "https://offsite.example",
-      upstream: "offsite",
-      params: [],
-      create: () => async (input) => ({
-        media: {
-          id: input.id,
-          type: "video",
-          video: {
-            noWatermark: `https://v16-webapp-prime.tiktok.com/video/tos/offsite/x/?to=${encodeURIComponent(elsewhere.url)}`,
-          },
-        },
-        session: {
-          headers: { referer: "https://www.tiktok.com/" },
-          cookie: { value: "tt_chain_token=secret-session", domains: ["tiktok.com"] },
-        },
-      }),
-    };
+    const offsite = videoSourceAt(
+      "offsite",
+      `https://v16-webapp-prime.tiktok.com/video/tos/offsite/x/?to=${encodeURIComponent(elsewhere.url)}`,
+      {
+        headers: { referer: "https://www.tiktok.com/" },
+        cookie: { value: "tt_chain_token=secret-session", domains: ["tiktok.com"] },
+      },
+    );
     const stack = await startStack({ env: { ALLOW_PRIVATE_UPSTREAMS: "1" }, deps: { sources: [offsite] } });
     try {
       const { body } = await download(stack.app, { url: VIDEO });

@@ -4,9 +4,8 @@ import type { AddressInfo } from "node:net";
 import { networkInterfaces } from "node:os";
 import { describe, it } from "node:test";
 import { isPrivateAddress } from "../src/net/addresses.js";
-import type { SourceDescriptor } from "../src/sources/types.js";
 import { SAMPLE_IDS } from "./fakes/tiktok.js";
-import { download, startStack } from "./helpers.js";
+import { download, startStack, videoSourceAt } from "./helpers.js";
 
 describe("addresses an upstream fetch may not reach", () => {
   const refused = [
@@ -61,15 +60,7 @@ describe("a media answer without a media Content-Type", () => {
     });
     await new Promise<void>((resolve) => bare.listen(0, "127.0.0.1", resolve));
     const url = `http://127.0.0.1:${(bare.address() as AddressInfo).port}/file`;
-    const untyped: SourceDescriptor = {
-      name: "untyped",
-      origin: "https://untyped.example",
-      upstream: "untyped",
-      params: [],
-      create: () => async (input) => ({
-        media: { id: input.id, type: "video", video: { noWatermark: url } },
-      }),
-    };
+    const untyped = videoSourceAt("untyped", url);
     const stack = await startStack({ env: { ALLOW_PRIVATE_UPSTREAMS: "1" }, deps: { sources: [untyped] } });
     try {
       const { body } = await download(stack.app, {
