@@ -66,10 +66,17 @@ export function createRelay(deps: RelayDeps) {
 
   async function openUpstream(ticket: StreamTicket, request: RelayRequest) {
     const { extraction } = await deps.lookup(ticket.postId, ticket.source);
-    const first = await fetchMedia(targetOf(extraction, ticket), request);
+    const used = targetOf(extraction, ticket);
+    const first = await fetchMedia(used, request);
     if (first.status !== 403 && first.status !== 410) return { upstream: first, media: extraction.media };
     discard(first);
-    const fresh = await deps.reextract(ticket.postId, ticket.source);
+    // Another request may have refreshed the post meanwhile: its answer is used before asking TikTok.
+    const cached = await deps.lookup(ticket.postId, ticket.source);
+    const newer = targetOf(cached.extraction, ticket);
+    const fresh =
+      newer.url !== used.url || newer.cookie?.value !== used.cookie?.value
+        ? cached
+        : await deps.reextract(ticket.postId, ticket.source);
     const upstream = await fetchMedia(targetOf(fresh.extraction, ticket), request);
     return { upstream, media: fresh.extraction.media };
   }

@@ -47,6 +47,8 @@ export interface PipelineDeps {
 /** Media addresses are dropped from the cache this long before TikTok says they expire. */
 const EXPIRY_MARGIN_MS = 5 * 60_000;
 const SHORT_LINK_TTL_MS = 24 * 3600_000;
+/** A post whose media keep answering 403 is extracted again at most this often. */
+const REEXTRACT_INTERVAL_MS = 60_000;
 /** How long a claim on an extraction lives unless its holder renews it (every third of that). */
 const CLAIM_TTL_MS = 6_000;
 /** How often an instance waiting for another's extraction looks at the shared cache. */
@@ -70,6 +72,9 @@ const verdictOf = (entry: CacheEntry & { kind: "error" }) =>
 /** link → post id → cache → one shared extraction → rotation over the sources → cache. */
 export function createPipeline(deps: PipelineDeps) {
   const inFlight = new SingleFlight<Fresh>();
+
+  /** When each post was last extracted again for a stale tunnel link. */
+  const reextractedAt = new LRUCache<string, number>({ max: 10_000 });
 
   /** The same pasted link is parsed once (hot posts are asked for again and again). */
   const parsedLinks = new LRUCache<string, PostLink>({ max: 1_000 });
@@ -239,9 +244,25 @@ export function createPipeline(deps: PipelineDeps) {
       rotateOnError: true,
       params: {},
     };
-    const fresh = await inFlight.run([id, known, "reextract"].join("|"), () =>
-      extractAndStore(request, { id }),
-    );
+    // One re-extraction per post at a time, whatever link asked, and at most one a minute: stale links
+    // must not multiply requests to TikTok.
+    const fresh = await inFlight.run(`${id}|reextract`, async () => {
+      const last = reextractedAt.get(id);
+      if (last !== undefined && deps.now() - last < REEXTRACT_INTERVAL_MS) {
+        // Extracted moments ago: that answer (in the cache) is the freshest there will be for a minute.
+        const entry = await safely(() => deps.store.getPost(id), undefined);
+        if (entry?.kind === "result") return { extraction: entry.extraction, source: entry.source };
+        return {
+          error: new ApiError(
+            502,
+            "UPSTREAM_FAILED",
+            "The media host refuses this file; try again in a minute.",
+          ),
+        };
+      }
+      reextractedAt.set(id, deps.now());
+      return extractAndStore(request, { id });
+    });
     if ("error" in fresh) throw fresh.error;
     return fresh;
   }

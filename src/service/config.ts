@@ -55,6 +55,7 @@ const schema = z.object({
   STREAM_SECRET: z.string().min(16, { message: "use at least 16 characters" }).optional(),
   STREAM_TTL: integer(10, 7 * 86_400).default(3600),
   STREAM_MAX_CONCURRENT: integer(1, 100_000).default(64),
+  STREAM_MAX_PER_CLIENT: integer(1, 100_000).default(4),
   STREAM_RATE_LIMIT: integer(0, 1_000_000).default(600),
   STREAM_MAX_BYTES: integer(1024, 64 * 1024 ** 3).default(2 * 1024 ** 3),
   CIRCUIT_FAILURES: integer(1, 1000).default(3),
@@ -99,6 +100,8 @@ export interface Config {
   streamSecret?: string;
   streamTtlSeconds: number;
   streamMaxConcurrent: number;
+  /** Tunnels one client may run at once. */
+  streamMaxPerClient: number;
   /** Tunnel requests per minute per client (a player seeks with many range requests); 0 = off. */
   streamRateLimit: number;
   /** The largest file the tunnel relays. */
@@ -216,6 +219,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     streamSecret: values.STREAM_SECRET,
     streamTtlSeconds: values.STREAM_TTL,
     streamMaxConcurrent: values.STREAM_MAX_CONCURRENT,
+    streamMaxPerClient: values.STREAM_MAX_PER_CLIENT,
     streamRateLimit: values.STREAM_RATE_LIMIT,
     streamMaxBytes: values.STREAM_MAX_BYTES,
     circuitFailures: values.CIRCUIT_FAILURES,

@@ -138,7 +138,7 @@ export function createServices(config: Config, deps: ServiceDeps = {}) {
     ttlMs: config.streamTtlSeconds * 1000,
     now,
   });
-  const slots = createTunnelSlots(config.streamMaxConcurrent);
+  const slots = createTunnelSlots(config.streamMaxConcurrent, config.streamMaxPerClient);
   const metrics = createMetrics({ activeTunnels: () => slots.active, proxies: () => egress.health() });
 
   const pipeline = createPipeline({

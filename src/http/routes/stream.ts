@@ -35,8 +35,12 @@ export function streamRoutes(app: TypedApp, deps: StreamRouteDeps) {
     onRequest: deps.rateLimit ? [deps.rateLimit] : [],
     async handler(request, reply) {
       const ticket = deps.tokens.open(request.params.token);
-      const release = deps.slots.take();
-      if (!release) {
+      const release = deps.slots.take(request.ip);
+      if (release === "client-busy") {
+        reply.header("retry-after", "5");
+        throw new ApiError(429, "RATE_LIMITED", "You have too many downloads running; wait for one to end.");
+      }
+      if (release === "busy") {
         reply.header("retry-after", "5");
         throw new ApiError(503, "STREAM_BUSY", "Too many downloads are running; try again in a few seconds.");
       }
