@@ -62,21 +62,14 @@ export function createServices(config: Config, deps: ServiceDeps = {}) {
   const now = deps.now ?? Date.now;
   const log = createLogger(config, deps);
   const upstreams = createUpstreamMap(config.upstreams);
-  const ownHttp = deps.http
-    ? undefined
-    : createHttpClient({
-        upstreams,
-        timeoutMs: config.upstreamTimeoutMs,
-        maxBytes: config.upstreamMaxBytes,
-        allowPrivate: config.allowPrivateUpstreams,
-      });
-  const http = deps.http ?? (ownHttp as HttpClient);
   const clientOptions = {
     upstreams,
     timeoutMs: config.upstreamTimeoutMs,
     maxBytes: config.upstreamMaxBytes,
     allowPrivate: config.allowPrivateUpstreams,
   };
+  const ownHttp = deps.http ? undefined : createHttpClient(clientOptions);
+  const http = deps.http ?? (ownHttp as HttpClient);
   const browser = deps.browser ?? createBrowserClient({ ...clientOptions, log, plain: http });
   const egress = createEgress({
     pools: config.proxies,
