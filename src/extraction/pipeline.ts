@@ -4,10 +4,8 @@ import { ApiError, CACHEABLE_POST_ERRORS } from "../domain/errors.js";
 import type { Extraction } from "../domain/media.js";
 import { canonicalPostUrl, type PostLink, parseTikTokLink } from "../domain/tiktok-url.js";
 import type { Egress } from "../net/egress.js";
-import type { Source } from "../sources/types.js";
 import type { CacheEntry, Store } from "../stores/types.js";
-import type { SourceHealth } from "./health.js";
-import { type AttemptEvent, extractWithRotation } from "./rotation.js";
+import { type AttemptEvent, extractWithRotation, type RotationDeps } from "./rotation.js";
 import { resolveShortLink } from "./short-links.js";
 import { SingleFlight } from "./single-flight.js";
 
@@ -27,19 +25,14 @@ export interface Answer {
   cached: boolean;
 }
 
-export interface PipelineDeps {
-  sources: readonly Source[];
+/** What the rotation needs, plus the cache, the way out for short links, the log and the cache lifetimes. */
+export interface PipelineDeps extends Omit<RotationDeps, "onAttempt"> {
   store: Store;
   /** Short links are resolved through TikTok's way out, with the browser-like client, as its pages are. */
   egress: Egress;
-  health: SourceHealth;
-  now: () => number;
-  random: () => number;
   log: BaseLogger;
   cacheTtlMs: number;
   negativeCacheTtlMs: number;
-  maxAttempts: number;
-  attemptTimeoutMs: number;
   /** Told of every source attempt and cache lookup (metrics). */
   observe?: { attempt(event: AttemptEvent): void; cacheLookup(hit: boolean): void };
 }

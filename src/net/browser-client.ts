@@ -2,7 +2,13 @@ import { createRequire } from "node:module";
 import type { BaseLogger } from "pino";
 import { isAbortError, SourceFailure } from "../domain/errors.js";
 import { refusePrivateHost } from "./addresses.js";
-import { type HttpClient, type HttpRequest, type HttpResponse, storeCookies } from "./http-client.js";
+import {
+  type HttpClient,
+  type HttpRequest,
+  type HttpResponse,
+  headerValue,
+  storeCookies,
+} from "./http-client.js";
 import type { UpstreamMap } from "./upstreams.js";
 
 type ImpitModule = typeof import("impit");
@@ -45,8 +51,20 @@ export interface BrowserClientOptions {
  * caller's cookie jar, redirects only where the caller allows). Streams go through the plain client.
  */
 export function createBrowserClient(options: BrowserClientOptions): HttpClient {
+  return browserClients(options)(options.plain, options.proxyUrl);
+}
+
+/**
+ * Makes browser-like clients (one per way out) that share one loading of impit, so a platform without
+ * its binary is reported once, not once per proxy.
+ */
+export function browserClients(options: Omit<BrowserClientOptions, "plain" | "proxyUrl">) {
   const impit = loadImpit(options.log);
-  if (!impit) return options.plain;
+  return (plain: HttpClient, proxyUrl?: string): HttpClient =>
+    impit ? impitClient(impit, { ...options, plain, proxyUrl }) : plain;
+}
+
+function impitClient(impit: ImpitModule, options: BrowserClientOptions): HttpClient {
   const browser = new impit.Impit({
     browser: IMPERSONATED_BROWSER,
     followRedirects: false,
@@ -142,10 +160,7 @@ function toResponse(status: number, headers: Headers, url: URL, body: Buffer): H
     url,
     body,
     text: () => body.toString("utf8"),
-    header: (name) => {
-      const value = record[name.toLowerCase()];
-      return Array.isArray(value) ? value[0] : value;
-    },
+    header: (name) => headerValue(record[name.toLowerCase()]),
   };
 }
 

@@ -8,7 +8,7 @@ import { createTunnelSlots } from "../delivery/slots.js";
 import { createStreamTokens } from "../delivery/token.js";
 import { SourceHealth } from "../extraction/health.js";
 import { createPipeline, type DownloadRequest } from "../extraction/pipeline.js";
-import { createBrowserClient } from "../net/browser-client.js";
+import { browserClients } from "../net/browser-client.js";
 import { createCookieFile } from "../net/cookie-file.js";
 import { createEgress } from "../net/egress.js";
 import { createHttpClient, type HttpClient } from "../net/http-client.js";
@@ -70,7 +70,8 @@ export function createServices(config: Config, deps: ServiceDeps = {}) {
   };
   const ownHttp = deps.http ? undefined : createHttpClient(clientOptions);
   const http = deps.http ?? (ownHttp as HttpClient);
-  const browser = deps.browser ?? createBrowserClient({ ...clientOptions, log, plain: http });
+  const browserFor = browserClients({ ...clientOptions, log });
+  const browser = deps.browser ?? browserFor(http);
   const egress = createEgress({
     pools: config.proxies,
     clients: (proxyUrl) => {
@@ -78,7 +79,7 @@ export function createServices(config: Config, deps: ServiceDeps = {}) {
       const proxied = createHttpClient({ ...clientOptions, proxyUrl });
       return {
         http: proxied,
-        browser: createBrowserClient({ ...clientOptions, log, plain: proxied, proxyUrl }),
+        browser: browserFor(proxied, proxyUrl),
       };
     },
     now,
