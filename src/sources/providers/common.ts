@@ -163,8 +163,9 @@ const PRIVATE_WORDS = /private/i;
 /** A site's error message as a failure: "not found" and "private" are told apart from the rest. */
 export function siteError(name: string, message: string): SourceFailure {
   const text = message.replace(/\s+/g, " ").trim().slice(0, 200) || "no details";
-  if (PRIVATE_WORDS.test(text)) return new SourceFailure("private", `${name}: ${text}`);
+  // "Video not found. It may be private or deleted." is a "not found": the site does not know which.
   if (NOT_FOUND_WORDS.test(text)) return new SourceFailure("not_found", `${name}: ${text}`);
+  if (PRIVATE_WORDS.test(text)) return new SourceFailure("private", `${name}: ${text}`);
   return new SourceFailure("bad_response", `${name}: ${text}`);
 }
 
