@@ -71,3 +71,31 @@ describe("tunnel fairness", () => {
     }
   });
 });
+
+describe("stale links and the download budget", () => {
+  it("an extraction made for a tunnel link is charged to the client's download limit", async () => {
+    const stack = await startStack({
+      fake: { waf: false },
+      env: { ALLOW_PRIVATE_UPSTREAMS: "1", RATE_LIMIT: "2" },
+    });
+    try {
+      const video = await download(stack.app, { url: link(SAMPLE_IDS.video) });
+      const photo = await download(stack.app, {
+        url: `https://www.tiktok.com/@trail.notes/photo/${SAMPLE_IDS.photo}`,
+      });
+      assert.equal(photo.status, 200);
+      // A link whose file still answers is no download: the budget is not touched.
+      const served = await stack.app.inject({ url: video.body.result.stream.music });
+      assert.equal(served.statusCode, 200);
+      const pages = stack.fake.pageRequests(SAMPLE_IDS.video);
+      stack.fake.revokeSessions();
+      const refused = await stack.app.inject({ url: video.body.result.stream.music });
+      assert.equal(refused.statusCode, 429, refused.body);
+      assert.equal(refused.json().code, "RATE_LIMITED");
+      assert.ok(Number(refused.headers["retry-after"]) > 0);
+      assert.equal(stack.fake.pageRequests(SAMPLE_IDS.video), pages, "no extraction past the budget");
+    } finally {
+      await stack.close();
+    }
+  });
+});

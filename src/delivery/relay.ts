@@ -9,9 +9,9 @@ import type { StreamTicket } from "./token.js";
 export interface RelayDeps {
   /** The client a post's media is fetched with: through the way out its extraction used. */
   clientFor(extraction: Extraction, source: string): HttpClient;
-  /** The post's extraction: the cached one, or a fresh one when it has left the cache. */
-  lookup(postId: string, source: string): Promise<{ extraction: Extraction }>;
-  /** A fresh extraction of the post, for a media address that expired upstream. */
+  /** The post's cached extraction, if the cache still holds it. */
+  cached(postId: string): Promise<{ extraction: Extraction } | undefined>;
+  /** A fresh extraction of the post: it left the cache, or its media address expired upstream. */
   reextract(postId: string, source: string): Promise<{ extraction: Extraction }>;
   /** The largest file relayed: refused up front when declared, cut when it runs over. */
   maxBytes: number;
@@ -23,6 +23,11 @@ export interface RelayRequest {
   range?: string;
   /** Aborts the upstream request (the client went away). */
   signal: AbortSignal;
+  /**
+   * Called before the post is extracted again for this request (a stale or evicted link): an extraction
+   * is a download, so the caller charges it to the client's download budget and may refuse it by throwing.
+   */
+  beforeExtraction?: () => Promise<void>;
 }
 
 /** A media answer ready to pass on: its status, type, passed headers, file name, and the body (unread). */
@@ -64,19 +69,24 @@ export function createRelay(deps: RelayDeps) {
     });
   }
 
+  async function extractAgain(ticket: StreamTicket, request: RelayRequest) {
+    await request.beforeExtraction?.();
+    return deps.reextract(ticket.postId, ticket.source);
+  }
+
   async function openUpstream(ticket: StreamTicket, request: RelayRequest) {
-    const { extraction } = await deps.lookup(ticket.postId, ticket.source);
+    const { extraction } = (await deps.cached(ticket.postId)) ?? (await extractAgain(ticket, request));
     const used = targetOf(extraction, ticket);
     const first = await fetchMedia(used, request);
     if (first.status !== 403 && first.status !== 410) return { upstream: first, media: extraction.media };
     discard(first);
     // Another request may have refreshed the post meanwhile: its answer is used before asking TikTok.
-    const cached = await deps.lookup(ticket.postId, ticket.source);
-    const newer = targetOf(cached.extraction, ticket);
+    const cached = await deps.cached(ticket.postId);
+    const newer = cached && targetOf(cached.extraction, ticket);
     const fresh =
-      newer.url !== used.url || newer.cookie?.value !== used.cookie?.value
+      cached && newer && (newer.url !== used.url || newer.cookie?.value !== used.cookie?.value)
         ? cached
-        : await deps.reextract(ticket.postId, ticket.source);
+        : await extractAgain(ticket, request);
     const upstream = await fetchMedia(targetOf(fresh.extraction, ticket), request);
     return { upstream, media: fresh.extraction.media };
   }

@@ -209,14 +209,10 @@ export function createPipeline(deps: PipelineDeps) {
       if ("error" in fresh) throw fresh.error;
       return { ...fresh, cached: false };
     },
-    /**
-     * The extraction a tunnel link points at: the cached one, or a fresh one when the post has left
-     * the cache (the link outlives the entry).
-     */
-    async lookup(id: string, source: string): Promise<{ extraction: Extraction; source: string }> {
+    /** The cached extraction of a post, if the cache holds one (a tunnel link outlives its entry). */
+    async cached(id: string): Promise<{ extraction: Extraction; source: string } | undefined> {
       const entry = await safely(() => deps.store.getPost(id), undefined);
-      if (entry?.kind === "result") return { extraction: entry.extraction, source: entry.source };
-      return reextract(id, source);
+      return entry?.kind === "result" ? { extraction: entry.extraction, source: entry.source } : undefined;
     },
     reextract,
     get inFlight() {

@@ -82,12 +82,7 @@ export async function buildApp(services: Services): Promise<TypedApp> {
   await app.register(rateLimit, {
     global: false,
     store: rateLimitStore(services.rateCounters),
-    errorResponseBuilder: (_request, context) =>
-      new ApiError(
-        429,
-        "RATE_LIMITED",
-        `Too many requests: at most ${context.max} a minute; try again in ${Math.ceil(context.ttl / 1000)} s.`,
-      ),
+    errorResponseBuilder: (_request, context) => rateLimited(context.max, context.ttl),
   });
 
   // One budget per client for the download API (GET and POST together) and another for the tunnel.
@@ -95,9 +90,17 @@ export async function buildApp(services: Services): Promise<TypedApp> {
     max > 0
       ? app.rateLimit({
           max,
-          timeWindow: 60_000,
-          keyGenerator: (request) => `${space}:${normalizeIP(request.ip, 64)}`,
+          timeWindow: RATE_WINDOW_MS,
+          keyGenerator: (request) => clientKey(space, request.ip),
         })
+      : undefined;
+  /** Spends one download from a client's budget outside the download routes: the seconds to wait if spent. */
+  const spendDownload =
+    config.rateLimit > 0
+      ? async (ip: string) => {
+          const { count, ttlMs } = await services.rateCounters.hit(clientKey("download", ip), RATE_WINDOW_MS);
+          return count > config.rateLimit ? Math.ceil(ttlMs / 1000) : undefined;
+        }
       : undefined;
 
   metricsRoutes(app, services.metrics);
@@ -113,10 +116,20 @@ export async function buildApp(services: Services): Promise<TypedApp> {
     relay: services.relay,
     slots: services.slots,
     rateLimit: limiter(config.streamRateLimit, "stream"),
+    spendDownload,
   });
   infoRoutes(app, services);
   return app;
 }
+
+const RATE_WINDOW_MS = 60_000;
+const clientKey = (space: string, ip: string) => `${space}:${normalizeIP(ip, 64)}`;
+const rateLimited = (max: number, ttlMs: number) =>
+  new ApiError(
+    429,
+    "RATE_LIMITED",
+    `Too many requests: at most ${max} a minute; try again in ${Math.ceil(ttlMs / 1000)} s.`,
+  );
 
 /** Services and their HTTP app built together; closing the app closes the services. */
 export async function createApp(config: Config, deps: ServiceDeps = {}): Promise<TypedApp> {

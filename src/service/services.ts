@@ -159,7 +159,7 @@ export function createServices(config: Config, deps: ServiceDeps = {}) {
     // A session's media go out the way the session was made; other media, through their source's pool.
     clientFor: (extraction, source) =>
       (egress.byId(extraction.session?.route) ?? egress.pick(upstreamOf.get(source) ?? "default")).http,
-    lookup: (postId, source) => pipeline.lookup(postId, source),
+    cached: (postId) => pipeline.cached(postId),
     reextract: (postId, source) => pipeline.reextract(postId, source),
     maxBytes: config.streamMaxBytes,
   });

@@ -11,6 +11,8 @@ export interface StreamRouteDeps {
   relay: Relay;
   slots: TunnelSlots;
   rateLimit?: RequestHook;
+  /** Charges an extraction made for a tunnel to the client's download budget: the seconds to wait if spent. */
+  spendDownload?: (ip: string) => Promise<number | undefined>;
 }
 
 const STALLED_CLIENT_MS = 60_000;
@@ -58,6 +60,16 @@ export function streamRoutes(app: TypedApp, deps: StreamRouteDeps) {
           method: request.method === "HEAD" ? "HEAD" : "GET",
           range: typeof range === "string" ? range : undefined,
           signal: abort.signal,
+          beforeExtraction: async () => {
+            const wait = await deps.spendDownload?.(request.ip);
+            if (wait === undefined) return;
+            reply.header("retry-after", String(wait));
+            throw new ApiError(
+              429,
+              "RATE_LIMITED",
+              `This link needs the post extracted again and your download budget is spent; try again in ${wait} s.`,
+            );
+          },
         });
       } catch (error) {
         // The client left before the media host answered: nothing to answer, and not an error.
