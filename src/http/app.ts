@@ -10,6 +10,7 @@ import { createServices, type ServiceDeps, type Services } from "../service/serv
 import type { RateCounters } from "../stores/rate-counters.js";
 import { registerDocs } from "./docs.js";
 import { clientErrorHandler, frameworkErrors, installErrorHandlers } from "./errors.js";
+import { registerLoadShedding } from "./load-shedding.js";
 import { BODY_LIMIT_BYTES, downloadRoutes } from "./routes/download.js";
 import { infoRoutes } from "./routes/info.js";
 import { metricsRoutes } from "./routes/metrics.js";
@@ -75,6 +76,7 @@ export async function buildApp(services: Services): Promise<TypedApp> {
   });
 
   installErrorHandlers(app);
+  await registerLoadShedding(app, config);
   // Bodies are JSON or a form; anything else is a 415, not a string that fails validation.
   app.removeContentTypeParser("text/plain");
   await app.register(formBody, { bodyLimit: BODY_LIMIT_BYTES });
@@ -117,6 +119,7 @@ export async function buildApp(services: Services): Promise<TypedApp> {
     slots: services.slots,
     rateLimit: limiter(config.streamRateLimit, "stream"),
     spendDownload,
+    watchdog: { stallMs: config.streamStallMs, minRate: config.streamMinRate },
   });
   infoRoutes(app, services);
   return app;

@@ -58,6 +58,8 @@ const schema = z.object({
   STREAM_MAX_PER_CLIENT: integer(1, 100_000).default(4),
   STREAM_RATE_LIMIT: integer(0, 1_000_000).default(600),
   STREAM_MAX_BYTES: integer(1024, 64 * 1024 ** 3).default(2 * 1024 ** 3),
+  STREAM_STALL_MS: integer(1_000, 3_600_000).default(60_000),
+  STREAM_MIN_RATE: integer(0, 1024 ** 3).default(8 * 1024),
   CIRCUIT_FAILURES: integer(1, 1000).default(3),
   CIRCUIT_COOLDOWN_MS: integer(100, 3_600_000).default(30_000),
   HEDGE_FLOOR_MS: integer(50, 120_000).default(1_500),
@@ -69,6 +71,8 @@ const schema = z.object({
   HEADERS_TIMEOUT_MS: integer(500, 600_000).default(15_000),
   KEEP_ALIVE_TIMEOUT_MS: integer(100, 600_000).default(5_000),
   MAX_CONNECTIONS_PER_CLIENT: integer(0, 1_000_000).default(256),
+  MAX_EVENT_LOOP_DELAY_MS: integer(0, 60_000).default(1_000),
+  MAX_HEAP_USED_MB: integer(0, 1024 * 1024).optional(),
   SOURCES: z
     .string()
     .transform((value) =>
@@ -106,6 +110,10 @@ export interface Config {
   streamRateLimit: number;
   /** The largest file the tunnel relays. */
   streamMaxBytes: number;
+  /** A tunnel that moves no byte for this long is cut (its client stopped reading). */
+  streamStallMs: number;
+  /** Bytes a second a tunnel's client must read, over a minute, when it is the bottleneck; 0 = no floor. */
+  streamMinRate: number;
   /** Consecutive failures that open a source's circuit, and how long it rests before a probe. */
   circuitFailures: number;
   circuitCooldownMs: number;
@@ -129,6 +137,10 @@ export interface Config {
   keepAliveTimeoutMs: number;
   /** Open connections one client address may hold; 0 = no cap. */
   maxConnectionsPerClient: number;
+  /** Load shedding: requests get a 503 while the event loop lags more than this (ms); 0 = off. */
+  maxEventLoopDelayMs: number;
+  /** Load shedding on the heap (MiB); absent, 90% of the heap limit; 0 = off. */
+  maxHeapUsedMb?: number;
   /** A Netscape cookies.txt whose `.tiktok.com` cookies go with the native source's page requests. */
   tiktokCookiesFile?: string;
   /** The sources this instance runs (`SOURCES`); absent, all of them. The others are never contacted. */
@@ -222,6 +234,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     streamMaxPerClient: values.STREAM_MAX_PER_CLIENT,
     streamRateLimit: values.STREAM_RATE_LIMIT,
     streamMaxBytes: values.STREAM_MAX_BYTES,
+    streamStallMs: values.STREAM_STALL_MS,
+    streamMinRate: values.STREAM_MIN_RATE,
     circuitFailures: values.CIRCUIT_FAILURES,
     circuitCooldownMs: values.CIRCUIT_COOLDOWN_MS,
     hedgeFloorMs: values.HEDGE_FLOOR_MS,
@@ -236,6 +250,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     headersTimeoutMs: Math.min(values.HEADERS_TIMEOUT_MS, values.REQUEST_TIMEOUT_MS),
     keepAliveTimeoutMs: values.KEEP_ALIVE_TIMEOUT_MS,
     maxConnectionsPerClient: values.MAX_CONNECTIONS_PER_CLIENT,
+    maxEventLoopDelayMs: values.MAX_EVENT_LOOP_DELAY_MS,
+    maxHeapUsedMb: values.MAX_HEAP_USED_MB,
     upstreams,
   };
 }

@@ -1,9 +1,9 @@
 import { Type } from "@fastify/type-provider-typebox";
-import type { FastifyRequest } from "fastify";
 import type { Relay } from "../../delivery/relay.js";
 import type { TunnelSlots } from "../../delivery/slots.js";
 import type { StreamTokens } from "../../delivery/token.js";
 import { ApiError } from "../../domain/errors.js";
+import { type WatchdogLimits, watchTunnel } from "../tunnel-watchdog.js";
 import type { RequestHook, TypedApp } from "../types.js";
 
 export interface StreamRouteDeps {
@@ -13,9 +13,9 @@ export interface StreamRouteDeps {
   rateLimit?: RequestHook;
   /** Charges an extraction made for a tunnel to the client's download budget: the seconds to wait if spent. */
   spendDownload?: (ip: string) => Promise<number | undefined>;
+  /** When a client that holds a tunnel without reading is cut. */
+  watchdog: WatchdogLimits;
 }
-
-const STALLED_CLIENT_MS = 60_000;
 
 const StreamParams = Type.Object({
   token: Type.String({ maxLength: 8192, description: "From result.stream of /api/download." }),
@@ -46,7 +46,6 @@ export function streamRoutes(app: TypedApp, deps: StreamRouteDeps) {
         reply.header("retry-after", "5");
         throw new ApiError(503, "STREAM_BUSY", "Too many downloads are running; try again in a few seconds.");
       }
-      guardStalls(request.raw.socket);
       const abort = new AbortController();
       reply.raw.once("close", () => {
         release();
@@ -83,20 +82,13 @@ export function streamRoutes(app: TypedApp, deps: StreamRouteDeps) {
       reply.header("content-disposition", contentDisposition(relayed.filename));
       reply.header("cache-control", "private, no-store");
       reply.header("x-content-type-options", "nosniff");
-      return request.method === "HEAD" ? reply.send() : reply.send(relayed.body);
+      if (request.method === "HEAD") return reply.send();
+      watchTunnel(reply.raw, relayed.body, deps.watchdog, (why) =>
+        request.log.info({ why }, "tunnel cut: its client reads too slowly"),
+      );
+      return reply.send(relayed.body);
     },
   });
-}
-
-/**
- * A client that stops reading must not hold a tunnel slot for ever: its socket is destroyed after a
- * minute without progress. Set once per socket (keep-alive sockets serve many requests).
- */
-const guarded = new WeakSet<object>();
-function guardStalls(socket: FastifyRequest["raw"]["socket"] | undefined) {
-  if (!socket || typeof socket.setTimeout !== "function" || guarded.has(socket)) return;
-  guarded.add(socket);
-  socket.setTimeout(STALLED_CLIENT_MS, () => socket.destroy());
 }
 
 function contentDisposition(filename: string): string {

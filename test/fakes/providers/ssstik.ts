@@ -43,5 +43,5 @@ const handler: FakeHandler = (request) => {
 
 export const ssstikFake: ProviderFake = {
   handler,
-  expected: cdnLinksExpected([403, "PRIVATE"]),
+  expected: cdnLinksExpected([404, "NOT_FOUND"]),
 };
