@@ -31,6 +31,10 @@ export type ApiErrorCode =
   | "STREAM_EXPIRED"
   | "STREAM_BUSY"
   | "UPSTREAM_FAILED"
+  | "INVALID_API_KEY"
+  | "AUTH_REQUIRED"
+  | "API_KEY_IP_FORBIDDEN"
+  | "API_KEY_SOURCE_FORBIDDEN"
   | "INTERNAL_ERROR";
 
 export class ApiError extends Error {

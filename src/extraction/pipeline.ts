@@ -16,7 +16,14 @@ export interface DownloadRequest {
   nocache: boolean;
   rotateOnError: boolean;
   params: Record<string, unknown>;
+  /** The sources this client may use (its API key's); absent, all. */
+  allowedSources?: readonly string[];
 }
+
+/** Whether an answer from `source` may be handed to this request (the source it named, the ones it may use). */
+const suits = (request: Pick<DownloadRequest, "source" | "allowedSources">, source: string) =>
+  (request.source === "random" || request.source === source) &&
+  (!request.allowedSources || request.allowedSources.includes(source));
 
 /** What the pipeline hands back: the extraction, which source made it, and whether it came from the cache. */
 export interface Answer {
@@ -87,12 +94,12 @@ export function createPipeline(deps: PipelineDeps) {
     return post;
   }
 
-  async function fromCache(id: string, source: string): Promise<Answer | undefined> {
+  async function fromCache(id: string, request: DownloadRequest): Promise<Answer | undefined> {
     const entry = await safely(() => deps.store.getPost(id), undefined);
     if (!entry) return undefined;
     if (entry.kind === "error") throw verdictOf(entry);
     // A client that names a source gets that source's answer, never another one's from the cache.
-    if (source !== "random" && entry.source !== source) return undefined;
+    if (!suits(request, entry.source)) return undefined;
     return { extraction: entry.extraction, source: entry.source, cached: true };
   }
 
@@ -117,6 +124,7 @@ export function createPipeline(deps: PipelineDeps) {
           source: request.source === "random" ? undefined : request.source,
           rotateOnError: request.rotateOnError,
           params: request.params,
+          allowedSources: request.allowedSources,
         },
       );
       await remember(post.id, extraction, source);
@@ -158,8 +166,7 @@ export function createPipeline(deps: PipelineDeps) {
       // Only an answer stored while we waited counts (a nocache request must not get an old one).
       if (entry && entry.storedAt >= waitingSince - SHARED_WAIT_POLL_MS) {
         if (entry.kind === "error") return { error: verdictOf(entry) };
-        if (request.source === "random" || entry.source === request.source)
-          return { extraction: entry.extraction, source: entry.source };
+        if (suits(request, entry.source)) return { extraction: entry.extraction, source: entry.source };
       }
       if (!(await safely(() => isClaimed(key), false))) break;
     }
@@ -200,11 +207,17 @@ export function createPipeline(deps: PipelineDeps) {
     async download(request: DownloadRequest): Promise<Answer> {
       const post = await postOf(request.url);
       if (!request.nocache) {
-        const cached = await fromCache(post.id, request.source);
+        const cached = await fromCache(post.id, request);
         deps.observe?.cacheLookup(cached !== undefined);
         if (cached) return cached;
       }
-      const key = [post.id, request.source, request.rotateOnError, JSON.stringify(request.params)].join("|");
+      const key = [
+        post.id,
+        request.source,
+        request.rotateOnError,
+        JSON.stringify(request.params),
+        request.allowedSources?.join(",") ?? "*",
+      ].join("|");
       const fresh = await inFlight.run(key, () => extractOnce(key, request, post));
       if ("error" in fresh) throw fresh.error;
       return { ...fresh, cached: false };

@@ -11,6 +11,8 @@ export interface RotationRequest {
   source?: string;
   rotateOnError: boolean;
   params: Record<string, unknown>;
+  /** Only these sources may be asked (an API key's); absent, all. */
+  allowedSources?: readonly string[];
 }
 
 export interface RotationDeps {
@@ -190,7 +192,9 @@ function raceWithTimer<T>(promises: Promise<T>[], delayMs: number | undefined): 
  */
 function attemptOrder(deps: RotationDeps, request: RotationRequest) {
   const skipped: Attempted[] = [];
+  const allowed = request.allowedSources;
   const live = deps.sources.filter((source) => {
+    if (allowed && !allowed.includes(source.name)) return false;
     if (!source.maintenance) return true;
     if (source.name === request.source)
       skipped.push({ source: source.name, reason: "maintenance", message: source.maintenance.reason });

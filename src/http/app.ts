@@ -1,13 +1,21 @@
 import { createServer, type RequestListener } from "node:http";
 import type { Socket } from "node:net";
 import formBody from "@fastify/formbody";
-import rateLimit, { type FastifyRateLimitStoreCtor, normalizeIP } from "@fastify/rate-limit";
+import rateLimit, { type FastifyRateLimitStoreCtor } from "@fastify/rate-limit";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
-import Fastify, { type FastifyBaseLogger, LogController } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyRequest, LogController } from "fastify";
 import { ApiError } from "../domain/errors.js";
 import type { Config } from "../service/config.js";
 import { createServices, type ServiceDeps, type Services } from "../service/services.js";
 import type { RateCounters } from "../stores/rate-counters.js";
+import {
+  authenticate,
+  clientKey,
+  downloadLimitOf,
+  RATE_WINDOW_MS,
+  rateLimited,
+  registerCors,
+} from "./access.js";
 import { registerDocs } from "./docs.js";
 import { clientErrorHandler, frameworkErrors, installErrorHandlers } from "./errors.js";
 import { registerLoadShedding } from "./load-shedding.js";
@@ -15,7 +23,7 @@ import { BODY_LIMIT_BYTES, downloadRoutes } from "./routes/download.js";
 import { infoRoutes } from "./routes/info.js";
 import { metricsRoutes } from "./routes/metrics.js";
 import { streamRoutes } from "./routes/stream.js";
-import type { TypedApp } from "./types.js";
+import type { RequestHook, TypedApp } from "./types.js";
 import { webRoutes } from "./web.js";
 
 /**
@@ -60,6 +68,8 @@ export async function buildApp(services: Services): Promise<TypedApp> {
         status: reply.statusCode,
         ms: Math.round(reply.elapsedTime),
         ip: request.ip,
+        // The key's name, never the key.
+        ...(request.apiKey ? { key: request.apiKey.name } : {}),
       },
       "request",
     );
@@ -76,6 +86,7 @@ export async function buildApp(services: Services): Promise<TypedApp> {
   });
 
   installErrorHandlers(app);
+  await registerCors(app, config.corsOrigins);
   await registerLoadShedding(app, config);
   // Bodies are JSON or a form; anything else is a 415, not a string that fails validation.
   app.removeContentTypeParser("text/plain");
@@ -84,55 +95,67 @@ export async function buildApp(services: Services): Promise<TypedApp> {
   await app.register(rateLimit, {
     global: false,
     store: rateLimitStore(services.rateCounters),
-    errorResponseBuilder: (_request, context) => rateLimited(context.max, context.ttl),
+    errorResponseBuilder: (_request, context) => rateLimited(context.ttl, context.max),
   });
 
-  // One budget per client for the download API (GET and POST together) and another for the tunnel.
-  const limiter = (max: number, space: string) =>
-    max > 0
+  const auth = authenticate(services);
+  // One budget per client (its API key, or its address) for the download API, GET, POST and batch
+  // together; another for the tunnel.
+  const downloadLimit = (request: FastifyRequest) => downloadLimitOf(request, config.rateLimit);
+  const downloadLimiter = app.rateLimit({
+    max: async (request) => {
+      const limit = downloadLimit(request);
+      return limit === "unlimited" ? Number.MAX_SAFE_INTEGER : limit;
+    },
+    allowList: (request) => downloadLimit(request) === "unlimited",
+    timeWindow: RATE_WINDOW_MS,
+    keyGenerator: (request) => clientKey("download", request),
+  });
+  /** Spends downloads from a request's budget outside the per-request limiter: how many it may make. */
+  const spendDownloads = async (request: FastifyRequest, amount: number) => {
+    const limit = downloadLimit(request);
+    if (limit === "unlimited") return { granted: amount, retryAfterS: 0 };
+    const { count, ttlMs } = await services.rateCounters.hit(
+      clientKey("download", request),
+      RATE_WINDOW_MS,
+      amount,
+    );
+    return {
+      granted: Math.max(0, Math.min(amount, limit - (count - amount))),
+      retryAfterS: Math.ceil(ttlMs / 1000),
+    };
+  };
+  const streamLimiter =
+    config.streamRateLimit > 0
       ? app.rateLimit({
-          max,
+          max: config.streamRateLimit,
           timeWindow: RATE_WINDOW_MS,
-          keyGenerator: (request) => clientKey(space, request.ip),
+          keyGenerator: (request) => clientKey("stream", request),
         })
       : undefined;
-  /** Spends one download from a client's budget outside the download routes: the seconds to wait if spent. */
-  const spendDownload =
-    config.rateLimit > 0
-      ? async (ip: string) => {
-          const { count, ttlMs } = await services.rateCounters.hit(clientKey("download", ip), RATE_WINDOW_MS);
-          return count > config.rateLimit ? Math.ceil(ttlMs / 1000) : undefined;
-        }
-      : undefined;
+  const guarded = (...hooks: (RequestHook | undefined)[]) => hooks.filter((hook) => hook !== undefined);
 
   metricsRoutes(app, services.metrics);
   downloadRoutes(app, {
     download: services.download,
     sources: services.registry.all,
     isEnabled: services.isEnabled,
-    rateLimit: limiter(config.rateLimit, "download"),
+    onRequest: guarded(auth, downloadLimiter),
+    spendDownloads,
+    batchMax: config.batchMax,
   });
   webRoutes(app);
   streamRoutes(app, {
     tokens: services.tokens,
     relay: services.relay,
     slots: services.slots,
-    rateLimit: limiter(config.streamRateLimit, "stream"),
-    spendDownload,
+    rateLimit: streamLimiter,
+    spendDownloads,
     watchdog: { stallMs: config.streamStallMs, minRate: config.streamMinRate },
   });
-  infoRoutes(app, services);
+  infoRoutes(app, { ...services, storedLinksAccess: storedLinksGuard(config.storedLinks, auth) });
   return app;
 }
-
-const RATE_WINDOW_MS = 60_000;
-const clientKey = (space: string, ip: string) => `${space}:${normalizeIP(ip, 64)}`;
-const rateLimited = (max: number, ttlMs: number) =>
-  new ApiError(
-    429,
-    "RATE_LIMITED",
-    `Too many requests: at most ${max} a minute; try again in ${Math.ceil(ttlMs / 1000)} s.`,
-  );
 
 /** Services and their HTTP app built together; closing the app closes the services. */
 export async function createApp(config: Config, deps: ServiceDeps = {}): Promise<TypedApp> {
@@ -205,4 +228,20 @@ function guardedServer(config: Config, handler: RequestListener) {
 function trustProxyOption(value: Config["trustProxy"]) {
   if (typeof value !== "number") return value;
   return (_address: string, hop: number) => hop < value;
+}
+
+/** `STORED_LINKS`: everyone (v1), key holders only, or no one (the route answers as if it did not exist). */
+function storedLinksGuard(mode: Config["storedLinks"], auth: RequestHook | undefined): RequestHook[] {
+  if (mode === "public") return [];
+  const gate: RequestHook = async (request) => {
+    if (mode === "off")
+      throw new ApiError(404, "ROUTE_NOT_FOUND", "There is no GET /api/stored-links endpoint; see GET /api.");
+    if (!request.apiKey)
+      throw new ApiError(
+        401,
+        "AUTH_REQUIRED",
+        "Listing the stored links needs an API key: Authorization: Api-Key <key>.",
+      );
+  };
+  return [...(auth ? [auth] : []), gate];
 }

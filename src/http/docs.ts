@@ -23,6 +23,19 @@ export async function registerDocs(app: TypedApp) {
         { name: "sources", description: "TikTok and the third-party providers" },
         { name: "meta", description: "Liveness and readiness" },
       ],
+      components: {
+        securitySchemes: {
+          apiKey: {
+            type: "apiKey",
+            in: "header",
+            name: "Authorization",
+            description:
+              "`Api-Key <key>`: a key from the operator's API_KEYS_FILE gets its own limit. Optional unless the server sets API_AUTH_REQUIRED; tunnel links need none.",
+          },
+        },
+      },
+      // A key is optional by default: either no security or the key.
+      security: [{}, { apiKey: [] }],
     },
   });
   await app.register(swaggerUi, { routePrefix: "/docs", staticCSP: true });

@@ -71,6 +71,25 @@ const schema = z.object({
   HEADERS_TIMEOUT_MS: integer(500, 600_000).default(15_000),
   KEEP_ALIVE_TIMEOUT_MS: integer(100, 600_000).default(5_000),
   MAX_CONNECTIONS_PER_CLIENT: integer(0, 1_000_000).default(256),
+  API_KEYS_FILE: z.string().trim().min(1).optional(),
+  API_AUTH_REQUIRED: flag.default(false),
+  CORS_ORIGINS: z
+    .string()
+    .trim()
+    .default("*")
+    .transform((value) =>
+      value === "*"
+        ? "*"
+        : value
+            .split(",")
+            .map((origin) => origin.trim())
+            .filter(Boolean),
+    )
+    .refine((value) => value === "*" || value.every((origin) => /^https?:\/\/[^/\s]+$/i.test(origin)), {
+      message: "expected * or comma-separated origins such as https://example.com",
+    }),
+  STORED_LINKS: z.enum(["public", "keys", "off"]).default("public"),
+  BATCH_MAX: integer(1, 1_000).default(50),
   MAX_EVENT_LOOP_DELAY_MS: integer(0, 60_000).default(1_000),
   MAX_HEAP_USED_MB: integer(0, 1024 * 1024).optional(),
   SOURCES: z
@@ -137,6 +156,16 @@ export interface Config {
   keepAliveTimeoutMs: number;
   /** Open connections one client address may hold; 0 = no cap. */
   maxConnectionsPerClient: number;
+  /** The operator's API keys file (cobalt's format); absent, every client is anonymous. */
+  apiKeysFile?: string;
+  /** Refuse requests to the API without a valid key. */
+  apiAuthRequired: boolean;
+  /** Origins allowed by CORS: "*" or a list. */
+  corsOrigins: "*" | string[];
+  /** Who may list the cached posts: everyone, key holders only, or no one. */
+  storedLinks: "public" | "keys" | "off";
+  /** Links one batch request may carry. */
+  batchMax: number;
   /** Load shedding: requests get a 503 while the event loop lags more than this (ms); 0 = off. */
   maxEventLoopDelayMs: number;
   /** Load shedding on the heap (MiB); absent, 90% of the heap limit; 0 = off. */
@@ -211,6 +240,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     else upstreams[name] = base.data;
   }
   const proxies = readProxies(defined, problems);
+  if (parsed.success && parsed.data.API_AUTH_REQUIRED && !parsed.data.API_KEYS_FILE)
+    problems.push("API_AUTH_REQUIRED: needs API_KEYS_FILE (no key could ever be valid)");
+  if (parsed.success && parsed.data.STORED_LINKS === "keys" && !parsed.data.API_KEYS_FILE)
+    problems.push("STORED_LINKS=keys: needs API_KEYS_FILE");
   if (problems.length > 0 || !parsed.success)
     throw new ConfigError(`Invalid configuration:\n  ${problems.join("\n  ")}`);
 
@@ -251,6 +284,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     keepAliveTimeoutMs: values.KEEP_ALIVE_TIMEOUT_MS,
     maxConnectionsPerClient: values.MAX_CONNECTIONS_PER_CLIENT,
     maxEventLoopDelayMs: values.MAX_EVENT_LOOP_DELAY_MS,
+    apiKeysFile: values.API_KEYS_FILE,
+    apiAuthRequired: values.API_AUTH_REQUIRED,
+    corsOrigins: values.CORS_ORIGINS,
+    storedLinks: values.STORED_LINKS,
+    batchMax: values.BATCH_MAX,
     maxHeapUsedMb: values.MAX_HEAP_USED_MB,
     upstreams,
   };

@@ -23,6 +23,7 @@ import { createRedisHealthShare } from "../stores/redis-health.js";
 import { createTieredStore } from "../stores/tiered.js";
 import type { Store } from "../stores/types.js";
 import { createAnswers } from "./answers.js";
+import { createApiKeys } from "./api-keys.js";
 import { type Config, ConfigError } from "./config.js";
 import { createMetrics } from "./metrics.js";
 
@@ -90,6 +91,14 @@ export function createServices(config: Config, deps: ServiceDeps = {}) {
     ? createCookieFile({ path: config.tiktokCookiesFile, domain: "tiktok.com", now, log })
     : undefined;
   const registry = createRegistry(descriptors, { egress, upstreams, now, tiktokCookies });
+  const apiKeys = config.apiKeysFile
+    ? createApiKeys({
+        path: config.apiKeysFile,
+        knownSources: descriptors.map((descriptor) => descriptor.name),
+        now,
+        log,
+      })
+    : undefined;
 
   const ownRedis = !deps.redis && config.redisUrl ? connectRedis(config.redisUrl) : undefined;
   const redis = deps.redis ?? ownRedis;
@@ -185,7 +194,9 @@ export function createServices(config: Config, deps: ServiceDeps = {}) {
     pipeline,
     startedAt: now(),
     /** Resolves once Redis is connected (at most a couple of seconds; without it the service starts anyway). */
+    apiKeys,
     async ready() {
+      await apiKeys?.ready();
       if (!redis || redis.status === "ready") return;
       await Promise.race([once(redis, "ready"), sleep(2_000)]).catch(() => {});
     },

@@ -11,7 +11,8 @@ export interface RateCount {
 
 /** Fixed-window counters for rate limits: in Redis when there is one, in memory otherwise. */
 export interface RateCounters {
-  hit(key: string, windowMs: number): Promise<RateCount>;
+  /** Counts `amount` hits (default one) in the key's current window. */
+  hit(key: string, windowMs: number, amount?: number): Promise<RateCount>;
 }
 
 /**
@@ -30,34 +31,39 @@ export function createRateCounters(options: {
     max: options.maxClients ?? 50_000,
   });
 
-  function hitLocally(key: string, windowMs: number): RateCount {
+  function hitLocally(key: string, windowMs: number, amount = 1): RateCount {
     const now = options.now();
     const window = local.get(key);
     if (!window || window.endsAt <= now) {
-      local.set(key, { count: 1, endsAt: now + windowMs });
-      return { count: 1, ttlMs: windowMs };
+      local.set(key, { count: amount, endsAt: now + windowMs });
+      return { count: amount, ttlMs: windowMs };
     }
-    window.count++;
+    window.count += amount;
     return { count: window.count, ttlMs: window.endsAt - now };
   }
 
   const { redis, guard } = options;
-  if (!redis || !guard) return { hit: async (key, windowMs) => hitLocally(key, windowMs) };
+  if (!redis || !guard) return { hit: async (key, windowMs, amount) => hitLocally(key, windowMs, amount) };
 
   return {
-    async hit(key, windowMs) {
+    async hit(key, windowMs, amount = 1) {
       const redisKey = `${options.prefix}rate:${key}`;
       try {
         // SET NX starts the window, INCR counts, PTTL says what is left: one round trip, plain commands.
         const replies = await guard.run(() =>
-          redis.multi().set(redisKey, "0", "PX", windowMs, "NX").incr(redisKey).pttl(redisKey).exec(),
+          redis
+            .multi()
+            .set(redisKey, "0", "PX", windowMs, "NX")
+            .incrby(redisKey, amount)
+            .pttl(redisKey)
+            .exec(),
         );
         const count = Number(replies?.[1]?.[1]);
         const ttlMs = Number(replies?.[2]?.[1]);
-        if (!Number.isFinite(count) || !Number.isFinite(ttlMs)) return hitLocally(key, windowMs);
+        if (!Number.isFinite(count) || !Number.isFinite(ttlMs)) return hitLocally(key, windowMs, amount);
         return { count, ttlMs: ttlMs > 0 ? ttlMs : windowMs };
       } catch {
-        return hitLocally(key, windowMs);
+        return hitLocally(key, windowMs, amount);
       }
     },
   };

@@ -1,10 +1,12 @@
 import { type Static, Type } from "@fastify/type-provider-typebox";
-import { badRequest } from "../../domain/errors.js";
+import type { FastifyRequest } from "fastify";
+import { ApiError, badRequest } from "../../domain/errors.js";
 import { MAX_LINK_LENGTH } from "../../domain/tiktok-url.js";
 import type { DownloadRequest } from "../../extraction/pipeline.js";
 import type { ApiResult } from "../../service/answers.js";
 import type { ParamSpec, Source } from "../../sources/types.js";
-import { DownloadResponse, ErrorResponse } from "../schemas.js";
+import { allowedSourcesFor, rateLimited } from "../access.js";
+import { DownloadResponse, DownloadResult, ErrorResponse } from "../schemas.js";
 import type { RequestHook, TypedApp } from "../types.js";
 
 const ERROR_RESPONSES = { 200: DownloadResponse, "4xx": ErrorResponse, "5xx": ErrorResponse };
@@ -92,21 +94,27 @@ function checkParams(params: Record<string, unknown>, specs: readonly ParamSpec[
   }
 }
 
-export function downloadRoutes(
-  app: TypedApp,
-  deps: {
-    download: (request: DownloadRequest) => Promise<ApiResult>;
-    sources: readonly Source[];
-    /** Whether the operator runs this source (`SOURCES`). */
-    isEnabled: (name: string) => boolean;
-    /** The per-client limiter, shared by GET and POST; absent when RATE_LIMIT=0. */
-    rateLimit?: RequestHook;
-  },
-) {
+export interface DownloadRouteDeps {
+  download: (request: DownloadRequest) => Promise<ApiResult>;
+  sources: readonly Source[];
+  /** Whether the operator runs this source (`SOURCES`). */
+  isEnabled: (name: string) => boolean;
+  /** Run before each download request: the API key check, then the per-client limiter. */
+  onRequest: RequestHook[];
+  /** Spends downloads from a request's budget: how many of `amount` it may make (batches count each link). */
+  spendDownloads: (
+    request: FastifyRequest,
+    amount: number,
+  ) => Promise<{ granted: number; retryAfterS: number }>;
+  /** Links one batch may carry. */
+  batchMax: number;
+}
+
+export function downloadRoutes(app: TypedApp, deps: DownloadRouteDeps) {
   const names = deps.sources.map((source) => source.name).filter(deps.isEnabled);
 
   /** The API calls the source `type` (v1); inside, it is the source. */
-  function normalise(raw: RawDownload): DownloadRequest {
+  function normalise(raw: RawDownload, request: FastifyRequest): DownloadRequest {
     const name = raw.type?.trim() || "random";
     const source = deps.sources.find((candidate) => candidate.name === name);
     if (name !== "random" && !source)
@@ -133,10 +141,11 @@ export function downloadRoutes(
       nocache: parseFlag("nocache", raw.nocache, false),
       rotateOnError: parseFlag("rotateOnError", raw.rotateOnError, true),
       params,
+      allowedSources: allowedSourcesFor(request, name),
     };
   }
 
-  const onRequest = deps.rateLimit ? [deps.rateLimit] : [];
+  const { onRequest } = deps;
 
   app.get(
     "/api/download",
@@ -145,7 +154,7 @@ export function downloadRoutes(
       serializerCompiler,
       onRequest,
     },
-    async (request) => ({ result: await deps.download(normalise(request.query)) }),
+    async (request) => ({ result: await deps.download(normalise(request.query, request)) }),
   );
 
   app.post(
@@ -164,6 +173,83 @@ export function downloadRoutes(
         request.body ??= {} as Static<typeof DownloadBody>;
       },
     },
-    async (request) => ({ result: await deps.download(normalise(request.body)) }),
+    async (request) => ({ result: await deps.download(normalise(request.body, request)) }),
   );
+
+  app.post(
+    "/api/download/batch",
+    {
+      schema: {
+        summary: `Several posts in one request (at most ${deps.batchMax}), answered in order`,
+        description:
+          "Each link counts against the caller's rate limit; links past it get their own 429 row. A bad link fails its own row, not the batch.",
+        tags: ["download"],
+        body: BatchBody,
+        response: { 200: BatchResponse, "4xx": ErrorResponse, "5xx": ErrorResponse },
+      },
+      // The key check only: each link is counted below, the first with the rest.
+      onRequest: onRequest.slice(0, -1),
+    },
+    async (request, reply) => {
+      const { urls, ...shared } = request.body;
+      if (urls.length > deps.batchMax)
+        throw badRequest("INVALID_PARAMETER", `The "urls" field may hold at most ${deps.batchMax} links.`);
+      const budget = await deps.spendDownloads(request, urls.length);
+      if (budget.granted < urls.length) reply.header("retry-after", String(budget.retryAfterS));
+      const results = await mapLimited(urls, BATCH_CONCURRENCY, async (url, index) => {
+        if (index >= budget.granted) return errorRow(url, rateLimited(budget.retryAfterS * 1000), request);
+        try {
+          return { url, result: await deps.download(normalise({ ...shared, url }, request)) };
+        } catch (error) {
+          return errorRow(url, error, request);
+        }
+      });
+      return { results };
+    },
+  );
+}
+
+/** Links of one batch extracted at once; the rest wait (the pipeline's single flight is shared). */
+const BATCH_CONCURRENCY = 4;
+
+const BatchBody = Type.Object({
+  urls: Type.Array(Type.String({ maxLength: MAX_LINK_LENGTH * 2 }), { minItems: 1, maxItems: 1_000 }),
+  type: Type.Optional(Type.String({ maxLength: 64 })),
+  nocache: Type.Optional(Flag),
+  rotateOnError: Type.Optional(Flag),
+  params: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+});
+
+const BatchResponse = Type.Object({
+  results: Type.Array(
+    Type.Union([
+      Type.Object({ url: Type.String(), result: DownloadResult }),
+      Type.Object({ url: Type.String(), error: Type.String(), code: Type.String(), status: Type.Integer() }),
+    ]),
+  ),
+});
+
+/** One link's failure as its row: the API's error, or an internal error logged here (never its stack). */
+function errorRow(url: string, error: unknown, request: FastifyRequest) {
+  if (error instanceof ApiError) return { url, error: error.message, code: error.code, status: error.status };
+  request.log.error({ err: error }, "unexpected error in a batch row");
+  return { url, error: "Something went wrong on our side.", code: "INTERNAL_ERROR", status: 500 };
+}
+
+/** `work` over `items` with at most `limit` running, results in the items' order. */
+async function mapLimited<T, R>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T, index: number) => Promise<R>,
+) {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index] as T, index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
 }

@@ -2,12 +2,15 @@ import { Type } from "@fastify/type-provider-typebox";
 import type { Services } from "../../service/services.js";
 import { errorBody } from "../errors.js";
 import { ErrorResponse } from "../schemas.js";
-import type { TypedApp } from "../types.js";
+import type { RequestHook, TypedApp } from "../types.js";
 
 export type InfoDeps = Pick<
   Services,
   "registry" | "isEnabled" | "health" | "store" | "pipeline" | "storeKind" | "startedAt" | "now" | "egress"
->;
+> & {
+  /** Run before listing the stored links (`STORED_LINKS`: public, keys or off). */
+  storedLinksAccess: RequestHook[];
+};
 
 const StoredLinksQuery = Type.Object({
   limit: Type.Optional(Type.String({ maxLength: 12 })),
@@ -20,6 +23,11 @@ const ENDPOINTS = [
     description: "Download addresses and details of a TikTok post (?url=…).",
   },
   { method: "POST", path: "/api/download", description: "The same, with a JSON or form body." },
+  {
+    method: "POST",
+    path: "/api/download/batch",
+    description: "Several links in one request ({urls: [...]}), answered in order.",
+  },
   {
     method: "GET",
     path: "/api/stored-links",
@@ -75,8 +83,9 @@ export function infoRoutes(app: TypedApp, deps: InfoDeps) {
         summary: "Canonical links of the cached posts, newest first",
         tags: ["cache"],
         querystring: StoredLinksQuery,
-        response: { 200: Type.Array(Type.String()), 400: ErrorResponse },
+        response: { 200: Type.Array(Type.String()), "4xx": ErrorResponse },
       },
+      onRequest: deps.storedLinksAccess,
     },
     async (request, reply) => {
       const raw = request.query.limit;

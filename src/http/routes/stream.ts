@@ -1,4 +1,5 @@
 import { Type } from "@fastify/type-provider-typebox";
+import type { FastifyRequest } from "fastify";
 import type { Relay } from "../../delivery/relay.js";
 import type { TunnelSlots } from "../../delivery/slots.js";
 import type { StreamTokens } from "../../delivery/token.js";
@@ -11,8 +12,11 @@ export interface StreamRouteDeps {
   relay: Relay;
   slots: TunnelSlots;
   rateLimit?: RequestHook;
-  /** Charges an extraction made for a tunnel to the client's download budget: the seconds to wait if spent. */
-  spendDownload?: (ip: string) => Promise<number | undefined>;
+  /** Charges an extraction made for a tunnel to the client's download budget. */
+  spendDownloads: (
+    request: FastifyRequest,
+    amount: number,
+  ) => Promise<{ granted: number; retryAfterS: number }>;
   /** When a client that holds a tunnel without reading is cut. */
   watchdog: WatchdogLimits;
 }
@@ -60,8 +64,8 @@ export function streamRoutes(app: TypedApp, deps: StreamRouteDeps) {
           range: typeof range === "string" ? range : undefined,
           signal: abort.signal,
           beforeExtraction: async () => {
-            const wait = await deps.spendDownload?.(request.ip);
-            if (wait === undefined) return;
+            const { granted, retryAfterS: wait } = await deps.spendDownloads(request, 1);
+            if (granted === 1) return;
             reply.header("retry-after", String(wait));
             throw new ApiError(
               429,

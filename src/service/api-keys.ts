@@ -1,0 +1,143 @@
+import { createHash, timingSafeEqual } from "node:crypto";
+import ipaddr from "ipaddr.js";
+import type { BaseLogger } from "pino";
+import { z } from "zod";
+import { ApiError } from "../domain/errors.js";
+import { watchedFile } from "../net/watched-file.js";
+import { ConfigError } from "./config.js";
+
+/** What a valid key grants: its name (logged instead of the key), its limit and its sources. */
+export interface KeyGrant {
+  /** The key's name, or the first 8 hex digits of its SHA-256 when it has none. */
+  name: string;
+  /** An opaque, stable id for counters (a digest of the key, never the key). */
+  id: string;
+  /** Requests a minute, or unlimited; absent, the server's RATE_LIMIT. */
+  limit?: number | "unlimited";
+  /** The sources this key may use; absent, all. */
+  sources?: readonly string[];
+}
+
+interface KeyEntry extends KeyGrant {
+  digest: Buffer;
+  ranges?: [ipaddr.IPv4 | ipaddr.IPv6, number][];
+}
+
+const Address = z.string().refine(
+  (value) => {
+    try {
+      if (value.includes("/")) ipaddr.parseCIDR(value);
+      else ipaddr.parse(value);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: "expected an address or a CIDR range" },
+);
+
+/** cobalt's keys file: an object keyed by the key (a UUID, or any string of 32+ characters). */
+const KeyFile = z.record(
+  z.string().refine((key) => z.uuid().safeParse(key).success || key.length >= 32, {
+    message: "a key must be a UUID or at least 32 characters",
+  }),
+  z
+    .object({
+      name: z.string().min(1).max(100).optional(),
+      limit: z.union([z.number().int().positive(), z.literal("unlimited")]).optional(),
+      ips: z.array(Address).optional(),
+      sources: z.union([z.literal("all"), z.array(z.string().min(1))]).optional(),
+    })
+    .strict(),
+);
+
+const sha256 = (text: string) => createHash("sha256").update(text).digest();
+
+/** Parses a keys file; a bad file throws with the reason (the caller keeps the last good one). */
+export function parseKeyFile(text: string, knownSources: readonly string[]): KeyEntry[] {
+  const parsed = KeyFile.safeParse(JSON.parse(text));
+  if (!parsed.success)
+    throw new Error(
+      parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; "),
+    );
+  return Object.entries(parsed.data).map(([key, grant]) => {
+    const digest = sha256(key);
+    const sources = grant.sources === "all" ? undefined : grant.sources;
+    const unknown = sources?.filter((name) => !knownSources.includes(name)) ?? [];
+    const id = digest.toString("hex").slice(0, 16);
+    const name = grant.name ?? id.slice(0, 8);
+    if (unknown.length > 0) throw new Error(`key "${name}": unknown source(s) ${unknown.join(", ")}`);
+    return {
+      name,
+      id,
+      digest,
+      limit: grant.limit,
+      sources,
+      ranges: grant.ips?.map((entry) =>
+        entry.includes("/") ? ipaddr.parseCIDR(entry) : cidrOfAddress(ipaddr.parse(entry)),
+      ),
+    };
+  });
+}
+
+const cidrOfAddress = (address: ipaddr.IPv4 | ipaddr.IPv6): [ipaddr.IPv4 | ipaddr.IPv6, number] => [
+  address,
+  address.kind() === "ipv4" ? 32 : 128,
+];
+
+/** Whether `ip` falls in one of the ranges (an IPv4-mapped IPv6 address counts as its IPv4 one). */
+function inRanges(ip: string, ranges: [ipaddr.IPv4 | ipaddr.IPv6, number][]): boolean {
+  let address: ipaddr.IPv4 | ipaddr.IPv6;
+  try {
+    address = ipaddr.process(ip);
+  } catch {
+    return false;
+  }
+  return ranges.some(
+    ([base, bits]) => base.kind() === address.kind() && address.match([base, bits] as never),
+  );
+}
+
+/**
+ * The operator's API keys (`API_KEYS_FILE`), read again when the file changes. `check` finds the key a
+ * request presents, comparing digests in constant time against every key, and enforces its addresses.
+ */
+export function createApiKeys(options: {
+  path: string;
+  knownSources: readonly string[];
+  now: () => number;
+  log: BaseLogger;
+}) {
+  const file = watchedFile<KeyEntry[]>({
+    path: options.path,
+    label: "API keys file",
+    parse: (text) => parseKeyFile(text, options.knownSources),
+    initial: [],
+    describe: (keys) => ({ keys: keys.map((key) => key.name) }),
+    now: options.now,
+    log: options.log,
+  });
+
+  return {
+    /** Loads the file at start: a bad one stops the service with the reason. */
+    async ready() {
+      try {
+        await file.load();
+      } catch (error) {
+        throw new ConfigError(`API_KEYS_FILE: ${(error as Error).message}`);
+      }
+    },
+    /** The grant of a presented key; 401 when no key matches, 403 from an address outside its `ips`. */
+    async check(presented: string, ip: string): Promise<KeyGrant> {
+      const digest = sha256(presented);
+      let found: KeyEntry | undefined;
+      for (const key of await file.current()) if (timingSafeEqual(key.digest, digest)) found = key;
+      if (!found) throw new ApiError(401, "INVALID_API_KEY", "This API key is not valid.");
+      if (found.ranges && !inRanges(ip, found.ranges))
+        throw new ApiError(403, "API_KEY_IP_FORBIDDEN", "This API key may not be used from this address.");
+      return { name: found.name, id: found.id, limit: found.limit, sources: found.sources };
+    },
+  };
+}
+
+export type ApiKeys = ReturnType<typeof createApiKeys>;
