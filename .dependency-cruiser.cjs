@@ -11,7 +11,8 @@ const BELOW = {
   delivery: ["domain", "net"],
   service: ["domain", "net", "sources", "stores", "extraction", "delivery"],
   http: ["domain", "net", "sources", "stores", "extraction", "delivery", "service"],
-  cli: ["domain", "service", "http"],
+  cli: ["domain", "delivery", "service", "http"],
+  library: ["domain", "net", "sources", "stores", "extraction", "delivery", "service"],
 };
 
 const layerRules = Object.entries(BELOW).map(([layer, below]) => ({

@@ -89,6 +89,15 @@ describe("the command-line downloader", () => {
     assert.match(stderr, /downloading .*_photo_1\.jpg/);
   });
 
+  it("--zip saves a photo post as one ZIP", async () => {
+    const out = await fresh("server-zip");
+    const { code, stderr } = await run([PHOTO, "--zip", "--server", server, "-o", out], {}, dir);
+    assert.equal(code, 0, stderr);
+    const name = `tiktok_trail.notes_${SAMPLE_IDS.photo}.zip`;
+    assert.deepEqual(await readdir(out), [name]);
+    assert.equal((await readFile(join(out, name))).subarray(0, 4).toString("hex"), "504b0304");
+  });
+
   it("reads links from a file, keeps going past a failing one and exits 1 with a summary", async () => {
     const out = await fresh("batch");
     const list = join(dir, "links.txt");

@@ -76,6 +76,28 @@ describe("the web page in a real browser", { skip: CHROMIUM ? false : "no Chromi
     await context.close();
   });
 
+  it("offers a photo post as one ZIP", async () => {
+    const context = await browser.newContext({ acceptDownloads: true });
+    const page = await context.newPage();
+    await page.goto(base);
+    await page
+      .getByLabel("TikTok links")
+      .fill(`https://www.tiktok.com/@trail.notes/photo/${SAMPLE_IDS.photo}`);
+    await page.getByRole("button", { name: "Get downloads" }).click();
+    const card = page.locator(`article[data-id="${SAMPLE_IDS.photo}"]`);
+    await card.waitFor();
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      card.getByRole("link", { name: "All as ZIP", exact: true }).click(),
+    ]);
+    assert.equal(download.suggestedFilename(), `tiktok_trail.notes_${SAMPLE_IDS.photo}.zip`);
+    const saved = new URL(`download-${SAMPLE_IDS.photo}.zip`, ARTIFACTS).pathname;
+    await download.saveAs(saved);
+    // A ZIP starts with a local file header.
+    assert.equal((await readFile(saved)).subarray(0, 4).toString("hex"), "504b0304");
+    await context.close();
+  });
+
   it("shows the API's message for a bad link, and works from the keyboard", async () => {
     const page = await browser.newPage();
     await page.goto(base);

@@ -53,6 +53,7 @@ function card(result) {
   const buttons =
     result.type === "photo"
       ? [
+          downloadButton(stream.zip, "All as ZIP"),
           ...(stream.images ?? []).map((href, i) => downloadButton(href, `Image ${i + 1}`)),
           downloadButton(stream.music, "Audio"),
         ]

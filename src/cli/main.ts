@@ -1,10 +1,9 @@
-import { createWriteStream } from "node:fs";
-import { mkdir, readFile, rename, rm } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { Readable, Transform } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import { parseArgs } from "node:util";
+import { filesToSave, safeFileName, writeFileAtomically } from "../delivery/save.js";
 import { createApp } from "../http/app.js";
 import { ConfigError, loadConfig } from "../service/config.js";
 import { Progress } from "./progress.js";
@@ -18,6 +17,7 @@ Options:
   -i, --input FILE        read links from FILE, one per line (# starts a comment)
       --audio             save the audio only
       --images            photo posts: every image plus the audio
+      --zip               photo posts: one ZIP of the images and the audio
       --hd                videos: the HD file when there is one
       --provider NAME     ask this source first (see /api/providers)
       --json              print the results as JSON, download nothing
@@ -35,6 +35,7 @@ interface Options {
   output: string;
   audio: boolean;
   images: boolean;
+  zip: boolean;
   hd: boolean;
   provider?: string;
   json: boolean;
@@ -45,7 +46,7 @@ interface Options {
 interface ApiResult {
   id: string;
   type: "video" | "photo";
-  stream?: { video?: string; hd?: string; music?: string; images?: string[] };
+  stream?: { video?: string; hd?: string; music?: string; images?: string[]; zip?: string };
 }
 
 async function readOptions(argv: string[]): Promise<Options | "help"> {
@@ -59,6 +60,7 @@ async function readOptions(argv: string[]): Promise<Options | "help"> {
         input: { type: "string", short: "i" },
         audio: { type: "boolean" },
         images: { type: "boolean" },
+        zip: { type: "boolean" },
         hd: { type: "boolean" },
         provider: { type: "string" },
         json: { type: "boolean" },
@@ -97,6 +99,7 @@ async function readOptions(argv: string[]): Promise<Options | "help"> {
     output: values.output ?? ".",
     audio: values.audio ?? false,
     images: values.images ?? false,
+    zip: values.zip ?? false,
     hd: values.hd ?? false,
     provider: values.provider,
     json: values.json ?? false,
@@ -108,19 +111,22 @@ async function readOptions(argv: string[]): Promise<Options | "help"> {
 /** The files to save for one result, as tunnel paths. */
 function filesOf(result: ApiResult, options: Options): string[] {
   const stream = result.stream ?? {};
-  const audio = stream.music ? [stream.music] : [];
-  if (options.audio) return audio;
-  if (result.type === "photo") return [...(stream.images ?? []), ...(options.images ? audio : [])];
-  const video = (options.hd && stream.hd) || stream.video;
-  return video ? [video] : [];
+  const offer = {
+    type: result.type,
+    imageCount: stream.images?.length ?? 0,
+    has: (kind: "video" | "hd" | "music" | "zip") => Boolean(stream[kind]),
+  };
+  return filesToSave(offer, options).flatMap((file) => {
+    const path =
+      file.kind === "image" ? stream.images?.[file.index ?? 0] : stream[file.kind as keyof typeof stream];
+    return typeof path === "string" ? [path] : [];
+  });
 }
 
 function filenameOf(disposition: string | null, fallback: string): string {
   const encoded = /filename\*=UTF-8''([^;]+)/i.exec(disposition ?? "")?.[1];
   const plain = /filename="([^"]+)"/i.exec(disposition ?? "")?.[1];
-  const name = encoded ? decodeURIComponent(encoded) : (plain ?? fallback);
-  // Never trust a server with paths: a bare file name only.
-  return name.replace(/[/\\]/g, "_").replace(/^\.+/, "_") || fallback;
+  return safeFileName(encoded ? decodeURIComponent(encoded) : (plain ?? fallback), fallback);
 }
 
 /** Saves one file under a temporary name, renamed only once it is complete. */
@@ -132,7 +138,6 @@ async function save(base: string, path: string, options: Options, progress: Prog
   }
   const name = filenameOf(response.headers.get("content-disposition"), `tiktok_${Date.now()}.bin`);
   const final = join(options.output, name);
-  const partial = `${final}.part`;
   const total = Number(response.headers.get("content-length")) || undefined;
   const task = progress.start(name, total);
   const counter = new Transform({
@@ -142,13 +147,11 @@ async function save(base: string, path: string, options: Options, progress: Prog
     },
   });
   try {
-    await pipeline(Readable.fromWeb(response.body as never), counter, createWriteStream(partial));
-    await rename(partial, final);
+    await writeFileAtomically(Readable.fromWeb(response.body as never), final, [counter]);
     task.finish();
     return final;
   } catch (error) {
     task.fail();
-    await rm(partial, { force: true });
     throw error;
   }
 }

@@ -9,6 +9,8 @@ export interface StreamLinks {
   images?: string[];
   /** The cover, so a page can show it without sending its visitors to TikTok's CDN. */
   thumb?: string;
+  /** A photo post's images and audio in one ZIP. */
+  zip?: string;
 }
 
 export const STREAM_PATH = "/api/stream/";
@@ -77,9 +79,13 @@ export function streamLinksFor(
     if (MEDIA_KINDS[kind].url(media, 0) !== undefined) links[kind] = `${STREAM_PATH}${token(kind)}`;
   }
   if (media.images) links.images = media.images.map((_, index) => `${STREAM_PATH}${token("image", index)}`);
+  if (media.images?.length) links.zip = `${STREAM_PATH}${token("zip")}`;
   const subtitles = (media.subtitles ?? []).map((_, index) => `${STREAM_PATH}${token("subtitle", index)}`);
   return { links, subtitles };
 }
+
+/** The ZIP of a photo post: `tiktok_<user>_<id>.zip`. */
+export const zipNameOf = (media: Media) => `${fileStem(media)}.zip`;
 
 /** The file name of one kind of media of a post (`tiktok_<user>_<id>_photo_2.jpg`). */
 export const filenameOf = (media: Media, kind: MediaKind, index = 0) =>

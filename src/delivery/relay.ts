@@ -1,6 +1,6 @@
 import type { Readable } from "node:stream";
 import { ApiError, SourceFailure } from "../domain/errors.js";
-import type { Extraction } from "../domain/media.js";
+import type { Extraction, Media } from "../domain/media.js";
 import { DESKTOP_USER_AGENT } from "../net/browser.js";
 import type { HttpClient, StreamResponse } from "../net/http-client.js";
 import { filenameOf, MEDIA_KINDS, mediaUrlOf } from "./links.js";
@@ -69,7 +69,7 @@ export function createRelay(deps: RelayDeps) {
     });
   }
 
-  async function extractAgain(ticket: StreamTicket, request: RelayRequest) {
+  async function extractAgain(ticket: Pick<StreamTicket, "postId" | "source">, request: RelayRequest) {
     await request.beforeExtraction?.();
     return deps.reextract(ticket.postId, ticket.source);
   }
@@ -92,6 +92,11 @@ export function createRelay(deps: RelayDeps) {
   }
 
   return {
+    /** The post a link names, from the cache or extracted again (a ZIP lists its files from it). */
+    async mediaOf(ticket: Pick<StreamTicket, "postId" | "source">, request: RelayRequest): Promise<Media> {
+      const { extraction } = (await deps.cached(ticket.postId)) ?? (await extractAgain(ticket, request));
+      return extraction.media;
+    },
     async open(ticket: StreamTicket, request: RelayRequest): Promise<Relayed> {
       let opened: Awaited<ReturnType<typeof openUpstream>>;
       try {

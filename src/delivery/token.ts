@@ -2,13 +2,15 @@ import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { ApiError } from "../domain/errors.js";
 
 export type MediaKind = "video" | "videoWatermark" | "hd" | "music" | "image" | "thumb" | "subtitle";
+/** What a link may name: one of a post's files, or a ZIP of a photo post's images and audio. */
+export type TunnelKind = MediaKind | "zip";
 
 /** What a stream link names: one file of one post, until a time. Nothing else travels in it. */
-export interface StreamTicket {
+export interface StreamTicket<Kind extends TunnelKind = MediaKind> {
   postId: string;
   /** The source whose extraction the link came from: asked first if the post must be extracted again. */
   source: string;
-  kind: MediaKind;
+  kind: Kind;
   /** For an image of a photo post: its position. */
   index?: number;
   /** Milliseconds since the epoch. */
@@ -20,9 +22,9 @@ export interface StreamTokens {
    * The tokens of one answer's files: the expiry is fixed once, and each token costs one HMAC (about
    * 2 µs). `kind` and `index` name the file.
    */
-  forPost(postId: string, source: string): (kind: MediaKind, index?: number) => string;
+  forPost(postId: string, source: string): (kind: TunnelKind, index?: number) => string;
   /** The ticket, or a 403 ApiError for a token that is altered, foreign or expired. */
-  open(token: string): StreamTicket;
+  open(token: string): StreamTicket<TunnelKind>;
 }
 
 const KINDS: ReadonlySet<string> = new Set([
@@ -33,6 +35,7 @@ const KINDS: ReadonlySet<string> = new Set([
   "image",
   "thumb",
   "subtitle",
+  "zip",
 ]);
 /** Kinds with several files per post, told apart by an index. */
 const INDEXED: ReadonlySet<string> = new Set(["image", "subtitle"]);
@@ -81,7 +84,7 @@ export function createStreamTokens(options: {
       return {
         postId,
         source,
-        kind: kind as MediaKind,
+        kind: kind as TunnelKind,
         ...(index === "" ? {} : { index: Number(index) }),
         expiresAt,
       };

@@ -16,6 +16,7 @@ export const StreamLinks = Type.Object({
   music: Type.Optional(StreamPath),
   images: Type.Optional(Type.Array(StreamPath)),
   thumb: Type.Optional(StreamPath),
+  zip: Type.Optional(StreamPath),
 });
 
 export const DownloadResult = Type.Object({

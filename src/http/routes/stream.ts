@@ -1,8 +1,9 @@
 import { Type } from "@fastify/type-provider-typebox";
 import type { FastifyRequest } from "fastify";
-import type { Relay } from "../../delivery/relay.js";
+import type { Relay, RelayRequest } from "../../delivery/relay.js";
 import type { TunnelSlots } from "../../delivery/slots.js";
-import type { StreamTokens } from "../../delivery/token.js";
+import type { StreamTicket, StreamTokens } from "../../delivery/token.js";
+import { isZipTicket, openZip } from "../../delivery/zip.js";
 import { ApiError } from "../../domain/errors.js";
 import { type WatchdogLimits, watchTunnel } from "../tunnel-watchdog.js";
 import type { RequestHook, TypedApp } from "../types.js";
@@ -59,7 +60,7 @@ export function streamRoutes(app: TypedApp, deps: StreamRouteDeps) {
       const range = request.headers.range;
       let relayed: Awaited<ReturnType<Relay["open"]>>;
       try {
-        relayed = await deps.relay.open(ticket, {
+        const relayRequest: RelayRequest = {
           method: request.method === "HEAD" ? "HEAD" : "GET",
           range: typeof range === "string" ? range : undefined,
           signal: abort.signal,
@@ -73,7 +74,10 @@ export function streamRoutes(app: TypedApp, deps: StreamRouteDeps) {
               `This link needs the post extracted again and your download budget is spent; try again in ${wait} s.`,
             );
           },
-        });
+        };
+        relayed = isZipTicket(ticket)
+          ? await openZip(deps.relay, ticket, relayRequest)
+          : await deps.relay.open(ticket as StreamTicket, relayRequest);
       } catch (error) {
         // The client left before the media host answered: nothing to answer, and not an error.
         if (!abort.signal.aborted) throw error;
