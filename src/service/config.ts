@@ -104,6 +104,9 @@ const schema = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
+/** The environment variables the schema knows (the library checks its options against them). */
+export const SETTING_NAMES: ReadonlySet<string> = new Set(Object.keys(schema.shape));
+
 export interface Config {
   port: number;
   host: string;

@@ -1,0 +1,197 @@
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import type { Readable } from "node:stream";
+import { filenameOf, zipNameOf } from "../delivery/links.js";
+import type { RelayRequest } from "../delivery/relay.js";
+import { type FileRef, filesToSave, type SaveChoice, writeFileAtomically } from "../delivery/save.js";
+import { openZip } from "../delivery/zip.js";
+import { ApiError, type ApiErrorCode } from "../domain/errors.js";
+import { type Media, toApiResult } from "../domain/media.js";
+import { ConfigError, loadConfig, SETTING_NAMES } from "../service/config.js";
+import { createServices, type Services } from "../service/services.js";
+
+/**
+ * The server's settings in camelCase (`cacheTtl` is `CACHE_TTL`, `allowPrivateUpstreams` is
+ * `ALLOW_PRIVATE_UPSTREAMS`, ...; see the README's configuration table). Missing ones default as in the
+ * server, except the log, which is silent unless `logLevel` says otherwise.
+ */
+export interface ClientOptions {
+  /** Origins that replace a source's site: `{ tiktok: "http://mirror" }` is `UPSTREAM_TIKTOK`. */
+  upstreams?: Record<string, string>;
+  /** Egress proxies per upstream: `{ tikwm: ["socks5://..."] }` is `PROXY_TIKWM`. */
+  proxies?: Record<string, string | string[]>;
+  /** All upstream traffic through these proxies (`PROXY_URL`). */
+  proxyUrl?: string | string[];
+  allowPrivateUpstreams?: boolean;
+  redisUrl?: string;
+  redisPrefix?: string;
+  cacheTtl?: number;
+  cacheMaxEntries?: number;
+  negativeCacheTtl?: number;
+  /** The sources to run (`SOURCES`). */
+  sources?: string[];
+  maxAttempts?: number;
+  upstreamTimeoutMs?: number;
+  upstreamMaxBytes?: number;
+  /** A Netscape cookies.txt for the native source (`TIKTOK_COOKIES`). */
+  tiktokCookies?: string;
+  logLevel?: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  /** Any other setting of the README's table, in camelCase. */
+  [setting: string]: unknown;
+}
+
+export interface DownloadOptions {
+  /** A source name, or "random" (the API's `type`). */
+  source?: string;
+  nocache?: boolean;
+  rotateOnError?: boolean;
+}
+
+export interface SaveOptions extends SaveChoice {
+  /** The folder to save into (made if missing). */
+  dir: string;
+  source?: string;
+}
+
+/** The API's result, with the files' own addresses (no tunnel links: a program fetches them itself). */
+export type PostResult = ReturnType<typeof toApiResult>;
+
+/** Every failure the library throws: the API's error code and HTTP status, and a sentence. */
+export class TikTokDlError extends Error {
+  constructor(
+    readonly code: ApiErrorCode | "INVALID_OPTIONS",
+    readonly status: number,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = "TikTokDlError";
+  }
+}
+
+const toEnvName = (key: string) => key.replace(/[A-Z]/g, (letter) => `_${letter}`).toUpperCase();
+const envValue = (value: unknown) =>
+  Array.isArray(value) ? value.join(",") : typeof value === "boolean" ? (value ? "1" : "0") : String(value);
+
+/** The options as the environment the server reads, checked by the same schema. */
+function configOf(options: ClientOptions) {
+  const env: Record<string, string> = { LOG_LEVEL: "silent" };
+  for (const [key, value] of Object.entries(options)) {
+    if (value === undefined) continue;
+    if (key === "upstreams" || key === "proxies") {
+      const prefix = key === "upstreams" ? "UPSTREAM_" : "PROXY_";
+      for (const [name, target] of Object.entries(value as Record<string, unknown>))
+        env[`${prefix}${name.toUpperCase()}`] = envValue(target);
+      continue;
+    }
+    const name = toEnvName(key);
+    if (!SETTING_NAMES.has(name) && name !== "PROXY_URL" && name !== "TIKTOK_COOKIES")
+      throw new TikTokDlError("INVALID_OPTIONS", 400, `Unknown option "${key}".`);
+    env[name] = envValue(value);
+  }
+  try {
+    return loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new TikTokDlError("INVALID_OPTIONS", 400, error.message);
+    throw error;
+  }
+}
+
+/** What the library throws: always a TikTokDlError. */
+function asLibraryError(error: unknown): TikTokDlError {
+  if (error instanceof TikTokDlError) return error;
+  if (error instanceof ApiError)
+    return new TikTokDlError(error.code, error.status, error.message, { cause: error });
+  return new TikTokDlError("INTERNAL_ERROR", 500, (error as Error)?.message ?? String(error), {
+    cause: error,
+  });
+}
+
+const offerOf = (media: Media) => ({
+  type: media.type,
+  imageCount: media.images?.length ?? 0,
+  has: (kind: "video" | "hd" | "music" | "zip") =>
+    kind === "video"
+      ? Boolean(media.video?.noWatermark)
+      : kind === "hd"
+        ? Boolean(media.video?.hd)
+        : kind === "music"
+          ? Boolean(media.music?.url)
+          : Boolean(media.images?.length),
+});
+
+/**
+ * tiktok-dl inside your program: the same core as the server (sources, rotation, cache, single flight;
+ * Redis when `redisUrl` is set), without HTTP. Close it when done.
+ */
+export function createClient(options: ClientOptions = {}) {
+  const config = configOf(options);
+  const services: Services = createServices(config);
+  const ready = services.ready();
+
+  async function extract(url: string, choice: DownloadOptions) {
+    await ready;
+    return services.pipeline.download({
+      url,
+      source: choice.source ?? "random",
+      nocache: choice.nocache ?? false,
+      rotateOnError: choice.rotateOnError ?? true,
+      params: {},
+    });
+  }
+
+  /** One file of an extraction as a stream, fetched the way the tunnel fetches it. */
+  async function openFile(media: Media, source: string, file: FileRef, signal: AbortSignal) {
+    const request: RelayRequest = { method: "GET", signal };
+    const ticket = { postId: media.id, source, expiresAt: Number.POSITIVE_INFINITY };
+    if (file.kind === "zip") return openZip(services.relay, { ...ticket, kind: "zip" }, request);
+    return services.relay.open(
+      { ...ticket, kind: file.kind, ...(file.index === undefined ? {} : { index: file.index }) },
+      request,
+    );
+  }
+
+  return {
+    /** The post's result: the API's result object, with the files' own addresses. */
+    async download(url: string, choice: DownloadOptions = {}): Promise<PostResult> {
+      try {
+        const answer = await extract(url, choice);
+        return toApiResult(answer.extraction.media, { provider: answer.source, cached: answer.cached });
+      } catch (error) {
+        throw asLibraryError(error);
+      }
+    },
+
+    /** Saves a post's files into `dir` (named as the server names them); the paths saved, in order. */
+    async save(url: string, choice: SaveOptions): Promise<string[]> {
+      try {
+        const { extraction, source } = await extract(url, { source: choice.source });
+        const { media } = extraction;
+        const files = filesToSave(offerOf(media), choice);
+        if (files.length === 0)
+          throw new TikTokDlError("NOT_FOUND", 404, "The post has nothing to save for these options.");
+        await mkdir(choice.dir, { recursive: true });
+        const saved: string[] = [];
+        for (const file of files) {
+          const abort = new AbortController();
+          const opened = await openFile(media, source, file, abort.signal);
+          const name = file.kind === "zip" ? zipNameOf(media) : filenameOf(media, file.kind, file.index);
+          const path = join(choice.dir, name);
+          await writeFileAtomically(opened.body as Readable, path).catch((error: unknown) => {
+            abort.abort();
+            throw error;
+          });
+          saved.push(path);
+        }
+        return saved;
+      } catch (error) {
+        throw asLibraryError(error);
+      }
+    },
+
+    /** Closes the connections and the store it opened. */
+    close: () => services.close(),
+  };
+}
+
+export type TikTokDlClient = ReturnType<typeof createClient>;

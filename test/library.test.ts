@@ -1,0 +1,75 @@
+import assert from "node:assert/strict";
+import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { createClient, type TikTokDlClient, TikTokDlError } from "../src/library/index.js";
+import { FakeTikTok, SAMPLE_IDS } from "./fakes/tiktok.js";
+
+const VIDEO = `https://www.tiktok.com/@river.cooks/video/${SAMPLE_IDS.video}`;
+const PHOTO = `https://www.tiktok.com/@trail.notes/photo/${SAMPLE_IDS.photo}`;
+
+describe("the library: createClient()", () => {
+  let fake: FakeTikTok;
+  let client: TikTokDlClient;
+  let dir: string;
+  before(async () => {
+    fake = await new FakeTikTok({ waf: false }).start();
+    client = createClient({
+      upstreams: { tiktok: fake.url },
+      allowPrivateUpstreams: true,
+      sources: ["native"],
+    });
+    dir = await mkdtemp(join(tmpdir(), "tiktok-dl-library-"));
+  });
+  after(async () => {
+    await client.close();
+    await fake.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("download() answers the API's result with the files' own addresses, from the cache the second time", async () => {
+    const first = await client.download(`Look at this ${VIDEO}?is_from_webapp=1`);
+    assert.equal(first.id, SAMPLE_IDS.video);
+    assert.equal(first.provider, "native");
+    assert.equal(first.cached, false);
+    assert.match(first.video?.noWatermark ?? "", /^https:\/\/v\d+.*tiktok/);
+    assert.equal("stream" in first, false, "no tunnel links");
+    const again = await client.download(VIDEO);
+    assert.equal(again.cached, true);
+  });
+
+  it("save() writes the files named as the server names them", async () => {
+    const video = await client.save(VIDEO, { dir: join(dir, "video") });
+    assert.deepEqual(video, [join(dir, "video", `tiktok_river.cooks_${SAMPLE_IDS.video}.mp4`)]);
+    assert.equal((await stat(video[0] as string)).size, 1_048_576);
+    const zip = await client.save(PHOTO, { dir: join(dir, "photo"), zip: true });
+    assert.deepEqual(zip, [join(dir, "photo", `tiktok_trail.notes_${SAMPLE_IDS.photo}.zip`)]);
+    const images = await client.save(PHOTO, { dir: join(dir, "images"), images: true });
+    assert.equal(images.length, 5);
+    assert.deepEqual((await readdir(join(dir, "images"))).length, 5, "no .part file left");
+  });
+
+  it("throws one error class carrying the API's code and status", async () => {
+    const cases: [string, string, number][] = [
+      ["https://example.com/video/1", "UNSUPPORTED_HOST", 400],
+      [`https://www.tiktok.com/@x/video/${SAMPLE_IDS.deleted}`, "NOT_FOUND", 404],
+    ];
+    for (const [url, code, status] of cases) {
+      await assert.rejects(client.download(url), (error: unknown) => {
+        assert.ok(error instanceof TikTokDlError);
+        assert.equal(error.code, code);
+        assert.equal(error.status, status);
+        return true;
+      });
+    }
+    assert.throws(
+      () => createClient({ cacheTtll: 5 }),
+      (error: unknown) => error instanceof TikTokDlError && error.code === "INVALID_OPTIONS",
+    );
+    assert.throws(
+      () => createClient({ cacheTtl: -1 }),
+      (error: unknown) => error instanceof TikTokDlError && /CACHE_TTL/.test(error.message),
+    );
+  });
+});
