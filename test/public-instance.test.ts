@@ -311,6 +311,16 @@ describe("POST /api/download/batch", () => {
       const document = (await stack.app.inject({ url: "/openapi.json" })).json();
       assert.ok(document.paths["/api/download/batch"]?.post);
       assert.equal(document.components.securitySchemes.apiKey.name, "Authorization");
+      for (const [path, method] of [
+        ["/api/download", "get"],
+        ["/api/download", "post"],
+        ["/api/download/batch", "post"],
+      ] as const) {
+        const header = document.paths[path][method].parameters?.find(
+          (parameter: { in: string; name: string }) => parameter.in === "header",
+        );
+        assert.equal(header?.name, "authorization", `${method} ${path}`);
+      }
     } finally {
       await stack.close();
     }

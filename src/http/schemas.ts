@@ -85,3 +85,14 @@ export const ErrorResponse = Type.Object({
   error: Type.String({ description: "A sentence for humans." }),
   code: Type.String({ description: "A stable machine code, e.g. NOT_FOUND." }),
 });
+
+/** `Authorization: Api-Key <key>`, optional unless the server requires a key (documented per route). */
+export const AuthHeaders = Type.Object({
+  authorization: Type.Optional(
+    Type.String({
+      maxLength: 600,
+      description:
+        "Api-Key <key>: an API key from the operator (its own limit). Optional unless API_AUTH_REQUIRED.",
+    }),
+  ),
+});

@@ -6,7 +6,7 @@ import type { DownloadRequest } from "../../extraction/pipeline.js";
 import type { ApiResult } from "../../service/answers.js";
 import type { ParamSpec, Source } from "../../sources/types.js";
 import { allowedSourcesFor, rateLimited } from "../access.js";
-import { DownloadResponse, DownloadResult, ErrorResponse } from "../schemas.js";
+import { AuthHeaders, DownloadResponse, DownloadResult, ErrorResponse } from "../schemas.js";
 import type { RequestHook, TypedApp } from "../types.js";
 
 const ERROR_RESPONSES = { 200: DownloadResponse, "4xx": ErrorResponse, "5xx": ErrorResponse };
@@ -150,7 +150,7 @@ export function downloadRoutes(app: TypedApp, deps: DownloadRouteDeps) {
   app.get(
     "/api/download",
     {
-      schema: { querystring: DownloadQuery, response: { 200: DownloadResponse } },
+      schema: { querystring: DownloadQuery, headers: AuthHeaders, response: { 200: DownloadResponse } },
       serializerCompiler,
       onRequest,
     },
@@ -164,6 +164,7 @@ export function downloadRoutes(app: TypedApp, deps: DownloadRouteDeps) {
         summary: "The same, with a JSON or urlencoded form body",
         tags: ["download"],
         body: DownloadBody,
+        headers: AuthHeaders,
         response: ERROR_RESPONSES,
       },
       serializerCompiler,
@@ -185,6 +186,7 @@ export function downloadRoutes(app: TypedApp, deps: DownloadRouteDeps) {
           "Each link counts against the caller's rate limit; links past it get their own 429 row. A bad link fails its own row, not the batch.",
         tags: ["download"],
         body: BatchBody,
+        headers: AuthHeaders,
         response: { 200: BatchResponse, "4xx": ErrorResponse, "5xx": ErrorResponse },
       },
       // The key check only: each link is counted below, the first with the rest.

@@ -1,7 +1,7 @@
 import { Type } from "@fastify/type-provider-typebox";
 import type { Services } from "../../service/services.js";
 import { errorBody } from "../errors.js";
-import { ErrorResponse } from "../schemas.js";
+import { AuthHeaders, ErrorResponse } from "../schemas.js";
 import type { RequestHook, TypedApp } from "../types.js";
 
 export type InfoDeps = Pick<
@@ -83,6 +83,7 @@ export function infoRoutes(app: TypedApp, deps: InfoDeps) {
         summary: "Canonical links of the cached posts, newest first",
         tags: ["cache"],
         querystring: StoredLinksQuery,
+        headers: AuthHeaders,
         response: { 200: Type.Array(Type.String()), "4xx": ErrorResponse },
       },
       onRequest: deps.storedLinksAccess,
