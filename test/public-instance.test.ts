@@ -300,6 +300,9 @@ describe("POST /api/download/batch", () => {
       );
       assert.ok(Number(counted.headers["retry-after"]) > 0);
       assert.equal((await get(stack, VIDEO)).statusCode, 429, "the batch spent the budget");
+      const refused = await batch({ urls: [VIDEO] });
+      assert.equal(refused.statusCode, 429, "nothing left: the whole batch is refused");
+      assert.equal(refused.json().code, "RATE_LIMITED");
     } finally {
       await stack.close();
     }

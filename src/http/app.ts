@@ -133,14 +133,14 @@ export async function buildApp(services: Services): Promise<TypedApp> {
           keyGenerator: (request) => clientKey("stream", request),
         })
       : undefined;
-  const guarded = (...hooks: (RequestHook | undefined)[]) => hooks.filter((hook) => hook !== undefined);
 
   metricsRoutes(app, services.metrics);
   downloadRoutes(app, {
     download: services.download,
     sources: services.registry.all,
     isEnabled: services.isEnabled,
-    onRequest: guarded(auth, downloadLimiter),
+    authenticate: auth,
+    rateLimit: downloadLimiter,
     spendDownloads,
     batchMax: config.batchMax,
   });

@@ -99,8 +99,10 @@ export interface DownloadRouteDeps {
   sources: readonly Source[];
   /** Whether the operator runs this source (`SOURCES`). */
   isEnabled: (name: string) => boolean;
-  /** Run before each download request: the API key check, then the per-client limiter. */
-  onRequest: RequestHook[];
+  /** The API key check (absent without a keys file). */
+  authenticate?: RequestHook;
+  /** The per-client limiter of single downloads (a batch spends one per link instead). */
+  rateLimit: RequestHook;
   /** Spends downloads from a request's budget: how many of `amount` it may make (batches count each link). */
   spendDownloads: (
     request: FastifyRequest,
@@ -145,7 +147,8 @@ export function downloadRoutes(app: TypedApp, deps: DownloadRouteDeps) {
     };
   }
 
-  const { onRequest } = deps;
+  const keyCheck = deps.authenticate ? [deps.authenticate] : [];
+  const onRequest = [...keyCheck, deps.rateLimit];
 
   app.get(
     "/api/download",
@@ -189,8 +192,8 @@ export function downloadRoutes(app: TypedApp, deps: DownloadRouteDeps) {
         headers: AuthHeaders,
         response: { 200: BatchResponse, "4xx": ErrorResponse, "5xx": ErrorResponse },
       },
-      // The key check only: each link is counted below, the first with the rest.
-      onRequest: onRequest.slice(0, -1),
+      // The key check only: each link is counted below.
+      onRequest: keyCheck,
     },
     async (request, reply) => {
       const { urls, ...shared } = request.body;
@@ -198,6 +201,7 @@ export function downloadRoutes(app: TypedApp, deps: DownloadRouteDeps) {
         throw badRequest("INVALID_PARAMETER", `The "urls" field may hold at most ${deps.batchMax} links.`);
       const budget = await deps.spendDownloads(request, urls.length);
       if (budget.granted < urls.length) reply.header("retry-after", String(budget.retryAfterS));
+      if (budget.granted === 0) throw rateLimited(budget.retryAfterS * 1000);
       const results = await mapLimited(urls, BATCH_CONCURRENCY, async (url, index) => {
         if (index >= budget.granted) return errorRow(url, rateLimited(budget.retryAfterS * 1000), request);
         try {
