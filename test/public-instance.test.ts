@@ -125,9 +125,11 @@ describe("API keys", () => {
 describe("API_AUTH_REQUIRED and the keys file's reload", () => {
   it("refuses requests without a key (401 AUTH_REQUIRED); a changed file is read again, a broken one ignored", async () => {
     const path = await keysFile({ [KEYS.limited]: { name: "first" } }, "reload.json");
+    const logged: string[] = [];
     const stack = await startStack({
       fake: { waf: false },
       env: { ALLOW_PRIVATE_UPSTREAMS: "1", API_KEYS_FILE: path, API_AUTH_REQUIRED: "1" },
+      deps: { logger: { level: "info" }, logStream: { write: (line: string) => logged.push(line) } },
     });
     try {
       const anonymous = await get(stack, VIDEO);
@@ -147,6 +149,11 @@ describe("API_AUTH_REQUIRED and the keys file's reload", () => {
       await writeFile(path, "{ not json");
       await delay(1_100);
       assert.equal((await get(stack, VIDEO, withKey(KEYS.unlimited))).statusCode, 200, "the last good file");
+      const warning = logged.find((line) => line.includes("API keys file unusable"));
+      assert.match(warning ?? "", /JSON/, "the log says why");
+      assert.match(logged.join(""), /"keys":\["second"\]/, "the reload is logged by key name");
+      for (const key of Object.values(KEYS))
+        assert.ok(!logged.join("").includes(key), "a key reached the log");
     } finally {
       await stack.close();
     }
