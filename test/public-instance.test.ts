@@ -4,7 +4,9 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import fc from "fast-check";
 import { Redis } from "ioredis";
+import { globMatches } from "../src/service/api-keys.js";
 import { nativeSource } from "../src/sources/native/index.js";
 import { PROVIDERS } from "../src/sources/registry.js";
 import { SAMPLE_IDS } from "./fakes/tiktok.js";
@@ -22,6 +24,8 @@ const KEYS = {
   elsewhere: randomUUID(),
   local: randomUUID(),
   nativeOnly: `${randomBytes(24).toString("hex")}`,
+  cobaltBot: randomUUID(),
+  youtubeOnly: randomUUID(),
 };
 const KEY_FILE = {
   [KEYS.limited]: { name: "bot-limited", limit: 2 },
@@ -29,6 +33,9 @@ const KEY_FILE = {
   [KEYS.elsewhere]: { name: "office", ips: ["10.0.0.0/8", "2001:db8::/32"] },
   [KEYS.local]: { name: "this-host", ips: ["127.0.0.1"] },
   [KEYS.nativeOnly]: { name: "native-only", sources: ["native"] },
+  // cobalt's own fields work as they are.
+  [KEYS.cobaltBot]: { name: "cobalt-bot", limit: 10, userAgents: ["*tiktok-bot*"], allowedServices: "all" },
+  [KEYS.youtubeOnly]: { name: "youtube-only", allowedServices: ["youtube"] },
 };
 
 let folder: string;
@@ -106,6 +113,17 @@ describe("API keys", () => {
     const random = await get(stack, PHOTO, withKey(KEYS.nativeOnly));
     assert.equal(random.statusCode, 200);
     assert.equal(random.json().result.provider, "native");
+  });
+
+  it("a cobalt keys file works as it is: userAgents globs and allowedServices", async () => {
+    const bot = await get(stack, VIDEO, { ...withKey(KEYS.cobaltBot), "user-agent": "My-TikTok-Bot/2.1" });
+    assert.equal(bot.statusCode, 200);
+    const other = await get(stack, VIDEO, { ...withKey(KEYS.cobaltBot), "user-agent": "curl/8.5.0" });
+    assert.equal(other.statusCode, 403);
+    assert.equal(other.json().code, "API_KEY_USER_AGENT_FORBIDDEN");
+    const youtube = await get(stack, VIDEO, withKey(KEYS.youtubeOnly));
+    assert.equal(youtube.statusCode, 403);
+    assert.equal(youtube.json().code, "API_KEY_SOURCE_FORBIDDEN");
   });
 
   it("logs the key's name, never the key", async () => {
@@ -334,5 +352,26 @@ describe("POST /api/download/batch", () => {
     } finally {
       await stack.close();
     }
+  });
+});
+
+describe("User-Agent globs", () => {
+  it("match like the equivalent regular expression, on any input", () => {
+    const reference = (glob: string, text: string) =>
+      new RegExp(
+        `^${glob
+          .split("*")
+          .map((part) => part.replace(/[.]/g, "\\."))
+          .join(".*")}$`,
+        "i",
+      ).test(text);
+    fc.assert(
+      fc.property(
+        fc.stringMatching(/^[ab.*]{0,8}$/),
+        fc.stringMatching(/^[abAB.]{0,12}$/),
+        (glob, text) => globMatches(glob, text) === reference(glob, text),
+      ),
+      { numRuns: 2_000 },
+    );
   });
 });

@@ -35,6 +35,7 @@ export type ApiErrorCode =
   | "AUTH_REQUIRED"
   | "API_KEY_IP_FORBIDDEN"
   | "API_KEY_SOURCE_FORBIDDEN"
+  | "API_KEY_USER_AGENT_FORBIDDEN"
   | "INTERNAL_ERROR";
 
 export class ApiError extends Error {

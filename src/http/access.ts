@@ -55,7 +55,12 @@ export function authenticate(services: Pick<Services, "apiKeys" | "config">): Re
     const presented = API_KEY_HEADER.exec(header)?.[1];
     if (!presented)
       throw new ApiError(401, "INVALID_API_KEY", "The Authorization header must be: Api-Key <key>.");
-    request.apiKey = await apiKeys.check(presented, request.ip);
+    const userAgent = request.headers["user-agent"];
+    request.apiKey = await apiKeys.check(
+      presented,
+      request.ip,
+      typeof userAgent === "string" ? userAgent : "",
+    );
   };
 }
 
@@ -63,6 +68,12 @@ export function authenticate(services: Pick<Services, "apiKeys" | "config">): Re
 export function allowedSourcesFor(request: Pick<FastifyRequest, "apiKey">, source: string) {
   const allowed = request.apiKey?.sources;
   if (!allowed) return undefined;
+  if (allowed.length === 0)
+    throw new ApiError(
+      403,
+      "API_KEY_SOURCE_FORBIDDEN",
+      "This API key may not use this service (allowedServices).",
+    );
   if (source !== "random" && !allowed.includes(source))
     throw new ApiError(
       403,

@@ -21,6 +21,7 @@ export interface KeyGrant {
 interface KeyEntry extends KeyGrant {
   digest: Buffer;
   ranges?: [ipaddr.IPv4 | ipaddr.IPv6, number][];
+  userAgents?: string[];
 }
 
 const Address = z.string().refine(
@@ -47,6 +48,10 @@ const KeyFile = z.record(
       limit: z.union([z.number().int().positive(), z.literal("unlimited")]).optional(),
       ips: z.array(Address).optional(),
       sources: z.union([z.literal("all"), z.array(z.string().min(1))]).optional(),
+      // cobalt's own fields, so its keys files work as they are: `*` globs on the User-Agent, and the
+      // services a key may use (this service is "tiktok").
+      userAgents: z.array(z.string().min(1).max(200)).optional(),
+      allowedServices: z.union([z.literal("all"), z.array(z.string().min(1))]).optional(),
     })
     .strict(),
 );
@@ -62,7 +67,11 @@ export function parseKeyFile(text: string, knownSources: readonly string[]): Key
     );
   return Object.entries(parsed.data).map(([key, grant]) => {
     const digest = sha256(key);
-    const sources = grant.sources === "all" ? undefined : grant.sources;
+    const tiktokAllowed =
+      grant.allowedServices === undefined ||
+      grant.allowedServices === "all" ||
+      grant.allowedServices.includes("tiktok");
+    const sources = !tiktokAllowed ? [] : grant.sources === "all" ? undefined : grant.sources;
     const unknown = sources?.filter((name) => !knownSources.includes(name)) ?? [];
     const id = digest.toString("hex").slice(0, 16);
     const name = grant.name ?? id.slice(0, 8);
@@ -76,8 +85,37 @@ export function parseKeyFile(text: string, knownSources: readonly string[]): Key
       ranges: grant.ips?.map((entry) =>
         entry.includes("/") ? ipaddr.parseCIDR(entry) : cidrOfAddress(ipaddr.parse(entry)),
       ),
+      userAgents: grant.userAgents,
     };
   });
+}
+
+/**
+ * Whether `text` matches a `*` glob (every other character literal, any case), in O(length × length):
+ * the greedy two-pointer match, which never backtracks exponentially the way a regular expression of
+ * several `.*` can on a long User-Agent.
+ */
+export function globMatches(glob: string, text: string): boolean {
+  const pattern = glob.toLowerCase();
+  const subject = text.toLowerCase();
+  let p = 0;
+  let t = 0;
+  let star = -1;
+  let resume = 0;
+  while (t < subject.length) {
+    if (p < pattern.length && pattern[p] === "*") {
+      star = p++;
+      resume = t;
+    } else if (p < pattern.length && pattern[p] === subject[t]) {
+      p++;
+      t++;
+    } else if (star >= 0) {
+      p = star + 1;
+      t = ++resume;
+    } else return false;
+  }
+  while (pattern[p] === "*") p++;
+  return p === pattern.length;
 }
 
 const cidrOfAddress = (address: ipaddr.IPv4 | ipaddr.IPv6): [ipaddr.IPv4 | ipaddr.IPv6, number] => [
@@ -128,13 +166,19 @@ export function createApiKeys(options: {
       }
     },
     /** The grant of a presented key; 401 when no key matches, 403 from an address outside its `ips`. */
-    async check(presented: string, ip: string): Promise<KeyGrant> {
+    async check(presented: string, ip: string, userAgent = ""): Promise<KeyGrant> {
       const digest = sha256(presented);
       let found: KeyEntry | undefined;
       for (const key of await file.current()) if (timingSafeEqual(key.digest, digest)) found = key;
       if (!found) throw new ApiError(401, "INVALID_API_KEY", "This API key is not valid.");
       if (found.ranges && !inRanges(ip, found.ranges))
         throw new ApiError(403, "API_KEY_IP_FORBIDDEN", "This API key may not be used from this address.");
+      if (found.userAgents && !found.userAgents.some((glob) => globMatches(glob, userAgent.slice(0, 1024))))
+        throw new ApiError(
+          403,
+          "API_KEY_USER_AGENT_FORBIDDEN",
+          "This API key may not be used from this client.",
+        );
       return { name: found.name, id: found.id, limit: found.limit, sources: found.sources };
     },
   };
