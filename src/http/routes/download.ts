@@ -194,6 +194,8 @@ export function downloadRoutes(app: TypedApp, deps: DownloadRouteDeps) {
       },
       // The key check only: each link is counted below.
       onRequest: keyCheck,
+      // Room for BATCH_MAX links of the longest kind accepted (a pasted message each), beside the options.
+      bodyLimit: BODY_LIMIT_BYTES + deps.batchMax * (MAX_LINK_LENGTH * 2 + 16),
     },
     async (request, reply) => {
       const { urls, ...shared } = request.body;
