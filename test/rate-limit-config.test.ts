@@ -193,7 +193,8 @@ describe("the tunnel's own rate limit, and the API docs", () => {
       const download = document.paths["/api/download"];
       assert.deepEqual(
         download?.get?.parameters?.map((parameter) => parameter.name),
-        ["url", "type", "nocache", "rotateOnError"],
+        // The query's fields, then the optional API key header (issue: public instances).
+        ["url", "type", "nocache", "rotateOnError", "authorization"],
       );
       assert.ok(download?.post?.requestBody);
       assert.ok(document.paths["/api/stream/{token}"]?.get);
