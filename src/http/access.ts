@@ -3,6 +3,7 @@ import { normalizeIP } from "@fastify/rate-limit";
 import type { FastifyRequest } from "fastify";
 import { ApiError } from "../domain/errors.js";
 import type { KeyGrant } from "../service/api-keys.js";
+import type { Config } from "../service/config.js";
 import type { Services } from "../service/services.js";
 import type { RequestHook, TypedApp } from "./types.js";
 
@@ -13,7 +14,7 @@ declare module "fastify" {
   }
 }
 
-export const RATE_WINDOW_MS = 60_000;
+const RATE_WINDOW_MS = 60_000;
 const API_KEY_HEADER = /^Api-Key\s+(\S{1,512})\s*$/i;
 
 /** Who a request counts as: its API key, or its address. */
@@ -21,10 +22,8 @@ export const clientKey = (space: string, request: Pick<FastifyRequest, "apiKey" 
   request.apiKey ? `${space}:key:${request.apiKey.id}` : `${space}:${normalizeIP(request.ip, 64)}`;
 
 /** The downloads a minute a request may make: its key's limit, else the server's (`0`: unlimited). */
-export function downloadLimitOf(request: Pick<FastifyRequest, "apiKey">, rateLimit: number) {
-  const limit = request.apiKey?.limit ?? (rateLimit > 0 ? rateLimit : "unlimited");
-  return limit;
-}
+const downloadLimitOf = (request: Pick<FastifyRequest, "apiKey">, rateLimit: number) =>
+  request.apiKey?.limit ?? (rateLimit > 0 ? rateLimit : "unlimited");
 
 export const rateLimited = (ttlMs: number, max?: number) =>
   new ApiError(
@@ -101,4 +100,61 @@ export async function registerCors(app: TypedApp, origins: "*" | string[]) {
     ],
     maxAge: 86_400,
   });
+}
+
+/**
+ * The budgets of one client (its API key, or its address): one for the download API (GET, POST and each
+ * link of a batch, and the extractions stale tunnel links cause), another for tunnel requests.
+ */
+export function clientBudgets(app: TypedApp, services: Pick<Services, "config" | "rateCounters">) {
+  const { config } = services;
+  const limitOf = (request: FastifyRequest) => downloadLimitOf(request, config.rateLimit);
+  const downloadLimiter = app.rateLimit({
+    max: async (request) => {
+      const limit = limitOf(request);
+      return limit === "unlimited" ? Number.MAX_SAFE_INTEGER : limit;
+    },
+    allowList: (request) => limitOf(request) === "unlimited",
+    timeWindow: RATE_WINDOW_MS,
+    keyGenerator: (request) => clientKey("download", request),
+  });
+  /** Spends downloads from a request's budget outside the per-request limiter: how many it may make. */
+  const spendDownloads = async (request: FastifyRequest, amount: number) => {
+    const limit = limitOf(request);
+    if (limit === "unlimited") return { granted: amount, retryAfterS: 0 };
+    const { count, ttlMs } = await services.rateCounters.hit(
+      clientKey("download", request),
+      RATE_WINDOW_MS,
+      amount,
+    );
+    return {
+      granted: Math.max(0, Math.min(amount, limit - (count - amount))),
+      retryAfterS: Math.ceil(ttlMs / 1000),
+    };
+  };
+  const streamLimiter =
+    config.streamRateLimit > 0
+      ? app.rateLimit({
+          max: config.streamRateLimit,
+          timeWindow: RATE_WINDOW_MS,
+          keyGenerator: (request) => clientKey("stream", request),
+        })
+      : undefined;
+  return { downloadLimiter, streamLimiter, spendDownloads };
+}
+
+/** `STORED_LINKS`: everyone (v1), key holders only, or no one (the route answers as if it did not exist). */
+export function storedLinksGuard(mode: Config["storedLinks"], auth: RequestHook | undefined): RequestHook[] {
+  if (mode === "public") return [];
+  const gate: RequestHook = async (request) => {
+    if (mode === "off")
+      throw new ApiError(404, "ROUTE_NOT_FOUND", "There is no GET /api/stored-links endpoint; see GET /api.");
+    if (!request.apiKey)
+      throw new ApiError(
+        401,
+        "AUTH_REQUIRED",
+        "Listing the stored links needs an API key: Authorization: Api-Key <key>.",
+      );
+  };
+  return [...(auth ? [auth] : []), gate];
 }

@@ -3,19 +3,11 @@ import type { Socket } from "node:net";
 import formBody from "@fastify/formbody";
 import rateLimit, { type FastifyRateLimitStoreCtor } from "@fastify/rate-limit";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
-import Fastify, { type FastifyBaseLogger, type FastifyRequest, LogController } from "fastify";
-import { ApiError } from "../domain/errors.js";
+import Fastify, { type FastifyBaseLogger, LogController } from "fastify";
 import type { Config } from "../service/config.js";
 import { createServices, type ServiceDeps, type Services } from "../service/services.js";
 import type { RateCounters } from "../stores/rate-counters.js";
-import {
-  authenticate,
-  clientKey,
-  downloadLimitOf,
-  RATE_WINDOW_MS,
-  rateLimited,
-  registerCors,
-} from "./access.js";
+import { authenticate, clientBudgets, rateLimited, registerCors, storedLinksGuard } from "./access.js";
 import { registerDocs } from "./docs.js";
 import { clientErrorHandler, frameworkErrors, installErrorHandlers } from "./errors.js";
 import { registerLoadShedding } from "./load-shedding.js";
@@ -23,7 +15,7 @@ import { BODY_LIMIT_BYTES, downloadRoutes } from "./routes/download.js";
 import { infoRoutes } from "./routes/info.js";
 import { metricsRoutes } from "./routes/metrics.js";
 import { streamRoutes } from "./routes/stream.js";
-import type { RequestHook, TypedApp } from "./types.js";
+import type { TypedApp } from "./types.js";
 import { webRoutes } from "./web.js";
 
 /**
@@ -99,40 +91,7 @@ export async function buildApp(services: Services): Promise<TypedApp> {
   });
 
   const auth = authenticate(services);
-  // One budget per client (its API key, or its address) for the download API, GET, POST and batch
-  // together; another for the tunnel.
-  const downloadLimit = (request: FastifyRequest) => downloadLimitOf(request, config.rateLimit);
-  const downloadLimiter = app.rateLimit({
-    max: async (request) => {
-      const limit = downloadLimit(request);
-      return limit === "unlimited" ? Number.MAX_SAFE_INTEGER : limit;
-    },
-    allowList: (request) => downloadLimit(request) === "unlimited",
-    timeWindow: RATE_WINDOW_MS,
-    keyGenerator: (request) => clientKey("download", request),
-  });
-  /** Spends downloads from a request's budget outside the per-request limiter: how many it may make. */
-  const spendDownloads = async (request: FastifyRequest, amount: number) => {
-    const limit = downloadLimit(request);
-    if (limit === "unlimited") return { granted: amount, retryAfterS: 0 };
-    const { count, ttlMs } = await services.rateCounters.hit(
-      clientKey("download", request),
-      RATE_WINDOW_MS,
-      amount,
-    );
-    return {
-      granted: Math.max(0, Math.min(amount, limit - (count - amount))),
-      retryAfterS: Math.ceil(ttlMs / 1000),
-    };
-  };
-  const streamLimiter =
-    config.streamRateLimit > 0
-      ? app.rateLimit({
-          max: config.streamRateLimit,
-          timeWindow: RATE_WINDOW_MS,
-          keyGenerator: (request) => clientKey("stream", request),
-        })
-      : undefined;
+  const { downloadLimiter, streamLimiter, spendDownloads } = clientBudgets(app, services);
 
   metricsRoutes(app, services.metrics);
   downloadRoutes(app, {
@@ -228,20 +187,4 @@ function guardedServer(config: Config, handler: RequestListener) {
 function trustProxyOption(value: Config["trustProxy"]) {
   if (typeof value !== "number") return value;
   return (_address: string, hop: number) => hop < value;
-}
-
-/** `STORED_LINKS`: everyone (v1), key holders only, or no one (the route answers as if it did not exist). */
-function storedLinksGuard(mode: Config["storedLinks"], auth: RequestHook | undefined): RequestHook[] {
-  if (mode === "public") return [];
-  const gate: RequestHook = async (request) => {
-    if (mode === "off")
-      throw new ApiError(404, "ROUTE_NOT_FOUND", "There is no GET /api/stored-links endpoint; see GET /api.");
-    if (!request.apiKey)
-      throw new ApiError(
-        401,
-        "AUTH_REQUIRED",
-        "Listing the stored links needs an API key: Authorization: Api-Key <key>.",
-      );
-  };
-  return [...(auth ? [auth] : []), gate];
 }

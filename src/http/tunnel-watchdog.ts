@@ -1,5 +1,4 @@
 import type { ServerResponse } from "node:http";
-import type { Readable } from "node:stream";
 
 export interface WatchdogLimits {
   /** No byte passed for this long: the tunnel is cut. */
@@ -20,33 +19,35 @@ const TICK_MS = 1_000;
 /**
  * Cuts a tunnel whose client holds a slot without reading: no progress for `stallMs`, or, while the
  * client is the bottleneck (the response is waiting for it to drain), fewer than `minRate` bytes a
- * second over the last minute. What passes is counted per second in a ring, so the first seconds' burst
- * into the kernel's buffers does not hide a client that reads a trickle afterwards.
+ * second over the last minute. Progress is what the socket has taken (`bytesWritten`, read once a
+ * second: nothing runs per chunk), kept per second in a ring, so the first seconds' burst into the
+ * kernel's buffers does not hide a client that reads a trickle afterwards.
  */
 export function watchTunnel(
   response: ServerResponse,
-  body: Readable,
   limits: WatchdogLimits,
   onCut: (why: "stalled" | "too slow") => void,
 ) {
+  const socket = response.socket;
+  if (!socket) return () => {};
   const perSecond = new Array<number>(RATE_WINDOW_S).fill(0);
   let second = 0;
   let ticks = 0;
+  let written = socket.bytesWritten;
   let lastProgressAt = Date.now();
-  body.on("data", (chunk: Buffer) => {
-    perSecond[second] = (perSecond[second] ?? 0) + chunk.length;
-    lastProgressAt = Date.now();
-  });
   const timer = setInterval(() => {
     ticks++;
     second = (second + 1) % RATE_WINDOW_S;
+    const progress = socket.bytesWritten - written;
+    written = socket.bytesWritten;
+    perSecond[second] = progress;
+    if (progress > 0) lastProgressAt = Date.now();
     const stalled = Date.now() - lastProgressAt >= limits.stallMs;
     const slow =
       limits.minRate > 0 &&
       ticks >= RATE_WINDOW_S &&
       response.writableNeedDrain &&
       perSecond.reduce((sum, bytes) => sum + bytes, 0) < limits.minRate * RATE_WINDOW_S;
-    perSecond[second] = 0;
     if (!stalled && !slow) return;
     stop();
     onCut(stalled ? "stalled" : "too slow");

@@ -91,7 +91,7 @@ export function streamRoutes(app: TypedApp, deps: StreamRouteDeps) {
       reply.header("cache-control", "private, no-store");
       reply.header("x-content-type-options", "nosniff");
       if (request.method === "HEAD") return reply.send();
-      watchTunnel(reply.raw, relayed.body, deps.watchdog, (why) =>
+      watchTunnel(reply.raw, deps.watchdog, (why) =>
         request.log.info({ why }, "tunnel cut: its client reads too slowly"),
       );
       return reply.send(relayed.body);
