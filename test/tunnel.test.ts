@@ -188,11 +188,17 @@ describe("the streaming tunnel", () => {
 
   it("streams 64 MiB with memory staying flat", async () => {
     const stream = await streamsOf(SCENARIO_IDS.large);
+    // What the process holds (JS heap and buffers, the client's included), not RSS: freed memory that
+    // the allocator keeps would make RSS noisy without anything being held.
+    const inUse = () => {
+      const memory = process.memoryUsage();
+      return memory.heapUsed + memory.arrayBuffers;
+    };
     globalThis.gc?.();
-    const startRss = process.memoryUsage().rss;
-    let peak = startRss;
+    const start = inUse();
+    let peak = start;
     const sampler = setInterval(() => {
-      peak = Math.max(peak, process.memoryUsage().rss);
+      peak = Math.max(peak, inUse());
     }, 20);
     const response = await fetch(`${base}${stream.video}`);
     assert.equal(response.headers.get("content-length"), String(64 * 1024 * 1024));
@@ -203,8 +209,9 @@ describe("the streaming tunnel", () => {
     }
     clearInterval(sampler);
     assert.equal(received, 64 * 1024 * 1024);
-    const growth = (peak - startRss) / (1024 * 1024);
-    assert.ok(growth < 40, `RSS grew by ${growth.toFixed(1)} MiB while relaying 64 MiB`);
+    const growth = (peak - start) / (1024 * 1024);
+    // Garbage not yet collected counts too (5–38 MiB seen); holding the file would be 64 MiB and more.
+    assert.ok(growth < 48, `memory in use grew by ${growth.toFixed(1)} MiB while relaying 64 MiB`);
   });
 
   it("bounds concurrent tunnels: over the limit, 503 with Retry-After", async () => {
