@@ -164,3 +164,27 @@ export function videoSourceAt(name: string, address: string, session?: MediaSess
     }),
   };
 }
+
+/**
+ * Watches what this process holds (JS heap and buffers, not RSS: memory the allocator keeps after it was
+ * freed would make RSS noisy without anything being held), sampled every 20 ms. `stop()` gives the
+ * peak growth in bytes since the start.
+ */
+export function trackMemoryInUse() {
+  const inUse = () => {
+    const memory = process.memoryUsage();
+    return memory.heapUsed + memory.arrayBuffers;
+  };
+  globalThis.gc?.();
+  const start = inUse();
+  let peak = start;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, inUse());
+  }, 20);
+  return {
+    stop() {
+      clearInterval(sampler);
+      return Math.max(peak, inUse()) - start;
+    },
+  };
+}

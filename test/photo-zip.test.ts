@@ -5,7 +5,7 @@ import { describe, it } from "node:test";
 import yauzl from "yauzl";
 import type { SourceDescriptor } from "../src/sources/types.js";
 import { SAMPLE_IDS } from "./fakes/tiktok.js";
-import { download, startStack } from "./helpers.js";
+import { download, startStack, trackMemoryInUse } from "./helpers.js";
 
 const PHOTO = `https://www.tiktok.com/@trail.notes/photo/${SAMPLE_IDS.photo}`;
 
@@ -113,26 +113,16 @@ describe("a photo post in one ZIP (result.stream.zip)", () => {
       await stack.app.listen({ port: 0, host: "127.0.0.1" });
       const { body } = await download(stack.app, { url: PHOTO });
       const address = stack.app.server.address() as AddressInfo;
-      const inUse = () => {
-        const memory = process.memoryUsage();
-        return memory.heapUsed + memory.arrayBuffers;
-      };
-      global.gc?.();
-      const before = inUse();
-      let peak = before;
-      const sampler = setInterval(() => {
-        peak = Math.max(peak, inUse());
-      }, 20);
+      const memory = trackMemoryInUse();
       const response = await fetch(`http://127.0.0.1:${address.port}${body.result.stream.zip}`);
       assert.equal(response.status, 200);
       let received = 0;
       for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>)
         received += chunk.length;
-      clearInterval(sampler);
+      const grew = memory.stop();
       const total = IMAGE_BYTES * (IMAGES + 1);
       assert.ok(received > total, `the ZIP holds every file (${received} bytes)`);
       assert.equal(mostOpen, 1, "one upstream file at a time");
-      const grew = peak - before;
       assert.ok(
         grew < total / 3,
         `memory grew by ${(grew / 2 ** 20).toFixed(1)} MiB for a ${(total / 2 ** 20).toFixed(0)} MiB ZIP`,

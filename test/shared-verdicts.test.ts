@@ -2,12 +2,18 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { nativeSource } from "../src/sources/native/index.js";
 import { PROVIDERS } from "../src/sources/registry.js";
-import { type FakeProviders, PHOTO_POST, startProviderFakes, VIDEO_POST } from "./fakes/providers/index.js";
+import {
+  type FakeProviders,
+  PHOTO_POST,
+  PROVIDER_FAKES,
+  startProviderFakes,
+  VIDEO_POST,
+} from "./fakes/providers/index.js";
 import { json as fakeJson } from "./fakes/providers/server.js";
 import { download, type Stack, startStack } from "./helpers.js";
 
 const VIDEO_URL = `https://www.tiktok.com/@river.cooks/video/${VIDEO_POST.id}`;
-const LIARS = ["tikwm", "snaptik", "fasttoksave"];
+const LIARS = ["ssstik", "snaptik", "fasttoksave"];
 
 /**
  * A client must not be able to change what everyone else gets: a provider's "not found" or "private"
@@ -17,9 +23,15 @@ describe("verdicts and health only from what TikTok says", () => {
   let fakes: FakeProviders;
   let stack: Stack;
   before(async () => {
-    // tikwm words it the way many sites do: "not found", with "private" in the same sentence.
+    // ssstik, through its whole exchange (token, session), does not find the posts TikTok serves: it
+    // answers its own "Video not found. It may be private or deleted.", "private" in the same sentence.
     fakes = await startProviderFakes({
-      tikwm: () => fakeJson({ code: -1, msg: "Video not found. It may be private or deleted." }),
+      ssstik: (request) => {
+        if (!request.form.has("id")) return PROVIDER_FAKES.ssstik?.handler(request) ?? fakeJson({}, 500);
+        const form = new URLSearchParams(request.form);
+        form.set("id", "https://www.tiktok.com/@nobody/video/7000000000000000001");
+        return PROVIDER_FAKES.ssstik?.handler({ ...request, form }) ?? fakeJson({}, 500);
+      },
     });
     stack = await startStack({
       fake: { waf: false },
@@ -42,7 +54,7 @@ describe("verdicts and health only from what TikTok says", () => {
     for (let i = 0; i < 3; i++) {
       const own = await download(stack.app, {
         url: VIDEO_URL,
-        type: "tikwm",
+        type: "ssstik",
         rotateOnError: "false",
         nocache: "1",
       });
@@ -62,13 +74,13 @@ describe("verdicts and health only from what TikTok says", () => {
       name: string;
       health: { circuit: string };
     }[];
-    const tikwm = providers.find((provider) => provider.name === "tikwm");
-    assert.equal(tikwm?.health.circuit, "closed", "a post-specific answer is not a fault");
+    const ssstik = providers.find((provider) => provider.name === "ssstik");
+    assert.equal(ssstik?.health.circuit, "closed", "a post-specific answer is not a fault");
   });
 
   it("a provider's answer never becomes a cached verdict, even with nothing cached before", async () => {
     const photo = `https://www.tiktok.com/@trail.notes/photo/${PHOTO_POST.id}`;
-    const own = await download(stack.app, { url: photo, type: "tikwm", rotateOnError: "false" });
+    const own = await download(stack.app, { url: photo, type: "ssstik", rotateOnError: "false" });
     assert.equal(own.status, 404);
     for (const type of ["random", "native"]) {
       const later = await download(stack.app, { url: photo, type });

@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { createStreamTokens } from "../src/delivery/token.js";
 import { patternByte, SAMPLE_IDS, SCENARIO_IDS } from "./fakes/tiktok.js";
-import { delay, download, type Stack, scriptedSource, startStack } from "./helpers.js";
+import { delay, download, type Stack, scriptedSource, startStack, trackMemoryInUse } from "./helpers.js";
 
 const SECRET = "a-test-secret-of-more-than-16-characters";
 const link = (id: string, user = "river.cooks") => `https://www.tiktok.com/@${user}/video/${id}`;
@@ -188,18 +188,8 @@ describe("the streaming tunnel", () => {
 
   it("streams 64 MiB with memory staying flat", async () => {
     const stream = await streamsOf(SCENARIO_IDS.large);
-    // What the process holds (JS heap and buffers, the client's included), not RSS: freed memory that
-    // the allocator keeps would make RSS noisy without anything being held.
-    const inUse = () => {
-      const memory = process.memoryUsage();
-      return memory.heapUsed + memory.arrayBuffers;
-    };
-    globalThis.gc?.();
-    const start = inUse();
-    let peak = start;
-    const sampler = setInterval(() => {
-      peak = Math.max(peak, inUse());
-    }, 20);
+    // The client's buffers count too: it runs in this process.
+    const memory = trackMemoryInUse();
     const response = await fetch(`${base}${stream.video}`);
     assert.equal(response.headers.get("content-length"), String(64 * 1024 * 1024));
     let received = 0;
@@ -207,9 +197,8 @@ describe("the streaming tunnel", () => {
       if (received % (8 * 1024 * 1024) < chunk.length) checkPattern(chunk.subarray(0, 1), received);
       received += chunk.length;
     }
-    clearInterval(sampler);
+    const growth = memory.stop() / (1024 * 1024);
     assert.equal(received, 64 * 1024 * 1024);
-    const growth = (peak - start) / (1024 * 1024);
     // Garbage not yet collected counts too (5–38 MiB seen); holding the file would be 64 MiB and more.
     assert.ok(growth < 48, `memory in use grew by ${growth.toFixed(1)} MiB while relaying 64 MiB`);
   });

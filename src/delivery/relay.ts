@@ -74,8 +74,13 @@ export function createRelay(deps: RelayDeps) {
     return deps.reextract(ticket.postId, ticket.source);
   }
 
+  /** The post's extraction: the cached one, or a fresh one when the link outlived its cache entry. */
+  async function current(ticket: Pick<StreamTicket, "postId" | "source">, request: RelayRequest) {
+    return (await deps.cached(ticket.postId)) ?? (await extractAgain(ticket, request));
+  }
+
   async function openUpstream(ticket: StreamTicket, request: RelayRequest) {
-    const { extraction } = (await deps.cached(ticket.postId)) ?? (await extractAgain(ticket, request));
+    const { extraction } = await current(ticket, request);
     const used = targetOf(extraction, ticket);
     const first = await fetchMedia(used, request);
     if (first.status !== 403 && first.status !== 410) return { upstream: first, media: extraction.media };
@@ -94,8 +99,7 @@ export function createRelay(deps: RelayDeps) {
   return {
     /** The post a link names, from the cache or extracted again (a ZIP lists its files from it). */
     async mediaOf(ticket: Pick<StreamTicket, "postId" | "source">, request: RelayRequest): Promise<Media> {
-      const { extraction } = (await deps.cached(ticket.postId)) ?? (await extractAgain(ticket, request));
-      return extraction.media;
+      return (await current(ticket, request)).extraction.media;
     },
     async open(ticket: StreamTicket, request: RelayRequest): Promise<Relayed> {
       let opened: Awaited<ReturnType<typeof openUpstream>>;

@@ -5,8 +5,13 @@ import { filenameOf, zipNameOf } from "./links.js";
 import type { Relay, Relayed, RelayRequest } from "./relay.js";
 import type { MediaKind, StreamTicket, TunnelKind } from "./token.js";
 
-export const isZipTicket = (ticket: StreamTicket<TunnelKind>): ticket is StreamTicket<"zip"> =>
+const isZipTicket = (ticket: StreamTicket<TunnelKind>): ticket is StreamTicket<"zip"> =>
   ticket.kind === "zip";
+
+/** What any link names, opened: one file through the relay, or a photo post's ZIP built from its files. */
+export function openLinked(relay: Relay, ticket: StreamTicket<TunnelKind>, request: RelayRequest) {
+  return isZipTicket(ticket) ? openZip(relay, ticket, request) : relay.open(ticket as StreamTicket, request);
+}
 
 /**
  * A photo post as one ZIP (`tiktok_<user>_<id>.zip`): its images in order, then its audio, each named as

@@ -20,7 +20,13 @@ const INPUT_HOSTS = new Set([
 const SHORT_HOSTS = new Set(["vm.tiktok.com", "vt.tiktok.com"]);
 
 /** Registrable domains of TikTok's web and CDN hosts: redirects may stay within them. */
-const TIKTOK_DOMAINS = ["tiktok.com", "tiktokv.com", "tiktokcdn.com", "tiktokcdn-us.com", "tiktokcdn-eu.com"];
+export const TIKTOK_DOMAINS = [
+  "tiktok.com",
+  "tiktokv.com",
+  "tiktokcdn.com",
+  "tiktokcdn-us.com",
+  "tiktokcdn-eu.com",
+];
 
 export function isTikTokHost(hostname: string): boolean {
   const host = hostname.toLowerCase().replace(/\.$/, "");

@@ -222,16 +222,18 @@ export function createPipeline(deps: PipelineDeps) {
       if ("error" in fresh) throw fresh.error;
       return { ...fresh, cached: false };
     },
-    /** The cached extraction of a post, if the cache holds one (a tunnel link outlives its entry). */
-    async cached(id: string): Promise<{ extraction: Extraction; source: string } | undefined> {
-      const entry = await safely(() => deps.store.getPost(id), undefined);
-      return entry?.kind === "result" ? { extraction: entry.extraction, source: entry.source } : undefined;
-    },
+    cached,
     reextract,
     get inFlight() {
       return inFlight.size;
     },
   };
+
+  /** The cached extraction of a post, if the cache holds one (a tunnel link outlives its entry). */
+  async function cached(id: string): Promise<{ extraction: Extraction; source: string } | undefined> {
+    const entry = await safely(() => deps.store.getPost(id), undefined);
+    return entry?.kind === "result" ? { extraction: entry.extraction, source: entry.source } : undefined;
+  }
 
   /**
    * A fresh extraction of a post, bypassing the cache but refreshing it: for a tunnel whose media
@@ -252,15 +254,15 @@ export function createPipeline(deps: PipelineDeps) {
       const last = reextractedAt.get(id);
       if (last !== undefined && deps.now() - last < REEXTRACT_INTERVAL_MS) {
         // Extracted moments ago: that answer (in the cache) is the freshest there will be for a minute.
-        const entry = await safely(() => deps.store.getPost(id), undefined);
-        if (entry?.kind === "result") return { extraction: entry.extraction, source: entry.source };
-        return {
-          error: new ApiError(
-            502,
-            "UPSTREAM_FAILED",
-            "The media host refuses this file; try again in a minute.",
-          ),
-        };
+        return (
+          (await cached(id)) ?? {
+            error: new ApiError(
+              502,
+              "UPSTREAM_FAILED",
+              "The media host refuses this file; try again in a minute.",
+            ),
+          }
+        );
       }
       reextractedAt.set(id, deps.now());
       return extractAndStore(request, { id });

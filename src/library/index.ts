@@ -1,10 +1,8 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import type { Readable } from "node:stream";
-import { filenameOf, zipNameOf } from "../delivery/links.js";
-import type { RelayRequest } from "../delivery/relay.js";
+import { mediaUrlOf } from "../delivery/links.js";
 import { type FileRef, filesToSave, type SaveChoice, writeFileAtomically } from "../delivery/save.js";
-import { openZip } from "../delivery/zip.js";
+import { openLinked } from "../delivery/zip.js";
 import { ApiError, type ApiErrorCode } from "../domain/errors.js";
 import { type Media, toApiResult } from "../domain/media.js";
 import { ConfigError, loadConfig, SETTING_NAMES } from "../service/config.js";
@@ -85,8 +83,7 @@ function configOf(options: ClientOptions) {
       continue;
     }
     const name = toEnvName(key);
-    if (!SETTING_NAMES.has(name) && name !== "PROXY_URL" && name !== "TIKTOK_COOKIES")
-      throw new TikTokDlError("INVALID_OPTIONS", 400, `Unknown option "${key}".`);
+    if (!SETTING_NAMES.has(name)) throw new TikTokDlError("INVALID_OPTIONS", 400, `Unknown option "${key}".`);
     env[name] = envValue(value);
   }
   try {
@@ -111,13 +108,7 @@ const offerOf = (media: Media) => ({
   type: media.type,
   imageCount: media.images?.length ?? 0,
   has: (kind: "video" | "hd" | "music" | "zip") =>
-    kind === "video"
-      ? Boolean(media.video?.noWatermark)
-      : kind === "hd"
-        ? Boolean(media.video?.hd)
-        : kind === "music"
-          ? Boolean(media.music?.url)
-          : Boolean(media.images?.length),
+    kind === "zip" ? Boolean(media.images?.length) : mediaUrlOf(media, kind) !== undefined,
 });
 
 /**
@@ -141,14 +132,9 @@ export function createClient(options: ClientOptions = {}) {
   }
 
   /** One file of an extraction as a stream, fetched the way the tunnel fetches it. */
-  async function openFile(media: Media, source: string, file: FileRef, signal: AbortSignal) {
-    const request: RelayRequest = { method: "GET", signal };
-    const ticket = { postId: media.id, source, expiresAt: Number.POSITIVE_INFINITY };
-    if (file.kind === "zip") return openZip(services.relay, { ...ticket, kind: "zip" }, request);
-    return services.relay.open(
-      { ...ticket, kind: file.kind, ...(file.index === undefined ? {} : { index: file.index }) },
-      request,
-    );
+  function openFile(media: Media, source: string, file: FileRef, signal: AbortSignal) {
+    const ticket = { postId: media.id, source, expiresAt: Number.POSITIVE_INFINITY, ...file };
+    return openLinked(services.relay, ticket, { method: "GET", signal });
   }
 
   return {
@@ -175,9 +161,9 @@ export function createClient(options: ClientOptions = {}) {
         for (const file of files) {
           const abort = new AbortController();
           const opened = await openFile(media, source, file, abort.signal);
-          const name = file.kind === "zip" ? zipNameOf(media) : filenameOf(media, file.kind, file.index);
-          const path = join(choice.dir, name);
-          await writeFileAtomically(opened.body as Readable, path).catch((error: unknown) => {
+          // Named as the tunnel names it (the relay knows the file's name).
+          const path = join(choice.dir, opened.filename);
+          await writeFileAtomically(opened.body, path).catch((error: unknown) => {
             abort.abort();
             throw error;
           });

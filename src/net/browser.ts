@@ -1,12 +1,12 @@
 import { randomInt } from "node:crypto";
 
-/** Headers of ordinary browsers: TikTok serves stubs to clients that look like bots. */
 /** The Chrome the browser-like client impersonates (its TLS fingerprint says the same version). */
 export const DESKTOP_USER_AGENT =
   "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.0.0 Safari/537.36";
 export const MOBILE_USER_AGENT =
   "Mozilla/5.0 (iPhone; CPU iPhone OS 18_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.5 Mobile/15E148 Safari/604.1";
 
+/** Headers of ordinary browsers: TikTok serves stubs to clients that look like bots. */
 export function pageHeaders(userAgent: string): Record<string, string> {
   return {
     "user-agent": userAgent,

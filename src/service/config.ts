@@ -104,8 +104,8 @@ const schema = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
-/** The environment variables the schema knows (the library checks its options against them). */
-export const SETTING_NAMES: ReadonlySet<string> = new Set(Object.keys(schema.shape));
+/** The single-valued variables the configuration reads (the library checks its options against them). */
+export const SETTING_NAMES: ReadonlySet<string> = new Set([...Object.keys(schema.shape), "PROXY_URL"]);
 
 export interface Config {
   port: number;

@@ -2,8 +2,8 @@ import { Type } from "@fastify/type-provider-typebox";
 import type { FastifyRequest } from "fastify";
 import type { Relay, RelayRequest } from "../../delivery/relay.js";
 import type { TunnelSlots } from "../../delivery/slots.js";
-import type { StreamTicket, StreamTokens } from "../../delivery/token.js";
-import { isZipTicket, openZip } from "../../delivery/zip.js";
+import type { StreamTokens } from "../../delivery/token.js";
+import { openLinked } from "../../delivery/zip.js";
 import { ApiError } from "../../domain/errors.js";
 import { type WatchdogLimits, watchTunnel } from "../tunnel-watchdog.js";
 import type { RequestHook, TypedApp } from "../types.js";
@@ -75,9 +75,7 @@ export function streamRoutes(app: TypedApp, deps: StreamRouteDeps) {
             );
           },
         };
-        relayed = isZipTicket(ticket)
-          ? await openZip(deps.relay, ticket, relayRequest)
-          : await deps.relay.open(ticket as StreamTicket, relayRequest);
+        relayed = await openLinked(deps.relay, ticket, relayRequest);
       } catch (error) {
         // The client left before the media host answered: nothing to answer, and not an error.
         if (!abort.signal.aborted) throw error;

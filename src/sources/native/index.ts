@@ -1,7 +1,7 @@
 import { CookieJar } from "tough-cookie";
 import { SourceFailure } from "../../domain/errors.js";
 import type { Extraction } from "../../domain/media.js";
-import { isTikTokHost } from "../../domain/tiktok-url.js";
+import { isTikTokHost, TIKTOK_DOMAINS } from "../../domain/tiktok-url.js";
 import { DESKTOP_USER_AGENT, junkHeaders, MOBILE_USER_AGENT, pageHeaders } from "../../net/browser.js";
 import type { Route } from "../../net/egress.js";
 import type { ExtractInput, SourceDeps, SourceDescriptor } from "../types.js";
@@ -118,7 +118,7 @@ function createNativeExtractor(deps: SourceDeps) {
         // The page's cookies bind its media addresses: sent to TikTok's hosts only, never elsewhere.
         cookie: {
           value: await jar.getCookieString("https://www.tiktok.com/"),
-          domains: TIKTOK_COOKIE_DOMAINS,
+          domains: TIKTOK_DOMAINS,
         },
         // TikTok binds the media to this session, and so to this way out.
         route: route.id,
@@ -134,15 +134,6 @@ interface PageRequest {
   junk: Record<string, string>;
   route: Route;
 }
-
-/** Where TikTok's session cookies may go: its web and CDN hosts. */
-const TIKTOK_COOKIE_DOMAINS = [
-  "tiktok.com",
-  "tiktokv.com",
-  "tiktokcdn.com",
-  "tiktokcdn-us.com",
-  "tiktokcdn-eu.com",
-];
 
 function setTikTokCookie(jar: CookieJar, name: string, value: string, lifetime: string) {
   return jar.setCookie(
