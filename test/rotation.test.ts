@@ -5,10 +5,11 @@ import { Redis } from "ioredis";
 import { SourceHealth } from "../src/extraction/health.js";
 import { PROVIDERS } from "../src/sources/registry.js";
 import { createRedisHealthShare } from "../src/stores/redis-health.js";
-import { type FakeProviders, startProviderFakes, VIDEO_POST } from "./fakes/providers/index.js";
+import { type FakeProviders, PHOTO_POST, startProviderFakes, VIDEO_POST } from "./fakes/providers/index.js";
 import { delay, download, type Stack, startStack } from "./helpers.js";
 
 const VIDEO_URL = `https://www.tiktok.com/@river.cooks/video/${VIDEO_POST.id}`;
+const PHOTO_URL = `https://www.tiktok.com/@trail.notes/photo/${PHOTO_POST.id}`;
 const LIVE = [
   "tikwm",
   "ssstik",
@@ -125,9 +126,18 @@ describe("rotation across the provider fakes", () => {
     }
   });
 
-  it("opens the circuit of a failing provider, skips it, then probes it and closes it again", async () => {
-    fakes.faults.set("tikwm", "http500");
-    for (let i = 0; i < 2; i++) assert.equal((await fresh({ type: "tikwm" })).status, 200);
+  it("opens the circuit of a provider failing on every post, skips it, then probes it and closes it again", async () => {
+    await stack.close();
+    // A fixed draw keeps the listed order among equals: tikwm is the rotation's first pick.
+    stack = await startStack({
+      env: { ...fakes.env(), UPSTREAM_TIMEOUT_MS: "400", CIRCUIT_FAILURES: "2", CIRCUIT_COOLDOWN_MS: "500" },
+      deps: { sources: live, random: () => 0.5 },
+    });
+    // Every provider fails once on one post (equal weights again); then tikwm, first in order, fails on another.
+    for (const name of LIVE) fakes.faults.set(name, "http500");
+    assert.equal((await fresh({ url: VIDEO_URL })).status, 502);
+    for (const name of LIVE) if (name !== "tikwm") fakes.faults.delete(name);
+    assert.equal((await fresh({ url: PHOTO_URL })).status, 200);
     let providers = (await stack.app.inject({ url: "/api/providers" })).json() as Providers;
     const tikwm = () => providers.find((provider) => provider.name === "tikwm")?.health;
     assert.equal(tikwm()?.state, "open");
@@ -147,7 +157,7 @@ describe("rotation across the provider fakes", () => {
 
   it("when every circuit is open, tries the one that failed longest ago instead of failing blind", async () => {
     for (const name of LIVE) fakes.faults.set(name, "http500");
-    for (let i = 0; i < 3; i++) await fresh();
+    for (const url of [VIDEO_URL, PHOTO_URL, VIDEO_URL]) await fresh({ url });
     const providers = (await stack.app.inject({ url: "/api/providers" })).json() as Providers;
     assert.ok(providers.every((provider) => provider.health.state === "open"));
     for (const name of LIVE) fakes.faults.delete(name);

@@ -9,8 +9,8 @@ import type { StreamTicket } from "./token.js";
 export interface RelayDeps {
   /** The client a post's media is fetched with: through the way out its extraction used. */
   clientFor(extraction: Extraction, source: string): HttpClient;
-  /** The post's cached extraction, if the cache still holds it. */
-  cached(postId: string): Promise<{ extraction: Extraction } | undefined>;
+  /** The post's cached extraction by this source (never another's), if the cache still holds it. */
+  cached(postId: string, source: string): Promise<{ extraction: Extraction } | undefined>;
   /** A fresh extraction of the post: it left the cache, or its media address expired upstream. */
   reextract(postId: string, source: string): Promise<{ extraction: Extraction }>;
   /** The largest file relayed: refused up front when declared, cut when it runs over. */
@@ -76,7 +76,7 @@ export function createRelay(deps: RelayDeps) {
 
   /** The post's extraction: the cached one, or a fresh one when the link outlived its cache entry. */
   async function current(ticket: Pick<StreamTicket, "postId" | "source">, request: RelayRequest) {
-    return (await deps.cached(ticket.postId)) ?? (await extractAgain(ticket, request));
+    return (await deps.cached(ticket.postId, ticket.source)) ?? (await extractAgain(ticket, request));
   }
 
   async function openUpstream(ticket: StreamTicket, request: RelayRequest) {
@@ -86,7 +86,7 @@ export function createRelay(deps: RelayDeps) {
     if (first.status !== 403 && first.status !== 410) return { upstream: first, media: extraction.media };
     discard(first);
     // Another request may have refreshed the post meanwhile: its answer is used before asking TikTok.
-    const cached = await deps.cached(ticket.postId);
+    const cached = await deps.cached(ticket.postId, ticket.source);
     const newer = cached && targetOf(cached.extraction, ticket);
     const fresh =
       cached && newer && (newer.url !== used.url || newer.cookie?.value !== used.cookie?.value)

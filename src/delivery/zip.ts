@@ -32,20 +32,58 @@ export async function openZip(
 
   const zip = new yazl.ZipFile();
   const output = zip.outputStream as Readable;
-  // A file that fails midway ends the ZIP with an error: the client sees a cut transfer, not a bad archive.
-  zip.on("error", (error: Error) => output.destroy(error));
-  const add = (kind: MediaKind, index: number) =>
-    zip.addReadStreamLazy(filenameOf(media, kind, index), { compress: false }, (done) => {
+  // An entry that fails ends the ZIP at once with an error that names the upstream: the client sees a
+  // cut transfer, never a complete-looking archive, and no later entry is opened.
+  const fail = (error: Error) => {
+    if (!output.destroyed) output.destroy(error);
+  };
+  zip.on("error", fail);
+  const add = (kind: MediaKind, index: number) => {
+    const name = filenameOf(media, kind, index);
+    zip.addReadStreamLazy(name, { compress: false }, (done) => {
+      if (output.destroyed) return done(new Error("the ZIP was ended"), Readable.from([]));
       // Each file whole: a Range the client sent was about the ZIP, which has none.
       relay
         .open({ ...ticket, kind, ...(kind === "image" ? { index } : {}) }, { ...request, range: undefined })
         .then(
-          (file) => done(null, file.body),
-          (error: unknown) => done(error, Readable.from([])),
+          (file) => done(null, checkedEntry(file, name, fail)),
+          (error: unknown) => {
+            fail(new ZipEntryError(name, error instanceof Error ? error.message : String(error)));
+            done(error, Readable.from([]));
+          },
         );
     });
+  };
   for (const index of media.images.keys()) add("image", index);
   if (media.music?.url) add("music", 0);
   zip.end();
   return { ...base, body: output };
+}
+
+/** Why a ZIP was cut: which entry, and what its media host did (not the client's doing). */
+export class ZipEntryError extends Error {
+  constructor(entry: string, why: string) {
+    super(`ZIP entry ${entry}: the media host ${why}`);
+    this.name = "ZipEntryError";
+  }
+}
+
+/**
+ * An entry's upstream body, watched: an error, or an end before the length the media host declared,
+ * fails the ZIP at once (yazl would otherwise wait for the rest of a body that never comes).
+ */
+function checkedEntry(file: Relayed, name: string, fail: (error: Error) => void): Readable {
+  const declared = Number(file.headers["content-length"]);
+  let received = 0;
+  file.body.on("data", (chunk: Buffer) => {
+    received += chunk.length;
+  });
+  file.body.once("error", (error: Error) => {
+    fail(new ZipEntryError(name, `cut the file after ${received} bytes (${error.message})`));
+  });
+  file.body.once("end", () => {
+    if (Number.isFinite(declared) && received < declared)
+      fail(new ZipEntryError(name, `ended the file after ${received} of ${declared} bytes`));
+  });
+  return file.body;
 }

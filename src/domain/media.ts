@@ -1,4 +1,5 @@
 import { SourceFailure } from "./errors.js";
+import { isPlausiblePostId } from "./tiktok-url.js";
 
 /** What every source returns: plain data about one post, only what is known. */
 export interface Media {
@@ -41,6 +42,12 @@ export interface MediaSession {
 
 export interface Extraction {
   media: Media;
+  /**
+   * Whether the upstream's own answer named this post (TikTok's itemStruct.id, a provider's id field, or
+   * the id in its files' names). An unproven answer may serve the request that asked for it, never
+   * everyone (docs/security.md).
+   */
+  verified?: boolean;
   session?: MediaSession;
   /** When the first of the media addresses stops working (ms since epoch), if known. */
   expiresAt?: number;
@@ -145,4 +152,44 @@ export function toApiResult(media: Media, meta: { provider: string; cached: bool
     subtitles: media.subtitles,
     stats: media.stats,
   };
+}
+
+/**
+ * The post ids a provider's file addresses name: a path segment that is a plausible post id, bare or
+ * with a file extension (`/video/media/play/<id>.mp4`, `/ssstik/<id>`). Only video and image files are
+ * read: TikTok's music ids look like post ids and sit in audio addresses.
+ */
+export function postIdsInLinks(media: Pick<Media, "video" | "images">, nowMs: number): string[] {
+  const links = [media.video?.noWatermark, media.video?.hd, media.video?.watermark, ...(media.images ?? [])];
+  const ids = new Set<string>();
+  for (const link of links) {
+    if (!link) continue;
+    let path: string;
+    try {
+      path = new URL(link).pathname;
+    } catch {
+      continue;
+    }
+    for (const segment of path.split("/")) {
+      const id = /^(\d{19})(?:\.[a-z0-9]{2,4})?$/i.exec(segment)?.[1];
+      if (id && isPlausiblePostId(id, nowMs)) ids.add(id);
+    }
+  }
+  return [...ids];
+}
+
+/**
+ * Checks what an answer says against the post asked for: the id the answer names (a field, or its
+ * files' names) must be the requested one. Another id anywhere makes the answer that post's (the rotation
+ * refuses it); no id at all leaves it unproven.
+ */
+export function withIdEvidence(
+  requestedId: string,
+  media: Media,
+  said: readonly (string | undefined)[],
+): { media: Media; verified: boolean } {
+  const evidence = said.filter((id): id is string => typeof id === "string" && id !== "");
+  const other = evidence.find((id) => id !== requestedId);
+  if (other !== undefined) return { media: { ...media, id: other }, verified: false };
+  return { media: { ...media, id: requestedId }, verified: evidence.length > 0 };
 }

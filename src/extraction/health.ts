@@ -70,13 +70,22 @@ export class SourceHealth {
     this.refreshMs = options.refreshMs ?? 1_000;
   }
 
-  record(name: string, outcome: Omit<Outcome, "at">): void {
+  /**
+   * Counts an attempt. One a client forced (`type=<name>`) is counted in the totals only: the window that
+   * circuits, weights and hedging read is what the service's own choices met, so no client can open a
+   * circuit or sink a source for everyone by asking it, again and again, for a post it answers badly.
+   */
+  record(name: string, outcome: Omit<Outcome, "at">, options: { forced?: boolean } = {}): void {
     const entry: Outcome = { ...outcome, at: this.now() };
     const book = this.bookOf(name);
-    book.outcomes.unshift(entry);
-    book.outcomes.length = Math.min(book.outcomes.length, this.window);
     if (entry.ok) book.successes++;
     else book.failures++;
+    if (options.forced) {
+      this.options.share?.count(name, entry.ok).catch(() => {});
+      return;
+    }
+    book.outcomes.unshift(entry);
+    book.outcomes.length = Math.min(book.outcomes.length, this.window);
     // Sharing is best effort: a Redis hiccup must not fail the request that produced the outcome.
     this.options.share?.push(name, entry).catch(() => {});
   }
@@ -195,13 +204,19 @@ export class SourceHealth {
   }
 }
 
+/**
+ * The failures since the last success, counted by post: several failures on one post count once, so a
+ * post a source cannot read does not open its circuit; a source failing on every post still does.
+ */
 function leadingFaults(outcomes: Outcome[]): number {
-  let count = 0;
+  const posts = new Set<string>();
+  let unnamed = 0;
   for (const outcome of outcomes) {
     if (outcome.ok) break;
-    count++;
+    if (outcome.post === undefined) unnamed++;
+    else posts.add(outcome.post);
   }
-  return count;
+  return posts.size + unnamed;
 }
 
 const successLatencies = (outcomes: Outcome[]) =>

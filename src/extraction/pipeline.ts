@@ -1,5 +1,6 @@
 import { LRUCache } from "lru-cache";
 import type { BaseLogger } from "pino";
+import { mapLimited } from "../domain/concurrency.js";
 import { ApiError, CACHEABLE_POST_ERRORS } from "../domain/errors.js";
 import type { Extraction } from "../domain/media.js";
 import { canonicalPostUrl, type PostLink, parseTikTokLink } from "../domain/tiktok-url.js";
@@ -18,6 +19,8 @@ export interface DownloadRequest {
   params: Record<string, unknown>;
   /** The sources this client may use (its API key's); absent, all. */
   allowedSources?: readonly string[];
+  /** A re-extraction the service asks for (a tunnel link's): its source is not the client's choice. */
+  refresh?: boolean;
 }
 
 /** Whether an answer from `source` may be handed to this request (the source it named, the ones it may use). */
@@ -54,6 +57,21 @@ const CLAIM_TTL_MS = 6_000;
 /** How often an instance waiting for another's extraction looks at the shared cache. */
 const SHARED_WAIT_POLL_MS = 50;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Requests that one extraction answers: the same post, source, options and allowed sources. */
+const flightKey = (id: string, request: DownloadRequest) =>
+  [
+    id,
+    request.source,
+    request.rotateOnError,
+    JSON.stringify(request.params),
+    request.allowedSources?.join(",") ?? "*",
+  ].join("|");
+
+/** One of several requests, settled: its value or its error. */
+export type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+/** The cache key of an answer kept only for its own source. */
+const ownKey = (id: string, source: string) => `${id}@${source}`;
 
 type Fresh = { extraction: Extraction; source: string } | { error: ApiError };
 
@@ -72,6 +90,8 @@ const verdictOf = (entry: CacheEntry & { kind: "error" }) =>
 /** link → post id → cache → one shared extraction → rotation over the sources → cache. */
 export function createPipeline(deps: PipelineDeps) {
   const inFlight = new SingleFlight<Fresh>();
+  /** The sources here whose answers name their post. */
+  const provers = deps.sources.filter((source) => source.provesPostId).map((source) => source.name);
 
   /** When each post was last extracted again for a stale tunnel link. */
   const reextractedAt = new LRUCache<string, number>({ max: 10_000 });
@@ -96,11 +116,19 @@ export function createPipeline(deps: PipelineDeps) {
 
   async function fromCache(id: string, request: DownloadRequest): Promise<Answer | undefined> {
     const entry = await safely(() => deps.store.getPost(id), undefined);
-    if (!entry) return undefined;
-    if (entry.kind === "error") throw verdictOf(entry);
+    if (entry?.kind === "error") throw verdictOf(entry);
     // A client that names a source gets that source's answer, never another one's from the cache.
-    if (!suits(request, entry.source)) return undefined;
-    return { extraction: entry.extraction, source: entry.source, cached: true };
+    if (entry && suits(request, entry.source))
+      return { extraction: entry.extraction, source: entry.source, cached: true };
+    if (request.source === "random") return undefined;
+    const own = await ownEntry(id, request.source);
+    return own && suits(request, own.source) ? { ...own, cached: true } : undefined;
+  }
+
+  /** An unproven answer kept for the requests and links that name its source (see `remember`). */
+  async function ownEntry(id: string, source: string) {
+    const entry = await safely(() => deps.store.getPost(ownKey(id, source)), undefined);
+    return entry?.kind === "result" ? { extraction: entry.extraction, source: entry.source } : undefined;
   }
 
   async function extractAndStore(request: DownloadRequest, post: { id: string; username?: string }) {
@@ -125,6 +153,7 @@ export function createPipeline(deps: PipelineDeps) {
           rotateOnError: request.rotateOnError,
           params: request.params,
           allowedSources: request.allowedSources,
+          clientChose: !request.refresh,
         },
       );
       await remember(post.id, extraction, source);
@@ -173,6 +202,11 @@ export function createPipeline(deps: PipelineDeps) {
     return extractAndStore(request, post);
   }
 
+  /**
+   * Caches an answer. A proven one (its upstream named this post) becomes everyone's entry. An unproven
+   * one is kept apart, for the requests and tunnel links that name its source, whenever a source that
+   * proves its answers runs here; without one, it may be everyone's entry but never replaces a proven one.
+   */
   async function remember(id: string, extraction: Extraction, source: string) {
     const now = deps.now();
     const untilExpiry = extraction.expiresAt ? extraction.expiresAt - now - EXPIRY_MARGIN_MS : Infinity;
@@ -187,7 +221,17 @@ export function createPipeline(deps: PipelineDeps) {
       storedAt: now,
       expiresAt: now + ttl,
     };
+    if (!extraction.verified && (provers.some((name) => name !== source) || (await holdsProven(id)))) {
+      const own: CacheEntry = { ...entry, unlisted: true };
+      await safely(() => deps.store.setPost(ownKey(id, source), own, ttl), undefined);
+      return;
+    }
     await safely(() => deps.store.setPost(id, entry, ttl), undefined);
+  }
+
+  async function holdsProven(id: string) {
+    const entry = await safely(() => deps.store.getPost(id), undefined);
+    return entry?.kind === "result" && entry.extraction.verified === true;
   }
 
   /**
@@ -203,24 +247,42 @@ export function createPipeline(deps: PipelineDeps) {
     }
   }
 
+  async function downloadPost(request: DownloadRequest, post: { id: string; username?: string }) {
+    if (!request.nocache) {
+      const cached = await fromCache(post.id, request);
+      deps.observe?.cacheLookup(cached !== undefined);
+      if (cached) return cached;
+    }
+    const key = flightKey(post.id, request);
+    const fresh = await inFlight.run(key, () => extractOnce(key, request, post));
+    if ("error" in fresh) throw fresh.error;
+    return { ...fresh, cached: false };
+  }
+
   return {
     async download(request: DownloadRequest): Promise<Answer> {
-      const post = await postOf(request.url);
-      if (!request.nocache) {
-        const cached = await fromCache(post.id, request);
-        deps.observe?.cacheLookup(cached !== undefined);
-        if (cached) return cached;
-      }
-      const key = [
-        post.id,
-        request.source,
-        request.rotateOnError,
-        JSON.stringify(request.params),
-        request.allowedSources?.join(",") ?? "*",
-      ].join("|");
-      const fresh = await inFlight.run(key, () => extractOnce(key, request, post));
-      if ("error" in fresh) throw fresh.error;
-      return { ...fresh, cached: false };
+      return downloadPost(request, await postOf(request.url));
+    },
+    /**
+     * Several requests, `limit` at a time, each settled in order. Requests for the same post with the
+     * same options share one answer, `nocache` or not: a batch that lists a post forty times asks once.
+     */
+    async downloadMany(requests: readonly DownloadRequest[], limit: number): Promise<Settled<Answer>[]> {
+      const answers = new Map<string, Promise<Answer>>();
+      return mapLimited(requests, limit, async (request) => {
+        try {
+          const post = await postOf(request.url);
+          const key = flightKey(post.id, request);
+          let answer = answers.get(key);
+          if (!answer) {
+            answer = downloadPost(request, post);
+            answers.set(key, answer);
+          }
+          return { ok: true as const, value: await answer };
+        } catch (error) {
+          return { ok: false as const, error };
+        }
+      });
     },
     cached,
     reextract,
@@ -229,10 +291,18 @@ export function createPipeline(deps: PipelineDeps) {
     },
   };
 
-  /** The cached extraction of a post, if the cache holds one (a tunnel link outlives its entry). */
-  async function cached(id: string): Promise<{ extraction: Extraction; source: string } | undefined> {
+  /**
+   * The cached extraction of a post made by `source` (a tunnel link names the source whose file it is,
+   * and is never served another's), if the cache holds one: a tunnel link outlives its entry.
+   */
+  async function cached(
+    id: string,
+    source: string,
+  ): Promise<{ extraction: Extraction; source: string } | undefined> {
     const entry = await safely(() => deps.store.getPost(id), undefined);
-    return entry?.kind === "result" ? { extraction: entry.extraction, source: entry.source } : undefined;
+    if (entry?.kind === "result" && entry.source === source)
+      return { extraction: entry.extraction, source: entry.source };
+    return ownEntry(id, source);
   }
 
   /**
@@ -247,6 +317,7 @@ export function createPipeline(deps: PipelineDeps) {
       nocache: true,
       rotateOnError: true,
       params: {},
+      refresh: true,
     };
     // One re-extraction per post at a time, whatever link asked, and at most one a minute: stale links
     // must not multiply requests to TikTok.
@@ -255,7 +326,7 @@ export function createPipeline(deps: PipelineDeps) {
       if (last !== undefined && deps.now() - last < REEXTRACT_INTERVAL_MS) {
         // Extracted moments ago: that answer (in the cache) is the freshest there will be for a minute.
         return (
-          (await cached(id)) ?? {
+          (await cached(id, source)) ?? {
             error: new ApiError(
               502,
               "UPSTREAM_FAILED",

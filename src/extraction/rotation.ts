@@ -13,6 +13,11 @@ export interface RotationRequest {
   params: Record<string, unknown>;
   /** Only these sources may be asked (an API key's); absent, all. */
   allowedSources?: readonly string[];
+  /**
+   * Whether `source` is the client's own choice (`type=<name>`), rather than the service's (a tunnel
+   * link's re-extraction): a client's choice never steers the health everyone's rotation reads.
+   */
+  clientChose?: boolean;
 }
 
 export interface RotationDeps {
@@ -142,19 +147,19 @@ async function attempt(
         `answered for post ${extraction.media.id}, not ${request.id}`,
       );
     const valid = { ...extraction, media: validateMedia(extraction.media) };
-    report(deps, source, started, { ok: true });
+    report(deps, source, request, started, { ok: true });
     return { source, ok: true, extraction: valid };
   } catch (error) {
     if (error instanceof ApiError) {
       // TikTok answered: the source did its job.
-      report(deps, source, started, { ok: true, message: error.code });
+      report(deps, source, request, started, { ok: true, message: error.code });
       return { source, ok: false, error, ms: deps.now() - started };
     }
     const failure = race.aborted
       ? new SourceFailure("timeout", "lost the race to a faster source")
       : asFailure(error);
     if (!race.aborted)
-      report(deps, source, started, {
+      report(deps, source, request, started, {
         ok: false,
         reason: failure.reason,
         message: failure.message,
@@ -167,12 +172,18 @@ async function attempt(
 function report(
   deps: RotationDeps,
   source: Source,
+  request: RotationRequest,
   started: number,
   outcome: Omit<AttemptEvent, "source" | "ms">,
 ) {
   const ms = deps.now() - started;
   const healthy = outcome.ok || (outcome.reason !== undefined && !isFault(outcome.reason));
-  deps.health.record(source.name, { ok: healthy, ms, reason: outcome.reason, message: outcome.message });
+  const forced = request.source === source.name && request.clientChose !== false;
+  deps.health.record(
+    source.name,
+    { ok: healthy, ms, reason: outcome.reason, message: outcome.message, post: request.id },
+    { forced },
+  );
   deps.onAttempt?.({ source: source.name, ms, ...outcome });
 }
 

@@ -99,6 +99,8 @@ export async function registerCors(app: TypedApp, origins: "*" | string[]) {
       "X-RateLimit-Reset",
     ],
     maxAge: 86_400,
+    // An OPTIONS without Origin is not a preflight but a plain question: 204, not a text/plain 400.
+    strictPreflight: false,
   });
 }
 

@@ -9,7 +9,7 @@ import { createServices, type ServiceDeps, type Services } from "../service/serv
 import type { RateCounters } from "../stores/rate-counters.js";
 import { authenticate, clientBudgets, rateLimited, registerCors, storedLinksGuard } from "./access.js";
 import { registerDocs } from "./docs.js";
-import { clientErrorHandler, frameworkErrors, installErrorHandlers } from "./errors.js";
+import { clientErrorHandler, errorBody, frameworkErrors, installErrorHandlers } from "./errors.js";
 import { registerLoadShedding } from "./load-shedding.js";
 import { BODY_LIMIT_BYTES, downloadRoutes } from "./routes/download.js";
 import { infoRoutes } from "./routes/info.js";
@@ -96,6 +96,7 @@ export async function buildApp(services: Services): Promise<TypedApp> {
   metricsRoutes(app, services.metrics);
   downloadRoutes(app, {
     download: services.download,
+    downloadMany: services.downloadMany,
     sources: services.registry.all,
     isEnabled: services.isEnabled,
     authenticate: auth,
@@ -164,7 +165,7 @@ function guardedServer(config: Config, handler: RequestListener) {
       keepAliveTimeout: config.keepAliveTimeoutMs,
       connectionsCheckingInterval: 1_000,
     },
-    handler,
+    originFormOnly(handler),
   );
   if (config.maxConnectionsPerClient > 0) {
     const open = new Map<string, number>();
@@ -181,6 +182,31 @@ function guardedServer(config: Config, handler: RequestListener) {
     });
   }
   return server;
+}
+
+/**
+ * Request targets the router does not understand are answered here, in the API's shape: `*` (RFC 9110's
+ * asterisk form, for a server-wide OPTIONS) gets 204 with what the server allows, anything else that is
+ * neither a path nor an absolute http(s) address gets a JSON 400. Fastify would route `GET *` to `/`.
+ */
+function originFormOnly(handler: RequestListener): RequestListener {
+  return (request, response) => {
+    const target = request.url ?? "";
+    if (target.startsWith("/") || /^https?:\/\//i.test(target)) return handler(request, response);
+    if (target === "*" && request.method === "OPTIONS") {
+      response.writeHead(204, { allow: "GET, HEAD, POST, OPTIONS" }).end();
+      return;
+    }
+    const body = JSON.stringify(
+      errorBody("INVALID_REQUEST", "The request target must be a path, like /api/download."),
+    );
+    response
+      .writeHead(400, {
+        "content-type": "application/json; charset=utf-8",
+        "content-length": Buffer.byteLength(body),
+      })
+      .end(body);
+  };
 }
 
 /** A number means "trust that many proxy hops", as in Express; Fastify takes it as a function. */

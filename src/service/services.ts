@@ -168,7 +168,7 @@ export function createServices(config: Config, deps: ServiceDeps = {}) {
     // A session's media go out the way the session was made; other media, through their source's pool.
     clientFor: (extraction, source) =>
       (egress.byId(extraction.session?.route) ?? egress.pick(upstreamOf.get(source) ?? "default")).http,
-    cached: (postId) => pipeline.cached(postId),
+    cached: (postId, source) => pipeline.cached(postId, source),
     reextract: (postId, source) => pipeline.reextract(postId, source),
     maxBytes: config.streamMaxBytes,
   });
@@ -202,6 +202,11 @@ export function createServices(config: Config, deps: ServiceDeps = {}) {
     },
     /** A post's v1 result, with its tunnel links. */
     download: async (request: DownloadRequest) => answerOf(await pipeline.download(request)),
+    /** Several posts' results in order, `limit` at a time; one extraction per distinct post and options. */
+    downloadMany: async (requests: readonly DownloadRequest[], limit: number) =>
+      (await pipeline.downloadMany(requests, limit)).map((settled) =>
+        settled.ok ? { ok: true as const, value: answerOf(settled.value) } : settled,
+      ),
     egress,
     async close() {
       await egress.close();

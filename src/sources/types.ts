@@ -48,6 +48,11 @@ export interface SourceDescriptor {
   readonly params: readonly ParamSpec[];
   /** Retired: listed with the reason, never called. */
   readonly maintenance?: { reason: string };
+  /**
+   * Whether this source's answers name the post they describe (TikTok's page, tikwm's `id`): with such a
+   * source running, an unproven answer of another never becomes everyone's cached entry.
+   */
+  readonly provesPostId?: boolean;
   /** Asked first by `random` while nothing is known yet of its health (a fresh instance). */
   readonly preferred?: boolean;
   /** Builds this source's extractor for one service; its state (a WAF clearance…) lives as long. */

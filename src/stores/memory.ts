@@ -23,7 +23,7 @@ export function createMemoryStore(options: { maxEntries: number; now: () => numb
     async storedLinks(limit) {
       const live: { link: string; storedAt: number }[] = [];
       for (const [id, entry] of posts.entries()) {
-        if (entry.kind === "result" && posts.getRemainingTTL(id) > 0) live.push(entry);
+        if (entry.kind === "result" && !entry.unlisted && posts.getRemainingTTL(id) > 0) live.push(entry);
       }
       return live
         .sort((a, b) => b.storedAt - a.storedAt)

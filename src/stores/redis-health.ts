@@ -31,6 +31,15 @@ export function createRedisHealthShare(options: {
           .exec(),
       );
     },
+    async count(name, ok) {
+      await run(() =>
+        redis
+          .multi()
+          .hincrby(countKey(name), ok ? "successes" : "failures", 1)
+          .pexpire(countKey(name), DAY_MS)
+          .exec(),
+      );
+    },
     async pull(names) {
       const read = redis.pipeline();
       for (const name of names) read.lrange(listKey(name), 0, window - 1).hgetall(countKey(name));

@@ -32,7 +32,7 @@ export function createRedisStore(options: {
       const write = redis
         .multi()
         .set(postKey(id), JSON.stringify(entry), "PX", Math.max(1, Math.round(ttlMs)));
-      if (entry.kind === "result") write.zadd(indexKey, entry.storedAt, entry.link);
+      if (entry.kind === "result" && !entry.unlisted) write.zadd(indexKey, entry.storedAt, entry.link);
       await write.exec();
     },
     async getShortLink(code) {

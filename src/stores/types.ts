@@ -8,7 +8,14 @@ interface Lifetime {
 }
 
 export type CacheEntry =
-  | ({ kind: "result"; extraction: Extraction; source: string; link: string } & Lifetime)
+  | ({
+      kind: "result";
+      extraction: Extraction;
+      source: string;
+      link: string;
+      /** Kept only for requests and links that name its source: left out of the stored-links index. */
+      unlisted?: boolean;
+    } & Lifetime)
   | ({ kind: "error"; status: number; code: ApiErrorCode; message: string } & Lifetime);
 
 /**
@@ -45,11 +52,15 @@ export interface Outcome {
   at: number;
   reason?: FailureReason;
   message?: string;
+  /** The post it was for: failures on one post count once toward a circuit. */
+  post?: string;
 }
 
 /** Where several instances pool their outcomes (Redis); absent on a single machine. */
 export interface HealthShare {
   push(name: string, outcome: Outcome): Promise<void>;
+  /** Counts an outcome in the totals only (one a client forced). */
+  count(name: string, ok: boolean): Promise<void>;
   pull(
     names: readonly string[],
   ): Promise<Map<string, { outcomes: Outcome[]; successes: number; failures: number }>>;

@@ -92,6 +92,11 @@ export function streamRoutes(app: TypedApp, deps: StreamRouteDeps) {
       watchTunnel(reply.raw, deps.watchdog, (why) =>
         request.log.info({ why }, "tunnel cut: its client reads too slowly"),
       );
+      // The upstream's failure is the media host's doing, logged as such (the client's leaving is not).
+      relayed.body.once("error", (error: Error) => {
+        if (!abort.signal.aborted)
+          request.log.warn({ detail: error.message }, "tunnel cut: the media host failed");
+      });
       return reply.send(relayed.body);
     },
   });

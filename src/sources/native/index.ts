@@ -14,6 +14,7 @@ export const nativeSource: SourceDescriptor = {
   origin: "https://www.tiktok.com",
   upstream: "tiktok",
   params: [],
+  provesPostId: true,
   // TikTok's own page is the first choice until the health figures say otherwise.
   preferred: true,
   create: createNativeExtractor,
@@ -113,6 +114,8 @@ function createNativeExtractor(deps: SourceDeps) {
     const media = mapPost(readPost(page.html, input.id));
     return {
       media,
+      // readPost checked that the page's itemStruct is the post asked for.
+      verified: true,
       session: {
         headers: { referer: "https://www.tiktok.com/", "user-agent": userAgent },
         // The page's cookies bind its media addresses: sent to TikTok's hosts only, never elsewhere.

@@ -1,7 +1,7 @@
 import { CookieJar } from "tough-cookie";
 import { SourceFailure } from "../../domain/errors.js";
 import { at, list } from "../../domain/json-path.js";
-import type { Media } from "../../domain/media.js";
+import { type Media, postIdsInLinks, withIdEvidence } from "../../domain/media.js";
 import { DESKTOP_USER_AGENT, pageHeaders } from "../../net/browser.js";
 import type { HttpResponse } from "../../net/http-client.js";
 import { joinBase } from "../../net/upstreams.js";
@@ -109,22 +109,34 @@ export function openSite(deps: SourceDeps, name: string, origin: string, input: 
   return site;
 }
 
+/** What a site told about one post: the common result, and the post id its answer names, if any. */
+export interface SiteAnswer {
+  media: Media;
+  /** The id in the site's own answer (tikwm's `id`, lovetik's `vid`); absent when it gives none. */
+  saidId?: string;
+}
+
 /**
  * A provider as a source: its name, real origin and params, and how it reads a post from its site.
- * The site (base URL from `UPSTREAM_<NAME>`, cookie jar, timeouts) is opened fresh per extraction.
+ * The site (base URL from `UPSTREAM_<NAME>`, cookie jar, timeouts) is opened fresh per extraction. The
+ * answer is checked against the post asked for: by the id the site names, and by the ids its files'
+ * addresses carry.
  */
 export function defineProvider(
-  spec: { name: string; origin: string; params?: ParamSpec[] },
-  extract: (site: Site, input: ExtractInput) => Promise<Media>,
+  spec: { name: string; origin: string; params?: ParamSpec[]; namesPosts?: boolean },
+  extract: (site: Site, input: ExtractInput) => Promise<SiteAnswer>,
 ): SourceDescriptor {
   return {
     name: spec.name,
     origin: spec.origin,
     upstream: spec.name,
     params: spec.params ?? [],
-    create: (deps) => async (input) => ({
-      media: await extract(openSite(deps, spec.name, spec.origin, input), input),
-    }),
+    provesPostId: spec.namesPosts ?? false,
+    create: (deps) => async (input) => {
+      const answer = await extract(openSite(deps, spec.name, spec.origin, input), input);
+      const linked = postIdsInLinks(answer.media, deps.now());
+      return withIdEvidence(input.id, answer.media, [answer.saidId, ...linked]);
+    },
   };
 }
 
@@ -142,9 +154,21 @@ export function parseJson(response: HttpResponse, name: string): unknown {
   }
 }
 
-/** The common result from what a site told, with the post id we asked for. */
-export function mediaOf(input: ExtractInput, parts: Omit<Media, "id" | "type">): Media {
-  return { id: input.id, type: parts.images && parts.images.length > 0 ? "photo" : "video", ...parts };
+/**
+ * The common result from what a site told. `saidId` is the post id the site's answer names, when it
+ * names one: it is checked against the id asked for, never replaced by it.
+ */
+export function mediaOf(
+  input: ExtractInput,
+  parts: Omit<Media, "id" | "type">,
+  saidId?: unknown,
+): SiteAnswer {
+  const type = parts.images && parts.images.length > 0 ? "photo" : "video";
+  const said = typeof saidId === "number" && Number.isSafeInteger(saidId) ? String(saidId) : saidId;
+  return {
+    media: { id: input.id, type, ...parts },
+    saidId: typeof said === "string" && said.trim() !== "" ? said.trim() : undefined,
+  };
 }
 
 /** A hidden `<input name="…" value="…">` (tokens), or a failure naming what changed. */

@@ -6,10 +6,10 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { FakeTikTok, SAMPLE_IDS } from "./fakes/tiktok.js";
+import { FakeTikTok, SAMPLE_IDS } from "../fakes/tiktok.js";
 
 const run = promisify(execFile);
-const PROJECT = fileURLToPath(new URL("..", import.meta.url));
+const PROJECT = fileURLToPath(new URL("../..", import.meta.url));
 const TSC = join(PROJECT, "node_modules", "typescript", "bin", "tsc");
 
 /** A program of someone else's: it installs the packed tarball and uses the library, typed. */

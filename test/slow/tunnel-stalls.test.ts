@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import type { Server } from "node:http";
 import { type AddressInfo, connect, type Socket } from "node:net";
 import { describe, it } from "node:test";
-import { SCENARIO_IDS } from "./fakes/tiktok.js";
-import { delay, download, type Stack, startStack } from "./helpers.js";
+import { SCENARIO_IDS } from "../fakes/tiktok.js";
+import { delay, download, type Stack, startStack } from "../helpers.js";
 
 /**
  * A raw client for one tunnel link that reads only when told (`read(bytes)` takes what the socket holds,
