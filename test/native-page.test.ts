@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { describe, it } from "node:test";
+import { after, describe, it } from "node:test";
 import { ApiError, SourceFailure } from "../src/domain/errors.js";
 import { classifyPage, earliestExpiry, mapPost, readPost } from "../src/sources/native/page.js";
+import { createPowSolver } from "../src/sources/native/pow-solver.js";
 import { clearanceValue, parseWafChallenge, solveProofOfWork } from "../src/sources/native/waf.js";
 import { SAMPLE_IDS, sampleData } from "./fakes/tiktok.js";
 import { tiktokSample } from "./fixtures/index.js";
@@ -144,6 +145,8 @@ describe("native parser on the shared samples", () => {
 });
 
 describe("WAF proof of work", () => {
+  const solver = createPowSolver();
+  after(() => solver.close());
   function challengePage(solution: number, extras = "") {
     const seed = Buffer.from("seed-bytes-0123456789");
     const digest = createHash("sha256").update(seed).update(String(solution)).digest();
@@ -161,7 +164,7 @@ describe("WAF proof of work", () => {
     );
     assert.equal(parsed.cookieName, "_wafchallengeid");
     assert.deepEqual(parsed.extraCookie, { name: "waforiginalreid", value: "abc" });
-    const solution = await solveProofOfWork(parsed.seed, parsed.digest);
+    const solution = await solveProofOfWork(solver, parsed.seed, parsed.digest);
     assert.equal(solution, 31_337);
     const cookie = JSON.parse(Buffer.from(clearanceValue(parsed.challenge, solution), "base64").toString());
     assert.equal(cookie.s, "keep-me");
@@ -179,14 +182,14 @@ describe("WAF proof of work", () => {
 
   it("gives up past the bound of a million", async () => {
     const parsed = parseWafChallenge(challengePage(1_000_001));
-    await assert.rejects(solveProofOfWork(parsed.seed, parsed.digest), isFailure("blocked"));
+    await assert.rejects(solveProofOfWork(solver, parsed.seed, parsed.digest), isFailure("blocked"));
   });
 
   it("keeps the event loop turning while it searches", async () => {
     const parsed = parseWafChallenge(challengePage(400_000));
     let ticks = 0;
     const timer = setInterval(() => ticks++, 1);
-    await solveProofOfWork(parsed.seed, parsed.digest);
+    await solveProofOfWork(solver, parsed.seed, parsed.digest);
     clearInterval(timer);
     assert.ok(ticks > 5, `only ${ticks} timer ticks ran during the search`);
   });

@@ -20,6 +20,21 @@ const MEDIA = /^(video|audio|image)\/|^application\/octet-stream/i;
 const TEXT = /^text\/(vtt|plain)|^application\/(json|octet-stream|x-subrip)/i;
 
 /** Everything the tunnel knows per kind of file: where it is in a result, its name, and the types a media host may answer for it. */
+/** TikTok's audio addresses say their type in `mime_type`: `audio_mp4` is an m4a, `audio_mpeg` an mp3. */
+function audioExtension(url: string | undefined): string {
+  const type = /[?&]mime_type=([a-z0-9_]+)/i.exec(url ?? "")?.[1]?.toLowerCase();
+  if (type === "audio_mp4" || type === "audio_m4a") return "m4a";
+  if (type === "audio_aac") return "aac";
+  return "mp3";
+}
+
+/** A subtitle track's file type by its `Format`: WebVTT, SubRip, or TikTok's JSON captions. */
+function subtitleExtension(format: string | undefined): string {
+  if (!format || format === "webvtt" || format === "vtt") return "vtt";
+  if (format === "srt" || format === "subrip") return "srt";
+  return "json";
+}
+
 export const MEDIA_KINDS: Record<
   MediaKind,
   {
@@ -39,7 +54,11 @@ export const MEDIA_KINDS: Record<
     accepts: MEDIA,
   },
   hd: { url: (media) => media.video?.hd, suffix: () => "_hd.mp4", accepts: MEDIA },
-  music: { url: (media) => media.music?.url, suffix: () => "_audio.mp3", accepts: MEDIA },
+  music: {
+    url: (media) => media.music?.url,
+    suffix: (media) => `_audio.${audioExtension(media.music?.url)}`,
+    accepts: MEDIA,
+  },
   image: {
     url: (media, index) => media.images?.[index],
     suffix: (_, index) => `_photo_${index + 1}.jpg`,
@@ -50,7 +69,7 @@ export const MEDIA_KINDS: Record<
     url: (media, index) => media.subtitles?.[index]?.url,
     suffix: (media, index) => {
       const track = media.subtitles?.[index];
-      return `_${track?.language ?? index}.${track?.format === "webvtt" || !track ? "vtt" : "json"}`;
+      return `_${track?.language ?? index}.${subtitleExtension(track?.format)}`;
     },
     accepts: TEXT,
   },

@@ -15,6 +15,9 @@ export interface Media {
     duration?: number;
     width?: number;
     height?: number;
+    /** The codec of `noWatermark` and of `hd`, when the source says: "h264" plays everywhere, "h265" not. */
+    codec?: "h264" | "h265";
+    hdCodec?: "h264" | "h265";
   };
   music?: { url?: string; title?: string; author?: string; cover?: string; duration?: number };
   images?: string[];
@@ -84,6 +87,8 @@ export function validateMedia(media: Media): Media {
       duration: count(media.video?.duration),
       width: count(media.video?.width),
       height: count(media.video?.height),
+      codec: media.video?.codec,
+      hdCodec: media.video?.hdCodec,
     }),
     music: prune({
       ...media.music,

@@ -45,6 +45,12 @@ export const DownloadResult = Type.Object({
       duration: Type.Optional(Count),
       width: Type.Optional(Count),
       height: Type.Optional(Count),
+      codec: Type.Optional(
+        Type.Union([Type.Literal("h264"), Type.Literal("h265")], {
+          description: "The codec of noWatermark: h264 plays everywhere, h265 not on every player.",
+        }),
+      ),
+      hdCodec: Type.Optional(Type.Union([Type.Literal("h264"), Type.Literal("h265")])),
     }),
   ),
   music: Type.Optional(

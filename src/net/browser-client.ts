@@ -3,6 +3,7 @@ import type { BaseLogger } from "pino";
 import { isAbortError, SourceFailure } from "../domain/errors.js";
 import { refusePrivateHost } from "./addresses.js";
 import {
+  cookieHeader,
   type HttpClient,
   type HttpRequest,
   type HttpResponse,
@@ -77,7 +78,7 @@ function impitClient(impit: ImpitModule, options: BrowserClientOptions): HttpCli
     if (!options.allowPrivate && !options.upstreams.trustedOrigins.has(transport.origin))
       await refusePrivateHost(transport.hostname);
     const headers: Record<string, string> = { ...req.headers };
-    const cookie = req.jar ? await req.jar.getCookieString(logical.href) : "";
+    const cookie = await cookieHeader(req, logical);
     if (cookie) headers.cookie = cookie;
     const response = await browser.fetch(transport.href, {
       method: req.method ?? "GET",

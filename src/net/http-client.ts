@@ -15,6 +15,8 @@ export interface HttpRequest {
   body?: string;
   /** Cookies are read from and written to this jar, always against the real (logical) address. */
   jar?: CookieJar;
+  /** More cookies, sent with the jar's to the hops whose host is in their domains, never stored in it. */
+  cookie?: ScopedCookie;
   /** How many redirects to follow, and which targets are acceptable. Default: none. */
   redirects?: { max: number; allow: (target: URL) => boolean };
   timeoutMs?: number;
@@ -91,11 +93,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         keepAliveTimeout: 10_000,
       });
 
-  async function once(
-    req: HttpRequest & { bodyTimeoutMs?: number; cookie?: ScopedCookie },
-    logical: URL,
-    signal: AbortSignal,
-  ) {
+  async function once(req: HttpRequest & { bodyTimeoutMs?: number }, logical: URL, signal: AbortSignal) {
     const transport = options.upstreams.toTransport(logical);
     const trusted = options.upstreams.trustedOrigins.has(transport.origin);
     if (!options.allowPrivate && !trusted && isIP(transport.hostname.replace(/^\[|\]$/g, "")) !== 0) {
@@ -103,12 +101,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         throw new SourceFailure("refused_target", `refused to fetch a private address (${transport.host})`);
     }
     const headers: Record<string, string> = { ...req.headers };
-    if (req.cookie?.value && inDomains(logical.hostname, req.cookie.domains))
-      headers.cookie = req.cookie.value;
-    if (req.jar) {
-      const cookie = await req.jar.getCookieString(logical.href);
-      if (cookie) headers.cookie = cookie;
-    }
+    const cookie = await cookieHeader(req, logical);
+    if (cookie) headers.cookie = cookie;
     headers["accept-encoding"] ??= "gzip, deflate, br";
     const response = await request(transport, {
       method: req.method ?? "GET",
@@ -132,7 +126,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
    * always the address asked last (for error messages). The last answer is returned unread.
    */
   async function follow(
-    req: HttpRequest & { bodyTimeoutMs?: number; cookie?: ScopedCookie },
+    req: HttpRequest & { bodyTimeoutMs?: number },
     where: { url: URL },
     signal: AbortSignal,
     max: number,
@@ -227,6 +221,15 @@ function proxyAgent(proxyUrl: string, timeoutMs: number): Dispatcher {
     requestTls: { timeout: timeoutMs },
     ...timeouts,
   });
+}
+
+/** The Cookie header of one hop: the jar's cookies for it, then the scoped ones whose domains include it. */
+export async function cookieHeader(req: Pick<HttpRequest, "jar" | "cookie">, logical: URL): Promise<string> {
+  const parts = [
+    req.jar ? await req.jar.getCookieString(logical.href) : "",
+    req.cookie?.value && inDomains(logical.hostname, req.cookie.domains) ? req.cookie.value : "",
+  ];
+  return parts.filter(Boolean).join("; ");
 }
 
 function inDomains(hostname: string, domains: readonly string[]): boolean {

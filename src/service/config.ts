@@ -66,6 +66,8 @@ const schema = z.object({
   TRUST_PROXY: trustProxy.default(false),
   ALLOW_PRIVATE_UPSTREAMS: flag.default(false),
   TIKTOK_COOKIES: z.string().trim().min(1).optional(),
+  TIKTOK_SESSIONS: integer(1, 1_000).default(4),
+  TIKTOK_SESSION_MAX_AGE: integer(10, 7 * 86_400).default(1_800),
   PROXY_REST_MS: integer(1_000, 3_600_000).default(60_000),
   REQUEST_TIMEOUT_MS: integer(500, 600_000).default(30_000),
   HEADERS_TIMEOUT_MS: integer(500, 600_000).default(15_000),
@@ -175,6 +177,9 @@ export interface Config {
   maxHeapUsedMb?: number;
   /** A Netscape cookies.txt whose `.tiktok.com` cookies go with the native source's page requests. */
   tiktokCookiesFile?: string;
+  /** TikTok sessions (cookie jars past the WAF) kept per way out, and how long one is used (seconds). */
+  tiktokSessions: number;
+  tiktokSessionMaxAgeSeconds: number;
   /** The sources this instance runs (`SOURCES`); absent, all of them. The others are never contacted. */
   sources?: string[];
   /** `UPSTREAM_<NAME>` overrides, keyed by lower-case name ("tiktok", "tikwm", ...). */
@@ -280,6 +285,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     logLevel: values.LOG_LEVEL,
     sources: values.SOURCES?.length ? values.SOURCES : undefined,
     tiktokCookiesFile: values.TIKTOK_COOKIES,
+    tiktokSessions: values.TIKTOK_SESSIONS,
+    tiktokSessionMaxAgeSeconds: values.TIKTOK_SESSION_MAX_AGE,
     proxies,
     proxyRestMs: values.PROXY_REST_MS,
     requestTimeoutMs: values.REQUEST_TIMEOUT_MS,

@@ -13,6 +13,7 @@ import { createCookieFile } from "../net/cookie-file.js";
 import { createEgress } from "../net/egress.js";
 import { createHttpClient, type HttpClient } from "../net/http-client.js";
 import { createUpstreamMap } from "../net/upstreams.js";
+import { createPowSolver } from "../sources/native/pow-solver.js";
 import { createRegistry, SOURCES, upstreamNames } from "../sources/registry.js";
 import type { SourceDescriptor } from "../sources/types.js";
 import { createMemoryStore } from "../stores/memory.js";
@@ -90,7 +91,15 @@ export function createServices(config: Config, deps: ServiceDeps = {}) {
   const tiktokCookies = config.tiktokCookiesFile
     ? createCookieFile({ path: config.tiktokCookiesFile, domain: "tiktok.com", now, log })
     : undefined;
-  const registry = createRegistry(descriptors, { egress, upstreams, now, tiktokCookies });
+  const powSolver = createPowSolver();
+  const registry = createRegistry(descriptors, {
+    egress,
+    upstreams,
+    now,
+    tiktokCookies,
+    powSolver,
+    tiktokSessions: { size: config.tiktokSessions, maxAgeMs: config.tiktokSessionMaxAgeSeconds * 1000 },
+  });
   const apiKeys = config.apiKeysFile
     ? createApiKeys({
         path: config.apiKeysFile,
@@ -209,6 +218,7 @@ export function createServices(config: Config, deps: ServiceDeps = {}) {
       ),
     egress,
     async close() {
+      await powSolver.close();
       await egress.close();
       await ownHttp?.close();
       await store.close();

@@ -2,6 +2,7 @@ import type { Extraction } from "../domain/media.js";
 import type { CookieFile } from "../net/cookie-file.js";
 import type { Egress } from "../net/egress.js";
 import type { UpstreamMap } from "../net/upstreams.js";
+import type { PowSolver } from "./native/pow-solver.js";
 
 export interface ParamSpec {
   name: string;
@@ -32,6 +33,10 @@ export interface SourceDeps {
   now: () => number;
   /** The operator's TikTok cookies (`TIKTOK_COOKIES`), for login-only and age-restricted posts. */
   tiktokCookies?: CookieFile;
+  /** Solves TikTok's WAF proof of work off the event loop (one per service: its threads are shared). */
+  powSolver: PowSolver;
+  /** How many TikTok sessions to keep per way out, and for how long (the native source's pool). */
+  tiktokSessions: { size: number; maxAgeMs: number };
 }
 
 /**

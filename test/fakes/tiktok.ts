@@ -115,6 +115,11 @@ export interface FakeTikTokOptions {
   waf?: boolean;
   /** The largest solution the fake picks (TikTok's bound is 1e6; small keeps tests fast). */
   wafMaxSolution?: number;
+  /**
+   * How long a session that got past the WAF (its `ttwid`) is let through without a new challenge, as
+   * TikTok lets a browser that keeps its cookies through (docs/upstreams/tiktok.md §10); 0 = never.
+   */
+  wafSessionMs?: number;
 }
 
 export interface FakeRequest {
@@ -141,6 +146,10 @@ export class FakeTikTok {
   readonly scenarios = defaultScenarios();
   private readonly challenges = new Map<string, Challenge>();
   private readonly chainTokens = new Set<string>();
+  /** `ttwid` values handed out with a data page, and when. */
+  private readonly sessions = new Map<string, number>();
+  /** WAF challenges handed out (each a proof of work for the client). */
+  wafChallenges = 0;
   private server: Server | undefined;
   private origin = "";
 
@@ -245,13 +254,16 @@ export class FakeTikTok {
       return send(response, 302, "text/html; charset=utf-8", "");
     }
     const cookies = parseCookies(request.headers.cookie);
-    if (scenario.kind === "waf-always" || (this.options.waf !== false && !this.cleared(cookies)))
+    if (
+      scenario.kind === "waf-always" ||
+      (this.options.waf !== false && !this.keptSession(cookies) && !this.cleared(cookies))
+    )
       return send(response, 200, "text/html; charset=utf-8", this.wafPage());
     if (scenario.kind === "slow") await new Promise((resolve) => setTimeout(resolve, scenario.ms));
 
     const userAgent = request.headers["user-agent"] ?? "";
     const mobileAgent = /iPhone|Android|Mobile/.test(userAgent);
-    this.setSessionCookies(response);
+    this.setSessionCookies(response, cookies);
     const html = this.pageFor(scenario, id, mobile, mobile && mobileAgent);
     send(response, 200, "text/html; charset=utf-8", html);
   }
@@ -289,12 +301,24 @@ export class FakeTikTok {
     }
   }
 
-  private setSessionCookies(response: ServerResponse): void {
+  /** A `ttwid` this fake gave with a data page, recently enough to be let through. */
+  private keptSession(cookies: Map<string, string>): boolean {
+    const ttwid = cookies.get("ttwid");
+    const since = ttwid === undefined ? undefined : this.sessions.get(ttwid);
+    return since !== undefined && Date.now() - since < (this.options.wafSessionMs ?? 30 * 60_000);
+  }
+
+  private setSessionCookies(response: ServerResponse, cookies: Map<string, string>): void {
     const token = randomBytes(24).toString("base64");
     this.chainTokens.add(token);
+    // A kept session keeps its ttwid; a new one gets a new ttwid.
+    const ttwid = this.keptSession(cookies)
+      ? (cookies.get("ttwid") as string)
+      : `1%7C${randomBytes(16).toString("hex")}%7C${Math.floor(Date.now() / 1000)}`;
+    if (!this.sessions.has(ttwid)) this.sessions.set(ttwid, Date.now());
     response.setHeader("set-cookie", [
       `tt_chain_token=${token}; Domain=.tiktok.com; Path=/; Max-Age=15552000; Secure; HttpOnly`,
-      `ttwid=1%7C${randomBytes(16).toString("hex")}%7C${Math.floor(Date.now() / 1000)}; Domain=.tiktok.com; Path=/; Max-Age=31536000; Secure; HttpOnly`,
+      `ttwid=${ttwid}; Domain=.tiktok.com; Path=/; Max-Age=31536000; Secure; HttpOnly`,
       `tt_csrf_token=${randomBytes(12).toString("hex")}; Domain=.tiktok.com; Path=/; Secure; HttpOnly; SameSite=Lax`,
       `msToken=${randomBytes(30).toString("base64url")}; Domain=.tiktok.com; Path=/; Max-Age=864000; Secure`,
     ]);
@@ -302,6 +326,7 @@ export class FakeTikTok {
 
   /** The WAF page (docs/upstreams/tiktok.md §2.10) with a fresh challenge. */
   private wafPage(): string {
+    this.wafChallenges++;
     const seed = randomBytes(16);
     const solution = randomInt(0, (this.options.wafMaxSolution ?? 20_000) + 1);
     const digest = createHash("sha256").update(seed).update(String(solution)).digest();

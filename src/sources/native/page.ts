@@ -91,6 +91,22 @@ interface Rendition {
   width: number;
   height: number;
   bitrate: number;
+  /** "h264" or "h265" (TikTok's bytevc1): some players cannot play h265. */
+  codec: "h264" | "h265";
+  /** The file's size in bytes, when the page says it. */
+  size?: number;
+}
+
+const onWww = (url: string) => /^https?:\/\/www\.tiktok\.com\//i.test(url);
+
+/** The codec TikTok's names say (CodecType "h264" / "h265_hvc1", a UrlKey's "_bytevc1_"), if they say. */
+function codecOf(...names: unknown[]): Rendition["codec"] | undefined {
+  const text = names
+    .map((name) => str(name) ?? "")
+    .join(" ")
+    .toLowerCase();
+  if (/bytevc1|h265|hevc|hvc1/.test(text)) return "h265";
+  return /h264|avc/.test(text) ? "h264" : undefined;
 }
 
 function renditions(video: unknown): Rendition[] {
@@ -108,10 +124,23 @@ function renditions(video: unknown): Rendition[] {
     const shortSide = fromKey?.[1] ? Number(fromKey[1]) : 0;
     const width = num(at(play, ["Width"])) ?? shortSide;
     const height = num(at(play, ["Height"])) ?? Math.round((shortSide * 16) / 9);
-    out.push({ url, width, height, bitrate: num(at(entry, ["Bitrate"])) ?? 0 });
+    out.push({
+      url,
+      width,
+      height,
+      bitrate: num(at(entry, ["Bitrate"])) ?? 0,
+      codec: codecOf(at(entry, ["CodecType"]), at(play, ["UrlKey"])) ?? "h264",
+      size: num(at(play, ["DataSize"])),
+    });
   }
   return out;
 }
+
+/** Biggest first; at equal size h264 before h265 (it plays everywhere), then the higher bitrate. */
+const byQuality = (a: Rendition, b: Rendition) =>
+  b.width * b.height - a.width * a.height ||
+  (a.codec === b.codec ? 0 : a.codec === "h264" ? -1 : 1) ||
+  b.bitrate - a.bitrate;
 
 function playAddress(video: unknown): string | undefined {
   const direct = at(video, ["playAddr"]);
@@ -124,6 +153,27 @@ function playAddress(video: unknown): string | undefined {
   return fromList ?? bestMirror(urlsOf(at(video, ["PlayAddrStruct", "UrlList"])));
 }
 
+/**
+ * The watermark-free file on TikTok's CDN. `playAddr` is often the `www.tiktok.com/aweme/v1/play/`
+ * redirector, which answers about 31 KB of HTML without the right session: then its CDN copies in
+ * `PlayAddrStruct.UrlList`, or the rendition of the same size in `bitrateInfo`, are the file (yt-dlp
+ * drops every www address from its formats).
+ */
+function cleanAddress(video: unknown, all: Rendition[]): { url?: string; codec?: Rendition["codec"] } {
+  const play = playAddress(video);
+  const struct = at(video, ["PlayAddrStruct"]);
+  const codec = codecOf(at(video, ["codecType"]), at(struct, ["UrlKey"]));
+  if (play && !onWww(play)) return { url: play, codec };
+  const mirror = urlsOf(at(struct, ["UrlList"])).find((url) => !onWww(url));
+  if (mirror) return { url: mirror, codec };
+  const size = num(at(struct, ["DataSize"])) ?? num(at(video, ["size"]));
+  const same = all.find(
+    (rendition) => size !== undefined && rendition.size === size && !onWww(rendition.url),
+  );
+  if (same) return { url: same.url, codec: same.codec };
+  return { url: play ?? all.find((rendition) => !isRedirector(rendition.url))?.url, codec };
+}
+
 function imageUrl(image: unknown): string | undefined {
   const mirrors = urlsOf(at(image, ["imageURL", "urlList"]));
   return mirrors.find((url) => url.includes(".jpeg?")) ?? mirrors[0];
@@ -133,8 +183,9 @@ function imageUrl(image: unknown): string | undefined {
 function subtitlesOf(video: unknown): Media["subtitles"] {
   const tracks = list(at(video, ["subtitleInfos"])).flatMap((info) => {
     const url = str(at(info, ["Url"]));
-    const language = str(at(info, ["LanguageCodeName"]));
-    if (!url || !language) return [];
+    // A track without a language is English, as yt-dlp reads it.
+    const language = str(at(info, ["LanguageCodeName"])) ?? "en";
+    if (!url) return [];
     const origin = str(at(info, ["Source"]));
     return [
       {
@@ -216,23 +267,25 @@ export function mapPost(item: Record<string, unknown>): Media {
   if (isPhoto) return { ...base, images };
 
   const all = renditions(video);
-  const best = [...all].sort((a, b) => b.width * b.height - a.width * a.height || b.bitrate - a.bitrate)[0];
-  const noWatermark = play ?? all.find((r) => !isRedirector(r.url))?.url;
+  const best = [...all].sort(byQuality)[0];
+  const clean = cleanAddress(video, all);
   const width = num(at(video, ["width"]));
   const height = num(at(video, ["height"]));
-  const isBetter =
-    best && best.url !== noWatermark && best.width * best.height > (width ?? 0) * (height ?? 0);
+  const isBetter = best && best.url !== clean.url && best.width * best.height > (width ?? 0) * (height ?? 0);
+  const addresses = cdnOnly({
+    noWatermark: clean.url,
+    watermark: firstOf(str, video, [["downloadAddr"], ["download", "url"]]),
+    hd: isBetter ? best.url : undefined,
+  });
   return {
     ...base,
     video: {
-      ...cdnOnly({
-        noWatermark,
-        watermark: str(at(video, ["downloadAddr"])),
-        hd: isBetter ? best.url : undefined,
-      }),
+      ...addresses,
       duration: num(at(video, ["duration"])) || undefined,
       width,
       height,
+      codec: addresses.noWatermark ? clean.codec : undefined,
+      hdCodec: addresses.hd && best ? best.codec : undefined,
     },
   };
 }

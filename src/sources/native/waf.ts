@@ -1,7 +1,6 @@
-import { createHash } from "node:crypto";
-import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { SourceFailure } from "../../domain/errors.js";
 import { elementById } from "../../domain/html.js";
+import type { PowSolver } from "./pow-solver.js";
 
 /**
  * TikTok's "Please wait..." page (docs/upstreams/tiktok.md §2.10): a SHA-256 proof of work, solved here without
@@ -17,8 +16,6 @@ export interface WafChallenge {
 }
 
 export const MAX_WAF_ITERATIONS = 1_000_000;
-/** Hashes per slice of work before yielding, so other requests keep flowing (a few ms each). */
-const HASHES_PER_SLICE = 4_000;
 
 function base64Bytes(text: string): Buffer {
   const normalised = text.replace(/-/g, "+").replace(/_/g, "/");
@@ -55,17 +52,20 @@ export function parseWafChallenge(html: string): WafChallenge {
   };
 }
 
-/** Finds the number whose digits, appended to the seed, hash to the digest. Bounded, and yields often. */
-export async function solveProofOfWork(seed: Buffer, digest: Buffer, signal?: AbortSignal): Promise<number> {
-  for (let start = 0; start <= MAX_WAF_ITERATIONS; start += HASHES_PER_SLICE) {
-    signal?.throwIfAborted();
-    const end = Math.min(start + HASHES_PER_SLICE, MAX_WAF_ITERATIONS + 1);
-    for (let i = start; i < end; i++) {
-      if (createHash("sha256").update(seed).update(String(i)).digest().equals(digest)) return i;
-    }
-    await yieldToEventLoop();
-  }
-  throw new SourceFailure("blocked", `the WAF challenge has no solution below ${MAX_WAF_ITERATIONS}`);
+/**
+ * Finds the number whose digits, appended to the seed, hash to the digest: off the event loop, on every
+ * core (`pow-solver.ts`), bounded at a million tries as yt-dlp bounds it.
+ */
+export async function solveProofOfWork(
+  solver: PowSolver,
+  seed: Buffer,
+  digest: Buffer,
+  signal?: AbortSignal,
+): Promise<number> {
+  const solution = await solver.solve(seed, digest, MAX_WAF_ITERATIONS, signal);
+  if (solution < 0)
+    throw new SourceFailure("blocked", `the WAF challenge has no solution below ${MAX_WAF_ITERATIONS}`);
+  return solution;
 }
 
 /** The cookie value: base64 of the challenge object with `d` = base64 of the solution's digits. */
