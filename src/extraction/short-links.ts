@@ -19,19 +19,12 @@ export async function resolveShortLink(
 ): Promise<{ id: string; username?: string }> {
   let current = new URL(link.url);
   for (let hop = 0; hop < MAX_HOPS; hop++) {
-    let response: Awaited<ReturnType<HttpClient["request"]>>;
-    try {
-      response = await http.request({
-        url: current,
-        headers: pageHeaders(DESKTOP_USER_AGENT),
-        maxBytes: SHORT_LINK_BODY_BYTES,
-        signal,
-      });
-    } catch (error) {
-      throw shortLinkFailure(error instanceof Error ? error.message : String(error));
-    }
+    let response = await ask(http, current, pageHeaders(DESKTOP_USER_AGENT), signal);
+    // A page instead of a redirect (the WAF's "Please wait...", a stub, a captcha) is not a verdict. TikTok
+    // answers link-preview crawlers with plain redirects: ask once more as one, as yt-dlp and gallery-dl do.
+    if (response.status >= 200 && response.status < 300)
+      response = await ask(http, current, { "user-agent": LINK_PREVIEW_AGENT, accept: "*/*" }, signal);
     if (response.status === 404) throw postErrors.notFound("TikTok says this short link leads nowhere.");
-    // A page instead of a redirect is not a verdict: the WAF's "Please wait...", a stub or a captcha.
     if (response.status >= 200 && response.status < 300)
       throw shortLinkFailure(`TikTok answered a ${classifyPage(response.text())} page instead of a redirect`);
     if (!REDIRECTS.has(response.status)) throw shortLinkFailure(`TikTok answered HTTP ${response.status}`);
@@ -42,13 +35,25 @@ export async function resolveShortLink(
         "UNSUPPORTED_LINK",
         `This short link leads outside TikTok (${target.hostname}); it was not followed.`,
       );
-    if (/notfound/i.test(target.pathname))
+    // A dead code leads to TikTok's home page (`https://www.tiktok.com/?_r=1`), or to a notfound page.
+    if (/notfound/i.test(target.pathname) || target.pathname === "/" || target.pathname === "")
       throw postErrors.notFound("TikTok says this short link leads nowhere.");
     const post = postIdFromTikTokUrl(target);
     if (post) return post;
     current = target;
   }
   throw postErrors.notFound("This short link does not lead to a post.");
+}
+
+/** The user agent TikTok serves plain redirects to (Facebook's link-preview crawler). */
+const LINK_PREVIEW_AGENT = "facebookexternalhit/1.1";
+
+async function ask(http: HttpClient, url: URL, headers: Record<string, string>, signal?: AbortSignal) {
+  try {
+    return await http.request({ url, headers, maxBytes: SHORT_LINK_BODY_BYTES, signal });
+  } catch (error) {
+    throw shortLinkFailure(error instanceof Error ? error.message : String(error));
+  }
 }
 
 function redirectTarget(location: string | undefined, body: string, base: URL): URL | undefined {

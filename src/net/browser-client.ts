@@ -15,7 +15,7 @@ import type { UpstreamMap } from "./upstreams.js";
 type ImpitModule = typeof import("impit");
 
 /** The Chrome that impit impersonates: its TLS and HTTP/2 fingerprint and its own header set. */
-export const IMPERSONATED_BROWSER = "chrome142";
+export const IMPERSONATED_BROWSER = "chrome142" as const;
 
 /**
  * impit ships its native binary in a registry package per platform; where none fits, the service says
@@ -65,13 +65,30 @@ export function browserClients(options: Omit<BrowserClientOptions, "plain" | "pr
     impit ? impitClient(impit, { ...options, plain, proxyUrl }) : plain;
 }
 
+/**
+ * The browser impit impersonates for a request: Safari on iOS when the request says it is an iPhone (the
+ * mobile pages), Chrome otherwise, so that the TLS and HTTP/2 fingerprint matches the user agent.
+ */
+export function impersonationFor(userAgent: string | undefined): "chrome142" | "ios18" {
+  return /\b(iPhone|iPad|iPod)\b/.test(userAgent ?? "") ? "ios18" : IMPERSONATED_BROWSER;
+}
+
 function impitClient(impit: ImpitModule, options: BrowserClientOptions): HttpClient {
-  const browser = new impit.Impit({
-    browser: IMPERSONATED_BROWSER,
-    followRedirects: false,
-    timeout: options.timeoutMs,
-    ...(options.proxyUrl ? { proxyUrl: options.proxyUrl } : {}),
-  });
+  const profiles = new Map<string, InstanceType<ImpitModule["Impit"]>>();
+  const browserFor = (userAgent: string | undefined) => {
+    const name = impersonationFor(userAgent);
+    let browser = profiles.get(name);
+    if (!browser) {
+      browser = new impit.Impit({
+        browser: name,
+        followRedirects: false,
+        timeout: options.timeoutMs,
+        ...(options.proxyUrl ? { proxyUrl: options.proxyUrl } : {}),
+      });
+      profiles.set(name, browser);
+    }
+    return browser;
+  };
 
   async function once(req: HttpRequest, logical: URL, signal: AbortSignal) {
     const transport = options.upstreams.toTransport(logical);
@@ -80,7 +97,7 @@ function impitClient(impit: ImpitModule, options: BrowserClientOptions): HttpCli
     const headers: Record<string, string> = { ...req.headers };
     const cookie = await cookieHeader(req, logical);
     if (cookie) headers.cookie = cookie;
-    const response = await browser.fetch(transport.href, {
+    const response = await browserFor(headers["user-agent"]).fetch(transport.href, {
       method: req.method ?? "GET",
       headers,
       ...(req.body === undefined ? {} : { body: req.body }),

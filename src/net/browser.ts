@@ -16,13 +16,18 @@ export function pageHeaders(userAgent: string): Record<string, string> {
 }
 
 /**
- * A few harmless headers with random names and values, new for each extraction (yt-dlp adds 2–8 such
- * headers to its TikTok requests since 2026-08, against blocks keyed on an exact header set).
+ * Harmless headers with random names and values, new for each extraction, as yt-dlp adds them to its
+ * TikTok requests since 2026-08 (against blocks keyed on an exact header set): 2 to 8 headers named by
+ * 8 to 24 random consonants, with values of 16 to 32 random letters and digits. No fixed prefix: a
+ * prefix would itself be a fingerprint.
  */
 export function junkHeaders(): Record<string, string> {
-  const letters = "abcdefghijklmnopqrstuvwxyz";
-  const word = (length: number) => Array.from({ length }, () => letters[randomInt(letters.length)]).join("");
+  const consonants = "bcdfghjklmnpqrstvwxz";
+  const characters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  const draw = (alphabet: string, length: number) =>
+    Array.from({ length }, () => alphabet[randomInt(alphabet.length)]).join("");
   const headers: Record<string, string> = {};
-  for (let i = 2 + randomInt(3); i > 0; i--) headers[`x-${word(4 + randomInt(6))}`] = word(6 + randomInt(10));
+  for (let count = 2 + randomInt(7); Object.keys(headers).length < count; )
+    headers[draw(consonants, 8 + randomInt(17))] = draw(characters, 16 + randomInt(17));
   return headers;
 }

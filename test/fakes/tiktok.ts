@@ -84,7 +84,14 @@ function defaultScenarios(): Map<string, Scenario> {
 /** Short codes (docs/upstreams/tiktok.md §5 "Short links"): where each one leads. */
 const SHORT_CODES: Record<
   string,
-  { status: number; location?: string; bodyOnly?: boolean; page?: "waf" | "stub" }
+  {
+    status: number;
+    location?: string;
+    bodyOnly?: boolean;
+    page?: "waf" | "stub";
+    /** Where a link-preview crawler (`facebookexternalhit/1.1`) is sent instead of getting the page. */
+    crawlers?: string;
+  }
 > = {
   ZMriver01: {
     status: 301,
@@ -108,6 +115,14 @@ const SHORT_CODES: Record<
   // Not every answer is a redirect: TikTok's WAF and stub pages come back as 200s.
   ZMwafpage: { status: 200, page: "waf" },
   ZMstub001: { status: 200, page: "stub" },
+  // A challenge for browsers, a plain redirect for link-preview crawlers (how yt-dlp and gallery-dl resolve).
+  ZMcrawl01: {
+    status: 200,
+    page: "waf",
+    crawlers: `https://www.tiktok.com/@river.cooks/video/${SAMPLE_IDS.video}?_r=1`,
+  },
+  // How TikTok answers a dead code: a redirect to its home page.
+  ZMdead001: { status: 301, location: "https://www.tiktok.com/?_r=1" },
 };
 
 export interface FakeTikTokOptions {
@@ -220,13 +235,19 @@ export class FakeTikTok {
     if (path.startsWith("/aweme/v1/play/")) return this.redirector(request, response, url);
     if (/\.(jpe?g|webp|image|png)$/.test(path) || path.includes("~tplv-")) return this.image(response, url);
     if (path === "/login") return send(response, 200, "text/html; charset=utf-8", loginPage());
-    if (shortCode?.[1] && path !== "/login") return this.shortLink(response, shortCode[1]);
+    if (shortCode?.[1] && path !== "/login") return this.shortLink(request, response, shortCode[1]);
+    // TikTok's home page: a 200 app shell without post data.
+    if (path === "/") return send(response, 200, "text/html; charset=utf-8", stubPage());
     return send(response, 404, "text/html; charset=utf-8", "<html><body>Page not available</body></html>");
   }
 
-  private shortLink(response: ServerResponse, code: string) {
+  private shortLink(request: IncomingMessage, response: ServerResponse, code: string) {
     const rule = SHORT_CODES[code];
     if (!rule || rule.status === 404) return send(response, 404, "text/html; charset=utf-8", "");
+    if (rule.crawlers && /facebookexternalhit/i.test(request.headers["user-agent"] ?? "")) {
+      response.setHeader("location", rule.crawlers);
+      return send(response, 301, "text/html; charset=utf-8", "");
+    }
     if (rule.page === "waf") return send(response, 200, "text/html; charset=utf-8", this.wafPage());
     if (rule.page === "stub") return send(response, 200, "text/html; charset=utf-8", stubPage());
     if (!rule.location) return send(response, rule.status, "text/html; charset=utf-8", "<html>error</html>");
