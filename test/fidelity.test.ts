@@ -19,7 +19,7 @@ const itemOf = (fixture: string) =>
       "itemStruct",
     ]),
   ) as Record<string, unknown>;
-const onWww = (url: string | undefined) => url !== undefined && url.startsWith("https://www.tiktok.com/");
+const onWww = (url: string | undefined) => url?.startsWith("https://www.tiktok.com/");
 
 describe("fidelity to real pages (compared with yt-dlp and gallery-dl)", () => {
   it("1. playAddr is the www redirector: the clean file is its CDN copy in PlayAddrStruct", () => {

@@ -1,5 +1,4 @@
 import { Readable } from "node:stream";
-import yazl from "yazl";
 import { ApiError } from "../domain/errors.js";
 import { filenameOf, zipNameOf } from "./links.js";
 import type { Relay, Relayed, RelayRequest } from "./relay.js";
@@ -30,6 +29,8 @@ export async function openZip(
   const base = { status: 200 as const, type: "application/zip", headers: {}, filename: zipNameOf(media) };
   if (request.method === "HEAD") return { ...base, body: Readable.from([]) };
 
+  // The ZIP writer is loaded with the first ZIP asked for, not at start.
+  const { default: yazl } = await import("yazl");
   const zip = new yazl.ZipFile();
   const output = zip.outputStream as Readable;
   // An entry that fails ends the ZIP at once with an error that names the upstream: the client sees a

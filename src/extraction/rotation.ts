@@ -1,3 +1,4 @@
+import { deadline } from "../domain/deadline.js";
 import { ApiError, type FailureReason, isAbortError, SourceFailure } from "../domain/errors.js";
 import { type Extraction, validateMedia } from "../domain/media.js";
 import type { Source } from "../sources/types.js";
@@ -132,7 +133,8 @@ async function attempt(
   race: AbortSignal,
 ): Promise<Settled> {
   const started = deps.now();
-  const signal = AbortSignal.any([race, AbortSignal.timeout(deps.attemptTimeoutMs)]);
+  const limit = deadline(deps.attemptTimeoutMs, race);
+  const signal = limit.signal;
   try {
     const extraction = await source.extract({
       id: request.id,
@@ -166,6 +168,8 @@ async function attempt(
         ...(failure.reason === "bug" ? { error } : {}),
       });
     return { source, ok: false, error: failure, ms: deps.now() - started };
+  } finally {
+    limit.release();
   }
 }
 

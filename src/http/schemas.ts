@@ -1,4 +1,4 @@
-import { Type } from "@fastify/type-provider-typebox";
+import { Type } from "typebox";
 
 /**
  * The v1 answer, as a schema: Fastify serialises it with fast-json-stringify (faster than

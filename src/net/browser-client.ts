@@ -1,5 +1,6 @@
 import { createRequire } from "node:module";
 import type { BaseLogger } from "pino";
+import { deadline } from "../domain/deadline.js";
 import { isAbortError, SourceFailure } from "../domain/errors.js";
 import { refusePrivateHost } from "./addresses.js";
 import {
@@ -60,9 +61,27 @@ export function createBrowserClient(options: BrowserClientOptions): HttpClient {
  * its binary is reported once, not once per proxy.
  */
 export function browserClients(options: Omit<BrowserClientOptions, "plain" | "proxyUrl">) {
-  const impit = loadImpit(options.log);
-  return (plain: HttpClient, proxyUrl?: string): HttpClient =>
-    impit ? impitClient(impit, { ...options, plain, proxyUrl }) : plain;
+  // impit's native binary is loaded at the first page request, not at start: an instance that never
+  // asks TikTok (providers only, the CLI's --server mode) never maps it.
+  let impit: ImpitModule | undefined | null = null;
+  const load = () => {
+    if (impit === null) impit = loadImpit(options.log);
+    return impit;
+  };
+  return (plain: HttpClient, proxyUrl?: string): HttpClient => {
+    let client: HttpClient | undefined;
+    const current = () => {
+      const module = load();
+      if (!module) return plain;
+      client ??= impitClient(module, { ...options, plain, proxyUrl });
+      return client;
+    };
+    return {
+      request: (req) => current().request(req),
+      stream: (req) => plain.stream(req),
+      close: async () => {},
+    };
+  };
 }
 
 /**
@@ -111,7 +130,8 @@ function impitClient(impit: ImpitModule, options: BrowserClientOptions): HttpCli
   return {
     async request(req) {
       const timeoutMs = req.timeoutMs ?? options.timeoutMs;
-      const signal = AbortSignal.any([AbortSignal.timeout(timeoutMs), ...(req.signal ? [req.signal] : [])]);
+      const limit = deadline(timeoutMs, req.signal);
+      const signal = limit.signal;
       let url = new URL(req.url);
       try {
         for (let left = req.redirects?.max ?? 0; ; left--) {
@@ -132,6 +152,8 @@ function impitClient(impit: ImpitModule, options: BrowserClientOptions): HttpCli
         }
       } catch (error) {
         throw asFailure(error, url, timeoutMs, req.signal);
+      } finally {
+        limit.release();
       }
     },
     stream: (req) => options.plain.stream(req),

@@ -4,6 +4,7 @@ import type { Readable } from "node:stream";
 import { createBrotliDecompress, createGunzip, createInflate } from "node:zlib";
 import type { CookieJar } from "tough-cookie";
 import { Agent, type Dispatcher, ProxyAgent, request, Socks5ProxyAgent } from "undici";
+import { deadline } from "../domain/deadline.js";
 import { isAbortError, SourceFailure } from "../domain/errors.js";
 import { isPrivateAddress } from "./addresses.js";
 import type { UpstreamMap } from "./upstreams.js";
@@ -146,14 +147,13 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   return {
     async request(req) {
       const timeoutMs = req.timeoutMs ?? options.timeoutMs;
-      const signals = [AbortSignal.timeout(timeoutMs)];
-      if (req.signal) signals.push(req.signal);
+      const limit = deadline(timeoutMs, req.signal);
       const where = { url: new URL(req.url) };
       try {
         const response = await follow(
           req,
           where,
-          AbortSignal.any(signals),
+          limit.signal,
           req.redirects?.max ?? 0,
           (target) => req.redirects?.allow(target) ?? false,
         );
@@ -172,6 +172,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         };
       } catch (error) {
         throw toSourceFailure(error, where.url, timeoutMs, req.signal);
+      } finally {
+        limit.release();
       }
     },
     async stream(req) {

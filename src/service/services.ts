@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
+import { createRequire } from "node:module";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import { type DestinationStream, type LoggerOptions, pino } from "pino";
 import { createRelay } from "../delivery/relay.js";
 import { createTunnelSlots } from "../delivery/slots.js";
@@ -271,7 +272,9 @@ async function closeRedis(redis: Redis) {
 }
 
 function connectRedis(url: string): Redis {
-  const redis = new Redis(url, RESILIENT_REDIS_OPTIONS);
+  // ioredis is loaded only by an instance that uses Redis: the others never pay for its modules.
+  const { Redis: RedisClient } = createRequire(import.meta.url)("ioredis") as typeof import("ioredis");
+  const redis = new RedisClient(url, RESILIENT_REDIS_OPTIONS);
   // Errors surface per command (the cache then falls back); an unhandled 'error' event would crash.
   redis.on("error", () => {});
   return redis;

@@ -1,18 +1,57 @@
+import { deflateRawSync, inflateRawSync } from "node:zlib";
 import { LRUCache } from "lru-cache";
 import type { CacheEntry, Store } from "./types.js";
+
+/** Decoded entries kept for the posts read or written last: a hot post is never decoded twice. */
+const HOT_ENTRIES = 512;
+
+/**
+ * A cached post as this store keeps it: what the stored-links index reads, and the entry itself as
+ * deflated JSON in a one-byte string (about 2 KB for a video post, against some 14 KiB of heap as an
+ * object graph). No parsed page and no object per field: a cold entry is only its bytes.
+ */
+interface Packed {
+  listed: boolean;
+  link?: string;
+  storedAt: number;
+  body: string;
+}
+
+const pack = (entry: CacheEntry): Packed => ({
+  listed: entry.kind === "result" && !entry.unlisted,
+  link: entry.kind === "result" ? entry.link : undefined,
+  storedAt: entry.storedAt,
+  body: deflateRawSync(JSON.stringify(entry)).toString("latin1"),
+});
+
+const unpack = (packed: Packed): CacheEntry =>
+  JSON.parse(inflateRawSync(Buffer.from(packed.body, "latin1")).toString("utf8")) as CacheEntry;
 
 export function createMemoryStore(options: { maxEntries: number; now: () => number }): Store {
   // The injected clock is read on every look-up (ttlResolution 0): lru-cache would otherwise keep one
   // reading for a millisecond, and a test that moves the clock would see the old time.
   const clock = { perf: { now: options.now }, ttlResolution: 0 };
-  const posts = new LRUCache<string, CacheEntry>({ max: options.maxEntries, ttlAutopurge: false, ...clock });
+  const posts = new LRUCache<string, Packed>({ max: options.maxEntries, ttlAutopurge: false, ...clock });
+  // The packed entry is the truth (its TTL, its eviction); the hot copy only saves decoding it.
+  const hot = new LRUCache<string, CacheEntry>({ max: Math.min(HOT_ENTRIES, options.maxEntries) });
   const shortLinks = new LRUCache<string, string>({ max: options.maxEntries, ...clock });
   return {
     async getPost(id) {
-      return posts.get(id);
+      const packed = posts.get(id);
+      if (!packed) {
+        hot.delete(id);
+        return undefined;
+      }
+      let entry = hot.get(id);
+      if (!entry) {
+        entry = unpack(packed);
+        hot.set(id, entry);
+      }
+      return entry;
     },
     async setPost(id, entry, ttlMs) {
-      posts.set(id, entry, { ttl: ttlMs });
+      posts.set(id, pack(entry), { ttl: ttlMs });
+      hot.set(id, entry);
     },
     async getShortLink(code) {
       return shortLinks.get(code);
@@ -22,8 +61,9 @@ export function createMemoryStore(options: { maxEntries: number; now: () => numb
     },
     async storedLinks(limit) {
       const live: { link: string; storedAt: number }[] = [];
-      for (const [id, entry] of posts.entries()) {
-        if (entry.kind === "result" && !entry.unlisted && posts.getRemainingTTL(id) > 0) live.push(entry);
+      for (const [id, packed] of posts.entries()) {
+        if (packed.listed && packed.link && posts.getRemainingTTL(id) > 0)
+          live.push({ link: packed.link, storedAt: packed.storedAt });
       }
       return live
         .sort((a, b) => b.storedAt - a.storedAt)
@@ -35,6 +75,7 @@ export function createMemoryStore(options: { maxEntries: number; now: () => numb
     },
     async close() {
       posts.clear();
+      hot.clear();
       shortLinks.clear();
     },
   };

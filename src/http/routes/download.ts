@@ -1,5 +1,5 @@
-import { type Static, Type } from "@fastify/type-provider-typebox";
 import type { FastifyRequest } from "fastify";
+import { type Static, Type } from "typebox";
 import { ApiError, badRequest } from "../../domain/errors.js";
 import { MAX_LINK_LENGTH } from "../../domain/tiktok-url.js";
 import type { DownloadRequest } from "../../extraction/pipeline.js";

@@ -1,4 +1,4 @@
-import { Type } from "@fastify/type-provider-typebox";
+import { Type } from "typebox";
 import type { Services } from "../../service/services.js";
 import { errorBody } from "../errors.js";
 import { AuthHeaders, ErrorResponse } from "../schemas.js";

@@ -1,5 +1,5 @@
-import { Type } from "@fastify/type-provider-typebox";
 import type { FastifyRequest } from "fastify";
+import { Type } from "typebox";
 import type { Relay, RelayRequest } from "../../delivery/relay.js";
 import type { TunnelSlots } from "../../delivery/slots.js";
 import type { StreamTokens } from "../../delivery/token.js";

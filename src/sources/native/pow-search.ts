@@ -34,13 +34,6 @@ function compress(
   w: Int32Array,
   out: Int32Array,
 ): void {
-  for (let t = 16; t < 64; t++) {
-    const x = w[t - 15] as number;
-    const y = w[t - 2] as number;
-    const s0 = ((x >>> 7) | (x << 25)) ^ ((x >>> 18) | (x << 14)) ^ (x >>> 3);
-    const s1 = ((y >>> 17) | (y << 15)) ^ ((y >>> 19) | (y << 13)) ^ (y >>> 10);
-    w[t] = ((w[t - 16] as number) + s0 + (w[t - 7] as number) + s1) | 0;
-  }
   let a = working[0] as number;
   let b = working[1] as number;
   let c = working[2] as number;
@@ -50,8 +43,19 @@ function compress(
   let g = working[6] as number;
   let h = working[7] as number;
   for (let t = from; t < 64; t++) {
+    let word: number;
+    if (t < 16) word = w[t] as number;
+    else {
+      // The message schedule, computed as the rounds reach it.
+      const x = w[t - 15] as number;
+      const y = w[t - 2] as number;
+      const s0 = ((x >>> 7) | (x << 25)) ^ ((x >>> 18) | (x << 14)) ^ (x >>> 3);
+      const s1 = ((y >>> 17) | (y << 15)) ^ ((y >>> 19) | (y << 13)) ^ (y >>> 10);
+      word = ((w[t - 16] as number) + s0 + (w[t - 7] as number) + s1) | 0;
+      w[t] = word;
+    }
     const S1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7));
-    const t1 = (h + S1 + ((e & f) ^ (~e & g)) + (K[t] as number) + (w[t] as number)) | 0;
+    const t1 = (h + S1 + ((e & f) ^ (~e & g)) + (K[t] as number) + word) | 0;
     const S0 = ((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10));
     const t2 = (S0 + ((a & b) ^ (a & c) ^ (b & c))) | 0;
     h = g;
