@@ -9,7 +9,7 @@ import type { AddressInfo } from "node:net";
 import { parseArgs } from "node:util";
 import { createApp } from "../src/http/app.js";
 import { loadConfig } from "../src/service/config.js";
-import { PROVIDERS } from "../src/sources/registry.js";
+import { buildParts, PROVIDERS } from "../src/sources/registry.js";
 import type { SourceDescriptor } from "../src/sources/types.js";
 import { startProviderFakes, VIDEO_POST } from "../test/fakes/providers/index.js";
 import type { Fault } from "../test/fakes/providers/server.js";
@@ -41,7 +41,7 @@ async function main() {
   const counted: SourceDescriptor[] = PROVIDERS.map((descriptor) => ({
     ...descriptor,
     create: (deps) => {
-      const extract = descriptor.create(deps);
+      const { extract } = buildParts(descriptor.create, deps);
       return (input) => {
         attempts++;
         return extract(input);

@@ -6,7 +6,7 @@ import { after, before, describe, it } from "node:test";
 import { postIdsInLinks, withIdEvidence } from "../src/domain/media.js";
 import { SourceHealth } from "../src/extraction/health.js";
 import { nativeSource } from "../src/sources/native/index.js";
-import { PROVIDERS } from "../src/sources/registry.js";
+import { buildParts, PROVIDERS } from "../src/sources/registry.js";
 import type { SourceDescriptor } from "../src/sources/types.js";
 import {
   type FakeProviders,
@@ -113,7 +113,7 @@ describe("an answer must prove which post it is", () => {
 /** The scripted source as a source whose answers carry no proof of the post. */
 function unprovenCreate(descriptor: SourceDescriptor): SourceDescriptor["create"] {
   return (deps) => {
-    const extract = descriptor.create(deps);
+    const { extract } = buildParts(descriptor.create, deps);
     return async (input) => ({ ...(await extract(input)), verified: false });
   };
 }

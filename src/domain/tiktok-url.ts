@@ -37,6 +37,19 @@ export type PostLink = { kind: "post"; id: string; username?: string };
 export type ShortLink = { kind: "short"; code: string; url: string };
 export type TikTokLink = PostLink | ShortLink;
 
+/** What a list link names: a creator's posts, a public collection, or a playlist ("mix"). */
+export type ListKind = "profile" | "collection" | "playlist";
+export type ListLink = {
+  kind: "list";
+  list: ListKind;
+  /** The account's handle (`@<username>`). */
+  username: string;
+  /** The collection or playlist id (absent for a profile). */
+  id?: string;
+  /** The collection or playlist title, as the link spells it. */
+  title?: string;
+};
+
 const USERNAME = "[A-Za-z0-9_.-]*";
 const POST_ID = "(\\d{1,25})";
 const POST_PATHS: RegExp[] = [
@@ -100,6 +113,49 @@ function linkInText(text: string): string {
  * a message with exactly one TikTok link in it. No network: short links are resolved later.
  */
 export function parseTikTokLink(input: string, nowMs: number = Date.now()): TikTokLink {
+  const { url, host, path } = readTikTokAddress(input);
+  const post = matchPostPath(path, host);
+  if (post) {
+    if (!isPlausiblePostId(post.id, nowMs))
+      throw badRequest("INVALID_URL", `The "url" field holds "${post.id}", which is not a TikTok post id.`);
+    return post;
+  }
+  const short = matchShortPath(path, host);
+  if (short) return short;
+  if (matchListPath(url.pathname, host))
+    throw badRequest(
+      "UNSUPPORTED_LINK",
+      'The "url" field is a profile, collection or playlist: list its posts with /api/list.',
+    );
+  throw badRequest(
+    "UNSUPPORTED_LINK",
+    'The "url" field is a TikTok link but not a post (tags, sounds and lives are not supported).',
+  );
+}
+
+/**
+ * A profile, collection or playlist link (or a short link, which may lead to one), from whatever a user
+ * pasted; a post link is a 400 that points to /api/download.
+ */
+export function parseTikTokListLink(input: string): ListLink | ShortLink {
+  const { url, host, path } = readTikTokAddress(input);
+  const list = matchListPath(url.pathname, host);
+  if (list) return list;
+  const short = matchShortPath(path, host);
+  if (short) return short;
+  if (matchPostPath(path, host))
+    throw badRequest(
+      "UNSUPPORTED_LINK",
+      'The "url" field is a post: download it with /api/download; /api/list takes a profile, collection or playlist.',
+    );
+  throw badRequest(
+    "UNSUPPORTED_LINK",
+    'The "url" field is a TikTok link but not a profile, collection or playlist.',
+  );
+}
+
+/** The address in what was pasted, checked: a TikTok host, http(s), no user info or port. */
+function readTikTokAddress(input: string): { url: URL; host: string; path: string } {
   const trimmed = input.trim();
   if (trimmed === "") throw badRequest("MISSING_URL", 'The "url" field is empty.');
   if (trimmed.length > MAX_LINK_LENGTH)
@@ -126,20 +182,43 @@ export function parseTikTokLink(input: string, nowMs: number = Date.now()): TikT
   const host = url.hostname.replace(/\.$/, "");
   if (!INPUT_HOSTS.has(host))
     throw badRequest("UNSUPPORTED_HOST", `The "url" field must be a TikTok link; "${host}" is not TikTok.`);
+  return { url, host, path: url.pathname.replace(/\/{2,}/g, "/") };
+}
 
-  const path = url.pathname.replace(/\/{2,}/g, "/");
-  const post = matchPostPath(path, host);
-  if (post) {
-    if (!isPlausiblePostId(post.id, nowMs))
-      throw badRequest("INVALID_URL", `The "url" field holds "${post.id}", which is not a TikTok post id.`);
-    return post;
+/** Hosts that show profiles, collections and playlists. */
+const LIST_HOSTS = new Set(["www.tiktok.com", "tiktok.com", "m.tiktok.com"]);
+const HANDLE = "([A-Za-z0-9_.-]{1,64})";
+
+function matchListPath(rawPath: string, host: string): ListLink | undefined {
+  if (!LIST_HOSTS.has(host)) return undefined;
+  const path = rawPath.replace(/\/{2,}/g, "/");
+  const profile = new RegExp(`^/@${HANDLE}/?$`).exec(path);
+  if (profile?.[1]) return { kind: "list", list: "profile", username: profile[1] };
+  // The title is percent-encoded and may hold "-": the id is the last run of digits.
+  const named = new RegExp(`^/@${HANDLE}/(collection|playlist)/([^/]*?)-?(\\d{1,25})/?$`).exec(path);
+  if (!named?.[1] || !named[4]) return undefined;
+  return {
+    kind: "list",
+    list: named[2] === "collection" ? "collection" : "playlist",
+    username: named[1],
+    id: named[4],
+    title: decodeTitle(pathTitle(path)),
+  };
+}
+
+/** The title segment of a collection or playlist path, percent-decoded when it can be. */
+function pathTitle(path: string): string {
+  const segment = path.split("/").filter(Boolean)[2] ?? "";
+  return segment.replace(/-?\d+$/, "");
+}
+
+function decodeTitle(title: string): string | undefined {
+  if (title === "") return undefined;
+  try {
+    return decodeURIComponent(title).slice(0, 200);
+  } catch {
+    return title.slice(0, 200);
   }
-  const short = matchShortPath(path, host);
-  if (short) return short;
-  throw badRequest(
-    "UNSUPPORTED_LINK",
-    'The "url" field is a TikTok link but not a post (profiles, tags, sounds and lives are not supported).',
-  );
 }
 
 function matchPostPath(path: string, host: string): PostLink | undefined {
@@ -170,6 +249,12 @@ function matchShortPath(path: string, host: string): ShortLink | undefined {
   if (code === undefined || !SHORT_CODE.test(code)) return undefined;
   // Every code resolves at vt.tiktok.com, whatever host it was shared on (as cobalt does).
   return { kind: "short", code, url: `https://vt.tiktok.com/${code}/` };
+}
+
+/** The profile, collection or playlist a TikTok address names (a short link's target), if it names one. */
+export function listFromTikTokUrl(target: URL): ListLink | undefined {
+  if (!isTikTokHost(target.hostname)) return undefined;
+  return matchListPath(target.pathname, "www.tiktok.com");
 }
 
 /** The post id in a TikTok address a short link redirected to, if it names one. */

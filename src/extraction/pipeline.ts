@@ -1,7 +1,7 @@
 import { LRUCache } from "lru-cache";
 import type { BaseLogger } from "pino";
 import { mapLimited } from "../domain/concurrency.js";
-import { ApiError, CACHEABLE_POST_ERRORS } from "../domain/errors.js";
+import { ApiError, badRequest, CACHEABLE_POST_ERRORS } from "../domain/errors.js";
 import type { Extraction } from "../domain/media.js";
 import { canonicalPostUrl, type PostLink, parseTikTokLink } from "../domain/tiktok-url.js";
 import type { Egress } from "../net/egress.js";
@@ -109,16 +109,21 @@ export function createPipeline(deps: PipelineDeps) {
     }
     const known = await safely(() => deps.store.getShortLink(link.code), undefined);
     if (known) return { id: known, username: undefined };
-    const post = await resolveShortLink(deps.egress.pick("tiktok").browser, link);
-    await safely(() => deps.store.setShortLink(link.code, post.id, SHORT_LINK_TTL_MS), undefined);
-    return post;
+    const target = await resolveShortLink(deps.egress.pick("tiktok").browser, link);
+    if (target.kind === "list")
+      throw badRequest(
+        "UNSUPPORTED_LINK",
+        `This short link leads to a ${target.list}: list its posts with /api/list.`,
+      );
+    await safely(() => deps.store.setShortLink(link.code, target.id, SHORT_LINK_TTL_MS), undefined);
+    return target;
   }
 
   async function fromCache(id: string, request: DownloadRequest): Promise<Answer | undefined> {
     const entry = await safely(() => deps.store.getPost(id), undefined);
     if (entry?.kind === "error") throw verdictOf(entry);
     // A client that names a source gets that source's answer, never another one's from the cache.
-    if (entry && suits(request, entry.source))
+    if (entry?.kind === "result" && suits(request, entry.source))
       return { extraction: entry.extraction, source: entry.source, cached: true };
     if (request.source === "random") return undefined;
     const own = await ownEntry(id, request.source);
@@ -195,7 +200,8 @@ export function createPipeline(deps: PipelineDeps) {
       // Only an answer stored while we waited counts (a nocache request must not get an old one).
       if (entry && entry.storedAt >= waitingSince - SHARED_WAIT_POLL_MS) {
         if (entry.kind === "error") return { error: verdictOf(entry) };
-        if (suits(request, entry.source)) return { extraction: entry.extraction, source: entry.source };
+        if (entry.kind === "result" && suits(request, entry.source))
+          return { extraction: entry.extraction, source: entry.source };
       }
       if (!(await safely(() => isClaimed(key), false))) break;
     }

@@ -1,5 +1,12 @@
 import { ApiError, badRequest, postErrors } from "../domain/errors.js";
-import { isTikTokHost, postIdFromTikTokUrl, type ShortLink } from "../domain/tiktok-url.js";
+import {
+  isTikTokHost,
+  type ListLink,
+  listFromTikTokUrl,
+  type PostLink,
+  postIdFromTikTokUrl,
+  type ShortLink,
+} from "../domain/tiktok-url.js";
 import { DESKTOP_USER_AGENT, pageHeaders } from "../net/browser.js";
 import type { HttpClient } from "../net/http-client.js";
 import { classifyPage } from "../sources/native/page.js";
@@ -16,7 +23,7 @@ export async function resolveShortLink(
   http: HttpClient,
   link: ShortLink,
   signal?: AbortSignal,
-): Promise<{ id: string; username?: string }> {
+): Promise<PostLink | ListLink> {
   let current = new URL(link.url);
   for (let hop = 0; hop < MAX_HOPS; hop++) {
     let response = await ask(http, current, pageHeaders(DESKTOP_USER_AGENT), signal);
@@ -39,7 +46,9 @@ export async function resolveShortLink(
     if (/notfound/i.test(target.pathname) || target.pathname === "/" || target.pathname === "")
       throw postErrors.notFound("TikTok says this short link leads nowhere.");
     const post = postIdFromTikTokUrl(target);
-    if (post) return post;
+    if (post) return { kind: "post", ...post };
+    const list = listFromTikTokUrl(target);
+    if (list) return list;
     current = target;
   }
   throw postErrors.notFound("This short link does not lead to a post.");

@@ -13,6 +13,7 @@ import { clientErrorHandler, errorBody, frameworkErrors, installErrorHandlers } 
 import { registerLoadShedding } from "./load-shedding.js";
 import { BODY_LIMIT_BYTES, downloadRoutes } from "./routes/download.js";
 import { infoRoutes } from "./routes/info.js";
+import { listRoutes } from "./routes/list.js";
 import { metricsRoutes } from "./routes/metrics.js";
 import { streamRoutes } from "./routes/stream.js";
 import type { TypedApp } from "./types.js";
@@ -104,6 +105,7 @@ export async function buildApp(services: Services): Promise<TypedApp> {
     spendDownloads,
     batchMax: config.batchMax,
   });
+  listRoutes(app, { list: services.list, authenticate: auth, rateLimit: downloadLimiter });
   webRoutes(app);
   streamRoutes(app, {
     tokens: services.tokens,

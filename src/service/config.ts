@@ -48,6 +48,7 @@ const schema = z.object({
   CACHE_MAX_ENTRIES: integer(1, 10_000_000).default(10_000),
   CACHE_LOCAL_TTL: integer(0, 3600).default(5),
   NEGATIVE_CACHE_TTL: integer(0, 86_400).default(60),
+  LIST_CACHE_TTL: integer(0, 86_400).default(300),
   MAX_ATTEMPTS: integer(1, 20).default(3),
   UPSTREAM_TIMEOUT_MS: integer(100, 120_000).default(10_000),
   UPSTREAM_MAX_BYTES: integer(1024, 100 * 1024 * 1024).default(5 * 1024 * 1024),
@@ -119,6 +120,8 @@ export interface Config {
   /** With Redis: seconds a near (in-process) copy of an entry is served before Redis is read again; 0 = none. */
   cacheLocalTtlSeconds: number;
   negativeCacheTtlSeconds: number;
+  /** Seconds a page of a profile, collection or playlist is cached; 0 = not cached. */
+  listCacheTtlSeconds: number;
   maxAttempts: number;
   upstreamTimeoutMs: number;
   upstreamMaxBytes: number;
@@ -265,6 +268,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     cacheMaxEntries: values.CACHE_MAX_ENTRIES,
     cacheLocalTtlSeconds: values.CACHE_LOCAL_TTL,
     negativeCacheTtlSeconds: values.NEGATIVE_CACHE_TTL,
+    listCacheTtlSeconds: values.LIST_CACHE_TTL,
     maxAttempts: values.MAX_ATTEMPTS,
     upstreamTimeoutMs: values.UPSTREAM_TIMEOUT_MS,
     upstreamMaxBytes: values.UPSTREAM_MAX_BYTES,

@@ -8,6 +8,7 @@ import { createRelay } from "../delivery/relay.js";
 import { createTunnelSlots } from "../delivery/slots.js";
 import { createStreamTokens } from "../delivery/token.js";
 import { SourceHealth } from "../extraction/health.js";
+import { createListing, type ListRequest } from "../extraction/lists.js";
 import { createPipeline, type DownloadRequest } from "../extraction/pipeline.js";
 import { browserClients } from "../net/browser-client.js";
 import { createCookieFile } from "../net/cookie-file.js";
@@ -146,8 +147,9 @@ export function createServices(config: Config, deps: ServiceDeps = {}) {
     log.warn(
       "STREAM_SECRET is not set: tunnel links are signed with a random key and work on this instance only",
     );
+  const secret = config.streamSecret ?? randomBytes(32).toString("hex");
   const tokens = createStreamTokens({
-    secret: config.streamSecret ?? randomBytes(32).toString("hex"),
+    secret,
     ttlMs: config.streamTtlSeconds * 1000,
     now,
   });
@@ -172,6 +174,17 @@ export function createServices(config: Config, deps: ServiceDeps = {}) {
         metrics.attempts.inc({ source: event.source, outcome: event.ok ? "ok" : (event.reason ?? "error") }),
       cacheLookup: (hit) => metrics.cache.inc({ result: hit ? "hit" : "miss" }),
     },
+  });
+  const listing = createListing({
+    sources: registry.all.filter((source) => enabled.has(source.name)),
+    health,
+    store,
+    egress,
+    now,
+    log,
+    cacheTtlMs: config.listCacheTtlSeconds * 1000,
+    secret,
+    attemptTimeoutMs: config.upstreamTimeoutMs * 3,
   });
   const upstreamOf = new Map(descriptors.map((descriptor) => [descriptor.name, descriptor.upstream]));
   const relay = createRelay({
@@ -212,6 +225,8 @@ export function createServices(config: Config, deps: ServiceDeps = {}) {
     },
     /** A post's v1 result, with its tunnel links. */
     download: async (request: DownloadRequest) => answerOf(await pipeline.download(request)),
+    /** One page of a profile, collection or playlist. */
+    list: (request: ListRequest) => listing.page(request),
     /** Several posts' results in order, `limit` at a time; one extraction per distinct post and options. */
     downloadMany: async (requests: readonly DownloadRequest[], limit: number) =>
       (await pipeline.downloadMany(requests, limit)).map((settled) =>

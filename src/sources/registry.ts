@@ -1,4 +1,5 @@
 import { nativeSource } from "./native/index.js";
+import { buildParts } from "./parts.js";
 import { fasttoksave } from "./providers/fasttoksave.js";
 import { lovetik } from "./providers/lovetik.js";
 import { musicaldown } from "./providers/musicaldown.js";
@@ -10,6 +11,8 @@ import { tikmate } from "./providers/tikmate.js";
 import { tikwm } from "./providers/tikwm.js";
 import { ttdownloader } from "./providers/ttdownloader.js";
 import type { Source, SourceDeps, SourceDescriptor } from "./types.js";
+
+export { buildParts };
 
 /** Every third-party site, live ones first. */
 export const PROVIDERS: readonly SourceDescriptor[] = [
@@ -42,7 +45,7 @@ export interface SourceRegistry {
 export function createRegistry(descriptors: readonly SourceDescriptor[], deps: SourceDeps): SourceRegistry {
   const all: Source[] = descriptors.map(({ create, ...declaration }) => ({
     ...declaration,
-    extract: create(deps),
+    ...buildParts(create, deps),
   }));
   const byName = new Map(all.map((source) => [source.name, source]));
   if (byName.size !== all.length) throw new Error("two sources share one name");

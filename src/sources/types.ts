@@ -1,4 +1,6 @@
+import type { ListAnswer, ListPosition } from "../domain/lists.js";
 import type { Extraction } from "../domain/media.js";
+import type { ListKind, ListLink } from "../domain/tiktok-url.js";
 import type { CookieFile } from "../net/cookie-file.js";
 import type { Egress } from "../net/egress.js";
 import type { UpstreamMap } from "../net/upstreams.js";
@@ -21,6 +23,23 @@ export interface ExtractInput {
 }
 
 export type Extract = (input: ExtractInput) => Promise<Extraction>;
+
+/** One page of a listing, asked of a source: the link, where to go on from, how many items. */
+export interface ListInput {
+  link: ListLink;
+  position?: ListPosition;
+  limit: number;
+  signal: AbortSignal;
+}
+
+/** Reads one page of a profile, collection or playlist. */
+export type Lister = (input: ListInput) => Promise<ListAnswer>;
+
+/** What a source builds for one service: its extractor, and its lister if it lists. */
+export interface SourceParts {
+  extract: Extract;
+  list?: Lister;
+}
 
 /** What every source may use; built once per service. */
 export interface SourceDeps {
@@ -60,11 +79,14 @@ export interface SourceDescriptor {
   readonly provesPostId?: boolean;
   /** Asked first by `random` while nothing is known yet of its health (a fresh instance). */
   readonly preferred?: boolean;
-  /** Builds this source's extractor for one service; its state (a WAF clearance…) lives as long. */
-  create(deps: SourceDeps): Extract;
+  /** The kinds of list this source can read (`/api/list`); absent, none. */
+  readonly lists?: readonly ListKind[];
+  /** Builds this source's extractor (and lister) for one service; their state lives as long. */
+  create(deps: SourceDeps): Extract | SourceParts;
 }
 
-/** A source as the running service uses it: its declaration and its extractor. */
+/** A source as the running service uses it: its declaration, its extractor, and its lister. */
 export interface Source extends Omit<SourceDescriptor, "create"> {
   extract: Extract;
+  list?: Lister;
 }

@@ -1,4 +1,5 @@
 import type { ApiErrorCode, FailureReason } from "../domain/errors.js";
+import type { ListPage } from "../domain/lists.js";
 import type { Extraction } from "../domain/media.js";
 
 /** When it was stored and when it stops being valid (ms since the epoch). */
@@ -16,7 +17,8 @@ export type CacheEntry =
       /** Kept only for requests and links that name its source: left out of the stored-links index. */
       unlisted?: boolean;
     } & Lifetime)
-  | ({ kind: "error"; status: number; code: ApiErrorCode; message: string } & Lifetime);
+  | ({ kind: "error"; status: number; code: ApiErrorCode; message: string } & Lifetime)
+  | ({ kind: "list"; page: Omit<ListPage, "cached"> } & Lifetime);
 
 /**
  * Where answers are kept: in memory on one machine, or in Redis shared by several instances (with a

@@ -3,6 +3,14 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { tiktokSample } from "../fixtures/index.js";
 import { parseCookies } from "./cookies.js";
+import {
+  type FakeCollection,
+  type FakePost,
+  type FakeProfile,
+  itemStructOf,
+  SAMPLE_COLLECTIONS,
+  SAMPLE_PROFILES,
+} from "./profiles.js";
 
 /**
  * A local stand-in for TikTok's web and CDN hosts (docs/upstreams/tiktok.md §5). The service reaches it through
@@ -22,7 +30,14 @@ export const SAMPLE_IDS = {
 
 /** What the fake answers for one post id. */
 export type Scenario =
-  | { kind: "sample"; sample: string; variant?: "struct-only"; largeVideoBytes?: number }
+  | {
+      kind: "sample";
+      sample: string;
+      variant?: "struct-only";
+      largeVideoBytes?: number;
+      /** The account the post belongs to (a listed post's page names its own author). */
+      author?: { username: string; secUid: string };
+    }
   | { kind: "item-missing" }
   | { kind: "blank-10204" }
   | { kind: "captcha" }
@@ -121,6 +136,8 @@ const SHORT_CODES: Record<
     page: "waf",
     crawlers: `https://www.tiktok.com/@river.cooks/video/${SAMPLE_IDS.video}?_r=1`,
   },
+  // Short links lead to profiles, collections and playlists too.
+  ZMprofile: { status: 301, location: "https://www.tiktok.com/@grid.maker?_r=1&_t=8qXk2Lm9" },
   // How TikTok answers a dead code: a redirect to its home page.
   ZMdead001: { status: 301, location: "https://www.tiktok.com/?_r=1" },
 };
@@ -159,6 +176,11 @@ export class FakeTikTok {
   /** Media responses started, and those whose client went away before the end. */
   readonly mediaStreams = { opened: 0, aborted: 0 };
   readonly scenarios = defaultScenarios();
+  /** Accounts, collections and playlists (docs/upstreams/tiktok.md §9); tests may add their own. */
+  readonly profiles = new Map<string, FakeProfile>(SAMPLE_PROFILES);
+  readonly collections = new Map<string, FakeCollection>(SAMPLE_COLLECTIONS);
+  /** Device ids each account's list has seen, in order (the first `staleDevices` of them are stale). */
+  private readonly devices = new Map<string, string[]>();
   private readonly challenges = new Map<string, Challenge>();
   private readonly chainTokens = new Set<string>();
   /** `ttwid` values handed out with a data page, and when. */
@@ -168,7 +190,17 @@ export class FakeTikTok {
   private server: Server | undefined;
   private origin = "";
 
-  constructor(private readonly options: FakeTikTokOptions = {}) {}
+  constructor(private readonly options: FakeTikTokOptions = {}) {
+    for (const profile of this.profiles.values()) this.servePosts(profile.posts, profile);
+    for (const collection of this.collections.values()) this.servePosts(collection.posts);
+  }
+
+  /** Serves these posts' pages (the video or photo sample under their ids), as a listing leads to them. */
+  servePosts(posts: readonly FakePost[], owner?: Pick<FakeProfile, "username" | "secUid">): void {
+    const author = owner ? { username: owner.username, secUid: owner.secUid } : undefined;
+    for (const post of posts)
+      this.scenarios.set(post.id, { kind: "sample", sample: post.photo ? "photo" : "video", author });
+  }
 
   get url(): string {
     return this.origin;
@@ -215,6 +247,13 @@ export class FakeTikTok {
     });
     const path = url.pathname;
 
+    const profile = /^\/@([\w.-]+)\/?$/.exec(path)?.[1];
+    if (profile) return this.profilePage(request, response, profile);
+    const embed = /^\/embed\/@([\w.-]+)\/?$/.exec(path)?.[1];
+    if (embed) return this.embedPage(response, embed);
+    if (path === "/api/creator/item_list/") return this.creatorItems(request, response, url);
+    if (path === "/api/collection/item_list/") return this.offsetItems(request, response, url, "collection");
+    if (path === "/api/mix/item_list/") return this.offsetItems(request, response, url, "playlist");
     const desktopPost = /^\/@([\w.-]*)\/(?:video|photo)\/(\d+)\/?$/.exec(path);
     const mobilePost = /^\/v\/(\d+)\.html$/.exec(path);
     const shortCode = /^\/(?:t\/)?([A-Za-z0-9]{1,21})\/?$/.exec(path);
@@ -312,6 +351,7 @@ export class FakeTikTok {
             mobile: mobileAgent,
             structOnly: "variant" in scenario && scenario.variant === "struct-only",
             largeVideoBytes: "largeVideoBytes" in scenario ? scenario.largeVideoBytes : undefined,
+            author: "author" in scenario ? scenario.author : undefined,
             id,
           }),
           id,
@@ -320,6 +360,134 @@ export class FakeTikTok {
       default:
         return stubPage();
     }
+  }
+
+  /** Whether this request meets the WAF page: no kept session and no fresh solution. */
+  private challenged(request: IncomingMessage): boolean {
+    const cookies = parseCookies(request.headers.cookie);
+    return this.options.waf !== false && !this.keptSession(cookies) && !this.cleared(cookies);
+  }
+
+  /** A profile page: `webapp.user-detail` (docs/upstreams/tiktok.md §9.2). */
+  private profilePage(request: IncomingMessage, response: ServerResponse, username: string) {
+    if (this.challenged(request)) return send(response, 200, "text/html; charset=utf-8", this.wafPage());
+    this.setSessionCookies(response, parseCookies(request.headers.cookie));
+    const profile = this.profiles.get(username);
+    if (profile?.pageWithoutSecUid) return send(response, 200, "text/html; charset=utf-8", stubPage());
+    const detail = profile
+      ? {
+          userInfo: {
+            user: {
+              id: profile.userId,
+              uniqueId: profile.username,
+              nickname: profile.nickname,
+              secUid: profile.secUid,
+              avatarLarger: `https://p16-common-sign.tiktokcdn-us.com/tos-useast5-avt-0068-tx/${profile.userId}~tplv-tiktokx-cropcenter:1080:1080.jpeg`,
+              signature: "",
+              verified: false,
+              privateAccount: profile.private === true,
+              secret: profile.private === true,
+            },
+            stats: { videoCount: profile.posts.length, followerCount: 12 },
+            statsV2: { videoCount: String(profile.posts.length), followerCount: "12" },
+          },
+          statusCode: 0,
+          statusMsg: "",
+        }
+      : { userInfo: {}, statusCode: 10221, statusMsg: "user not exist" };
+    const data = JSON.stringify({
+      __DEFAULT_SCOPE__: { "webapp.app-context": { language: "en" }, "webapp.user-detail": detail },
+    });
+    send(
+      response,
+      200,
+      "text/html; charset=utf-8",
+      postPage(data.replaceAll("/", "\\u002F"), profile?.userId ?? "0", false),
+    );
+  }
+
+  /** The embed page (`__FRONTITY_CONNECT_STATE__`): the account's latest post ids. */
+  private embedPage(response: ServerResponse, username: string) {
+    const profile = this.profiles.get(username);
+    if (!profile)
+      return send(response, 404, "text/html; charset=utf-8", "<html><body>Not found</body></html>");
+    const state = {
+      source: {
+        data: {
+          [`/embed/@${username}`]: { videoList: profile.posts.slice(0, 6).map((post) => ({ id: post.id })) },
+        },
+      },
+    };
+    send(
+      response,
+      200,
+      "text/html; charset=utf-8",
+      `<!DOCTYPE html><html><head><script id="__FRONTITY_CONNECT_STATE__" type="application/json">${JSON.stringify(state)}</script></head><body></body></html>`,
+    );
+  }
+
+  /**
+   * `/api/creator/item_list/`: the account's posts older than `cursor` (ms), newest first, within about a
+   * week of it (an empty answer with `hasMorePrevious` when the week has none); for a stale device id,
+   * the first page whatever the cursor (yt-dlp #14031).
+   */
+  private creatorItems(request: IncomingMessage, response: ServerResponse, url: URL) {
+    if (this.challenged(request)) return send(response, 200, "text/html; charset=utf-8", this.wafPage());
+    const profile = [...this.profiles.values()].find(
+      (candidate) => candidate.secUid === url.searchParams.get("secUid"),
+    );
+    if (!profile) return sendJson(response, { statusCode: 10201, statusMsg: "", itemList: [] });
+    if (profile.refuseLists)
+      return send(response, 403, "text/html", "<html><body>Access Denied</body></html>");
+    this.setSessionCookies(response, parseCookies(request.headers.cookie));
+    const cursor = Number(url.searchParams.get("cursor") ?? Date.now());
+    const count = Math.min(Number(url.searchParams.get("count") ?? 15) || 15, 35);
+    const device = url.searchParams.get("device_id") ?? "";
+    const seen = this.devices.get(profile.username) ?? [];
+    if (!seen.includes(device)) seen.push(device);
+    this.devices.set(profile.username, seen);
+    const stale = seen.indexOf(device) < (profile.staleDevices ?? 0);
+    const older = profile.posts.filter((post) => post.createTime * 1000 < cursor);
+    const inWeek = older.filter((post) => post.createTime * 1000 >= cursor - 7 * 86_400_000);
+    const page = stale ? profile.posts.slice(0, count) : inWeek.slice(0, count);
+    const hasMorePrevious = stale || older.length > page.length;
+    sendJson(response, {
+      itemList: page.map((post) => itemStructOf(post, profile)),
+      hasMorePrevious,
+      hasMore: hasMorePrevious,
+      cursor: String(page.at(-1) ? (page.at(-1) as FakePost).createTime * 1000 : cursor),
+      statusCode: 0,
+    });
+  }
+
+  /** `/api/collection/item_list/` and `/api/mix/item_list/`: by offset, 30 at most. */
+  private offsetItems(
+    request: IncomingMessage,
+    response: ServerResponse,
+    url: URL,
+    kind: FakeCollection["kind"],
+  ) {
+    if (this.challenged(request)) return send(response, 200, "text/html; charset=utf-8", this.wafPage());
+    const id = url.searchParams.get(kind === "collection" ? "collectionId" : "mixId") ?? "";
+    const collection = this.collections.get(id);
+    if (!collection || collection.kind !== kind)
+      return sendJson(response, { statusCode: 10201, statusMsg: "", itemList: [], hasMore: false });
+    this.setSessionCookies(response, parseCookies(request.headers.cookie));
+    const offset = Number(url.searchParams.get("cursor") ?? 0) || 0;
+    const count = Math.min(Number(url.searchParams.get("count") ?? 30) || 30, 30);
+    const owner = this.profiles.get(collection.owner) ?? {
+      username: collection.owner,
+      nickname: collection.owner,
+      userId: "1",
+      secUid: "MS4wLjABAAAAx",
+    };
+    const page = collection.posts.slice(offset, offset + count);
+    sendJson(response, {
+      itemList: page.map((post) => itemStructOf(post, owner)),
+      hasMore: offset + page.length < collection.posts.length,
+      ...(kind === "playlist" ? { cursor: String(offset + page.length) } : {}),
+      statusCode: 0,
+    });
   }
 
   /** A `ttwid` this fake gave with a data page, recently enough to be let through. */
@@ -507,7 +675,13 @@ function send(response: ServerResponse, status: number, type: string, body: stri
  */
 export function sampleData(
   name: string,
-  options: { mobile?: boolean; structOnly?: boolean; id?: string; largeVideoBytes?: number } = {},
+  options: {
+    mobile?: boolean;
+    structOnly?: boolean;
+    id?: string;
+    largeVideoBytes?: number;
+    author?: { username: string; secUid: string };
+  } = {},
 ): string {
   const now = Math.floor(Date.now() / 1000);
   let text = tiktokSample(name)
@@ -528,7 +702,12 @@ export function sampleData(
       `"playAddr":"${url.replaceAll("/", "\\u002F").replaceAll("&", "\\u0026")}"`,
     );
   }
-  if (options.id) text = text.replaceAll(SAMPLE_IDS.video, options.id);
+  if (options.id)
+    text = text.replaceAll(SAMPLE_IDS.video, options.id).replaceAll(SAMPLE_IDS.photo, options.id);
+  if (options.author)
+    text = text
+      .replace(/"uniqueId":"[^"]*"/, `"uniqueId":"${options.author.username}"`)
+      .replace(/"secUid":"[^"]*"/, `"secUid":"${options.author.secUid}"`);
   return text;
 }
 
@@ -580,4 +759,8 @@ function captchaPage(): string {
 
 function loginPage(): string {
   return `<!DOCTYPE html><html><head><title>Log in | TikTok</title></head><body><div id="login"></div></body></html>`;
+}
+
+function sendJson(response: ServerResponse, body: unknown): void {
+  send(response, 200, "application/json; charset=utf-8", JSON.stringify(body));
 }

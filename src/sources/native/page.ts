@@ -1,6 +1,7 @@
 import { postErrors, SourceFailure } from "../../domain/errors.js";
 import { scriptById } from "../../domain/html.js";
 import { at, firstOf, list, num, record, str } from "../../domain/json-path.js";
+import { type ListItem, listItemUrl } from "../../domain/lists.js";
 import type { Media } from "../../domain/media.js";
 import { postIdTime } from "../../domain/tiktok-url.js";
 
@@ -319,4 +320,26 @@ export function earliestExpiry(media: Media): number | undefined {
     earliest = earliest === undefined ? ms : Math.min(earliest, ms);
   }
   return earliest;
+}
+
+/** A post of a list answer (the same itemStruct as a page's), as the API lists it. */
+export function listItemOf(item: Record<string, unknown>, fallbackUsername?: string): ListItem {
+  const id = String(item.id);
+  const photo = list(at(item, ["imagePost", "images"])).length > 0;
+  const type = photo ? "photo" : "video";
+  const username = str(at(item, ["author", "uniqueId"])) ?? fallbackUsername;
+  return {
+    id,
+    url: listItemUrl(username, id, type),
+    type,
+    caption: str(item.desc),
+    createdAt: createdAtOf(item, id),
+    thumb: firstOf(str, item, [
+      ["video", "cover"],
+      ["video", "originCover"],
+      ["imagePost", "cover", "imageURL", "urlList", 0],
+    ]),
+    duration: photo ? undefined : num(at(item, ["video", "duration"])) || undefined,
+    stats: statsOf(item),
+  };
 }

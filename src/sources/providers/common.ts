@@ -41,7 +41,12 @@ export interface Step {
   follow?: boolean;
 }
 
-export function openSite(deps: SourceDeps, name: string, origin: string, input: ExtractInput): Site {
+export function openSite(
+  deps: SourceDeps,
+  name: string,
+  origin: string,
+  input: Pick<ExtractInput, "signal">,
+): Site {
   const base = deps.upstreams.baseOf(name, origin);
   const jar = new CookieJar();
   // One way out for the whole exchange: the site's cookies and tokens belong to it.

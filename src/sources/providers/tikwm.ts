@@ -1,7 +1,17 @@
 import { SourceFailure } from "../../domain/errors.js";
-import { at, num, record, str } from "../../domain/json-path.js";
-import type { ExtractInput } from "../types.js";
-import { defineProvider, mediaOf, parseJson, type Site, type SiteAnswer, siteError } from "./common.js";
+import { at, list, num, record, str } from "../../domain/json-path.js";
+import { type ListItem, listItemUrl } from "../../domain/lists.js";
+import { buildParts } from "../parts.js";
+import type { ExtractInput, Lister, SourceDeps, SourceDescriptor } from "../types.js";
+import {
+  defineProvider,
+  mediaOf,
+  openSite,
+  parseJson,
+  type Site,
+  type SiteAnswer,
+  siteError,
+} from "./common.js";
 
 /** tikwm's `data` object (also relayed by fasttoksave): links may be relative to the site. */
 export function mapTikwmData(input: ExtractInput, site: Site, data: Record<string, unknown>): SiteAnswer {
@@ -61,7 +71,7 @@ export function readTikwmAnswer(body: unknown, name: string): Record<string, unk
 }
 
 /** tikwm: one JSON request, no token (docs/upstreams/providers.md "tikwm"). */
-export const tikwm = defineProvider(
+const tikwmPosts = defineProvider(
   {
     name: "tikwm",
     origin: "https://www.tikwm.com",
@@ -76,3 +86,80 @@ export const tikwm = defineProvider(
     return mapTikwmData(input, site, readTikwmAnswer(parseJson(response, site.name), site.name));
   },
 );
+
+/** A profile through tikwm (docs/upstreams/providers.md "tikwm lists"): its user info, then its posts by cursor. */
+function createTikwmLister(deps: SourceDeps): Lister {
+  return async (input) => {
+    const site = openSite(deps, tikwmPosts.name, tikwmPosts.origin, input);
+    const handle = input.link.username;
+    const first = input.position === undefined;
+    const info = first ? await userInfo(site, handle) : undefined;
+    const response = await site.request({
+      path: "/api/user/posts",
+      query: {
+        unique_id: handle,
+        count: String(Math.min(34, input.limit)),
+        cursor: typeof input.position?.c === "string" ? input.position.c : "0",
+      },
+    });
+    const data = readTikwmAnswer(parseJson(response, site.name), site.name);
+    const items = list(data.videos)
+      .map(record)
+      .filter((video) => video !== undefined)
+      .slice(0, input.limit)
+      .map((video) => listItemFromTikwm(site, video, handle));
+    const cursor = str(data.cursor) ?? (typeof data.cursor === "number" ? String(data.cursor) : undefined);
+    return {
+      kind: "profile",
+      id:
+        str(at(info, ["user", "secUid"])) ??
+        (typeof input.position?.u === "string" ? input.position.u : handle),
+      title: handle,
+      owner: {
+        username: str(at(info, ["user", "uniqueId"])) ?? handle,
+        nickname: str(at(info, ["user", "nickname"])),
+        id: str(at(info, ["user", "id"])),
+        avatar: site.link(at(info, ["user", "avatarLarger"])),
+      },
+      total: num(at(info, ["stats", "videoCount"])),
+      items,
+      next: data.hasMore === true && cursor ? { c: cursor, u: handle } : undefined,
+    };
+  };
+}
+
+async function userInfo(site: Site, handle: string) {
+  const response = await site.request({ path: "/api/user/info", query: { unique_id: handle } });
+  const data = readTikwmAnswer(parseJson(response, site.name), site.name);
+  if (at(data, ["user", "privateAccount"]) === true)
+    throw new SourceFailure("private", "tikwm: this account is private");
+  return data;
+}
+
+function listItemFromTikwm(site: Site, video: Record<string, unknown>, handle: string): ListItem {
+  const id = str(video.video_id) ?? str(video.id) ?? String(video.id);
+  const photo = list(video.images).length > 0;
+  const type = photo ? "photo" : "video";
+  const seconds = num(video.create_time);
+  return {
+    id,
+    url: listItemUrl(str(at(video, ["author", "unique_id"])) ?? handle, id, type),
+    type,
+    caption: str(video.title),
+    createdAt: seconds ? new Date(seconds * 1000).toISOString() : undefined,
+    thumb: site.link(video.cover) ?? site.link(video.origin_cover),
+    duration: photo ? undefined : num(video.duration) || undefined,
+    stats: {
+      plays: num(video.play_count),
+      likes: num(video.digg_count),
+      comments: num(video.comment_count),
+      shares: num(video.share_count),
+    },
+  };
+}
+
+export const tikwm: SourceDescriptor = {
+  ...tikwmPosts,
+  lists: ["profile"],
+  create: (deps) => ({ ...buildParts(tikwmPosts.create, deps), list: createTikwmLister(deps) }),
+};

@@ -1,5 +1,6 @@
+import { SAMPLE_PROFILES } from "../profiles.js";
 import { type FakePost, lookup, VIDEO_POST } from "./catalogue.js";
-import { type FakeHandler, json, type ProviderFake } from "./server.js";
+import { type FakeHandler, type FakeRequest, json, type ProviderFake } from "./server.js";
 
 /** tikwm's `data`, its media links given relative to the site as it often does. */
 export function tikwmData(post: FakePost, hd: boolean) {
@@ -35,8 +36,59 @@ export function tikwmData(post: FakePost, hd: boolean) {
   };
 }
 
-/** GET /api/?url=…&hd=1 (or the same as a form POST). */
+/** A profile through tikwm (docs/upstreams/providers.md "tikwm lists"): user info, then posts by cursor. */
+function profileAnswer(request: FakeRequest) {
+  const handle = request.query.get("unique_id") ?? "";
+  const profile = SAMPLE_PROFILES.get(handle);
+  // A missing user is a message, not a 404.
+  if (!profile) return json({ code: -1, msg: "User not found", processed_time: 0.1 });
+  if (request.path === "/api/user/info")
+    return json({
+      code: 0,
+      msg: "success",
+      data: {
+        user: {
+          id: profile.userId,
+          uniqueId: profile.username,
+          nickname: profile.nickname,
+          avatarLarger: `/avatar/${profile.userId}.jpeg`,
+          secUid: profile.secUid,
+          privateAccount: profile.private === true,
+        },
+        stats: { videoCount: profile.posts.length, followerCount: 12 },
+      },
+    });
+  const offset = Number(request.query.get("cursor") ?? 0) || 0;
+  const count = Math.min(Number(request.query.get("count") ?? 10) || 10, 34);
+  const page = profile.posts.slice(offset, offset + count);
+  return json({
+    code: 0,
+    msg: "success",
+    data: {
+      videos: page.map((post) => ({
+        video_id: post.id,
+        aweme_id: `v${post.id}`,
+        title: `post ${post.id.slice(-4)} #fake`,
+        cover: `/video/cover/${post.id}.webp`,
+        duration: post.photo ? 0 : 21,
+        play: `/video/media/play/${post.id}.mp4`,
+        ...(post.photo ? { images: [`/image/${post.id}.jpeg`] } : {}),
+        create_time: post.createTime,
+        play_count: 1000,
+        digg_count: 50,
+        comment_count: 3,
+        share_count: 1,
+        author: { unique_id: profile.username, nickname: profile.nickname },
+      })),
+      cursor: String(offset + page.length),
+      hasMore: offset + page.length < profile.posts.length,
+    },
+  });
+}
+
+/** GET /api/?url=…&hd=1 (or the same as a form POST); /api/user/info and /api/user/posts for profiles. */
 const handler: FakeHandler = (request) => {
+  if (request.path === "/api/user/info" || request.path === "/api/user/posts") return profileAnswer(request);
   if (request.path !== "/api/" && request.path !== "/api") return json({ code: -1, msg: "Not Found" }, 404);
   const url = request.query.get("url") ?? request.form.get("url");
   const hd = (request.query.get("hd") ?? request.form.get("hd")) === "1";

@@ -1,0 +1,283 @@
+import { createHmac, timingSafeEqual } from "node:crypto";
+import type { BaseLogger } from "pino";
+import { deadline } from "../domain/deadline.js";
+import { ApiError, badRequest, isAbortError, SourceFailure } from "../domain/errors.js";
+import type { ListAnswer, ListPage, ListPosition } from "../domain/lists.js";
+import { type ListLink, parseTikTokListLink } from "../domain/tiktok-url.js";
+import type { Egress } from "../net/egress.js";
+import type { Source } from "../sources/types.js";
+import type { CacheEntry, Store } from "../stores/types.js";
+import { isFault, type SourceHealth } from "./health.js";
+import { resolveShortLink } from "./short-links.js";
+import { SingleFlight } from "./single-flight.js";
+
+export interface ListRequest {
+  url: string;
+  cursor?: string;
+  limit: number;
+  /** A source name, or "random". */
+  source: string;
+  /** The sources this client may use (its API key's); absent, all. */
+  allowedSources?: readonly string[];
+}
+
+export interface ListingDeps {
+  sources: readonly Source[];
+  health: SourceHealth;
+  store: Store;
+  egress: Egress;
+  now: () => number;
+  log: BaseLogger;
+  /** How long a page of a listing is cached. */
+  cacheTtlMs: number;
+  /** Signs cursors: a cursor this server did not give is refused before any upstream request. */
+  secret: string;
+  /** Upper bound for one source's page. */
+  attemptTimeoutMs: number;
+}
+
+/** What a cursor carries: the source that gave it, the list it belongs to, and where it goes on. */
+interface CursorBody {
+  s: string;
+  l: string;
+  p: ListPosition;
+}
+
+const CLAIM_TTL_MS = 6_000;
+const SHARED_WAIT_POLL_MS = 50;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * link → list → cache → one shared flight → the sources that list this kind, in health order → cache.
+ * A page with a cursor goes back to the source that gave the cursor (its position means nothing to
+ * another). A profile is asked of TikTok first, then of tikwm.
+ */
+export function createListing(deps: ListingDeps) {
+  const inFlight = new SingleFlight<ListPage>();
+  const cursorKey = createHmac("sha256", deps.secret).update("tiktok-dl list cursor").digest();
+
+  function sign(body: CursorBody): string {
+    const payload = Buffer.from(JSON.stringify(body)).toString("base64url");
+    return `${payload}.${mac(payload)}`;
+  }
+
+  function mac(payload: string) {
+    return createHmac("sha256", cursorKey).update(payload).digest().subarray(0, 16).toString("base64url");
+  }
+
+  /** The cursor's body, if this server signed it for this list; otherwise a 400. */
+  function openCursor(cursor: string, listKey: string): CursorBody {
+    const refused = badRequest(
+      "INVALID_PARAMETER",
+      'The "cursor" field is not one this server gave for this list.',
+    );
+    const [payload, signature] = cursor.split(".");
+    if (!payload || !signature || cursor.length > 2048) throw refused;
+    const expected = Buffer.from(mac(payload));
+    const given = Buffer.from(signature);
+    if (expected.length !== given.length || !timingSafeEqual(expected, given)) throw refused;
+    let body: CursorBody;
+    try {
+      body = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as CursorBody;
+    } catch {
+      throw refused;
+    }
+    if (body.l !== listKey || typeof body.s !== "string" || typeof body.p !== "object" || body.p === null)
+      throw refused;
+    return body;
+  }
+
+  async function linkOf(url: string): Promise<ListLink> {
+    const link = parseTikTokListLink(url);
+    if (link.kind === "list") return link;
+    const target = await resolveShortLink(deps.egress.pick("tiktok").browser, link);
+    if (target.kind === "post")
+      throw badRequest(
+        "UNSUPPORTED_LINK",
+        "This short link leads to a post: download it with /api/download.",
+      );
+    return target;
+  }
+
+  /** The sources that may read this kind of list for this request, best first. */
+  function candidates(link: ListLink, request: ListRequest, fixed?: string): Source[] {
+    const able = deps.sources.filter(
+      (source) =>
+        source.list &&
+        !source.maintenance &&
+        source.lists?.includes(link.list) &&
+        (!request.allowedSources || request.allowedSources.includes(source.name)),
+    );
+    const named = fixed ?? (request.source === "random" ? undefined : request.source);
+    if (named) {
+      const source = able.find((candidate) => candidate.name === named);
+      if (!source)
+        throw badRequest(
+          "INVALID_TYPE",
+          `The "${named}" source cannot list a ${link.list} on this instance.`,
+        );
+      return [source];
+    }
+    const closed = able.filter((source) => deps.health.circuit(source.name) !== "open");
+    const order = (closed.length > 0 ? closed : able).sort(
+      (a, b) =>
+        Number(b.preferred ?? false) - Number(a.preferred ?? false) ||
+        deps.health.weight(b.name) - deps.health.weight(a.name),
+    );
+    return order;
+  }
+
+  async function ask(source: Source, link: ListLink, request: ListRequest, position?: ListPosition) {
+    const started = deps.now();
+    const limit = deadline(deps.attemptTimeoutMs);
+    try {
+      const answer = await (source.list as NonNullable<Source["list"]>)({
+        link,
+        position,
+        limit: request.limit,
+        signal: limit.signal,
+      });
+      deps.health.record(source.name, { ok: true, ms: deps.now() - started, post: listKeyOf(link) });
+      return answer;
+    } catch (error) {
+      if (error instanceof ApiError) {
+        deps.health.record(source.name, { ok: true, ms: deps.now() - started, post: listKeyOf(link) });
+        throw error;
+      }
+      const failure =
+        error instanceof SourceFailure
+          ? error
+          : isAbortError(error)
+            ? new SourceFailure("timeout", "took too long")
+            : new SourceFailure("bug", "our code failed on its answer; the error is in the server's log");
+      if (failure.reason === "bug") deps.log.error({ err: error, source: source.name }, "bug in a lister");
+      deps.health.record(
+        source.name,
+        {
+          ok: !isFault(failure.reason),
+          ms: deps.now() - started,
+          reason: failure.reason,
+          message: failure.message,
+          post: listKeyOf(link),
+        },
+        { forced: request.source === source.name },
+      );
+      throw failure;
+    } finally {
+      limit.release();
+    }
+  }
+
+  async function fetchPage(link: ListLink, request: ListRequest, cursor?: CursorBody): Promise<ListPage> {
+    const tried: { source: string; failure: SourceFailure }[] = [];
+    for (const source of candidates(link, request, cursor?.s)) {
+      let answer: ListAnswer;
+      try {
+        answer = await ask(source, link, request, cursor?.p);
+      } catch (error) {
+        if (error instanceof SourceFailure) {
+          tried.push({ source: source.name, failure: error });
+          continue;
+        }
+        throw error;
+      }
+      const { next, ...rest } = answer;
+      return {
+        ...rest,
+        cursor: next ? sign({ s: source.name, l: listKeyOf(link), p: next }) : undefined,
+        hasMore: next !== undefined,
+        provider: source.name,
+        cached: false,
+      };
+    }
+    throw finalError(link, tried);
+  }
+
+  /** One page for everyone asking at once: in this process, and across instances through the store's claims. */
+  async function shared(key: string, work: () => Promise<ListPage>): Promise<ListPage> {
+    const { claim, isClaimed, release, getPost } = deps.store;
+    if (!claim || !isClaimed || !release) return work();
+    if (await safely(() => claim(`claim:${key}`, CLAIM_TTL_MS), true)) {
+      try {
+        return await work();
+      } finally {
+        await safely(() => release(`claim:${key}`), undefined);
+      }
+    }
+    const until = deps.now() + deps.attemptTimeoutMs * 2;
+    while (deps.now() < until) {
+      await sleep(SHARED_WAIT_POLL_MS);
+      const entry = await safely(() => getPost(key, { shared: true }), undefined);
+      if (entry?.kind === "list") return { ...entry.page, cached: true };
+      if (!(await safely(() => isClaimed(`claim:${key}`), false))) break;
+    }
+    return work();
+  }
+
+  async function safely<T>(work: () => Promise<T>, fallback: T): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      deps.log.debug({ err: error }, "cache store call failed");
+      return fallback;
+    }
+  }
+
+  return {
+    /** One page of a profile, collection or playlist. */
+    async page(request: ListRequest): Promise<ListPage> {
+      const link = await linkOf(request.url);
+      const listKey = listKeyOf(link);
+      const cursor = request.cursor ? openCursor(request.cursor, listKey) : undefined;
+      const key = [
+        "list",
+        cursor?.s ?? request.source,
+        listKey,
+        cursor ? JSON.stringify(cursor.p) : "",
+        request.limit,
+        request.allowedSources?.join(",") ?? "*",
+      ].join("|");
+      const hit = await safely(() => deps.store.getPost(key), undefined);
+      if (hit?.kind === "list") return { ...hit.page, cached: true };
+      return inFlight.run(key, () =>
+        shared(key, async () => {
+          const page = await fetchPage(link, request, cursor);
+          const now = deps.now();
+          const { cached: _cached, ...kept } = page;
+          const entry: CacheEntry = {
+            kind: "list",
+            page: kept,
+            storedAt: now,
+            expiresAt: now + deps.cacheTtlMs,
+          };
+          if (deps.cacheTtlMs > 0)
+            await safely(() => deps.store.setPost(key, entry, deps.cacheTtlMs), undefined);
+          return page;
+        }),
+      );
+    },
+  };
+}
+
+export type Listing = ReturnType<typeof createListing>;
+
+/** What identifies a list: its kind and its owner's handle or its id. */
+const listKeyOf = (link: ListLink) =>
+  `${link.list}:${link.list === "profile" ? link.username.toLowerCase() : (link.id ?? "")}`;
+
+function finalError(link: ListLink, tried: { source: string; failure: SourceFailure }[]): ApiError {
+  const names = tried
+    .map(({ source, failure }) => `${source} (${failure.reason}: ${failure.message})`)
+    .join("; ");
+  if (tried.length > 0 && tried.every(({ failure }) => failure.reason === "not_found"))
+    return new ApiError(
+      404,
+      "NOT_FOUND",
+      `Every source tried says this ${link.list} does not exist (${names}).`,
+    );
+  if (tried.length > 0 && tried.every(({ failure }) => failure.reason === "private"))
+    return new ApiError(403, "PRIVATE", `Every source tried says this ${link.list} is private (${names}).`);
+  if (tried.length === 0)
+    return new ApiError(502, "ALL_SOURCES_FAILED", `No source can list this ${link.list} right now.`);
+  return new ApiError(502, "ALL_SOURCES_FAILED", `Every source tried failed: ${names}.`);
+}

@@ -1,0 +1,138 @@
+/**
+ * Accounts, collections and playlists the fakes serve (docs/upstreams/tiktok.md §9): invented, in the
+ * shapes TikTok's web app answers. The fake TikTok and tikwm's fake read the same accounts.
+ */
+export interface FakePost {
+  id: string;
+  /** Unix seconds; the id's top 32 bits are the same time, as on TikTok. */
+  createTime: number;
+  photo: boolean;
+}
+
+export interface FakeProfile {
+  username: string;
+  secUid: string;
+  userId: string;
+  nickname: string;
+  /** Newest first. */
+  posts: FakePost[];
+  private?: boolean;
+  /** The profile page is a stub without secUid: the embed page and one post give it. */
+  pageWithoutSecUid?: boolean;
+  /** How many device ids TikTok treats as stale: for them it repeats the first page whatever the cursor. */
+  staleDevices?: number;
+  /** TikTok's list endpoint refuses this account (403). */
+  refuseLists?: boolean;
+}
+
+export interface FakeCollection {
+  kind: "collection" | "playlist";
+  id: string;
+  title: string;
+  owner: string;
+  posts: FakePost[];
+}
+
+const DAY = 86_400;
+
+/** A post id whose time is `seconds` (TikTok's ids carry their creation time). */
+export const postIdAt = (seconds: number, salt: number) =>
+  ((BigInt(seconds) << 32n) | BigInt((salt * 2_654_435_761) >>> 0)).toString();
+
+/**
+ * `count` posts, newest first, a day apart from `newest` back; every seventh a photo post; after post
+ * `gapAfter`, a gap of `gapDays` days without posts.
+ */
+export function makePosts(
+  count: number,
+  options: { newest?: number; gapAfter?: number; gapDays?: number; salt?: number } = {},
+): FakePost[] {
+  let time = options.newest ?? Math.floor(Date.now() / 1000) - 3600;
+  return Array.from({ length: count }, (_, index) => {
+    if (index > 0) time -= DAY;
+    if (options.gapAfter !== undefined && index === options.gapAfter + 1)
+      time -= (options.gapDays ?? 10) * DAY;
+    return { id: postIdAt(time, index + (options.salt ?? 0)), createTime: time, photo: index % 7 === 3 };
+  });
+}
+
+export function makeProfile(
+  username: string,
+  posts: FakePost[],
+  extra: Partial<FakeProfile> = {},
+): FakeProfile {
+  const suffix = Buffer.from(username.padEnd(48, "x")).toString("base64url").slice(0, 64);
+  return {
+    username,
+    secUid: `MS4wLjABAAAA${suffix}`,
+    userId: String(6_800_000_000_000_000_000n + BigInt(username.length * 7919)),
+    nickname: username.replace(/[._]/g, " "),
+    posts,
+    ...extra,
+  };
+}
+
+/** The accounts every fake knows (tests add their own to the fake TikTok's map). */
+export const SAMPLE_PROFILES = new Map<string, FakeProfile>(
+  [
+    makeProfile("grid.maker", makePosts(130, { gapAfter: 60, gapDays: 12 }), { staleDevices: 1 }),
+    makeProfile("quiet.one", []),
+    makeProfile("locked.down", makePosts(5), { private: true }),
+    makeProfile("no.secuid", makePosts(40, { salt: 900 }), { pageWithoutSecUid: true }),
+    makeProfile("lists.refused", makePosts(50, { salt: 1900 }), { refuseLists: true }),
+  ].map((profile) => [profile.username, profile]),
+);
+
+export const SAMPLE_COLLECTIONS = new Map<string, FakeCollection>(
+  [
+    {
+      kind: "collection" as const,
+      id: "7300000000000000001",
+      title: "Best bits",
+      owner: "grid.maker",
+      posts: makePosts(45, { salt: 300 }),
+    },
+    {
+      kind: "playlist" as const,
+      id: "7300000000000000002",
+      title: "Lake series",
+      owner: "grid.maker",
+      posts: makePosts(33, { salt: 600 }),
+    },
+  ].map((collection) => [collection.id, collection]),
+);
+
+/** A list item as TikTok's web app answers it: the post page's itemStruct, the fields a listing reads. */
+export function itemStructOf(
+  post: FakePost,
+  owner: Pick<FakeProfile, "username" | "nickname" | "userId" | "secUid">,
+) {
+  const image = `https://p16-common-sign.tiktokcdn-us.com/tos-useast8-i-photomode-tx2/${post.id}~tplv-photomode-image.jpeg?x-expires=${post.createTime + 2 * DAY}&x-signature=x`;
+  return {
+    id: post.id,
+    desc: `post ${post.id.slice(-4)} #fake`,
+    createTime: post.createTime,
+    author: { id: owner.userId, uniqueId: owner.username, nickname: owner.nickname, secUid: owner.secUid },
+    video: {
+      id: post.id,
+      duration: post.photo ? 0 : 15 + (post.createTime % 40),
+      cover: `https://p16-common-sign.tiktokcdn-us.com/tos-useast8-p-0068-tx2/${post.id}~tplv-tiktokx-origin.image?x-expires=${post.createTime + 2 * DAY}`,
+      playAddr: "",
+    },
+    ...(post.photo
+      ? {
+          imagePost: {
+            images: [{ imageURL: { urlList: [image] } }],
+            cover: { imageURL: { urlList: [image] } },
+          },
+        }
+      : {}),
+    stats: { playCount: 1000 + (post.createTime % 997), diggCount: 50, commentCount: 3, shareCount: 1 },
+    statsV2: {
+      playCount: String(1000 + (post.createTime % 997)),
+      diggCount: "50",
+      commentCount: "3",
+      shareCount: "1",
+    },
+  };
+}
