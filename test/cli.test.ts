@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { SAMPLE_PROFILES } from "./fakes/profiles.js";
 import { FakeTikTok, patternByte, SAMPLE_IDS } from "./fakes/tiktok.js";
 import { type Stack, startStack } from "./helpers.js";
 
@@ -123,12 +124,103 @@ describe("the command-line downloader", () => {
     await assert.rejects(readdir(out));
   });
 
+  it("downloads a profile's newest posts (--limit), skips what --archive holds without asking, and lists with --json", async () => {
+    const out = await fresh("profile");
+    const archive = join(dir, "archive.txt");
+    const profile = SAMPLE_PROFILES.get("grid.maker");
+    const newest = profile?.posts.slice(0, 4) ?? [];
+    const first = await run(
+      [
+        "https://www.tiktok.com/@grid.maker",
+        "--limit",
+        "4",
+        "--archive",
+        archive,
+        "--server",
+        server,
+        "-o",
+        out,
+      ],
+      {},
+      dir,
+    );
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stderr, /post 1 of 130: https:\/\/www\.tiktok\.com\/@grid\.maker\//);
+    assert.match(first.stderr, /post 4 of 130/);
+    assert.match(first.stderr, /4 of 4 posts done/);
+    const files = await readdir(out);
+    for (const post of newest)
+      assert.ok(
+        files.some((file) => file.includes(post.id)),
+        `${post.id} saved`,
+      );
+    assert.deepEqual(
+      (await readFile(archive, "utf8")).trim().split("\n").sort(),
+      newest.map((post) => `tiktok ${post.id}`).sort(),
+      "one archive line per saved post",
+    );
+
+    const pagesBefore = fake.count((request) =>
+      newest.some((post) => request.path.includes(`/video/${post.id}`)),
+    );
+    const second = await run(
+      [
+        "https://www.tiktok.com/@grid.maker",
+        "--limit",
+        "4",
+        "--archive",
+        archive,
+        "--server",
+        server,
+        "-o",
+        out,
+      ],
+      {},
+      dir,
+    );
+    assert.equal(second.code, 0, second.stderr);
+    assert.match(second.stderr, /0 of 0 posts done, 0 files saved, 4 already in the archive/);
+    const pagesAfter = fake.count((request) =>
+      newest.some((post) => request.path.includes(`/video/${post.id}`)),
+    );
+    assert.equal(pagesAfter, pagesBefore, "no request for an archived post");
+
+    const listed = await run(
+      ["https://www.tiktok.com/@grid.maker", "--json", "--type", "photo", "--limit", "3", "--server", server],
+      {},
+      dir,
+    );
+    assert.equal(listed.code, 0, listed.stderr);
+    const lines = listed.stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { id: string; type: string });
+    assert.equal(lines.length, 3);
+    assert.ok(lines.every((line) => line.type === "photo"));
+    const dated = await run(
+      [
+        "https://www.tiktok.com/@grid.maker",
+        "--json",
+        "--since",
+        newest[2]?.createTime ? new Date((newest[2]?.createTime ?? 0) * 1000).toISOString() : "",
+        "--server",
+        server,
+      ],
+      {},
+      dir,
+    );
+    assert.equal(dated.stdout.trim().split("\n").length, 3, "--since stops at the first older post");
+  });
+
   it("answers usage errors with exit code 2", async () => {
     for (const args of [
       [],
       ["--concurrency", "0", VIDEO],
       ["--server", "ftp://x", VIDEO],
       ["--bogus", VIDEO],
+      ["--limit", "0", VIDEO],
+      ["--type", "reel", VIDEO],
+      ["--since", "yesterday", VIDEO],
     ]) {
       const { code, stderr } = await run(args, {}, dir);
       assert.equal(code, 2, args.join(" "));

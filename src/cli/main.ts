@@ -1,16 +1,18 @@
-import { mkdir, readFile } from "node:fs/promises";
+import { appendFile, mkdir, readFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { Readable, Transform } from "node:stream";
 import { parseArgs } from "node:util";
 import { filesToSave, safeFileName, writeFileAtomically } from "../delivery/save.js";
+import { parseTikTokListLink } from "../domain/tiktok-url.js";
 import { createApp } from "../http/app.js";
 import { ConfigError, loadConfig } from "../service/config.js";
 import { Progress } from "./progress.js";
 
 const USAGE = `Usage: tiktok-dl [options] <url...>
 
-Downloads TikTok posts (videos, photo posts, short links) to the current folder.
+Downloads TikTok posts (videos, photo posts, short links), and every post of a profile, a collection
+or a playlist, newest first, to the current folder.
 
 Options:
   -o, --output DIR        where to save the files (default: the current folder)
@@ -20,7 +22,13 @@ Options:
       --zip               photo posts: one ZIP of the images and the audio
       --hd                videos: the HD file when there is one
       --provider NAME     ask this source first (see /api/providers)
-      --json              print the results as JSON, download nothing
+      --json              print the results as JSON (a listing's items as JSON lines), download nothing
+      --limit N           lists: the newest N posts only
+      --since DATE        lists: posts from DATE on (YYYY-MM-DD or an ISO date and time)
+      --until DATE        lists: posts up to DATE
+      --type video|photo  lists: only this kind of post
+      --archive FILE      yt-dlp's download archive: skip the posts listed in FILE ("tiktok <id>"),
+                          add each post once all its files are saved
       --server URL        use a running tiktok-dl server instead of extracting here
   -c, --concurrency N     posts handled at once (default 3)
   -h, --help              this help
@@ -41,6 +49,11 @@ interface Options {
   json: boolean;
   server?: string;
   concurrency: number;
+  limit?: number;
+  since?: number;
+  until?: number;
+  postType?: "video" | "photo";
+  archive?: string;
 }
 
 interface ApiResult {
@@ -66,6 +79,11 @@ async function readOptions(argv: string[]): Promise<Options | "help"> {
         json: { type: "boolean" },
         server: { type: "string" },
         concurrency: { type: "string", short: "c" },
+        limit: { type: "string" },
+        since: { type: "string" },
+        until: { type: "string" },
+        type: { type: "string" },
+        archive: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -94,8 +112,18 @@ async function readOptions(argv: string[]): Promise<Options | "help"> {
     throw new UsageError("--concurrency must be a whole number from 1 to 32");
   if (values.server !== undefined && !/^https?:\/\/[^\s]+$/i.test(values.server))
     throw new UsageError("--server must be an http(s) URL");
+  const limit = values.limit === undefined ? undefined : Number(values.limit);
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1))
+    throw new UsageError("--limit must be a whole number of at least 1");
+  if (values.type !== undefined && values.type !== "video" && values.type !== "photo")
+    throw new UsageError("--type must be video or photo");
   return {
     links,
+    limit,
+    since: dateOption("--since", values.since),
+    until: dateOption("--until", values.until, true),
+    postType: values.type as Options["postType"],
+    archive: values.archive,
     output: values.output ?? ".",
     audio: values.audio ?? false,
     images: values.images ?? false,
@@ -106,6 +134,15 @@ async function readOptions(argv: string[]): Promise<Options | "help"> {
     server: values.server?.replace(/\/+$/, ""),
     concurrency,
   };
+}
+
+/** A date option as ms: a day (YYYY-MM-DD, its end for --until) or an ISO date and time. */
+function dateOption(name: string, value: string | undefined, endOfDay = false): number | undefined {
+  if (value === undefined) return undefined;
+  const day = /^\d{4}-\d{2}-\d{2}$/.test(value);
+  const ms = Date.parse(day ? `${value}T${endOfDay ? "23:59:59.999" : "00:00:00.000"}Z` : value);
+  if (!Number.isFinite(ms)) throw new UsageError(`${name} must be a date (YYYY-MM-DD or ISO 8601)`);
+  return ms;
 }
 
 /** The files to save for one result, as tunnel paths. */
@@ -187,10 +224,93 @@ async function localServer() {
   return { base: `http://127.0.0.1:${port}`, close: () => app.close() };
 }
 
+/** One post to handle: its link, and where it comes from (a listing's "post 37 of 412"). */
+interface Job {
+  link: string;
+  /** Known before any request when the post came from a listing. */
+  id?: string;
+  label?: string;
+}
+
+interface ListedItem {
+  id: string;
+  url: string;
+  type: "video" | "photo";
+  createdAt?: string;
+}
+
+/** Whether a link names a profile, a collection or a playlist (short links are tried as posts first). */
+function isListLink(link: string): boolean {
+  try {
+    return parseTikTokListLink(link).kind === "list";
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The posts of a listing the options select, newest first: page after page of /api/list, stopping at
+ * --limit or at the first post older than --since.
+ */
+async function listedPosts(
+  base: string,
+  link: string,
+  opts: Options,
+  onItem: (item: ListedItem, total?: number) => void,
+) {
+  let cursor: string | undefined;
+  let taken = 0;
+  do {
+    const query = new URLSearchParams({ url: link, limit: "100" });
+    if (cursor) query.set("cursor", cursor);
+    const response = await fetch(`${base}/api/list?${query}`);
+    const body = (await response.json().catch(() => ({}))) as {
+      result?: { items: ListedItem[]; cursor?: string; total?: number };
+      error?: string;
+    };
+    if (!response.ok || !body.result)
+      throw new Error(body.error ?? `the server answered HTTP ${response.status}`);
+    for (const item of body.result.items) {
+      const time = item.createdAt ? Date.parse(item.createdAt) : Number.NaN;
+      if (opts.since !== undefined && time < opts.since) return;
+      if (opts.until !== undefined && time > opts.until) continue;
+      if (opts.postType && item.type !== opts.postType) continue;
+      onItem(item, body.result.total);
+      if (opts.limit !== undefined && ++taken >= opts.limit) return;
+    }
+    cursor = body.result.cursor;
+  } while (cursor);
+}
+
+/** yt-dlp's download archive: one `tiktok <id>` line per saved post. */
+async function openArchive(path: string | undefined) {
+  const ids = new Set<string>();
+  if (path) {
+    const text = await readFile(path, "utf8").catch((error: NodeJS.ErrnoException) => {
+      if (error.code === "ENOENT") return "";
+      throw new UsageError(`cannot read the archive ${path}`);
+    });
+    for (const line of text.split(/\r?\n/)) {
+      const match = /^tiktok\s+(\d+)\s*$/.exec(line.trim());
+      if (match?.[1]) ids.add(match[1]);
+    }
+  }
+  return {
+    has: (id: string) => ids.has(id),
+    async add(id: string) {
+      if (!path || ids.has(id)) return;
+      ids.add(id);
+      await appendFile(path, `tiktok ${id}\n`);
+    },
+  };
+}
+
 export async function main(argv: string[]): Promise<number> {
   let options: Options | "help";
+  let archive: Awaited<ReturnType<typeof openArchive>>;
   try {
     options = await readOptions(argv);
+    archive = await openArchive(options === "help" ? undefined : options.archive);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     process.stderr.write(`tiktok-dl: ${error.message}\n\n${USAGE}\n`);
@@ -213,13 +333,48 @@ export async function main(argv: string[]): Promise<number> {
   const jsonResults: unknown[] = [];
   const progress = new Progress(process.stderr, opts.concurrency === 1);
   let saved = 0;
+  let skipped = 0;
+  let listed = 0;
   try {
     if (!opts.json) await mkdir(opts.output, { recursive: true });
-    await eachLimited(opts.links, opts.concurrency, async (link) => {
+    const jobs: Job[] = [];
+    for (const link of opts.links) {
+      if (!isListLink(link)) {
+        jobs.push({ link });
+        continue;
+      }
       try {
-        const result = await lookUp(server.base, link, opts);
+        const found: Job[] = [];
+        await listedPosts(server.base, link, opts, (item, total) => {
+          listed++;
+          if (opts.json) process.stdout.write(`${JSON.stringify(item)}\n`);
+          else
+            found.push({
+              link: item.url,
+              id: item.id,
+              label: `post ${found.length + 1}${total ? ` of ${total}` : ""}`,
+            });
+        });
+        jobs.push(...found);
+      } catch (error) {
+        failures.push({ link, reason: error instanceof Error ? error.message : String(error) });
+      }
+    }
+    await eachLimited(jobs, opts.concurrency, async (job) => {
+      try {
+        // Archived posts are skipped without any request for them.
+        if (job.id && archive.has(job.id)) {
+          skipped++;
+          return;
+        }
+        if (job.label && !opts.json) process.stderr.write(`${job.label}: ${job.link}\n`);
+        const result = await lookUp(server.base, job.link, opts);
         if (opts.json) {
-          jsonResults.push({ url: link, result });
+          jsonResults.push({ url: job.link, result });
+          return;
+        }
+        if (archive.has(result.id)) {
+          skipped++;
           return;
         }
         const files = filesOf(result, opts);
@@ -228,22 +383,28 @@ export async function main(argv: string[]): Promise<number> {
           await save(server.base, file, opts, progress);
           saved++;
         }
+        await archive.add(result.id);
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
-        failures.push({ link, reason });
-        if (opts.json) jsonResults.push({ url: link, error: reason });
+        failures.push({ link: job.link, reason });
+        if (opts.json) jsonResults.push({ url: job.link, error: reason });
       }
     });
+    if (opts.json && jsonResults.length > 0)
+      process.stdout.write(`${JSON.stringify(jsonResults, null, 2)}\n`);
+    else if (!opts.json) {
+      const posts = jobs.length - skipped;
+      const done = posts - failures.length;
+      process.stderr.write(
+        `${done} of ${posts} posts done, ${saved} files saved${skipped ? `, ${skipped} already in the archive` : ""}` +
+          `${failures.length ? `, ${failures.length} failed:` : "."}\n`,
+      );
+      for (const failure of failures) process.stderr.write(`  ${failure.link}: ${failure.reason}\n`);
+    }
+    if (opts.json && listed === 0 && jsonResults.length === 0 && failures.length > 0)
+      for (const failure of failures) process.stderr.write(`tiktok-dl: ${failure.link}: ${failure.reason}\n`);
   } finally {
     await server.close();
-  }
-  if (opts.json) process.stdout.write(`${JSON.stringify(jsonResults, null, 2)}\n`);
-  else {
-    const done = opts.links.length - failures.length;
-    process.stderr.write(
-      `${done} of ${opts.links.length} posts done, ${saved} files saved${failures.length ? `, ${failures.length} failed:` : "."}\n`,
-    );
-    for (const failure of failures) process.stderr.write(`  ${failure.link}: ${failure.reason}\n`);
   }
   return failures.length > 0 ? 1 : 0;
 }
