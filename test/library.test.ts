@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createClient, type TikTokDlClient, TikTokDlError } from "../src/library/index.js";
+import { SAMPLE_PROFILES } from "./fakes/profiles.js";
 import { FakeTikTok, SAMPLE_IDS } from "./fakes/tiktok.js";
 
 const VIDEO = `https://www.tiktok.com/@river.cooks/video/${SAMPLE_IDS.video}`;
@@ -26,6 +27,34 @@ describe("the library: createClient()", () => {
     await client.close();
     await fake.close();
     await rm(dir, { recursive: true, force: true });
+  });
+
+  it("list() yields every post of a profile across its pages; listPage() one page with its cursor", async () => {
+    const expected = SAMPLE_PROFILES.get("grid.maker")?.posts.map((post) => post.id) ?? [];
+    const { list } = client;
+    const ids: string[] = [];
+    for await (const item of list("https://www.tiktok.com/@grid.maker")) ids.push(item.id);
+    assert.deepEqual(ids, expected);
+    const newest: string[] = [];
+    for await (const item of client.list("https://www.tiktok.com/@grid.maker", { limit: 3 }))
+      newest.push(item.id);
+    assert.deepEqual(newest, expected.slice(0, 3));
+    const page = await client.listPage("https://www.tiktok.com/@grid.maker", { limit: 10 });
+    assert.equal(page.items.length, 10);
+    assert.equal(page.hasMore, true);
+    const next = await client.listPage("https://www.tiktok.com/@grid.maker", {
+      limit: 10,
+      cursor: page.cursor,
+    });
+    assert.deepEqual(
+      next.items.map((item) => item.id),
+      expected.slice(10, 20),
+    );
+    await assert.rejects(client.listPage("https://www.tiktok.com/@locked.down"), (error: unknown) => {
+      assert.ok(error instanceof TikTokDlError);
+      assert.equal(error.code, "PRIVATE");
+      return true;
+    });
   });
 
   it("download() answers the API's result with the files' own addresses, from the cache the second time", async () => {

@@ -4,6 +4,7 @@ import { mediaUrlOf } from "../delivery/links.js";
 import { type FileRef, filesToSave, type SaveChoice, writeFileAtomically } from "../delivery/save.js";
 import { openLinked } from "../delivery/zip.js";
 import { ApiError, type ApiErrorCode } from "../domain/errors.js";
+import type { ListItem, ListPage } from "../domain/lists.js";
 import { type Media, toApiResult } from "../domain/media.js";
 import { ConfigError, loadConfig, SETTING_NAMES } from "../service/config.js";
 import { createServices, type Services } from "../service/services.js";
@@ -53,6 +54,27 @@ export interface SaveOptions extends SaveChoice {
 
 /** The API's result, with the files' own addresses (no tunnel links: a program fetches them itself). */
 export type PostResult = ReturnType<typeof toApiResult>;
+
+export interface ListPageOptions {
+  /** The cursor of the previous page. */
+  cursor?: string;
+  /** Items per page, 1-100 (default 30). */
+  limit?: number;
+  /** A source that lists ("native", "tikwm"); default: the healthiest. */
+  source?: string;
+}
+
+export interface ListOptions {
+  /** The newest this many posts. */
+  limit?: number;
+  /** Posts from this date on (a Date, or anything Date parses). */
+  since?: Date | string | number;
+  /** Posts up to this date. */
+  until?: Date | string | number;
+  source?: string;
+}
+
+export type { ListItem, ListPage };
 
 /** Every failure the library throws: the API's error code and HTTP status, and a sentence. */
 export class TikTokDlError extends Error {
@@ -137,6 +159,20 @@ export function createClient(options: ClientOptions = {}) {
     return openLinked(services.relay, ticket, { method: "GET", signal });
   }
 
+  async function listPage(url: string, choice: ListPageOptions = {}): Promise<ListPage> {
+    await ready;
+    try {
+      return await services.list({
+        url,
+        cursor: choice.cursor,
+        limit: Math.min(100, Math.max(1, choice.limit ?? 30)),
+        source: choice.source ?? "random",
+      });
+    } catch (error) {
+      throw asLibraryError(error);
+    }
+  }
+
   return {
     /** The post's result: the API's result object, with the files' own addresses. */
     async download(url: string, choice: DownloadOptions = {}): Promise<PostResult> {
@@ -173,6 +209,32 @@ export function createClient(options: ClientOptions = {}) {
       } catch (error) {
         throw asLibraryError(error);
       }
+    },
+
+    /** One page of a profile, collection or playlist: pass `cursor` from the previous page to go on. */
+    listPage,
+
+    /**
+     * Every post of a profile, collection or playlist, newest first, across its pages:
+     * `for await (const item of client.list(url)) …`. `since`/`until` bound the posts' dates (a profile
+     * stops at the first post older than `since`), `limit` the number of posts.
+     */
+    async *list(url: string, choice: ListOptions = {}): AsyncGenerator<ListItem> {
+      const since = choice.since === undefined ? undefined : new Date(choice.since).getTime();
+      const until = choice.until === undefined ? undefined : new Date(choice.until).getTime();
+      let cursor: string | undefined;
+      let given = 0;
+      do {
+        const page = await listPage(url, { cursor, limit: 100, source: choice.source });
+        for (const item of page.items) {
+          const time = item.createdAt ? Date.parse(item.createdAt) : Number.NaN;
+          if (since !== undefined && time < since) return;
+          if (until !== undefined && time > until) continue;
+          yield item;
+          if (choice.limit !== undefined && ++given >= choice.limit) return;
+        }
+        cursor = page.cursor;
+      } while (cursor);
     },
 
     /** Closes the connections and the store it opened. */
