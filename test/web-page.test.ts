@@ -4,6 +4,7 @@ import { mkdir, readFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { type Browser, chromium } from "playwright-core";
+import { SAMPLE_PROFILES } from "./fakes/profiles.js";
 import { patternByte, SAMPLE_IDS } from "./fakes/tiktok.js";
 import { type Stack, startStack } from "./helpers.js";
 
@@ -95,6 +96,68 @@ describe("the web page in a real browser", { skip: CHROMIUM ? false : "no Chromi
     await download.saveAs(saved);
     // A ZIP starts with a local file header.
     assert.equal((await readFile(saved)).subarray(0, 4).toString("hex"), "504b0304");
+    await context.close();
+  });
+
+  for (const viewport of [
+    { name: "desktop", width: 1280, height: 900 },
+    { name: "phone", width: 390, height: 844 },
+  ])
+    it(`shows a profile's owner and a grid of its posts, loading more (${viewport.name})`, async () => {
+      const context = await browser.newContext({ viewport });
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on("pageerror", (error) => errors.push(error.message));
+      await page.goto(base);
+      await page.getByLabel("TikTok links").fill("https://www.tiktok.com/@grid.maker");
+      await page.getByRole("button", { name: "Get downloads" }).click();
+      const tiles = page.locator("article.tile");
+      await tiles.nth(29).waitFor();
+      assert.match(
+        await page.locator(".list-header").innerText(),
+        /grid maker[\s\S]*@grid\.maker · 130 posts/,
+      );
+      const first = SAMPLE_PROFILES.get("grid.maker")?.posts[0];
+      assert.equal(await tiles.first().getAttribute("data-id"), first?.id);
+      assert.match(await tiles.first().locator(".meta").innerText(), /^Video · /);
+      assert.ok(
+        (await page.locator('article.tile .meta:text-is("Photo")').count()) +
+          (await page.locator("article.tile .meta", { hasText: "Photo ·" }).count()) >
+          0,
+      );
+      await page.screenshot({ path: new URL(`web-list-${viewport.name}.png`, ARTIFACTS).pathname });
+      await page.getByRole("button", { name: "More" }).click();
+      await tiles.nth(59).waitFor();
+      assert.match(await page.locator(".list .status").innerText(), /60 posts shown|9\d posts shown/);
+      await tiles.first().getByRole("button", { name: "Downloads" }).click();
+      await tiles.first().getByRole("link", { name: "Without watermark", exact: true }).waitFor();
+      const columns = Number(
+        await page.evaluate(
+          "getComputedStyle(document.querySelector('.grid')).gridTemplateColumns.split(' ').length",
+        ),
+      );
+      assert.ok(viewport.name === "phone" ? columns === 2 : columns >= 3, `${columns} columns`);
+      assert.deepEqual(errors, []);
+      await context.close();
+    });
+
+  it("'Download all shown' saves the posts one after another", async () => {
+    const context = await browser.newContext({ acceptDownloads: true });
+    const page = await context.newPage();
+    await page.goto(base);
+    await page.getByLabel("TikTok links").fill("https://www.tiktok.com/@tiny.list");
+    await page.getByRole("button", { name: "Get downloads" }).click();
+    await page.locator("article.tile").nth(3).waitFor();
+    const names: string[] = [];
+    page.on("download", (download) => names.push(download.suggestedFilename()));
+    await page.getByRole("button", { name: "Download all shown" }).click();
+    await page.locator(".list .status", { hasText: "4 of 4 downloads started" }).waitFor();
+    await page.waitForTimeout(300);
+    const posts = SAMPLE_PROFILES.get("tiny.list")?.posts ?? [];
+    assert.deepEqual(
+      names.sort(),
+      posts.map((post) => `tiktok_tiny.list_${post.id}.${post.photo ? "zip" : "mp4"}`).sort(),
+    );
     await context.close();
   });
 

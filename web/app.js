@@ -122,9 +122,162 @@ async function lookUp(link) {
   }
 }
 
+/** A profile, a collection or a playlist (short links are looked up as posts). */
+const LIST_LINK = /tiktok\.com\/@[\w.-]+(\/(collection|playlist)\/[^/?#\s]*-\d+)?\/?(?:[?#].*)?$/i;
+
+/** Clicks a download link for one file, as a person would (the browser saves it). */
+function startDownload(href) {
+  const anchor = el("a", { href, download: "" });
+  document.body.append(anchor);
+  anchor.click();
+  anchor.remove();
+}
+
+/** The main file of a post: the video without watermark, or a photo post's ZIP. */
+const mainFileOf = (result) => (result.type === "photo" ? result.stream?.zip : result.stream?.video);
+
+async function fetchJson(url) {
+  const response = await fetch(url, { headers: { accept: "application/json" } });
+  const body = await response.json().catch(() => ({ error: `The server answered HTTP ${response.status}.` }));
+  if (!response.ok || !body.result)
+    throw new Error(body.error ?? `The server answered HTTP ${response.status}.`);
+  return body.result;
+}
+
+/** One post of a listing: its cover, caption, date and type, and its downloads once asked for. */
+function tile(item) {
+  const date = item.createdAt ? new Date(item.createdAt).toLocaleDateString() : undefined;
+  const buttons = el("div", { class: "buttons", role: "group", "aria-label": "Downloads" });
+  const get = el("button", { type: "button", class: "secondary" }, "Downloads");
+  get.addEventListener("click", async () => {
+    get.disabled = true;
+    try {
+      const result = await fetchJson(`/api/download?url=${encodeURIComponent(item.url)}`);
+      buttons.replaceChildren(...card(result).querySelectorAll(".buttons > a"));
+    } catch (error) {
+      buttons.replaceChildren(el("p", { class: "message", role: "alert" }, error.message));
+    }
+  });
+  buttons.append(get);
+  return el(
+    "article",
+    { class: "tile", "data-id": item.id, "data-url": item.url },
+    item.thumb
+      ? el("img", {
+          class: "thumb",
+          src: item.thumb,
+          alt: item.caption ? `Cover: ${item.caption}` : "Cover",
+          loading: "lazy",
+        })
+      : undefined,
+    el(
+      "div",
+      { class: "body" },
+      el("p", { class: "caption" }, item.caption || (item.type === "photo" ? "Photo post" : "Video")),
+      el(
+        "p",
+        { class: "meta" },
+        [item.type === "photo" ? "Photo" : "Video", date, duration(item.duration)]
+          .filter(Boolean)
+          .join(" · "),
+      ),
+      buttons,
+    ),
+  );
+}
+
+/** A profile, collection or playlist: its owner, a grid of its posts, more as the user scrolls. */
+function listView(link) {
+  const header = el("header", { class: "list-header" }, el("h2", {}, "Loading the list…"));
+  const grid = el("div", { class: "grid", role: "list" });
+  const more = el("button", { type: "button", class: "secondary more" }, "More");
+  const all = el("button", { type: "button", class: "primary" }, "Download all shown");
+  const note = el("p", { class: "status", role: "status", "aria-live": "polite" });
+  const view = el(
+    "section",
+    { class: "list", "aria-label": "List" },
+    header,
+    el("div", { class: "buttons" }, all),
+    grid,
+    more,
+    note,
+  );
+  let cursor;
+  let loading = false;
+
+  async function loadPage() {
+    if (loading) return;
+    loading = true;
+    more.disabled = true;
+    try {
+      const query = new URLSearchParams({ url: link });
+      if (cursor) query.set("cursor", cursor);
+      const page = await fetchJson(`/api/list?${query}`);
+      if (!cursor) {
+        const owner = page.owner ?? {};
+        header.replaceChildren(
+          owner.avatar ? el("img", { class: "avatar", src: owner.avatar, alt: "" }) : undefined,
+          el("h2", {}, page.kind === "profile" ? owner.nickname || `@${owner.username}` : page.title),
+          el(
+            "p",
+            { class: "author" },
+            [owner.username && `@${owner.username}`, page.total !== undefined && `${page.total} posts`]
+              .filter(Boolean)
+              .join(" · "),
+          ),
+        );
+      }
+      grid.append(...page.items.map(tile));
+      cursor = page.cursor;
+      more.hidden = !page.hasMore;
+      note.textContent = `${grid.children.length} posts shown${page.hasMore ? "" : ", the whole list"}.`;
+    } catch (error) {
+      view.replaceChildren(errorCard(link, error.message));
+    } finally {
+      loading = false;
+      more.disabled = false;
+    }
+  }
+
+  more.addEventListener("click", loadPage);
+  // Loads the next page when "More" comes into view.
+  new IntersectionObserver((entries) => {
+    if (entries.some((entry) => entry.isIntersecting) && !more.hidden && cursor) loadPage();
+  }).observe(more);
+  all.addEventListener("click", async () => {
+    all.disabled = true;
+    const tiles = [...grid.querySelectorAll(".tile")];
+    let done = 0;
+    // One after another, not one giant ZIP: each post's file is saved as it comes.
+    for (const item of tiles) {
+      note.textContent = `Downloading ${done + 1} of ${tiles.length}…`;
+      try {
+        const href = mainFileOf(await fetchJson(`/api/download?url=${encodeURIComponent(item.dataset.url)}`));
+        if (href) startDownload(href);
+        done++;
+      } catch (error) {
+        item
+          .querySelector(".buttons")
+          ?.replaceChildren(el("p", { class: "message", role: "alert" }, error.message));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+    note.textContent = `${done} of ${tiles.length} downloads started.`;
+    all.disabled = false;
+  });
+  loadPage();
+  return view;
+}
+
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
   const links = linksOf(input.value);
+  const list = links.length === 1 && LIST_LINK.test(links[0]) ? links[0] : undefined;
+  if (list) {
+    results.replaceChildren(listView(list));
+    status.textContent = "";
+    return;
+  }
   if (links.length === 0) {
     status.textContent = "Paste at least one TikTok link.";
     input.focus();

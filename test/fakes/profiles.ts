@@ -80,6 +80,7 @@ export const SAMPLE_PROFILES = new Map<string, FakeProfile>(
     makeProfile("locked.down", makePosts(5), { private: true }),
     makeProfile("no.secuid", makePosts(40, { salt: 900 }), { pageWithoutSecUid: true }),
     makeProfile("lists.refused", makePosts(50, { salt: 1900 }), { refuseLists: true }),
+    makeProfile("tiny.list", makePosts(4, { salt: 2900 })),
   ].map((profile) => [profile.username, profile]),
 );
 

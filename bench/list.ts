@@ -1,0 +1,82 @@
+/**
+ * A 1,000-post profile listed through the fake TikTok (WAF on, a stale device id, gaps of more than a
+ * week): pages of 100, the upstream requests each kind of page cost, and the time, cold then cached.
+ *
+ *   npm run bench:list [-- --posts 1000 --limit 100]
+ */
+import { createApp } from "../src/http/app.js";
+import { loadConfig } from "../src/service/config.js";
+import { makePosts, makeProfile } from "../test/fakes/profiles.js";
+import { FakeTikTok } from "../test/fakes/tiktok.js";
+
+const args = new Map(
+  process.argv.slice(2).flatMap((arg, i, all) => (arg.startsWith("--") ? [[arg.slice(2), all[i + 1]]] : [])),
+);
+const POSTS = Number(args.get("posts") ?? 1_000);
+const LIMIT = Number(args.get("limit") ?? 100);
+
+const fake = await new FakeTikTok({ waf: true }).start();
+// A post a day, with a 10-day gap every 150 posts.
+const posts = Array.from({ length: Math.ceil(POSTS / 150) }, (_, block) =>
+  makePosts(Math.min(150, POSTS - block * 150), {
+    newest: Math.floor(Date.now() / 1000) - 3600 - block * 160 * 86_400,
+    salt: block * 1000,
+  }),
+).flat();
+const profile = makeProfile("bench.creator", posts, { staleDevices: 1 });
+fake.profiles.set(profile.username, profile);
+const app = await createApp(
+  loadConfig({
+    UPSTREAM_TIKTOK: fake.url,
+    ALLOW_PRIVATE_UPSTREAMS: "1",
+    RATE_LIMIT: "0",
+    LOG_LEVEL: "silent",
+  }),
+  { logger: false },
+);
+
+async function listAll() {
+  const started = performance.now();
+  const before = fake.requests.length;
+  let cursor: string | undefined;
+  const ids: string[] = [];
+  let pages = 0;
+  do {
+    const response = await app.inject({
+      url: "/api/list",
+      query: {
+        url: `https://www.tiktok.com/@${profile.username}`,
+        limit: String(LIMIT),
+        ...(cursor ? { cursor } : {}),
+      },
+    });
+    if (response.statusCode !== 200) throw new Error(response.body);
+    const { result } = response.json() as { result: { items: { id: string }[]; cursor?: string } };
+    ids.push(...result.items.map((item) => item.id));
+    cursor = result.cursor;
+    pages++;
+  } while (cursor);
+  const requests = fake.requests.slice(before);
+  return {
+    ms: performance.now() - started,
+    pages,
+    ids,
+    lists: requests.filter((request) => request.path.startsWith("/api/creator/item_list/")).length,
+    pagesAndOther: requests.filter((request) => !request.path.startsWith("/api/creator/item_list/")).length,
+  };
+}
+
+const cold = await listAll();
+const complete = cold.ids.length === POSTS && new Set(cold.ids).size === POSTS;
+console.log(
+  `${POSTS}-post profile, pages of ${LIMIT}: ${cold.pages} pages in ${cold.ms.toFixed(0)} ms; ` +
+    `${cold.lists} item_list requests (${(cold.lists / cold.pages).toFixed(1)} a page: gaps and the stale device id) ` +
+    `+ ${cold.pagesAndOther} other requests (the profile page, the WAF's retry); ${fake.wafChallenges} WAF challenge(s); ` +
+    `complete and in order: ${complete && cold.ids.every((id, i) => id === posts[i]?.id)}`,
+);
+const warm = await listAll();
+console.log(
+  `again from the cache: ${warm.pages} pages in ${warm.ms.toFixed(0)} ms, ${warm.lists + warm.pagesAndOther} upstream requests`,
+);
+await app.close();
+await fake.close();
