@@ -162,6 +162,12 @@ describe("GET /api/list: profiles, collections and playlists from TikTok", () =>
     assert.match(download.json().error, /\/api\/list/);
     for (const limit of ["0", "101", "x"])
       assert.equal((await list(stack, { url: PROFILE, limit })).status, 400, `limit=${limit}`);
+    const index = (await stack.app.inject({ url: "/api" })).body;
+    assert.match(index, /\/api\/list/);
+    const openapi = (await stack.app.inject({ url: "/openapi.json" })).json() as {
+      paths: Record<string, unknown>;
+    };
+    assert.ok(openapi.paths["/api/list"], "the OpenAPI document has /api/list");
   });
 });
 

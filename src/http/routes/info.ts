@@ -30,6 +30,12 @@ const ENDPOINTS = [
   },
   {
     method: "GET",
+    path: "/api/list?url=<profile|collection|playlist>[&cursor=&limit=]",
+    description: "One page of a creator's posts, a collection or a playlist, newest first.",
+  },
+  { method: "POST", path: "/api/list", description: "The same, with a JSON body." },
+  {
+    method: "GET",
     path: "/api/stored-links",
     description: "Canonical links of the cached posts, newest first.",
   },
