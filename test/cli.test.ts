@@ -129,21 +129,23 @@ describe("the command-line downloader", () => {
     const archive = join(dir, "archive.txt");
     const profile = SAMPLE_PROFILES.get("grid.maker");
     const newest = profile?.posts.slice(0, 4) ?? [];
-    const first = await run(
-      [
-        "https://www.tiktok.com/@grid.maker",
-        "--limit",
-        "4",
-        "--archive",
-        archive,
-        "--server",
-        server,
-        "-o",
-        out,
-      ],
-      {},
-      dir,
-    );
+    const newestFour = () =>
+      run(
+        [
+          "https://www.tiktok.com/@grid.maker",
+          "--limit",
+          "4",
+          "--archive",
+          archive,
+          "--server",
+          server,
+          "-o",
+          out,
+        ],
+        {},
+        dir,
+      );
+    const first = await newestFour();
     assert.equal(first.code, 0, first.stderr);
     assert.match(first.stderr, /post 1 of 130: https:\/\/www\.tiktok\.com\/@grid\.maker\//);
     assert.match(first.stderr, /post 4 of 130/);
@@ -163,21 +165,7 @@ describe("the command-line downloader", () => {
     const pagesBefore = fake.count((request) =>
       newest.some((post) => request.path.includes(`/video/${post.id}`)),
     );
-    const second = await run(
-      [
-        "https://www.tiktok.com/@grid.maker",
-        "--limit",
-        "4",
-        "--archive",
-        archive,
-        "--server",
-        server,
-        "-o",
-        out,
-      ],
-      {},
-      dir,
-    );
+    const second = await newestFour();
     assert.equal(second.code, 0, second.stderr);
     assert.match(second.stderr, /0 of 0 posts done, 0 files saved, 4 already in the archive/);
     const pagesAfter = fake.count((request) =>

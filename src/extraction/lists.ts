@@ -10,6 +10,7 @@ import type { CacheEntry, Store } from "../stores/types.js";
 import { isFault, type SourceHealth } from "./health.js";
 import { resolveShortLink } from "./short-links.js";
 import { SingleFlight } from "./single-flight.js";
+import { storeCall } from "./store-call.js";
 
 export interface ListRequest {
   url: string;
@@ -54,6 +55,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 export function createListing(deps: ListingDeps) {
   const inFlight = new SingleFlight<ListPage>();
+  const safely = storeCall(deps.log);
   const cursorKey = createHmac("sha256", deps.secret).update("tiktok-dl list cursor").digest();
 
   function sign(body: CursorBody): string {
@@ -212,15 +214,6 @@ export function createListing(deps: ListingDeps) {
       if (!(await safely(() => isClaimed(`claim:${key}`), false))) break;
     }
     return work();
-  }
-
-  async function safely<T>(work: () => Promise<T>, fallback: T): Promise<T> {
-    try {
-      return await work();
-    } catch (error) {
-      deps.log.debug({ err: error }, "cache store call failed");
-      return fallback;
-    }
   }
 
   return {

@@ -9,6 +9,7 @@ import type { CacheEntry, Store } from "../stores/types.js";
 import { type AttemptEvent, extractWithRotation, type RotationDeps } from "./rotation.js";
 import { resolveShortLink } from "./short-links.js";
 import { SingleFlight } from "./single-flight.js";
+import { storeCall } from "./store-call.js";
 
 export interface DownloadRequest {
   url: string;
@@ -90,6 +91,7 @@ const verdictOf = (entry: CacheEntry & { kind: "error" }) =>
 /** link → post id → cache → one shared extraction → rotation over the sources → cache. */
 export function createPipeline(deps: PipelineDeps) {
   const inFlight = new SingleFlight<Fresh>();
+  const safely = storeCall(deps.log);
   /** The sources here whose answers name their post. */
   const provers = deps.sources.filter((source) => source.provesPostId).map((source) => source.name);
 
@@ -238,19 +240,6 @@ export function createPipeline(deps: PipelineDeps) {
   async function holdsProven(id: string) {
     const entry = await safely(() => deps.store.getPost(id), undefined);
     return entry?.kind === "result" && entry.extraction.verified === true;
-  }
-
-  /**
-   * The store is a cache: when a call fails the request goes on without it. (The shared store handles
-   * its own outages and says so once; this is the last net.)
-   */
-  async function safely<T>(work: () => Promise<T>, fallback: T): Promise<T> {
-    try {
-      return await work();
-    } catch (error) {
-      deps.log.debug({ err: error }, "cache store call failed");
-      return fallback;
-    }
   }
 
   async function downloadPost(request: DownloadRequest, post: { id: string; username?: string }) {

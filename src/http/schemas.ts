@@ -7,6 +7,14 @@ import { Type } from "typebox";
 const Url = Type.String({ format: "uri" });
 const Count = Type.Number({ minimum: 0 });
 
+/** A post's counts, as far as its source tells them. */
+export const Stats = Type.Object({
+  plays: Type.Optional(Count),
+  likes: Type.Optional(Count),
+  comments: Type.Optional(Count),
+  shares: Type.Optional(Count),
+});
+
 /** Relative tunnel links (`/api/stream/<token>`): the files themselves, through this server. */
 const StreamPath = Type.String({ pattern: "^/api/stream/" });
 export const StreamLinks = Type.Object({
@@ -74,14 +82,7 @@ export const DownloadResult = Type.Object({
       }),
     ),
   ),
-  stats: Type.Optional(
-    Type.Object({
-      plays: Type.Optional(Count),
-      likes: Type.Optional(Count),
-      comments: Type.Optional(Count),
-      shares: Type.Optional(Count),
-    }),
-  ),
+  stats: Type.Optional(Stats),
   stream: Type.Optional(StreamLinks),
 });
 

@@ -4,7 +4,7 @@ import type { ListPage } from "../../domain/lists.js";
 import { MAX_LINK_LENGTH } from "../../domain/tiktok-url.js";
 import type { ListRequest } from "../../extraction/lists.js";
 import { allowedSourcesFor } from "../access.js";
-import { AuthHeaders, ErrorResponse } from "../schemas.js";
+import { AuthHeaders, ErrorResponse, Stats } from "../schemas.js";
 import type { RequestHook, TypedApp } from "../types.js";
 
 export interface ListRouteDeps {
@@ -50,14 +50,7 @@ const ListItemSchema = Type.Object({
   createdAt: Type.Optional(Type.String()),
   thumb: Type.Optional(Type.String()),
   duration: Type.Optional(Type.Number()),
-  stats: Type.Optional(
-    Type.Object({
-      plays: Type.Optional(Count),
-      likes: Type.Optional(Count),
-      comments: Type.Optional(Count),
-      shares: Type.Optional(Count),
-    }),
-  ),
+  stats: Type.Optional(Stats),
 });
 
 const ListResponse = Type.Object({
