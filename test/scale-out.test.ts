@@ -136,3 +136,43 @@ describe("tunnel links across instances and evictions", () => {
     }
   });
 });
+
+describe("list pages shared across instances", {
+  skip: available ? false : `no Redis at ${REDIS_URL}`,
+}, () => {
+  const prefix = `tiktok-dl-test:${process.pid}:${randomBytes(4).toString("hex")}:`;
+  let fake: FakeTikTok;
+  let a: Stack;
+  let b: Stack;
+
+  before(async () => {
+    fake = await new FakeTikTok({ waf: false }).start();
+    const env = { REDIS_URL, REDIS_PREFIX: prefix, STREAM_SECRET: SECRET, ALLOW_PRIVATE_UPSTREAMS: "1" };
+    a = await startStack({ env, sharedFake: fake });
+    b = await startStack({ env, sharedFake: fake });
+  });
+  after(async () => {
+    await a.close();
+    await b.close();
+    await fake.close();
+    await removeKeys(prefix);
+  });
+
+  it("two instances asking for the same page at once make one listing; the cursor of one works on the other", async () => {
+    const query = { url: "https://www.tiktok.com/@grid.maker", limit: "20" };
+    const [first, second] = await Promise.all(
+      [a, b].map(
+        async (stack) => (await stack.app.inject({ url: "/api/list", query })).json() as Record<string, any>,
+      ),
+    );
+    assert.deepEqual(first?.result.items, second?.result.items);
+    assert.equal(
+      fake.count((request) => request.path === "/@grid.maker"),
+      1,
+      "one profile page for both",
+    );
+    const next = await b.app.inject({ url: "/api/list", query: { ...query, cursor: first?.result.cursor } });
+    assert.equal(next.statusCode, 200, next.body);
+    assert.equal((next.json() as Record<string, any>).result.items.length, 20);
+  });
+});
