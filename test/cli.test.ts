@@ -200,6 +200,18 @@ describe("the command-line downloader", () => {
     assert.equal(dated.stdout.trim().split("\n").length, 3, "--since stops at the first older post");
   });
 
+  it("--version prints the package's version, which /api, /api/health and the OpenAPI document also show", async () => {
+    const { version } = JSON.parse(await readFile(new URL("../package.json", import.meta.url), "utf8")) as {
+      version: string;
+    };
+    const { code, stdout } = await run(["--version"], {}, dir);
+    assert.equal(code, 0);
+    assert.equal(stdout.trim(), `tiktok-dl ${version}`);
+    assert.equal((await stack.app.inject({ url: "/api" })).json().version, version);
+    assert.equal((await stack.app.inject({ url: "/api/health" })).json().version, version);
+    assert.equal((await stack.app.inject({ url: "/openapi.json" })).json().info.version, version);
+  });
+
   it("answers usage errors with exit code 2", async () => {
     for (const args of [
       [],

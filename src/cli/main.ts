@@ -7,6 +7,7 @@ import { filesToSave, safeFileName, writeFileAtomically } from "../delivery/save
 import { parseTikTokListLink } from "../domain/tiktok-url.js";
 import { createApp } from "../http/app.js";
 import { ConfigError, loadConfig } from "../service/config.js";
+import { packageVersion } from "../service/version.js";
 import { Progress } from "./progress.js";
 
 const USAGE = `Usage: tiktok-dl [options] <url...>
@@ -32,6 +33,7 @@ Options:
       --server URL        use a running tiktok-dl server instead of extracting here
   -c, --concurrency N     posts handled at once (default 3)
   -h, --help              this help
+  -V, --version           the version
 
 Without --server, extraction runs in this process and reads the same environment as the server
 (UPSTREAM_*, ALLOW_PRIVATE_UPSTREAMS, ...). Exit codes: 0 all done, 1 some failed, 2 usage error.`;
@@ -62,7 +64,7 @@ interface ApiResult {
   stream?: { video?: string; hd?: string; music?: string; images?: string[]; zip?: string };
 }
 
-async function readOptions(argv: string[]): Promise<Options | "help"> {
+async function readOptions(argv: string[]): Promise<Options | "help" | "version"> {
   let parsed: ReturnType<typeof parse>;
   const parse = () =>
     parseArgs({
@@ -85,6 +87,7 @@ async function readOptions(argv: string[]): Promise<Options | "help"> {
         type: { type: "string" },
         archive: { type: "string" },
         help: { type: "boolean", short: "h" },
+        version: { type: "boolean", short: "V" },
       },
     });
   try {
@@ -94,6 +97,7 @@ async function readOptions(argv: string[]): Promise<Options | "help"> {
   }
   const { values, positionals } = parsed;
   if (values.help) return "help";
+  if (values.version) return "version";
   const links = [...positionals];
   if (values.input) {
     const text = await readFile(values.input, "utf8").catch(() => {
@@ -306,11 +310,11 @@ async function openArchive(path: string | undefined) {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  let options: Options | "help";
+  let options: Options | "help" | "version";
   let archive: Awaited<ReturnType<typeof openArchive>>;
   try {
     options = await readOptions(argv);
-    archive = await openArchive(options === "help" ? undefined : options.archive);
+    archive = await openArchive(typeof options === "string" ? undefined : options.archive);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     process.stderr.write(`tiktok-dl: ${error.message}\n\n${USAGE}\n`);
@@ -318,6 +322,10 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (options === "help") {
     process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (options === "version") {
+    process.stdout.write(`tiktok-dl ${packageVersion()}\n`);
     return 0;
   }
   let server: { base: string; close(): Promise<void> };

@@ -84,7 +84,7 @@ export async function buildApp(services: Services): Promise<TypedApp> {
   // Bodies are JSON or a form; anything else is a 415, not a string that fails validation.
   app.removeContentTypeParser("text/plain");
   await app.register(formBody, { bodyLimit: BODY_LIMIT_BYTES });
-  await registerDocs(app);
+  await registerDocs(app, services.version);
   await app.register(rateLimit, {
     global: false,
     store: rateLimitStore(services.rateCounters),

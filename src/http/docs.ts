@@ -6,13 +6,13 @@ import type { TypedApp } from "./types.js";
  * The OpenAPI 3 document, built from the very schemas the routes validate with, at /openapi.json,
  * and an interactive page at /docs. Registered before the routes so that it sees them all.
  */
-export async function registerDocs(app: TypedApp) {
+export async function registerDocs(app: TypedApp, version: string) {
   await app.register(swagger, {
     openapi: {
       openapi: "3.0.3",
       info: {
         title: "tiktok-dl",
-        version: "1.0.0",
+        version,
         description:
           "Send a TikTok link, get the video without watermark, with watermark, HD, the music, the images of a photo post and the details, plus signed tunnel links to the files.",
       },

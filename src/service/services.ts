@@ -29,6 +29,7 @@ import { createAnswers } from "./answers.js";
 import { createApiKeys } from "./api-keys.js";
 import { type Config, ConfigError } from "./config.js";
 import { createMetrics } from "./metrics.js";
+import { packageVersion } from "./version.js";
 
 /** Outcomes kept per source for its success rate and latency. */
 const HEALTH_WINDOW = 50;
@@ -216,6 +217,8 @@ export function createServices(config: Config, deps: ServiceDeps = {}) {
     metrics,
     pipeline,
     startedAt: now(),
+    /** The package's version (package.json), shown by /api, /api/health, the OpenAPI document and the CLI. */
+    version: packageVersion(),
     /** Resolves once Redis is connected (at most a couple of seconds; without it the service starts anyway). */
     apiKeys,
     async ready() {

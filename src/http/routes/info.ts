@@ -6,7 +6,16 @@ import type { RequestHook, TypedApp } from "../types.js";
 
 export type InfoDeps = Pick<
   Services,
-  "registry" | "isEnabled" | "health" | "store" | "pipeline" | "storeKind" | "startedAt" | "now" | "egress"
+  | "registry"
+  | "isEnabled"
+  | "health"
+  | "store"
+  | "pipeline"
+  | "storeKind"
+  | "startedAt"
+  | "now"
+  | "egress"
+  | "version"
 > & {
   /** Run before listing the stored links (`STORED_LINKS`: public, keys or off). */
   storedLinksAccess: RequestHook[];
@@ -56,7 +65,8 @@ export function infoRoutes(app: TypedApp, deps: InfoDeps) {
   const meta = (summary: string) => ({ schema: { summary, tags: ["meta"] } });
   app.get("/api", meta("The list of endpoints"), async () => ({
     name: "tiktok-dl",
-    version: 1,
+    version: deps.version,
+    apiVersion: 1,
     endpoints: ENDPOINTS,
   }));
 
@@ -69,6 +79,7 @@ export function infoRoutes(app: TypedApp, deps: InfoDeps) {
     const body = {
       ok: true,
       status: storeUp ? "ok" : "degraded",
+      version: deps.version,
       uptimeSeconds: Math.round((deps.now() - deps.startedAt) / 1000),
       store: { kind: deps.storeKind, up: storeUp },
       inFlight: deps.pipeline.inFlight,
