@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { HostPort, RedisTarget } from "../stores/redis-connect.js";
 
 const flag = z
   .string()
@@ -43,6 +44,10 @@ const schema = z.object({
       message: "expected redis:// or rediss://",
     })
     .optional(),
+  REDIS_CLUSTER_NODES: z.string().trim().optional(),
+  REDIS_SENTINELS: z.string().trim().optional(),
+  REDIS_SENTINEL_NAME: z.string().trim().min(1).default("mymaster"),
+  REDIS_PASSWORD: z.string().min(1).optional(),
   REDIS_PREFIX: z.string().min(1).default("tiktok-dl:"),
   CACHE_TTL: integer(1, 30 * 86_400).default(3600),
   CACHE_MAX_ENTRIES: integer(1, 10_000_000).default(10_000),
@@ -113,7 +118,10 @@ export const SETTING_NAMES: ReadonlySet<string> = new Set([...Object.keys(schema
 export interface Config {
   port: number;
   host: string;
+  /** `REDIS_URL` as given (one node). */
   redisUrl?: string;
+  /** Where the shared store is: one node (`REDIS_URL`), a Cluster or a Sentinel-watched master; absent, none. */
+  redis?: RedisTarget;
   redisPrefix: string;
   cacheTtlSeconds: number;
   cacheMaxEntries: number;
@@ -231,6 +239,47 @@ function isProxyUrl(value: string): boolean {
   }
 }
 
+/** `host:port` pairs, comma-separated (`REDIS_CLUSTER_NODES`, `REDIS_SENTINELS`). */
+function hostPorts(name: string, value: string, problems: string[]): HostPort[] {
+  const pairs = value
+    .split(",")
+    .map((part) => part.trim())
+    .filter(Boolean)
+    .map((part) => /^(\[[0-9a-f:]+\]|[a-z0-9.-]+):(\d{1,5})$/i.exec(part));
+  if (pairs.length === 0 || pairs.some((match) => !match || Number(match[2]) > 65_535)) {
+    problems.push(`${name}: expected host:port pairs separated by commas`);
+    return [];
+  }
+  return pairs.map((match) => ({
+    host: (match?.[1] ?? "").replace(/^\[|\]$/g, ""),
+    port: Number(match?.[2]),
+  }));
+}
+
+/** One of REDIS_URL, REDIS_CLUSTER_NODES and REDIS_SENTINELS (with REDIS_SENTINEL_NAME), or none. */
+function readRedisTarget(values: z.infer<typeof schema>, problems: string[]): RedisTarget | undefined {
+  const given = [values.REDIS_URL, values.REDIS_CLUSTER_NODES, values.REDIS_SENTINELS].filter(Boolean);
+  if (given.length > 1) {
+    problems.push("REDIS_URL, REDIS_CLUSTER_NODES and REDIS_SENTINELS: set one of them, not several");
+    return undefined;
+  }
+  const password = values.REDIS_PASSWORD;
+  if (values.REDIS_CLUSTER_NODES)
+    return {
+      kind: "cluster",
+      nodes: hostPorts("REDIS_CLUSTER_NODES", values.REDIS_CLUSTER_NODES, problems),
+      password,
+    };
+  if (values.REDIS_SENTINELS)
+    return {
+      kind: "sentinel",
+      sentinels: hostPorts("REDIS_SENTINELS", values.REDIS_SENTINELS, problems),
+      name: values.REDIS_SENTINEL_NAME,
+      password,
+    };
+  return values.REDIS_URL ? { kind: "node", url: values.REDIS_URL } : undefined;
+}
+
 /** Reads and validates the environment; throws a ConfigError naming every bad variable. */
 export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): Config {
   const defined = Object.fromEntries(
@@ -255,6 +304,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     problems.push("API_AUTH_REQUIRED: needs API_KEYS_FILE (no key could ever be valid)");
   if (parsed.success && parsed.data.STORED_LINKS === "keys" && !parsed.data.API_KEYS_FILE)
     problems.push("STORED_LINKS=keys: needs API_KEYS_FILE");
+  const redis = parsed.success ? readRedisTarget(parsed.data, problems) : undefined;
   if (problems.length > 0 || !parsed.success)
     throw new ConfigError(`Invalid configuration:\n  ${problems.join("\n  ")}`);
 
@@ -263,6 +313,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     port: values.PORT,
     host: values.HOST,
     redisUrl: values.REDIS_URL || undefined,
+    redis,
     redisPrefix: values.REDIS_PREFIX,
     cacheTtlSeconds: values.CACHE_TTL,
     cacheMaxEntries: values.CACHE_MAX_ENTRIES,

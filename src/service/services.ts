@@ -21,7 +21,8 @@ import type { SourceDescriptor } from "../sources/types.js";
 import { createMemoryStore } from "../stores/memory.js";
 import { createRateCounters } from "../stores/rate-counters.js";
 import { createRedisStore } from "../stores/redis.js";
-import { createRedisGuard, RESILIENT_REDIS_OPTIONS } from "../stores/redis-guard.js";
+import { closeRedis, connectRedis, type RedisClient } from "../stores/redis-connect.js";
+import { createRedisGuard } from "../stores/redis-guard.js";
 import { createRedisHealthShare } from "../stores/redis-health.js";
 import { createTieredStore } from "../stores/tiered.js";
 import type { Store } from "../stores/types.js";
@@ -45,8 +46,8 @@ export interface ServiceDeps {
   /** The browser-like client for TikTok's pages and short links (default: impit over `http`'s guards). */
   browser?: HttpClient;
   store?: Store;
-  /** A Redis connection used instead of one opened from REDIS_URL (not closed by the services). */
-  redis?: Redis;
+  /** A Redis connection used instead of one opened from the configuration (not closed by the services). */
+  redis?: RedisClient;
   /** Pino options, or `false` for none; default: JSON logs at the configured level. */
   logger?: boolean | LoggerOptions;
   /** Where the log lines go (default: standard output). */
@@ -112,7 +113,7 @@ export function createServices(config: Config, deps: ServiceDeps = {}) {
       })
     : undefined;
 
-  const ownRedis = !deps.redis && config.redisUrl ? connectRedis(config.redisUrl) : undefined;
+  const ownRedis = !deps.redis && config.redis ? connectRedis(config.redis) : undefined;
   const redis = deps.redis ?? ownRedis;
   // Every Redis call goes through one guard: bounded waits, and none at all while Redis is down.
   const guard = redis ? createRedisGuard({ redis, now, log }) : undefined;
@@ -280,20 +281,4 @@ function checkUpstreamNames(config: Config, known: string[]) {
       `Unknown upstream override(s): ${unknown.map((name) => `UPSTREAM_${name.toUpperCase()}`).join(", ")}; ` +
         `known: ${known.map((name) => `UPSTREAM_${name.toUpperCase()}`).join(", ")}.`,
     );
-}
-
-/** QUIT lets pending replies arrive; a Redis that is down or paused is just disconnected. */
-async function closeRedis(redis: Redis) {
-  if (redis.status !== "ready") return redis.disconnect();
-  await Promise.race([redis.quit(), sleep(500)]).catch(() => {});
-  redis.disconnect();
-}
-
-function connectRedis(url: string): Redis {
-  // ioredis is loaded only by an instance that uses Redis: the others never pay for its modules.
-  const { Redis: RedisClient } = createRequire(import.meta.url)("ioredis") as typeof import("ioredis");
-  const redis = new RedisClient(url, RESILIENT_REDIS_OPTIONS);
-  // Errors surface per command (the cache then falls back); an unhandled 'error' event would crash.
-  redis.on("error", () => {});
-  return redis;
 }

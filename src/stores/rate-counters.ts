@@ -1,5 +1,5 @@
-import type { Redis } from "ioredis";
 import { LRUCache } from "lru-cache";
+import type { RedisClient } from "./redis-connect.js";
 import type { RedisGuard } from "./redis-guard.js";
 
 export interface RateCount {
@@ -22,7 +22,7 @@ export interface RateCounters {
 export function createRateCounters(options: {
   now: () => number;
   prefix: string;
-  redis?: Redis;
+  redis?: RedisClient;
   guard?: RedisGuard;
   /** Clients remembered in memory at most. */
   maxClients?: number;

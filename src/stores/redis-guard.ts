@@ -1,12 +1,12 @@
-import type { Redis } from "ioredis";
 import type { BaseLogger } from "pino";
+import type { RedisClient } from "./redis-connect.js";
 
 export class StoreUnavailable extends Error {
   override name = "StoreUnavailable";
 }
 
 export interface RedisGuardOptions {
-  redis: Redis;
+  redis: RedisClient;
   now: () => number;
   log: BaseLogger;
   /** The longest any caller waits for one Redis call. */
@@ -99,17 +99,3 @@ export type RedisGuard = ReturnType<typeof createRedisGuard>;
 /** Our own timeout, or ioredis's `commandTimeout`: Redis took the command and said nothing. */
 const isNoAnswer = (error: unknown) =>
   error instanceof StoreUnavailable || (error instanceof Error && /timed out/i.test(error.message));
-
-/**
- * ioredis settings for a store that must never make a request wait: no offline queue (a command while
- * disconnected fails at once), no retry of a command cut by a disconnect, a short command timeout, and
- * reconnection for ever in the background.
- */
-export const RESILIENT_REDIS_OPTIONS = {
-  enableOfflineQueue: false,
-  maxRetriesPerRequest: 0,
-  commandTimeout: 250,
-  connectTimeout: 2_000,
-  retryStrategy: (attempt: number) => Math.min(100 * attempt, 1_000),
-  enableAutoPipelining: true,
-} as const;

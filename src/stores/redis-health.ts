@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "./redis-connect.js";
 import type { RedisGuard } from "./redis-guard.js";
 import type { HealthShare, Outcome } from "./types.js";
 
@@ -7,7 +7,7 @@ import type { HealthShare, Outcome } from "./types.js";
  * recent outcomes (newest first) and two counters. Entries expire when a source goes quiet for a day.
  */
 export function createRedisHealthShare(options: {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   window: number;
   /** Bounds every call, and skips Redis while it is down (the health book then stays local). */
@@ -15,8 +15,9 @@ export function createRedisHealthShare(options: {
 }): HealthShare {
   const { redis, prefix, window } = options;
   const run = <T>(work: () => Promise<T>) => (options.guard ? options.guard.run(work) : work());
-  const listKey = (name: string) => `${prefix}health:${name}:recent`;
-  const countKey = (name: string) => `${prefix}health:${name}:count`;
+  // One hash tag per source: its two keys share a Cluster slot, so one MULTI writes both.
+  const listKey = (name: string) => `${prefix}{health:${name}}:recent`;
+  const countKey = (name: string) => `${prefix}{health:${name}}:count`;
   const DAY_MS = 86_400_000;
   return {
     async push(name, outcome) {
@@ -41,13 +42,22 @@ export function createRedisHealthShare(options: {
       );
     },
     async pull(names) {
-      const read = redis.pipeline();
-      for (const name of names) read.lrange(listKey(name), 0, window - 1).hgetall(countKey(name));
-      const replies = (await run(() => read.exec())) ?? [];
+      // Each source's keys share a slot; different sources may not: one pipeline per source.
+      const replies = await run(() =>
+        Promise.all(
+          names.map((name) =>
+            redis
+              .pipeline()
+              .lrange(listKey(name), 0, window - 1)
+              .hgetall(countKey(name))
+              .exec(),
+          ),
+        ),
+      );
       const pooled = new Map<string, { outcomes: Outcome[]; successes: number; failures: number }>();
       names.forEach((name, i) => {
-        const raw = (replies[i * 2]?.[1] as string[] | undefined) ?? [];
-        const counts = (replies[i * 2 + 1]?.[1] as Record<string, string> | undefined) ?? {};
+        const raw = (replies[i]?.[0]?.[1] as string[] | undefined) ?? [];
+        const counts = (replies[i]?.[1]?.[1] as Record<string, string> | undefined) ?? {};
         const outcomes = raw.flatMap((line) => {
           try {
             const parsed = JSON.parse(line) as Outcome;

@@ -1,12 +1,13 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "./redis-connect.js";
 import type { CacheEntry, Store } from "./types.js";
 
 /**
  * Redis keeps posts as JSON strings with a TTL and the stored-links index as a sorted set scored by
- * storage time (members are canonical links). Stale index members are pruned as they are met.
+ * storage time (members are canonical links). Stale index members are pruned as they are met. No
+ * command spans two keys, so the same code runs on one node, behind Sentinel, and on a Redis Cluster.
  */
 export function createRedisStore(options: {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   maxTtlMs: number;
   now: () => number;
@@ -29,11 +30,14 @@ export function createRedisStore(options: {
       }
     },
     async setPost(id, entry, ttlMs) {
-      const write = redis
-        .multi()
-        .set(postKey(id), JSON.stringify(entry), "PX", Math.max(1, Math.round(ttlMs)));
-      if (entry.kind === "result" && !entry.unlisted) write.zadd(indexKey, entry.storedAt, entry.link);
-      await write.exec();
+      // Two keys, two commands: on a Redis Cluster they live in different slots (no MULTI across them).
+      // The index only points at posts; a member whose post is gone is pruned when it is met.
+      await Promise.all([
+        redis.set(postKey(id), JSON.stringify(entry), "PX", Math.max(1, Math.round(ttlMs))),
+        entry.kind === "result" && !entry.unlisted
+          ? redis.zadd(indexKey, entry.storedAt, entry.link)
+          : undefined,
+      ]);
     },
     async getShortLink(code) {
       return (await redis.get(shortKey(code))) ?? undefined;
@@ -49,9 +53,8 @@ export function createRedisStore(options: {
       for (let offset = 0; found.length < limit; offset += batch) {
         const links = await redis.zrevrange(indexKey, offset, offset + batch - 1);
         if (links.length === 0) break;
-        const check = redis.pipeline();
-        for (const link of links) check.exists(postKey(idOfLink(link)));
-        const exists = ((await check.exec()) ?? []).map(([, count]) => count);
+        // One EXISTS per post (auto-pipelined per node): on a Cluster the posts are in many slots.
+        const exists = await Promise.all(links.map((link) => redis.exists(postKey(idOfLink(link)))));
         const stale = links.filter((_, i) => exists[i] === 0);
         if (stale.length > 0) {
           await redis.zrem(indexKey, ...stale);
