@@ -1,5 +1,7 @@
+import { unwatchFile, watchFile } from "node:fs";
+import type { FastifyBaseLogger } from "fastify";
 import { createApp } from "./http/app.js";
-import { ConfigError, loadConfig } from "./service/config.js";
+import { ConfigError, loadConfig, readEnvFile } from "./service/config.js";
 
 async function main() {
   const config = loadConfig();
@@ -18,10 +20,38 @@ async function main() {
     await app.close();
     process.exit(0);
   };
+  if (process.env.ENV_FILE) watchEnvFile(process.env.ENV_FILE, app.log);
   process.once("SIGTERM", () => void shutdown("SIGTERM"));
   process.once("SIGINT", () => void shutdown("SIGINT"));
 
   await app.listen({ port: config.port, host: config.host });
+}
+
+/**
+ * ENV_FILE is read at start, and again when it changes: a change is checked at once (a broken file is
+ * reported, the running service keeps its settings) and applied at the next restart, which the log asks
+ * for, naming the variables that changed (never their values: some are secrets).
+ */
+function watchEnvFile(path: string, log: FastifyBaseLogger) {
+  let known = readEnvFile(path);
+  watchFile(path, { interval: 2_000, persistent: false }, () => {
+    try {
+      const now = readEnvFile(path);
+      loadConfig({ ...process.env, ENV_FILE: path });
+      const changed = [...new Set([...Object.keys(known), ...Object.keys(now)])].filter(
+        (name) => known[name] !== now[name],
+      );
+      known = now;
+      if (changed.length > 0)
+        log.warn({ changed }, "ENV_FILE changed: restart the service to apply the new settings");
+    } catch (error) {
+      log.warn(
+        { err: error instanceof Error ? error.message : String(error) },
+        "ENV_FILE changed and is not valid: the running settings stay",
+      );
+    }
+  });
+  process.once("exit", () => unwatchFile(path));
 }
 
 main().catch((error: unknown) => {

@@ -1,8 +1,12 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { loadConfig } from "../src/service/config.js";
 import { FakeTikTok, SAMPLE_IDS, SCENARIO_IDS } from "./fakes/tiktok.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -74,5 +78,34 @@ describe("the server process", () => {
     server.listening.catch(() => {});
     assert.equal(await exitCode(server.child), 2);
     assert.match(server.output(), /MAX_ATTEMPTS/);
+  });
+});
+
+describe("ENV_FILE", () => {
+  it("is read at start under the environment's own variables, and a change is reported by name", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "tiktok-dl-envfile-"));
+    const path = join(dir, "tiktok-dl.env");
+    await writeFile(
+      path,
+      "# settings\nSTREAM_SECRET=from-the-env-file-0123456789\nRATE_LIMIT=7\nLOG_LEVEL=info\n",
+    );
+    try {
+      const config = loadConfig({ ENV_FILE: path, RATE_LIMIT: "9" });
+      assert.equal(config.streamSecret, "from-the-env-file-0123456789");
+      assert.equal(config.rateLimit, 9, "the environment wins over the file");
+      assert.throws(() => loadConfig({ ENV_FILE: join(dir, "missing.env") }), /ENV_FILE: cannot read/);
+
+      const server = startServer({ ENV_FILE: path });
+      await server.listening;
+      await writeFile(path, "STREAM_SECRET=from-the-env-file-0123456789\nRATE_LIMIT=8\nLOG_LEVEL=info\n");
+      for (let i = 0; i < 60 && !/ENV_FILE changed/.test(server.output()); i++)
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.match(server.output(), /"changed":\["RATE_LIMIT"\].*ENV_FILE changed: restart the service/);
+      assert.doesNotMatch(server.output(), /from-the-env-file/, "values are never logged");
+      server.child.kill("SIGTERM");
+      assert.equal(await exitCode(server.child), 0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

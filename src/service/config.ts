@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { parseEnv } from "node:util";
 import { z } from "zod";
 import type { HostPort, RedisTarget } from "../stores/redis-connect.js";
 
@@ -110,6 +112,7 @@ const schema = z.object({
     )
     .optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  ENV_FILE: z.string().trim().min(1).optional(),
 });
 
 /** The single-valued variables the configuration reads (the library checks its options against them). */
@@ -239,6 +242,29 @@ function isProxyUrl(value: string): boolean {
   }
 }
 
+/**
+ * The variables of `ENV_FILE` (a dotenv file, cobalt's `API_ENV_FILE`) under the environment's own: a
+ * variable set in the environment wins over the file, as dotenv does.
+ */
+export function withEnvFile(env: Readonly<Record<string, string | undefined>>) {
+  const path = env.ENV_FILE?.trim();
+  if (!path) return env;
+  return { ...readEnvFile(path), ...env };
+}
+
+/** A dotenv file's variables (Node's own parser), or a ConfigError that names the file. */
+export function readEnvFile(path: string): Record<string, string> {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new ConfigError(
+      `ENV_FILE: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? "error"})`,
+    );
+  }
+  return parseEnv(text) as Record<string, string>;
+}
+
 /** `host:port` pairs, comma-separated (`REDIS_CLUSTER_NODES`, `REDIS_SENTINELS`). */
 function hostPorts(name: string, value: string, problems: string[]): HostPort[] {
   const pairs = value
@@ -281,7 +307,8 @@ function readRedisTarget(values: z.infer<typeof schema>, problems: string[]): Re
 }
 
 /** Reads and validates the environment; throws a ConfigError naming every bad variable. */
-export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): Config {
+export function loadConfig(given: Readonly<Record<string, string | undefined>> = process.env): Config {
+  const env = withEnvFile(given);
   const defined = Object.fromEntries(
     Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ""),
   );
