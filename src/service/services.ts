@@ -1,8 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
-import { createRequire } from "node:module";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Redis } from "ioredis";
 import { type DestinationStream, type LoggerOptions, pino } from "pino";
 import { createRelay } from "../delivery/relay.js";
 import { createTunnelSlots } from "../delivery/slots.js";
