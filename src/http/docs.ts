@@ -38,6 +38,12 @@ export async function registerDocs(app: TypedApp, version: string) {
       security: [{}, { apiKey: [] }],
     },
   });
-  await app.register(swaggerUi, { routePrefix: "/docs", staticCSP: true });
+  await app.register(swaggerUi, {
+    routePrefix: "/docs",
+    staticCSP: true,
+    // `upgrade-insecure-requests` would make a browser fetch the page's own files over https: on an
+    // instance served over plain http on any host but localhost, /docs would be a blank page.
+    transformStaticCSP: (header: string) => header.replace(/\s*upgrade-insecure-requests;?/g, ""),
+  });
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 }

@@ -157,7 +157,13 @@ export function downloadRoutes(app: TypedApp, deps: DownloadRouteDeps) {
   app.get(
     "/api/download",
     {
-      schema: { querystring: DownloadQuery, headers: AuthHeaders, response: { 200: DownloadResponse } },
+      schema: {
+        summary: "A post's files and details, from any TikTok link",
+        tags: ["download"],
+        querystring: DownloadQuery,
+        headers: AuthHeaders,
+        response: { 200: DownloadResponse },
+      },
       serializerCompiler,
       onRequest,
     },
