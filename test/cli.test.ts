@@ -212,6 +212,13 @@ describe("the command-line downloader", () => {
     assert.equal((await stack.app.inject({ url: "/openapi.json" })).json().info.version, version);
   });
 
+  it("--provider that is not a live source is a usage error listing the live ones", async () => {
+    const { code, stderr } = await run([VIDEO, "--provider", "nope", "--server", server], {}, dir);
+    assert.equal(code, 2);
+    assert.match(stderr, /--provider nope is not a source here; live sources: native/);
+    assert.doesNotMatch(stderr, /tikdown|"type" field/);
+  });
+
   it("answers usage errors with exit code 2", async () => {
     for (const args of [
       [],

@@ -140,6 +140,15 @@ async function readOptions(argv: string[]): Promise<Options | "help" | "version"
   };
 }
 
+/** The sources the server runs and that are not retired (what --provider may name). */
+async function liveSources(base: string): Promise<string[]> {
+  const response = await fetch(`${base}/api/providers`);
+  const sources = (await response.json()) as { name: string; enabled?: boolean; maintenance?: unknown }[];
+  return sources
+    .filter((source) => source.enabled !== false && !source.maintenance)
+    .map((source) => source.name);
+}
+
 /** A date option as ms: a day (YYYY-MM-DD, its end for --until) or an ISO date and time. */
 function dateOption(name: string, value: string | undefined, endOfDay = false): number | undefined {
   if (value === undefined) return undefined;
@@ -337,6 +346,16 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const opts = options;
+  if (opts.provider) {
+    const live = await liveSources(server.base).catch(() => undefined);
+    if (live && !live.includes(opts.provider)) {
+      await server.close();
+      process.stderr.write(
+        `tiktok-dl: --provider ${opts.provider.slice(0, 64)} is not a source here; live sources: ${live.join(", ")}\n`,
+      );
+      return 2;
+    }
+  }
   const failures: { link: string; reason: string }[] = [];
   const jsonResults: unknown[] = [];
   const progress = new Progress(process.stderr, opts.concurrency === 1);

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { isIP } from "node:net";
 import { parseEnv } from "node:util";
 import { z } from "zod";
 import type { HostPort, RedisTarget } from "../stores/redis-connect.js";
@@ -34,7 +35,19 @@ const trustProxy = z
       .split(",")
       .map((part) => part.trim())
       .filter(Boolean);
+  })
+  .refine((value) => !Array.isArray(value) || value.every(isAddressOrRange), {
+    message: "expected true, a number of hops, or proxy IP addresses and CIDR ranges (not host names)",
   });
+
+/** An IPv4 or IPv6 address, or a CIDR range of one. */
+function isAddressOrRange(value: string): boolean {
+  const [address, bits, extra] = value.split("/");
+  if (extra !== undefined || !address || isIP(address) === 0) return false;
+  if (bits === undefined) return true;
+  const limit = isIP(address) === 4 ? 32 : 128;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= limit;
+}
 
 const schema = z.object({
   PORT: integer(0, 65535).default(3000),

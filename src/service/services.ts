@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
+import { accessSync, constants } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type DestinationStream, type LoggerOptions, pino } from "pino";
 import { createRelay } from "../delivery/relay.js";
@@ -90,6 +91,7 @@ export function createServices(config: Config, deps: ServiceDeps = {}) {
     restMs: config.proxyRestMs,
     log,
   });
+  if (config.tiktokCookiesFile) checkReadable("TIKTOK_COOKIES", config.tiktokCookiesFile);
   const tiktokCookies = config.tiktokCookiesFile
     ? createCookieFile({ path: config.tiktokCookiesFile, domain: "tiktok.com", now, log })
     : undefined;
@@ -279,4 +281,15 @@ function checkUpstreamNames(config: Config, known: string[]) {
       `Unknown upstream override(s): ${unknown.map((name) => `UPSTREAM_${name.toUpperCase()}`).join(", ")}; ` +
         `known: ${known.map((name) => `UPSTREAM_${name.toUpperCase()}`).join(", ")}.`,
     );
+}
+
+/** An operator's file named in the configuration must be there at start, like a keys file. */
+function checkReadable(variable: string, path: string) {
+  try {
+    accessSync(path, constants.R_OK);
+  } catch (error) {
+    throw new ConfigError(
+      `${variable}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? "error"})`,
+    );
+  }
 }

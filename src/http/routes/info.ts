@@ -87,7 +87,10 @@ export function infoRoutes(app: TypedApp, deps: InfoDeps) {
       proxies: deps.egress.health(),
       sources: sources.map((source) => ({
         name: source.name,
-        state: deps.health.snapshot(source.name, Boolean(source.maintenance)).state,
+        // A source the operator left out (SOURCES) is not "ok": it is never asked.
+        state: deps.isEnabled(source.name)
+          ? deps.health.snapshot(source.name, Boolean(source.maintenance)).state
+          : "disabled",
       })),
     };
     return reply.send(body);
