@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { SAMPLE_PROFILES } from "./fakes/profiles.js";
-import { FakeTikTok, patternByte, SAMPLE_IDS } from "./fakes/tiktok.js";
+import { FakeTikTok, patternByte, SAMPLE_IDS, SCENARIO_IDS } from "./fakes/tiktok.js";
 import { type Stack, startStack } from "./helpers.js";
 
 const BIN = fileURLToPath(new URL("../bin/tiktok-dl.js", import.meta.url));
@@ -217,6 +217,36 @@ describe("the command-line downloader", () => {
     assert.equal(code, 2);
     assert.match(stderr, /--provider nope is not a source here; live sources: native/);
     assert.doesNotMatch(stderr, /tikdown|"type" field/);
+  });
+
+  it("saves a post listed twice (a short and a long link) once, prints --json in the links' order, and names a dead server", async () => {
+    const out = await fresh("twice");
+    const list = join(dir, "twice.txt");
+    await writeFile(list, `https://vm.tiktok.com/ZMriver01/\n${VIDEO}\n`);
+    const twice = await run(["-i", list, "--server", server, "-o", out], {}, dir);
+    assert.equal(twice.code, 0, twice.stderr);
+    assert.deepEqual(await readdir(out), [`tiktok_river.cooks_${SAMPLE_IDS.video}.mp4`]);
+    assert.match(twice.stderr, /1 of 1 posts done, 1 files saved, 1 listed twice/);
+
+    const slow = `https://www.tiktok.com/@river.cooks/video/${SCENARIO_IDS.slow}`;
+    const ordered = await run([slow, PHOTO, "--json", "--server", server], {}, dir);
+    const printed = JSON.parse(ordered.stdout) as { url: string }[];
+    assert.deepEqual(
+      printed.map((row) => row.url),
+      [slow, PHOTO],
+      "the slow first link is printed first",
+    );
+
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const dead = await run([VIDEO, "--server", `http://127.0.0.1:${port}`], {}, dir);
+    assert.equal(dead.code, 1);
+    assert.match(
+      dead.stderr,
+      new RegExp(`cannot reach the server at http://127\\.0\\.0\\.1:${port} \\(ECONNREFUSED\\)`),
+    );
   });
 
   it("answers usage errors with exit code 2", async () => {

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { Readable, Transform } from "node:stream";
 import { parseArgs } from "node:util";
 import { filesToSave, safeFileName, writeFileAtomically } from "../delivery/save.js";
+import { mapLimited } from "../domain/concurrency.js";
 import { parseTikTokListLink } from "../domain/tiktok-url.js";
 import { createApp } from "../http/app.js";
 import { ConfigError, loadConfig } from "../service/config.js";
@@ -142,7 +143,7 @@ async function readOptions(argv: string[]): Promise<Options | "help" | "version"
 
 /** The sources the server runs and that are not retired (what --provider may name). */
 async function liveSources(base: string): Promise<string[]> {
-  const response = await fetch(`${base}/api/providers`);
+  const response = await ask(`${base}/api/providers`);
   const sources = (await response.json()) as { name: string; enabled?: boolean; maintenance?: unknown }[];
   return sources
     .filter((source) => source.enabled !== false && !source.maintenance)
@@ -181,7 +182,7 @@ function filenameOf(disposition: string | null, fallback: string): string {
 
 /** Saves one file under a temporary name, renamed only once it is complete. */
 async function save(base: string, path: string, options: Options, progress: Progress): Promise<string> {
-  const response = await fetch(`${base}${path}`);
+  const response = await ask(`${base}${path}`);
   if (!response.ok || !response.body) {
     const body = (await response.json().catch(() => undefined)) as { error?: string } | undefined;
     throw new Error(body?.error ?? `the server answered HTTP ${response.status}`);
@@ -206,10 +207,22 @@ async function save(base: string, path: string, options: Options, progress: Prog
   }
 }
 
+/** fetch, with a failure that says which server could not be reached and why. */
+async function ask(url: string): Promise<Response> {
+  try {
+    return await fetch(url);
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    throw new Error(
+      `cannot reach the server at ${new URL(url).origin} (${cause?.code ?? cause?.message ?? (error as Error).message})`,
+    );
+  }
+}
+
 async function lookUp(base: string, link: string, options: Options): Promise<ApiResult> {
   const query = new URLSearchParams({ url: link });
   if (options.provider) query.set("type", options.provider);
-  const response = await fetch(`${base}/api/download?${query}`);
+  const response = await ask(`${base}/api/download?${query}`);
   const body = (await response.json().catch(() => ({}))) as { result?: ApiResult; error?: string };
   if (!response.ok || !body.result)
     throw new Error(body.error ?? `the server answered HTTP ${response.status}`);
@@ -217,12 +230,8 @@ async function lookUp(base: string, link: string, options: Options): Promise<Api
 }
 
 /** Runs `work` over `items`, at most `limit` at a time, in order of start. */
-async function eachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>) {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await work(items[next++] as T);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+async function eachLimited<T>(items: T[], limit: number, work: (item: T, index: number) => Promise<void>) {
+  await mapLimited(items, limit, work);
 }
 
 /**
@@ -276,7 +285,7 @@ async function listedPosts(
   do {
     const query = new URLSearchParams({ url: link, limit: "100" });
     if (cursor) query.set("cursor", cursor);
-    const response = await fetch(`${base}/api/list?${query}`);
+    const response = await ask(`${base}/api/list?${query}`);
     const body = (await response.json().catch(() => ({}))) as {
       result?: { items: ListedItem[]; cursor?: string; total?: number };
       error?: string;
@@ -361,6 +370,7 @@ export async function main(argv: string[]): Promise<number> {
   const progress = new Progress(process.stderr, opts.concurrency === 1);
   let saved = 0;
   let skipped = 0;
+  let twice = 0;
   let listed = 0;
   try {
     if (!opts.json) await mkdir(opts.output, { recursive: true });
@@ -387,7 +397,9 @@ export async function main(argv: string[]): Promise<number> {
         failures.push({ link, reason: error instanceof Error ? error.message : String(error) });
       }
     }
-    await eachLimited(jobs, opts.concurrency, async (job) => {
+    // Posts being saved, by id: the same post twice (a short and a long link) is saved once.
+    const handled = new Set<string>();
+    await eachLimited(jobs, opts.concurrency, async (job, index) => {
       try {
         // Archived posts are skipped without any request for them.
         if (job.id && archive.has(job.id)) {
@@ -397,13 +409,18 @@ export async function main(argv: string[]): Promise<number> {
         if (job.label && !opts.json) process.stderr.write(`${job.label}: ${job.link}\n`);
         const result = await lookUp(server.base, job.link, opts);
         if (opts.json) {
-          jsonResults.push({ url: job.link, result });
+          jsonResults[index] = { url: job.link, result };
+          return;
+        }
+        if (handled.has(result.id)) {
+          twice++;
           return;
         }
         if (archive.has(result.id)) {
           skipped++;
           return;
         }
+        handled.add(result.id);
         const files = filesOf(result, opts);
         if (files.length === 0) throw new Error("nothing to download for these options");
         for (const file of files) {
@@ -414,16 +431,18 @@ export async function main(argv: string[]): Promise<number> {
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
         failures.push({ link: job.link, reason });
-        if (opts.json) jsonResults.push({ url: job.link, error: reason });
+        if (opts.json) jsonResults[index] = { url: job.link, error: reason };
       }
     });
     if (opts.json && jsonResults.length > 0)
-      process.stdout.write(`${JSON.stringify(jsonResults, null, 2)}\n`);
+      // In the links' order, whatever order they finished in.
+      process.stdout.write(`${JSON.stringify(jsonResults.filter(Boolean), null, 2)}\n`);
     else if (!opts.json) {
-      const posts = jobs.length - skipped;
+      const posts = jobs.length - skipped - twice;
       const done = posts - failures.length;
       process.stderr.write(
         `${done} of ${posts} posts done, ${saved} files saved${skipped ? `, ${skipped} already in the archive` : ""}` +
+          `${twice ? `, ${twice} listed twice` : ""}` +
           `${failures.length ? `, ${failures.length} failed:` : "."}\n`,
       );
       for (const failure of failures) process.stderr.write(`  ${failure.link}: ${failure.reason}\n`);
