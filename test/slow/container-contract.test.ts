@@ -1,26 +1,18 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { chmod, cp, mkdir, mkdtemp, readdir, rm, stat } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { FakeTikTok, SAMPLE_IDS } from "../fakes/tiktok.js";
+import { freePort } from "../support/ports.js";
 
 const run = promisify(execFile);
 const PROJECT = fileURLToPath(new URL("../..", import.meta.url));
 /** The image's unprivileged user, as far as this machine can play it (root can; others run as themselves). */
 const NOBODY = process.getuid?.() === 0 ? { uid: 65_534, gid: 65_534 } : {};
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** Every file and folder below `dir` read-only (folders still listable), as `read_only: true` makes it. */
 async function makeReadOnly(dir: string) {
