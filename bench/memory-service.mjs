@@ -26,6 +26,8 @@ const reading = () => {
     arrayBuffers: memory.arrayBuffers,
   };
 };
+// The bench that started this process went away: so does this process.
+process.on("disconnect", () => process.exit(0));
 process.on("message", (message) => {
   if (message === "measure") process.send?.({ kind: "reading", ...reading() });
   if (message === "exit") process.exit(0);
