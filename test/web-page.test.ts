@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, readFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { type Browser, chromium } from "playwright-core";
 import { SAMPLE_PROFILES } from "./fakes/profiles.js";
@@ -161,6 +164,68 @@ describe("the web page in a real browser", { skip: CHROMIUM ? false : "no Chromi
     await context.close();
   });
 
+  it("looks a pasted share message up once, with the main download as the primary button and a paste button", async () => {
+    const context = await browser.newContext({ permissions: ["clipboard-read", "clipboard-write"] });
+    const page = await context.newPage();
+    await page.goto(base);
+    await page.evaluate(
+      "navigator.clipboard.writeText('look at this https://vm.tiktok.com/ZMriver01/ lol 😂')",
+    );
+    await page.getByRole("button", { name: "Paste" }).click();
+    assert.match(
+      await page.getByLabel("TikTok links").inputValue(),
+      /^look at this https:\/\/vm\.tiktok\.com\/ZMriver01\/ lol/,
+    );
+    await page.getByRole("button", { name: "Get downloads" }).click();
+    const card = page.locator(`article[data-id="${SAMPLE_IDS.video}"]`);
+    await card.waitFor();
+    assert.equal(await page.locator("article.card").count(), 1, "one lookup, not one per word");
+    assert.equal(await page.getByRole("alert").count(), 0);
+    const main = card.getByRole("link", { name: "Without watermark", exact: true });
+    assert.match(String(await main.getAttribute("class")), /\bprimary\b/);
+    assert.match(
+      String(await card.getByRole("link", { name: "Audio", exact: true }).getAttribute("class")),
+      /\bsecondary\b/,
+    );
+    await context.close();
+  });
+
+  it("asks for an API key when the server requires one, and keeps it in the browser", async () => {
+    const folder = await mkdtemp(join(tmpdir(), "tiktok-dl-web-keys-"));
+    const key = randomUUID();
+    const keys = join(folder, "keys.json");
+    await writeFile(keys, JSON.stringify({ [key]: { name: "web" } }));
+    const locked = await startStack({
+      fake: { waf: false },
+      env: { API_KEYS_FILE: keys, API_AUTH_REQUIRED: "1", STREAM_SECRET: "web-page-test-secret-0123456789" },
+    });
+    try {
+      await locked.app.listen({ port: 0, host: "127.0.0.1" });
+      const lockedBase = `http://127.0.0.1:${(locked.app.server.address() as AddressInfo).port}`;
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await page.goto(lockedBase);
+      const link = `https://www.tiktok.com/@river.cooks/video/${SAMPLE_IDS.video}`;
+      await page.getByLabel("TikTok links").fill(link);
+      await page.getByRole("button", { name: "Get downloads" }).click();
+      await page.getByRole("alert").waitFor();
+      assert.match(await page.getByRole("alert").innerText(), /needs an API key/);
+      await page.getByLabel("API key").fill(key);
+      await page.getByRole("button", { name: "Save key" }).click();
+      await page.getByRole("button", { name: "Get downloads" }).click();
+      await page.locator(`article[data-id="${SAMPLE_IDS.video}"]`).waitFor();
+      await page.reload();
+      await page.getByLabel("TikTok links").fill(link);
+      await page.getByRole("button", { name: "Get downloads" }).click();
+      await page.locator(`article[data-id="${SAMPLE_IDS.video}"]`).waitFor();
+      assert.equal(await page.getByLabel("API key").count(), 0, "the kept key is used without asking again");
+      await context.close();
+    } finally {
+      await locked.close();
+      await rm(folder, { recursive: true, force: true });
+    }
+  });
+
   it("shows the API's message for a bad link, and works from the keyboard", async () => {
     const page = await browser.newPage();
     await page.goto(base);
@@ -170,7 +235,8 @@ describe("the web page in a real browser", { skip: CHROMIUM ? false : "no Chromi
     await page.keyboard.press("Control+Enter");
     const alerts = page.getByRole("alert");
     await alerts.nth(1).waitFor();
-    assert.match(await alerts.nth(0).innerText(), /"evil\.test" is not TikTok/);
+    assert.match(await alerts.nth(0).innerText(), /This is not a TikTok link \(evil\.test\)/);
+    assert.doesNotMatch(await alerts.nth(0).innerText(), /"url" field/, "plain words, not the API's jargon");
     assert.match(await alerts.nth(1).innerText(), /removed/);
     assert.match(await page.locator("#status").innerText(), /0 ready, 2 failed/);
     await page.screenshot({ path: new URL("web-errors.png", ARTIFACTS).pathname, fullPage: true });

@@ -22,11 +22,46 @@ function el(tag, attributes = {}, ...children) {
   return node;
 }
 
+/**
+ * One lookup per line that holds a link, the line as it is: the server finds the one TikTok link in a
+ * pasted share message ("look at this https://vm.tiktok.com/ZM…/ lol"), as the API does.
+ */
 function linksOf(text) {
   return text
-    .split(/\s+/)
+    .split(/\r?\n/)
     .map((line) => line.trim())
-    .filter((line) => line !== "" && !line.startsWith("#"));
+    .filter((line) => line !== "" && !line.startsWith("#") && /https?:\/\/|tiktokv?\.com/i.test(line));
+}
+
+/** The API key the user gave this page, kept in this browser only. */
+const KEY_STORAGE = "tiktok-dl:api-key";
+const apiHeaders = () => {
+  const key = localStorage.getItem(KEY_STORAGE);
+  return { accept: "application/json", ...(key ? { authorization: `Api-Key ${key}` } : {}) };
+};
+
+/** The API's errors in plain words; its own sentence where it already is plain. */
+function plainWords(body, status) {
+  const host = /"([^"]+)" is not TikTok/.exec(body.error ?? "")?.[1];
+  switch (body.code) {
+    case "UNSUPPORTED_HOST":
+      return `This is not a TikTok link${host ? ` (${host})` : ""}. Copy the link from TikTok's Share button.`;
+    case "INVALID_URL":
+    case "MISSING_URL":
+      return "This does not look like a TikTok link. Copy the link from TikTok's Share button.";
+    case "UNSUPPORTED_LINK":
+      return (body.error ?? "").replace(/^The "url" field is/, "This link is");
+    case "RATE_LIMITED":
+      return "You asked for a lot in a short time: wait a minute, then try again.";
+    case "ALL_SOURCES_FAILED":
+    case "UPSTREAM_FAILED":
+      return "TikTok and the other sources could not be reached just now. Try again in a moment.";
+    case "AUTH_REQUIRED":
+    case "INVALID_API_KEY":
+      return "This server needs an API key: enter yours below.";
+    default:
+      return body.error ?? `The server answered HTTP ${status}.`;
+  }
 }
 
 function duration(seconds) {
@@ -35,8 +70,10 @@ function duration(seconds) {
   return `${minutes}:${String(Math.round(seconds % 60)).padStart(2, "0")}`;
 }
 
-function downloadButton(href, label) {
-  return href ? el("a", { class: "button", href, download: "" }, label) : undefined;
+function downloadButton(href, label, main = false) {
+  return href
+    ? el("a", { class: main ? "button primary" : "button secondary", href, download: "" }, label)
+    : undefined;
 }
 
 function card(result) {
@@ -53,12 +90,12 @@ function card(result) {
   const buttons =
     result.type === "photo"
       ? [
-          downloadButton(stream.zip, "All as ZIP"),
+          downloadButton(stream.zip, "All as ZIP", true),
           ...(stream.images ?? []).map((href, i) => downloadButton(href, `Image ${i + 1}`)),
           downloadButton(stream.music, "Audio"),
         ]
       : [
-          downloadButton(stream.video, "Without watermark"),
+          downloadButton(stream.video, "Without watermark", true),
           downloadButton(stream.hd, "HD"),
           downloadButton(stream.videoWatermark, "With watermark"),
           downloadButton(stream.music, "Audio"),
@@ -108,14 +145,10 @@ function errorCard(link, message) {
 
 async function lookUp(link) {
   try {
-    const response = await fetch(`/api/download?url=${encodeURIComponent(link)}`, {
-      headers: { accept: "application/json" },
-    });
-    const body = await response
-      .json()
-      .catch(() => ({ error: `The server answered HTTP ${response.status}.` }));
-    if (!response.ok || !body.result)
-      return errorCard(link, body.error ?? `The server answered HTTP ${response.status}.`);
+    const response = await fetch(`/api/download?url=${encodeURIComponent(link)}`, { headers: apiHeaders() });
+    const body = await response.json().catch(() => ({}));
+    if (response.status === 401) offerKeyField();
+    if (!response.ok || !body.result) return errorCard(link, plainWords(body, response.status));
     return card(body.result);
   } catch {
     return errorCard(link, "The server could not be reached. Check your connection and try again.");
@@ -137,11 +170,58 @@ function startDownload(href) {
 const mainFileOf = (result) => (result.type === "photo" ? result.stream?.zip : result.stream?.video);
 
 async function fetchJson(url) {
-  const response = await fetch(url, { headers: { accept: "application/json" } });
-  const body = await response.json().catch(() => ({ error: `The server answered HTTP ${response.status}.` }));
-  if (!response.ok || !body.result)
-    throw new Error(body.error ?? `The server answered HTTP ${response.status}.`);
+  const response = await fetch(url, { headers: apiHeaders() });
+  const body = await response.json().catch(() => ({}));
+  if (response.status === 401) offerKeyField();
+  if (!response.ok || !body.result) throw new Error(plainWords(body, response.status));
   return body.result;
+}
+
+/** When the server wants a key: a field for it, kept in this browser, instead of a dead end. */
+function offerKeyField() {
+  if (document.getElementById("api-key")) return;
+  const field = el("input", {
+    id: "api-key",
+    type: "password",
+    autocomplete: "off",
+    placeholder: "Your API key",
+    "aria-describedby": "api-key-help",
+  });
+  const save = el("button", { type: "button", class: "secondary" }, "Save key");
+  save.addEventListener("click", () => {
+    const key = field.value.trim();
+    if (key) localStorage.setItem(KEY_STORAGE, key);
+    else localStorage.removeItem(KEY_STORAGE);
+    status.textContent = key ? "Key saved in this browser. Press the button again." : "Key removed.";
+    button.focus();
+  });
+  form.after(
+    el(
+      "div",
+      { class: "api-key" },
+      el("label", { for: "api-key" }, "API key"),
+      el("div", { class: "row" }, field, save),
+      el(
+        "p",
+        { id: "api-key-help", class: "help" },
+        "This server asks for a key. It is kept in this browser only.",
+      ),
+    ),
+  );
+}
+
+/** A paste button where the browser lets a page read the clipboard. */
+if (navigator.clipboard?.readText) {
+  const paste = el("button", { type: "button", class: "secondary", id: "paste" }, "Paste");
+  paste.addEventListener("click", async () => {
+    try {
+      input.value = await navigator.clipboard.readText();
+      input.focus();
+    } catch {
+      status.textContent = "The browser did not allow reading the clipboard: paste with Ctrl+V.";
+    }
+  });
+  button.after(paste);
 }
 
 /** One post of a listing: its cover, caption, date and type, and its downloads once asked for. */
