@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -249,6 +249,25 @@ describe("the command-line downloader", () => {
     );
   });
 
+  it("keeps a complete file that is already there, saying so; --force downloads it again", async () => {
+    const out = await fresh("again");
+    const first = await run([VIDEO, "--server", server, "-o", out], {}, dir);
+    assert.equal(first.code, 0, first.stderr);
+    const file = join(out, `tiktok_river.cooks_${SAMPLE_IDS.video}.mp4`);
+    const before = (await stat(file)).mtimeMs;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const second = await run([VIDEO, "--server", server, "-o", out], {}, dir);
+    assert.equal(second.code, 0, second.stderr);
+    assert.match(
+      second.stderr,
+      /already there: tiktok_river\.cooks_\d+\.mp4 \(the same size; --force downloads it again\)/,
+    );
+    assert.equal((await stat(file)).mtimeMs, before, "not written again");
+    const forced = await run([VIDEO, "--force", "--server", server, "-o", out], {}, dir);
+    assert.equal(forced.code, 0, forced.stderr);
+    assert.ok((await stat(file)).mtimeMs > before, "--force wrote it again");
+  });
+
   it("answers usage errors with exit code 2", async () => {
     for (const args of [
       [],
@@ -321,18 +340,43 @@ describe("download progress", () => {
   it("draws a bar with size and speed on a terminal", async () => {
     const { Progress } = await import("../src/cli/progress.js");
     const { out, written } = capture(true);
-    const task = new Progress(out, true).start("tiktok_a_1.mp4", 4 * 1024 * 1024);
+    const task = new Progress(out).start("tiktok_a_1.mp4", 4 * 1024 * 1024);
     task.advance(1024 * 1024);
     task.advance(3 * 1024 * 1024);
     task.finish();
     const text = written.join("");
-    assert.match(text, /\rtiktok_a_1\.mp4 +\[#{20}\] 100% 4\.0 MB \/ 4\.0 MB {2}[\d.]+ (B|KB|MB|GB)\/s\n$/);
+    assert.match(
+      text,
+      /\r\x1b\[2Ktiktok_a_1\.mp4 +\[#{20}\] 100% 4\.0 MB \/ 4\.0 MB {2}[\d.]+ (B|KB|MB|GB)\/s\n$/,
+    );
+  });
+
+  it("keeps one live line per running download on a terminal (-c 3), names fitted without losing the extension", async () => {
+    const { Progress, fitName } = await import("../src/cli/progress.js");
+    const { out, written } = capture(true);
+    const progress = new Progress(out);
+    const tasks = ["tiktok_a_1.mp4", "tiktok_b_2.mp4", "tiktok_c_3.mp4"].map((name) =>
+      progress.start(name, 1000),
+    );
+    written.length = 0;
+    tasks[1]?.advance(500);
+    tasks[1]?.finish();
+    const repaint = written.join("");
+    assert.match(repaint, /^\x1b\[3A/, "the block of three is redrawn in place");
+    assert.equal((repaint.match(/\n/g) ?? []).length, 3, "one final line, then the two still running");
+    assert.ok(
+      repaint.indexOf("tiktok_b_2.mp4") < repaint.indexOf("tiktok_a_1.mp4"),
+      "the finished one above",
+    );
+    const long = fitName("tiktok_a.very.long.creator.name_7558765792041131240_audio.m4a");
+    assert.equal(long.length, 40);
+    assert.match(long, /…[\w.]*\.m4a$/, long);
   });
 
   it("writes plain lines when not on a terminal", async () => {
     const { Progress } = await import("../src/cli/progress.js");
     const { out, written } = capture(false);
-    const task = new Progress(out, true).start("a.mp3", 2048);
+    const task = new Progress(out).start("a.mp3", 2048);
     task.advance(2048);
     task.finish();
     assert.equal(written[0], "downloading a.mp3 (2.0 KB)\n");

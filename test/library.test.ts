@@ -66,6 +66,12 @@ describe("the library: createClient()", () => {
     assert.equal("stream" in first, false, "no tunnel links");
     const again = await client.download(VIDEO);
     assert.equal(again.cached, true);
+    // The result is a union on `type` (type-checked with the tests): a photo post's images need no `?`.
+    const photo = await client.download(PHOTO);
+    const images: string[] = photo.type === "photo" ? photo.images : [];
+    assert.equal(images.length, 4);
+    const music: string | undefined = first.additional.musicUrl;
+    assert.match(music ?? "", /^https:\/\//);
   });
 
   it("save() writes the files named as the server names them", async () => {

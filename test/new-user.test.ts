@@ -1,9 +1,17 @@
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
 import { after, before, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { loadConfig } from "../src/service/config.js";
 import { nativeSource } from "../src/sources/native/index.js";
 import { PROVIDERS } from "../src/sources/registry.js";
 import { type Stack, startStack } from "./helpers.js";
+import { freePort } from "./support/ports.js";
 
 /** The rough edges a first-time user met (tried on a fresh clone). */
 describe("what a new user hits", () => {
@@ -82,5 +90,79 @@ describe("operator messages", () => {
     } finally {
       await stack.close();
     }
+  });
+});
+
+describe("operator messages at start", () => {
+  const capture = () => {
+    const lines: string[] = [];
+    const logStream = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    });
+    return { lines, logStream };
+  };
+
+  it("an unreachable Redis at start is one clear warning naming REDIS_URL, without the password", async () => {
+    const port = await freePort();
+    const { lines, logStream } = capture();
+    const stack = await startStack({
+      fake: { waf: false },
+      env: { REDIS_URL: `redis://:sesame@127.0.0.1:${port}/2`, LOG_LEVEL: "warn" },
+      deps: { logger: {}, logStream },
+    });
+    try {
+      const log = lines.join("");
+      assert.match(
+        log,
+        new RegExp(`"REDIS_URL":"redis://127\\.0\\.0\\.1:${port}/2".*REDIS_URL: Redis does not answer`),
+      );
+      assert.doesNotMatch(log, /sesame/);
+    } finally {
+      await stack.close();
+    }
+  });
+
+  it("a cookies file with no live TikTok cookie is a warning at start", async () => {
+    const folder = await mkdtemp(join(tmpdir(), "tiktok-dl-cookies-"));
+    const path = join(folder, "cookies.txt");
+    await writeFile(
+      path,
+      ".tiktok.com\tTRUE\t/\tTRUE\t1000000000\tsessionid\told\n.youtube.com\tTRUE\t/\tTRUE\t0\tSID\tx\n",
+    );
+    const { lines, logStream } = capture();
+    const stack = await startStack({
+      fake: { waf: false },
+      env: { TIKTOK_COOKIES: path, LOG_LEVEL: "warn" },
+      deps: { logger: {}, logStream },
+    });
+    try {
+      assert.match(lines.join(""), /"level":40.*cookies file read: it holds no live cookie for tiktok\.com/);
+    } finally {
+      await stack.close();
+      await rm(folder, { recursive: true, force: true });
+    }
+  });
+});
+
+/** This process's environment for a nested test run: without the outer runner's context, so it reports on its own. */
+function childEnv(extra: Record<string, string>) {
+  const { NODE_TEST_CONTEXT: _outer, ...env } = process.env;
+  return { ...env, ...extra };
+}
+
+describe("tests tell the truth", () => {
+  it("without Chromium, the page tests are counted as skipped", async () => {
+    const run = promisify(execFile);
+    const { stdout } = await run(
+      process.execPath,
+      ["--import", "tsx", "--test", "--test-reporter=tap", "test/web-page.test.ts"],
+      { cwd: fileURLToPath(new URL("..", import.meta.url)), env: childEnv({ CHROMIUM_PATH: "none" }) },
+    );
+    const skipped = Number(/^# skipped (\d+)$/m.exec(stdout)?.[1]);
+    assert.ok(skipped >= 8, `the count says ${skipped} skipped`);
+    assert.match(stdout, /# SKIP no Chromium installed/);
   });
 });

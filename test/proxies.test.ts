@@ -86,6 +86,24 @@ describe("egress proxies", () => {
     }
   });
 
+  it("a dead proxy is named (without credentials) in the failure, not only the host it could not reach", async () => {
+    const stack = await startStack({
+      fake: { waf: false },
+      env: { PROXY_TIKTOK: "http://scout:hunter2@127.0.0.1:1", ALLOW_PRIVATE_UPSTREAMS: "1" },
+    });
+    try {
+      const { status, body } = await download(stack.app, { url: VIDEO });
+      assert.equal(status, 502);
+      assert.match(
+        body.error,
+        /www\.tiktok\.com could not be reached through the proxy http:\/\/127\.0\.0\.1:1/,
+      );
+      assert.doesNotMatch(body.error, /hunter2|scout/);
+    } finally {
+      await stack.close();
+    }
+  });
+
   it("refuses a proxy URL of another scheme, and a pool for an unknown upstream, at start", () => {
     const bad: Record<string, string>[] = [
       { PROXY_URL: "ftp://127.0.0.1:21" },

@@ -1,4 +1,4 @@
-import { appendFile, mkdir, readFile } from "node:fs/promises";
+import { appendFile, mkdir, readFile, stat } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { Readable, Transform } from "node:stream";
@@ -24,6 +24,7 @@ Options:
       --zip               photo posts: one ZIP of the images and the audio
       --hd                videos: the HD file when there is one
       --provider NAME     ask this source first (see /api/providers)
+      --force             download files again even when a complete one is already there
       --json              print the results as JSON (a listing's items as JSON lines), download nothing
       --limit N           lists: the newest N posts only
       --since DATE        lists: posts from DATE on (YYYY-MM-DD or an ISO date and time)
@@ -57,6 +58,7 @@ interface Options {
   until?: number;
   postType?: "video" | "photo";
   archive?: string;
+  force: boolean;
 }
 
 interface ApiResult {
@@ -87,6 +89,7 @@ async function readOptions(argv: string[]): Promise<Options | "help" | "version"
         until: { type: "string" },
         type: { type: "string" },
         archive: { type: "string" },
+        force: { type: "boolean" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "V" },
       },
@@ -129,6 +132,7 @@ async function readOptions(argv: string[]): Promise<Options | "help" | "version"
     until: dateOption("--until", values.until, true),
     postType: values.type as Options["postType"],
     archive: values.archive,
+    force: values.force ?? false,
     output: values.output ?? ".",
     audio: values.audio ?? false,
     images: values.images ?? false,
@@ -190,6 +194,13 @@ async function save(base: string, path: string, options: Options, progress: Prog
   const name = filenameOf(response.headers.get("content-disposition"), `tiktok_${Date.now()}.bin`);
   const final = join(options.output, name);
   const total = Number(response.headers.get("content-length")) || undefined;
+  // A complete file already there (the same size) is kept, and said so; --force downloads it again.
+  const existing = options.force ? undefined : await stat(final).catch(() => undefined);
+  if (existing?.isFile() && total !== undefined && existing.size === total) {
+    await response.body.cancel().catch(() => {});
+    process.stderr.write(`already there: ${name} (the same size; --force downloads it again)\n`);
+    return final;
+  }
   const task = progress.start(name, total);
   const counter = new Transform({
     transform(chunk: Buffer, _encoding, done) {
@@ -367,7 +378,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const failures: { link: string; reason: string }[] = [];
   const jsonResults: unknown[] = [];
-  const progress = new Progress(process.stderr, opts.concurrency === 1);
+  const progress = new Progress(process.stderr);
   let saved = 0;
   let skipped = 0;
   let twice = 0;

@@ -53,7 +53,39 @@ export interface SaveOptions extends SaveChoice {
 }
 
 /** The API's result, with the files' own addresses (no tunnel links: a program fetches them itself). */
-export type PostResult = ReturnType<typeof toApiResult>;
+/** What every post's result has, whatever its kind. */
+export interface PostCommon
+  extends Omit<ReturnType<typeof toApiResult>, "type" | "video" | "images" | "additional"> {
+  /** v1: the soundtrack's address, when there is one. */
+  additional: { musicUrl?: string };
+}
+
+/** A video: `video` always holds at least one of its addresses. */
+export interface VideoPost extends PostCommon {
+  type: "video";
+  video: NonNullable<Media["video"]>;
+  images?: undefined;
+}
+
+/** A photo post: `images` always holds its images, in order. */
+export interface PhotoPost extends PostCommon {
+  type: "photo";
+  images: string[];
+  video?: undefined;
+}
+
+/** A post's result, discriminated by `type`: `if (post.type === "photo") post.images…` type-checks. */
+export type PostResult = VideoPost | PhotoPost;
+
+/** The API's result as the union: validated media always have their video or their images. */
+function asPostResult(result: ReturnType<typeof toApiResult>): PostResult {
+  const additional = { ...(result.additional as { musicUrl?: string }) };
+  if (result.type === "photo" && result.images?.length)
+    return { ...result, type: "photo", images: result.images, video: undefined, additional };
+  if (result.type === "video" && result.video)
+    return { ...result, type: "video", video: result.video, images: undefined, additional };
+  throw new TikTokDlError("INTERNAL_ERROR", 500, "The post's result has neither its video nor its images.");
+}
 
 export interface ListPageOptions {
   /** The cursor of the previous page. */
@@ -178,7 +210,9 @@ export function createClient(options: ClientOptions = {}) {
     async download(url: string, choice: DownloadOptions = {}): Promise<PostResult> {
       try {
         const answer = await extract(url, choice);
-        return toApiResult(answer.extraction.media, { provider: answer.source, cached: answer.cached });
+        return asPostResult(
+          toApiResult(answer.extraction.media, { provider: answer.source, cached: answer.cached }),
+        );
       } catch (error) {
         throw asLibraryError(error);
       }

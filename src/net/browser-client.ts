@@ -11,6 +11,7 @@ import {
   headerValue,
   storeCookies,
 } from "./http-client.js";
+import { throughProxy } from "./proxy-label.js";
 import type { UpstreamMap } from "./upstreams.js";
 
 type ImpitModule = typeof import("impit");
@@ -151,7 +152,7 @@ function impitClient(impit: ImpitModule, options: BrowserClientOptions): HttpCli
           return toResponse(response.status, response.headers, url, body);
         }
       } catch (error) {
-        throw asFailure(error, url, timeoutMs, req.signal);
+        throw asFailure(error, url, timeoutMs, req.signal, throughProxy(options.proxyUrl));
       } finally {
         limit.release();
       }
@@ -204,15 +205,22 @@ function toResponse(status: number, headers: Headers, url: URL, body: Buffer): H
   };
 }
 
-function asFailure(error: unknown, url: URL, timeoutMs: number, callerSignal?: AbortSignal): unknown {
+function asFailure(
+  error: unknown,
+  url: URL,
+  timeoutMs: number,
+  callerSignal?: AbortSignal,
+  via = "",
+): unknown {
   if (error instanceof SourceFailure) return error;
   if (callerSignal?.aborted) return callerSignal.reason ?? error;
   const name = (error as Error)?.constructor?.name ?? "";
   if (isAbortError(error) || /Timeout/.test(name))
-    return new SourceFailure("timeout", `${url.host} did not answer within ${timeoutMs} ms`);
-  if (/Proxy/.test(name)) return new SourceFailure("network", `the proxy failed for ${url.host} (${name})`);
+    return new SourceFailure("timeout", `${url.host} did not answer${via} within ${timeoutMs} ms`);
+  if (/Proxy/.test(name))
+    return new SourceFailure("network", `${url.host} could not be reached${via}: the proxy failed (${name})`);
   return new SourceFailure(
     "network",
-    `${url.host} could not be reached (${name || (error as Error).message})`,
+    `${url.host} could not be reached${via} (${name || (error as Error).message})`,
   );
 }

@@ -22,6 +22,10 @@ export function createCookieFile(options: {
     parse: (text) => parseCookiesTxt(text).filter(belongs),
     initial: [],
     describe: (cookies) => ({ cookies: cookies.map((cookie) => cookie.name) }),
+    problem: (cookies) =>
+      cookies.some((cookie) => cookie.expires === 0 || cookie.expires > options.now() / 1000)
+        ? undefined
+        : `it holds no live cookie for ${options.domain} (expired, or for other sites): nothing will be sent`,
     now: options.now,
     log: options.log,
   });

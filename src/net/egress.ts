@@ -1,6 +1,9 @@
 import type { BaseLogger } from "pino";
 import { SourceFailure } from "../domain/errors.js";
 import type { HttpClient } from "./http-client.js";
+import { proxyLabel } from "./proxy-label.js";
+
+export { proxyLabel };
 
 /** One way out: direct, or through one proxy, with a plain client and a browser-like one. */
 export interface Route {
@@ -27,12 +30,6 @@ export interface EgressOptions {
   /** How long a proxy that failed to connect, or got blocked, is left out of its pool. */
   restMs: number;
   log: BaseLogger;
-}
-
-/** `http://user:secret@host:8080` → `http://host:8080`: a proxy is named without its credentials. */
-export function proxyLabel(proxyUrl: string): string {
-  const url = new URL(proxyUrl);
-  return `${url.protocol}//${url.host}`;
 }
 
 interface Member {

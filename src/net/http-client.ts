@@ -7,6 +7,7 @@ import { Agent, type Dispatcher, ProxyAgent, request, Socks5ProxyAgent } from "u
 import { deadline } from "../domain/deadline.js";
 import { isAbortError, SourceFailure } from "../domain/errors.js";
 import { isPrivateAddress } from "./addresses.js";
+import { throughProxy } from "./proxy-label.js";
 import type { UpstreamMap } from "./upstreams.js";
 
 export interface HttpRequest {
@@ -85,6 +86,7 @@ const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 const STREAM_BODY_TIMEOUT_MS = 60_000;
 
 export function createHttpClient(options: HttpClientOptions): HttpClient {
+  const via = throughProxy(options.proxyUrl);
   const timeouts = { headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs };
   const agent: Dispatcher = options.proxyUrl
     ? proxyAgent(options.proxyUrl, options.timeoutMs)
@@ -171,7 +173,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           header: (name) => headerValue(headers[name.toLowerCase()]),
         };
       } catch (error) {
-        throw toSourceFailure(error, where.url, timeoutMs, req.signal);
+        throw toSourceFailure(error, where.url, timeoutMs, req.signal, via);
       } finally {
         limit.release();
       }
@@ -204,7 +206,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           header: (name) => headerValue(headers[name.toLowerCase()]),
         };
       } catch (error) {
-        throw toSourceFailure(error, where.url, options.timeoutMs, req.signal);
+        throw toSourceFailure(error, where.url, options.timeoutMs, req.signal, via);
       }
     },
     async close() {
@@ -291,7 +293,13 @@ async function readCapped(
   return Buffer.concat(chunks);
 }
 
-function toSourceFailure(error: unknown, url: URL, timeoutMs: number, callerSignal?: AbortSignal): unknown {
+function toSourceFailure(
+  error: unknown,
+  url: URL,
+  timeoutMs: number,
+  callerSignal?: AbortSignal,
+  via = "",
+): unknown {
   if (error instanceof SourceFailure) return error;
   if (callerSignal?.aborted) return callerSignal.reason ?? error;
   const code = (error as { code?: string }).code;
@@ -301,11 +309,11 @@ function toSourceFailure(error: unknown, url: URL, timeoutMs: number, callerSign
     code === "UND_ERR_BODY_TIMEOUT" ||
     code === "UND_ERR_CONNECT_TIMEOUT"
   )
-    return new SourceFailure("timeout", `${url.host} did not answer within ${timeoutMs} ms`);
+    return new SourceFailure("timeout", `${url.host} did not answer${via} within ${timeoutMs} ms`);
   if (code === "EREFUSED_PRIVATE") return new SourceFailure("refused_target", (error as Error).message);
   return new SourceFailure(
     "network",
-    `${url.host} could not be reached (${code ?? (error as Error).message})`,
+    `${url.host} could not be reached${via} (${code ?? (error as Error).message})`,
   );
 }
 

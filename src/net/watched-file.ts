@@ -12,6 +12,8 @@ export function watchedFile<T>(options: {
   parse: (text: string) => T;
   initial: T;
   describe: (value: T) => Record<string, unknown>;
+  /** What is wrong with a value that parsed but is of no use (then the read is a warning). */
+  problem?: (value: T) => string | undefined;
   now: () => number;
   log: BaseLogger;
 }) {
@@ -28,7 +30,13 @@ export function watchedFile<T>(options: {
     modified = info.mtimeMs;
     value = parsed;
     failing = false;
-    options.log.info({ path: options.path, ...options.describe(parsed) }, `${options.label} read`);
+    const problem = options.problem?.(parsed);
+    if (problem)
+      options.log.warn(
+        { path: options.path, ...options.describe(parsed) },
+        `${options.label} read: ${problem}`,
+      );
+    else options.log.info({ path: options.path, ...options.describe(parsed) }, `${options.label} read`);
   }
 
   async function refresh() {

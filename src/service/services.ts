@@ -20,7 +20,7 @@ import type { SourceDescriptor } from "../sources/types.js";
 import { createMemoryStore } from "../stores/memory.js";
 import { createRateCounters } from "../stores/rate-counters.js";
 import { createRedisStore } from "../stores/redis.js";
-import { closeRedis, connectRedis, type RedisClient } from "../stores/redis-connect.js";
+import { closeRedis, connectRedis, type RedisClient, type RedisTarget } from "../stores/redis-connect.js";
 import { createRedisGuard } from "../stores/redis-guard.js";
 import { createRedisHealthShare } from "../stores/redis-health.js";
 import { createTieredStore } from "../stores/tiered.js";
@@ -224,8 +224,16 @@ export function createServices(config: Config, deps: ServiceDeps = {}) {
     apiKeys,
     async ready() {
       await apiKeys?.ready();
+      // The cookies file is read now, so that a file of no use is reported at start.
+      await tiktokCookies?.current();
       if (!redis || redis.status === "ready") return;
       await Promise.race([once(redis, "ready"), sleep(2_000)]).catch(() => {});
+      // Read again after the wait: the status may have changed meanwhile.
+      if ((redis.status as string) !== "ready" && config.redis)
+        log.warn(
+          { [redisVariable(config.redis)]: redisWhere(config.redis) },
+          `${redisVariable(config.redis)}: Redis does not answer; serving without it (memory cache, in-process single flight and rate limits) until it does`,
+        );
     },
     /** A post's v1 result, with its tunnel links. */
     download: async (request: DownloadRequest) => answerOf(await pipeline.download(request)),
@@ -291,5 +299,26 @@ function checkReadable(variable: string, path: string) {
     throw new ConfigError(
       `${variable}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? "error"})`,
     );
+  }
+}
+
+/** The variable that names the shared store, for messages. */
+const redisVariable = (target: RedisTarget) =>
+  target.kind === "node"
+    ? "REDIS_URL"
+    : target.kind === "cluster"
+      ? "REDIS_CLUSTER_NODES"
+      : "REDIS_SENTINELS";
+
+/** Where the shared store is, without any password. */
+function redisWhere(target: RedisTarget): string {
+  if (target.kind === "cluster") return target.nodes.map((node) => `${node.host}:${node.port}`).join(",");
+  if (target.kind === "sentinel")
+    return target.sentinels.map((node) => `${node.host}:${node.port}`).join(",");
+  try {
+    const url = new URL(target.url);
+    return `${url.protocol}//${url.host}${url.pathname === "/" ? "" : url.pathname}`;
+  } catch {
+    return "(an unreadable URL)";
   }
 }

@@ -22,6 +22,9 @@ const client: TikTokDlClient = createClient({
 });
 const link = process.env.LINK ?? "";
 const result: PostResult = await client.download(link);
+// The README's example, strict: the union narrows on type, additional is typed.
+const music: string | undefined = result.additional.musicUrl;
+const count: number = result.type === "photo" ? result.images.length : result.video.noWatermark ? 1 : 0;
 const files: string[] = await client.save(link, { dir: process.env.OUT ?? ".", audio: true });
 let code = "";
 let status = 0;
@@ -34,7 +37,7 @@ try {
   }
 }
 await client.close();
-console.log(JSON.stringify({ id: result.id, type: result.type, files, code, status }));
+console.log(JSON.stringify({ id: result.id, type: result.type, files, code, status, music: Boolean(music), count }));
 `;
 
 describe("the packed library, from another project", { timeout: 300_000 }, () => {
