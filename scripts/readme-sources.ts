@@ -1,12 +1,12 @@
 /**
- * The README's table of sources and their `UPSTREAM_<NAME>` variables, rendered from the descriptors
+ * The configuration page's table of sources and their `UPSTREAM_<NAME>` variables, rendered from the descriptors
  * (`npm run docs:sources` rewrites it; test/docs.test.ts fails when it is out of date).
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { SOURCES } from "../src/sources/registry.js";
 import type { SourceDescriptor } from "../src/sources/types.js";
 
-export const README_PATH = new URL("../README.md", import.meta.url);
+export const README_PATH = new URL("../docs/configuration.md", import.meta.url);
 const START = "<!-- sources:start (npm run docs:sources) -->";
 const END = "<!-- sources:end -->";
 
@@ -24,16 +24,16 @@ export function renderSourcesTable(descriptors: readonly SourceDescriptor[]): st
   ].join("\n");
 }
 
-/** The README with its sources table replaced by a fresh rendering. */
+/** The configuration page with its sources table replaced by a fresh rendering. */
 export function withSourcesTable(readme: string, descriptors: readonly SourceDescriptor[]): string {
   const start = readme.indexOf(START);
   const end = readme.indexOf(END);
-  if (start === -1 || end < start) throw new Error("README.md has no sources table markers");
+  if (start === -1 || end < start) throw new Error("docs/configuration.md has no sources table markers");
   return `${readme.slice(0, start + START.length)}\n${renderSourcesTable(descriptors)}\n${readme.slice(end)}`;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const readme = readFileSync(README_PATH, "utf8");
   writeFileSync(README_PATH, withSourcesTable(readme, SOURCES));
-  console.log("README.md: sources table rewritten");
+  console.log("docs/configuration.md: sources table rewritten");
 }

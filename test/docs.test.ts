@@ -7,7 +7,7 @@ import { createServices } from "../src/service/services.js";
 import { SOURCES } from "../src/sources/registry.js";
 
 describe("what is derived from the source descriptors", () => {
-  it("the README's sources table is the one the descriptors render (npm run docs:sources)", () => {
+  it("the configuration page's sources table is the one the descriptors render (npm run docs:sources)", () => {
     assert.ok(readFileSync(README_PATH, "utf8").includes(renderSourcesTable(SOURCES)));
   });
 

@@ -11,7 +11,7 @@ import { createServices, type Services } from "../service/services.js";
 
 /**
  * The server's settings in camelCase (`cacheTtl` is `CACHE_TTL`, `allowPrivateUpstreams` is
- * `ALLOW_PRIVATE_UPSTREAMS`, ...; see the README's configuration table). Missing ones default as in the
+ * `ALLOW_PRIVATE_UPSTREAMS`, ...; see docs/configuration.md). Missing ones default as in the
  * server, except the log, which is silent unless `logLevel` says otherwise.
  */
 export interface ClientOptions {
@@ -35,7 +35,7 @@ export interface ClientOptions {
   /** A Netscape cookies.txt for the native source (`TIKTOK_COOKIES`). */
   tiktokCookies?: string;
   logLevel?: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
-  /** Any other setting of the README's table, in camelCase. */
+  /** Any other setting of docs/configuration.md, in camelCase. */
   [setting: string]: unknown;
 }
 

@@ -60,7 +60,7 @@ export interface SourceDeps {
 
 /**
  * A place answers come from, declared once: TikTok itself ("native") or a third-party site, one file
- * each. The registry, the `UPSTREAM_<NAME>` check, /api/providers, the README's table of upstream
+ * each. The registry, the `UPSTREAM_<NAME>` check, /api/providers, the configuration page's table of upstream
  * variables and the tests all read this declaration.
  */
 export interface SourceDescriptor {
