@@ -7,6 +7,7 @@ import { filesToSave, safeFileName, writeFileAtomically } from "../delivery/save
 import { mapLimited } from "../domain/concurrency.js";
 import { parseTikTokListLink } from "../domain/tiktok-url.js";
 import { createApp } from "../http/app.js";
+import type { ApiResult } from "../service/answers.js";
 import { ConfigError, loadConfig } from "../service/config.js";
 import { packageVersion } from "../service/version.js";
 import { Progress } from "./progress.js";
@@ -59,12 +60,6 @@ interface Options {
   postType?: "video" | "photo";
   archive?: string;
   force: boolean;
-}
-
-interface ApiResult {
-  id: string;
-  type: "video" | "photo";
-  stream?: { video?: string; hd?: string; music?: string; images?: string[]; zip?: string };
 }
 
 async function readOptions(argv: string[]): Promise<Options | "help" | "version"> {
@@ -178,7 +173,7 @@ function filesOf(result: ApiResult, options: Options): string[] {
   });
 }
 
-function filenameOf(disposition: string | null, fallback: string): string {
+function nameFromDisposition(disposition: string | null, fallback: string): string {
   const encoded = /filename\*=UTF-8''([^;]+)/i.exec(disposition ?? "")?.[1];
   const plain = /filename="([^"]+)"/i.exec(disposition ?? "")?.[1];
   return safeFileName(encoded ? decodeURIComponent(encoded) : (plain ?? fallback), fallback);
@@ -191,7 +186,7 @@ async function save(base: string, path: string, options: Options, progress: Prog
     const body = (await response.json().catch(() => undefined)) as { error?: string } | undefined;
     throw new Error(body?.error ?? `the server answered HTTP ${response.status}`);
   }
-  const name = filenameOf(response.headers.get("content-disposition"), `tiktok_${Date.now()}.bin`);
+  const name = nameFromDisposition(response.headers.get("content-disposition"), `tiktok_${Date.now()}.bin`);
   const final = join(options.output, name);
   const total = Number(response.headers.get("content-length")) || undefined;
   // A complete file already there (the same size) is kept, and said so; --force downloads it again.
@@ -238,11 +233,6 @@ async function lookUp(base: string, link: string, options: Options): Promise<Api
   if (!response.ok || !body.result)
     throw new Error(body.error ?? `the server answered HTTP ${response.status}`);
   return body.result;
-}
-
-/** Runs `work` over `items`, at most `limit` at a time, in order of start. */
-async function eachLimited<T>(items: T[], limit: number, work: (item: T, index: number) => Promise<void>) {
-  await mapLimited(items, limit, work);
 }
 
 /**
@@ -410,7 +400,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     // Posts being saved, by id: the same post twice (a short and a long link) is saved once.
     const handled = new Set<string>();
-    await eachLimited(jobs, opts.concurrency, async (job, index) => {
+    await mapLimited(jobs, opts.concurrency, async (job, index) => {
       try {
         // Archived posts are skipped without any request for them.
         if (job.id && archive.has(job.id)) {

@@ -98,7 +98,7 @@ export function createRelay(deps: RelayDeps) {
 
   return {
     /** The post a link names, from the cache or extracted again (a ZIP lists its files from it). */
-    async mediaOf(ticket: Pick<StreamTicket, "postId" | "source">, request: RelayRequest): Promise<Media> {
+    async postMedia(ticket: Pick<StreamTicket, "postId" | "source">, request: RelayRequest): Promise<Media> {
       return (await current(ticket, request)).extraction.media;
     },
     async open(ticket: StreamTicket, request: RelayRequest): Promise<Relayed> {

@@ -23,7 +23,7 @@ export async function openZip(
   ticket: StreamTicket<"zip">,
   request: RelayRequest,
 ): Promise<Relayed> {
-  const media = await relay.mediaOf(ticket, request);
+  const media = await relay.postMedia(ticket, request);
   if (!media.images?.length)
     throw new ApiError(502, "UPSTREAM_FAILED", "This post has no images to put in a ZIP.");
   const base = { status: 200 as const, type: "application/zip", headers: {}, filename: zipNameOf(media) };

@@ -8,11 +8,10 @@ import {
   type ShortLink,
 } from "../domain/tiktok-url.js";
 import { DESKTOP_USER_AGENT, pageHeaders } from "../net/browser.js";
-import type { HttpClient } from "../net/http-client.js";
+import { type HttpClient, REDIRECT_STATUSES } from "../net/http-client.js";
 import { classifyPage } from "../sources/native/page.js";
 
 const MAX_HOPS = 5;
-const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const SHORT_LINK_BODY_BYTES = 64 * 1024;
 
 /**
@@ -34,7 +33,8 @@ export async function resolveShortLink(
     if (response.status === 404) throw postErrors.notFound("TikTok says this short link leads nowhere.");
     if (response.status >= 200 && response.status < 300)
       throw shortLinkFailure(`TikTok answered a ${classifyPage(response.text())} page instead of a redirect`);
-    if (!REDIRECTS.has(response.status)) throw shortLinkFailure(`TikTok answered HTTP ${response.status}`);
+    if (!REDIRECT_STATUSES.has(response.status))
+      throw shortLinkFailure(`TikTok answered HTTP ${response.status}`);
     const target = redirectTarget(response.header("location"), response.text(), current);
     if (!target) throw postErrors.notFound("This short link does not lead to a post.");
     if (!isTikTokHost(target.hostname))

@@ -20,3 +20,9 @@ export type TypedApp = FastifyInstance<
 
 /** A per-route hook such as a rate limiter. */
 export type RequestHook = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+
+/** Spends downloads from a request's budget (its API key's, or its address's): how many of `amount` it may make. */
+export type SpendDownloads = (
+  request: FastifyRequest,
+  amount: number,
+) => Promise<{ granted: number; retryAfterS: number }>;

@@ -82,7 +82,8 @@ export interface HttpClientOptions {
   proxyUrl?: string;
 }
 
-const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+/** The statuses that carry a Location to follow. */
+export const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
 const STREAM_BODY_TIMEOUT_MS = 60_000;
 
 export function createHttpClient(options: HttpClientOptions): HttpClient {

@@ -7,7 +7,7 @@ import type { ApiResult } from "../../service/answers.js";
 import type { ParamSpec, Source } from "../../sources/types.js";
 import { allowedSourcesFor, rateLimited } from "../access.js";
 import { AuthHeaders, DownloadResponse, DownloadResult, ErrorResponse } from "../schemas.js";
-import type { RequestHook, TypedApp } from "../types.js";
+import type { RequestHook, SpendDownloads, TypedApp } from "../types.js";
 
 const ERROR_RESPONSES = { 200: DownloadResponse, "4xx": ErrorResponse, "5xx": ErrorResponse };
 
@@ -108,10 +108,7 @@ export interface DownloadRouteDeps {
   /** The per-client limiter of single downloads (a batch spends one per link instead). */
   rateLimit: RequestHook;
   /** Spends downloads from a request's budget: how many of `amount` it may make (batches count each link). */
-  spendDownloads: (
-    request: FastifyRequest,
-    amount: number,
-  ) => Promise<{ granted: number; retryAfterS: number }>;
+  spendDownloads: SpendDownloads;
   /** Links one batch may carry. */
   batchMax: number;
 }

@@ -6,7 +6,7 @@ import type { StreamTokens } from "../../delivery/token.js";
 import { openLinked } from "../../delivery/zip.js";
 import { ApiError } from "../../domain/errors.js";
 import { type WatchdogLimits, watchTunnel } from "../tunnel-watchdog.js";
-import type { RequestHook, TypedApp } from "../types.js";
+import type { RequestHook, SpendDownloads, TypedApp } from "../types.js";
 
 export interface StreamRouteDeps {
   tokens: StreamTokens;
@@ -14,10 +14,7 @@ export interface StreamRouteDeps {
   slots: TunnelSlots;
   rateLimit?: RequestHook;
   /** Charges an extraction made for a tunnel to the client's download budget. */
-  spendDownloads: (
-    request: FastifyRequest,
-    amount: number,
-  ) => Promise<{ granted: number; retryAfterS: number }>;
+  spendDownloads: SpendDownloads;
   /** When a client that holds a tunnel without reading is cut. */
   watchdog: WatchdogLimits;
 }

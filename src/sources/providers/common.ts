@@ -163,7 +163,7 @@ export function parseJson(response: HttpResponse, name: string): unknown {
  * The common result from what a site told. `saidId` is the post id the site's answer names, when it
  * names one: it is checked against the id asked for, never replaced by it.
  */
-export function mediaOf(
+export function siteAnswer(
   input: ExtractInput,
   parts: Omit<Media, "id" | "type">,
   saidId?: unknown,

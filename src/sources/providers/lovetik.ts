@@ -1,6 +1,6 @@
 import { textOf } from "../../domain/html.js";
 import { at, list, num, str } from "../../domain/json-path.js";
-import { defineProvider, mediaOf, parseJson, sameSite, siteError } from "./common.js";
+import { defineProvider, parseJson, sameSite, siteAnswer, siteError } from "./common.js";
 
 const NAME = "lovetik";
 const ORIGIN = "https://lovetik.com";
@@ -32,7 +32,7 @@ export const lovetik = defineProvider(
       (link) => /watermark/i.test(link.label) && !/no watermark|without/i.test(link.label),
     );
     const clean = videos.filter((link) => link !== watermarked);
-    return mediaOf(
+    return siteAnswer(
       input,
       {
         caption: textOf(str(at(body, ["desc"])) ?? "") || undefined,

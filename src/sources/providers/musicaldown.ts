@@ -1,6 +1,6 @@
 import { SourceFailure } from "../../domain/errors.js";
 import { elements, hasClasses, openingTags, textOf } from "../../domain/html.js";
-import { defineProvider, mediaOf, sameSite, siteError } from "./common.js";
+import { defineProvider, sameSite, siteAnswer, siteError } from "./common.js";
 
 const NAME = "musicaldown";
 const ORIGIN = "https://musicaldown.com";
@@ -67,7 +67,7 @@ export const musicaldown = defineProvider({ name: NAME, origin: ORIGIN }, async 
   const cover = [...openingTags(html, "img")].find((img) =>
     /cover|video-img|responsive-img/.test(img.attributes.class ?? ""),
   );
-  return mediaOf(input, {
+  return siteAnswer(input, {
     caption: caption ? textOf(caption.inner) || undefined : undefined,
     video:
       images.length > 0

@@ -1,5 +1,5 @@
 import { at, num, str } from "../../domain/json-path.js";
-import { defineProvider, mediaOf, parseJson, siteError } from "./common.js";
+import { defineProvider, parseJson, siteAnswer, siteError } from "./common.js";
 
 const NAME = "savetik";
 const ORIGIN = "https://savetik.net";
@@ -15,7 +15,7 @@ export const savetik = defineProvider({ name: NAME, origin: ORIGIN }, async (sit
   const body = parseJson(response, NAME);
   const error = str(at(body, ["error"]));
   if (error) throw siteError(NAME, error);
-  return mediaOf(input, {
+  return siteAnswer(input, {
     caption: str(at(body, ["postinfo", "media_title"])),
     author: {
       username: str(at(body, ["postinfo", "unique_id"])),

@@ -1,6 +1,6 @@
 import { elements, hasClasses, textOf } from "../../domain/html.js";
 import { innerHtmlOf } from "../packed-script.js";
-import { defineProvider, mediaOf, siteError, unpack } from "./common.js";
+import { defineProvider, siteAnswer, siteError, unpack } from "./common.js";
 
 const NAME = "snaptik";
 const ORIGIN = "https://snaptik.app";
@@ -31,7 +31,7 @@ export const snaptik = defineProvider({ name: NAME, origin: ORIGIN }, async (sit
   const author = [...elements(html, "span")].find((span) => textOf(span.inner) !== "");
   const thumbnail = /<img\b[^>]*\bid=["']thumbnail["'][^>]*>/i.exec(html)?.[0] ?? "";
   if (files.length === 0 && photos.length === 0) throw siteError(NAME, textOf(html) || "no download links");
-  return mediaOf(input, {
+  return siteAnswer(input, {
     caption: title ? textOf(title.inner) || undefined : undefined,
     author: { nickname: author ? textOf(author.inner) : undefined },
     video:

@@ -1,7 +1,7 @@
 import { SourceFailure } from "../../domain/errors.js";
 import { elements, hasClasses, textOf } from "../../domain/html.js";
 import type { ExtractInput } from "../types.js";
-import { defineProvider, mediaOf, type Site, sameSite, siteError } from "./common.js";
+import { defineProvider, type Site, sameSite, siteAnswer, siteError } from "./common.js";
 
 const NAME = "ssstik";
 const ORIGIN = "https://ssstik.io";
@@ -38,7 +38,7 @@ function parseFragment(html: string, site: Site, input: ExtractInput) {
   const cover = /background-image:\s*url\(\s*['"]?([^'")]+)['"]?\s*\)/i.exec(html)?.[1];
   const caption = [...elements(html, "p")].find((p) => hasClasses(p.attributes, "maintext"));
   const author = [...elements(html, "h2")][0];
-  return mediaOf(input, {
+  return siteAnswer(input, {
     caption: caption ? textOf(caption.inner) || undefined : undefined,
     author: {
       nickname: author ? textOf(author.inner) || undefined : undefined,

@@ -1,4 +1,4 @@
-import { defineProvider, mediaOf, sameSite, siteError, unpack } from "./common.js";
+import { defineProvider, sameSite, siteAnswer, siteError, unpack } from "./common.js";
 
 const NAME = "tikmate";
 const ORIGIN = "https://tikmate.io";
@@ -18,7 +18,7 @@ export const tikmate = defineProvider({ name: NAME, origin: ORIGIN }, async (sit
   const links = [...new Set([...script.matchAll(/https?:\/\/[^\s"'<>\\]+/g)].map((match) => match[0]))];
   if (links.length < 2) throw siteError(NAME, /alert\(["']([^"']*)/.exec(script)?.[1] ?? "no download links");
   const [thumb, noWatermark, second] = links;
-  return mediaOf(input, {
+  return siteAnswer(input, {
     thumb: site.link(thumb),
     video: { noWatermark: site.link(noWatermark), hd: site.link(second) },
   });

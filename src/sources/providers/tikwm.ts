@@ -5,11 +5,11 @@ import { buildParts } from "../parts.js";
 import type { ExtractInput, Lister, SourceDeps, SourceDescriptor } from "../types.js";
 import {
   defineProvider,
-  mediaOf,
   openSite,
   parseJson,
   type Site,
   type SiteAnswer,
+  siteAnswer,
   siteError,
 } from "./common.js";
 
@@ -19,7 +19,7 @@ export function mapTikwmData(input: ExtractInput, site: Site, data: Record<strin
   const images = site.links(data.images);
   const photo = images.length > 0;
   const music = record(data.music_info);
-  return mediaOf(
+  return siteAnswer(
     input,
     {
       caption: str(data.title),

@@ -1,5 +1,5 @@
 import { elements, hasClasses, textOf } from "../../domain/html.js";
-import { defineProvider, mediaOf, sameSite, siteError } from "./common.js";
+import { defineProvider, sameSite, siteAnswer, siteError } from "./common.js";
 
 const NAME = "ttdownloader";
 const ORIGIN = "https://ttdownloader.com";
@@ -23,7 +23,7 @@ export const ttdownloader = defineProvider({ name: NAME, origin: ORIGIN }, async
   );
   const clean = videos.find((link) => link !== watermarked);
   if (!clean && !watermarked) throw siteError(NAME, textOf(html).slice(0, 200) || "no download links");
-  return mediaOf(input, {
+  return siteAnswer(input, {
     video: { noWatermark: clean?.url, watermark: watermarked?.url },
     music: { url: audio?.url },
   });
