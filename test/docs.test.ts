@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
+import { CONFIG_DOC_PATH, renderSettingsTable } from "../scripts/docs-config.js";
 import { README_PATH, renderSourcesTable } from "../scripts/readme-sources.js";
 import { loadConfig } from "../src/service/config.js";
 import { createServices } from "../src/service/services.js";
@@ -9,6 +10,13 @@ import { SOURCES } from "../src/sources/registry.js";
 describe("what is derived from the source descriptors", () => {
   it("the configuration page's sources table is the one the descriptors render (npm run docs:sources)", () => {
     assert.ok(readFileSync(README_PATH, "utf8").includes(renderSourcesTable(SOURCES)));
+  });
+
+  it("docs/configuration.md's settings table is the one the schema renders (npm run docs:config)", () => {
+    assert.ok(
+      readFileSync(CONFIG_DOC_PATH, "utf8").includes(renderSettingsTable()),
+      "stale: run npm run docs:config",
+    );
   });
 
   it("accepts every descriptor's UPSTREAM_<NAME>, even for a service that runs one source only", async () => {

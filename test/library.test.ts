@@ -98,13 +98,18 @@ describe("the library: createClient()", () => {
         return true;
       });
     }
+    const invalid = (pattern: RegExp) => (error: unknown) =>
+      error instanceof TikTokDlError && error.code === "INVALID_OPTIONS" && pattern.test(error.message);
+    // The options are typed from the settings: a misspelt one does not compile (npm test type-checks
+    // this file), and still fails at run time for JavaScript callers, named as written.
+    // @ts-expect-error cacheTTL is not an option (cacheTtl is)
+    assert.throws(() => createClient({ cacheTTL: 600 }), invalid(/Unknown option "cacheTTL"/));
+    // @ts-expect-error cacheTtll is not an option
+    assert.throws(() => createClient({ cacheTtll: 5 }), invalid(/Unknown option "cacheTtll"/));
+    assert.throws(() => createClient({ cacheTtl: -1 }), invalid(/^Invalid configuration:\n {2}cacheTtl: /));
     assert.throws(
-      () => createClient({ cacheTtll: 5 }),
-      (error: unknown) => error instanceof TikTokDlError && error.code === "INVALID_OPTIONS",
-    );
-    assert.throws(
-      () => createClient({ cacheTtl: -1 }),
-      (error: unknown) => error instanceof TikTokDlError && /CACHE_TTL/.test(error.message),
+      () => createClient({ sources: ["nativ"] }),
+      invalid(/^sources: unknown source\(s\) nativ; known: native/),
     );
   });
 });

@@ -6,7 +6,7 @@ import { openLinked } from "../delivery/zip.js";
 import { ApiError, type ApiErrorCode } from "../domain/errors.js";
 import type { ListItem, ListPage } from "../domain/lists.js";
 import { type Media, toApiResult } from "../domain/media.js";
-import { ConfigError, loadConfig, SETTING_NAMES } from "../service/config.js";
+import { ConfigError, loadConfig, SETTING_NAMES, type SettingName } from "../service/config.js";
 import { createServices, type Services } from "../service/services.js";
 
 /**
@@ -14,30 +14,27 @@ import { createServices, type Services } from "../service/services.js";
  * `ALLOW_PRIVATE_UPSTREAMS`, ...; see docs/configuration.md). Missing ones default as in the
  * server, except the log, which is silent unless `logLevel` says otherwise.
  */
-export interface ClientOptions {
+/** `CACHE_TTL` → `cacheTtl`: a setting's name as an option. */
+type CamelCase<S extends string> = S extends `${infer Head}_${infer Tail}`
+  ? `${Lowercase<Head>}${Capitalize<CamelCase<Tail>>}`
+  : Lowercase<S>;
+
+/** An option's value: what its variable would hold (numbers, flags and lists are written for you). */
+type OptionValue = string | number | boolean | readonly string[];
+
+/**
+ * Every setting of docs/configuration.md, in camelCase (`cacheTtl` for `CACHE_TTL`), derived from the
+ * configuration's schema: a misspelt option (`cacheTTL`) does not type-check. Plus the origin and proxy
+ * maps.
+ */
+export type ClientOptions = { [Name in SettingName as CamelCase<Name>]?: OptionValue } & {
   /** Origins that replace a source's site: `{ tiktok: "http://mirror" }` is `UPSTREAM_TIKTOK`. */
   upstreams?: Record<string, string>;
   /** Egress proxies per upstream: `{ tikwm: ["socks5://..."] }` is `PROXY_TIKWM`. */
   proxies?: Record<string, string | string[]>;
   /** All upstream traffic through these proxies (`PROXY_URL`). */
   proxyUrl?: string | string[];
-  allowPrivateUpstreams?: boolean;
-  redisUrl?: string;
-  redisPrefix?: string;
-  cacheTtl?: number;
-  cacheMaxEntries?: number;
-  negativeCacheTtl?: number;
-  /** The sources to run (`SOURCES`). */
-  sources?: string[];
-  maxAttempts?: number;
-  upstreamTimeoutMs?: number;
-  upstreamMaxBytes?: number;
-  /** A Netscape cookies.txt for the native source (`TIKTOK_COOKIES`). */
-  tiktokCookies?: string;
-  logLevel?: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
-  /** Any other setting of docs/configuration.md, in camelCase. */
-  [setting: string]: unknown;
-}
+};
 
 export interface DownloadOptions {
   /** A source name, or "random" (the API's `type`). */
@@ -140,11 +137,21 @@ function configOf(options: ClientOptions) {
     if (!SETTING_NAMES.has(name)) throw new TikTokDlError("INVALID_OPTIONS", 400, `Unknown option "${key}".`);
     env[name] = envValue(value);
   }
+  return asOptionError(options, () => loadConfig(env));
+}
+
+/**
+ * Runs `work`; a ConfigError becomes a TikTokDlError INVALID_OPTIONS whose message names the options as
+ * the caller wrote them (`cacheTtl`, not `CACHE_TTL`).
+ */
+function asOptionError<T>(options: ClientOptions, work: () => T): T {
   try {
-    return loadConfig(env);
+    return work();
   } catch (error) {
-    if (error instanceof ConfigError) throw new TikTokDlError("INVALID_OPTIONS", 400, error.message);
-    throw error;
+    if (!(error instanceof ConfigError)) throw error;
+    let message = error.message;
+    for (const key of Object.keys(options)) message = message.replaceAll(`${toEnvName(key)}:`, `${key}:`);
+    throw new TikTokDlError("INVALID_OPTIONS", 400, message, { cause: error });
   }
 }
 
@@ -171,7 +178,7 @@ const offerOf = (media: Media) => ({
  */
 export function createClient(options: ClientOptions = {}) {
   const config = configOf(options);
-  const services: Services = createServices(config);
+  const services: Services = asOptionError(options, () => createServices(config));
   const ready = services.ready();
 
   async function extract(url: string, choice: DownloadOptions) {

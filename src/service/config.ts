@@ -100,7 +100,7 @@ const schema = z.object({
     .string()
     .trim()
     .default("*")
-    .transform((value) =>
+    .transform((value): "*" | string[] =>
       value === "*"
         ? "*"
         : value
@@ -128,90 +128,17 @@ const schema = z.object({
   ENV_FILE: z.string().trim().min(1).optional(),
 });
 
+/** The service's settings, as `loadConfig` reads them from the environment. */
+export type Config = ReturnType<typeof toConfig>;
+
+/** A setting's variable name (`CACHE_TTL`). */
+export type SettingName = keyof typeof schema.shape;
+
+/** The schema of the settings (docs/configuration.md is rendered from it and from SETTING_DOCS). */
+export const SETTINGS_SCHEMA = schema;
+
 /** The single-valued variables the configuration reads (the library checks its options against them). */
 export const SETTING_NAMES: ReadonlySet<string> = new Set([...Object.keys(schema.shape), "PROXY_URL"]);
-
-export interface Config {
-  port: number;
-  host: string;
-  /** `REDIS_URL` as given (one node). */
-  redisUrl?: string;
-  /** Where the shared store is: one node (`REDIS_URL`), a Cluster or a Sentinel-watched master; absent, none. */
-  redis?: RedisTarget;
-  redisPrefix: string;
-  cacheTtlSeconds: number;
-  cacheMaxEntries: number;
-  /** With Redis: seconds a near (in-process) copy of an entry is served before Redis is read again; 0 = none. */
-  cacheLocalTtlSeconds: number;
-  negativeCacheTtlSeconds: number;
-  /** Seconds a page of a profile, collection or playlist is cached; 0 = not cached. */
-  listCacheTtlSeconds: number;
-  maxAttempts: number;
-  upstreamTimeoutMs: number;
-  upstreamMaxBytes: number;
-  /** Requests per minute per client on /api/download; 0 turns the limit off. */
-  rateLimit: number;
-  /** Signs and encrypts tunnel links; absent, a random per-process secret (single instance only). */
-  streamSecret?: string;
-  streamTtlSeconds: number;
-  streamMaxConcurrent: number;
-  /** Tunnels one client may run at once. */
-  streamMaxPerClient: number;
-  /** Tunnel requests per minute per client (a player seeks with many range requests); 0 = off. */
-  streamRateLimit: number;
-  /** The largest file the tunnel relays. */
-  streamMaxBytes: number;
-  /** A tunnel that moves no byte for this long is cut (its client stopped reading). */
-  streamStallMs: number;
-  /** Bytes a second a tunnel's client must read, over a minute, when it is the bottleneck; 0 = no floor. */
-  streamMinRate: number;
-  /** Consecutive failures that open a source's circuit, and how long it rests before a probe. */
-  circuitFailures: number;
-  circuitCooldownMs: number;
-  /** The least a slow source is given before another is started beside it. */
-  hedgeFloorMs: number;
-  trustProxy: boolean | number | string[];
-  /** Lets upstream requests reach private/loopback addresses (tests, LAN mirrors). */
-  allowPrivateUpstreams: boolean;
-  logLevel: string;
-  /**
-   * Egress proxies: `default` from `PROXY_URL`, and one pool per upstream from `PROXY_<NAME>` (lower-case
-   * name, "tiktok" for the native source and TikTok's CDN). Each a list used in turn.
-   */
-  proxies: Record<string, string[]>;
-  /** How long a proxy that failed or got blocked is left out of its pool. */
-  proxyRestMs: number;
-  /** The whole request (headers and body) must arrive within this; a trickling client is cut. */
-  requestTimeoutMs: number;
-  headersTimeoutMs: number;
-  /** An idle keep-alive connection is closed after this. */
-  keepAliveTimeoutMs: number;
-  /** Open connections one client address may hold; 0 = no cap. */
-  maxConnectionsPerClient: number;
-  /** The operator's API keys file (cobalt's format); absent, every client is anonymous. */
-  apiKeysFile?: string;
-  /** Refuse requests to the API without a valid key. */
-  apiAuthRequired: boolean;
-  /** Origins allowed by CORS: "*" or a list. */
-  corsOrigins: "*" | string[];
-  /** Who may list the cached posts: everyone, key holders only, or no one. */
-  storedLinks: "public" | "keys" | "off";
-  /** Links one batch request may carry. */
-  batchMax: number;
-  /** Load shedding: requests get a 503 while the event loop lags more than this (ms); 0 = off. */
-  maxEventLoopDelayMs: number;
-  /** Load shedding on the heap (MiB); absent, 90% of the heap limit; 0 = off. */
-  maxHeapUsedMb?: number;
-  /** A Netscape cookies.txt whose `.tiktok.com` cookies go with the native source's page requests. */
-  tiktokCookiesFile?: string;
-  /** TikTok sessions (cookie jars past the WAF) kept per way out, and how long one is used (seconds). */
-  tiktokSessions: number;
-  tiktokSessionMaxAgeSeconds: number;
-  /** The sources this instance runs (`SOURCES`); absent, all of them. The others are never contacted. */
-  sources?: string[];
-  /** `UPSTREAM_<NAME>` overrides, keyed by lower-case name ("tiktok", "tikwm", ...). */
-  upstreams: Record<string, string>;
-}
 
 export class ConfigError extends Error {
   override name = "ConfigError";
@@ -348,7 +275,15 @@ export function loadConfig(given: Readonly<Record<string, string | undefined>> =
   if (problems.length > 0 || !parsed.success)
     throw new ConfigError(`Invalid configuration:\n  ${problems.join("\n  ")}`);
 
-  const values = parsed.data;
+  return toConfig(parsed.data, { redis, upstreams, proxies });
+}
+
+/** The settings as the service reads them (camelCase, units in the names); `Config` is its type. */
+function toConfig(
+  values: z.infer<typeof schema>,
+  read: { redis?: RedisTarget; upstreams: Record<string, string>; proxies: Record<string, string[]> },
+) {
+  const { redis, upstreams, proxies } = read;
   return {
     port: values.PORT,
     host: values.HOST,
@@ -398,3 +333,170 @@ export function loadConfig(given: Readonly<Record<string, string | undefined>> =
     upstreams,
   };
 }
+
+/**
+ * What each setting means, for docs/configuration.md (`npm run docs:config` renders the table). Its
+ * default is read from the schema; `shown` says it in words where the schema has none.
+ */
+export const SETTING_DOCS: { readonly [K in SettingName]: { meaning: string; shown?: string } } = {
+  PORT: { meaning: "Port to listen on" },
+  HOST: { meaning: "Address to listen on (`0.0.0.0` to expose it)" },
+  REDIS_URL: {
+    meaning:
+      "`redis://…` or `rediss://…`: cache, stored-links index, rate-limit counters, source health and in-flight claims live in Redis, shared by every instance. Unset: in memory",
+  },
+  REDIS_CLUSTER_NODES: {
+    meaning:
+      "A Redis Cluster instead: its seed nodes, `host:port,host:port,…` (every key of one operation shares a slot)",
+  },
+  REDIS_SENTINELS: {
+    meaning:
+      "Redis behind Sentinel instead: the Sentinels, `host:port,…`; the master is the one they name `REDIS_SENTINEL_NAME`",
+  },
+  REDIS_SENTINEL_NAME: { meaning: "The master's name in Sentinel" },
+  REDIS_PASSWORD: {
+    meaning: "The password of the Cluster's nodes or of the Sentinel's master (`REDIS_URL` carries its own)",
+  },
+  REDIS_PREFIX: { meaning: "Prefix of every Redis key" },
+  CACHE_TTL: {
+    meaning: "Seconds an answer stays cached (never past the media URLs' own expiry, minus 5 minutes)",
+  },
+  CACHE_MAX_ENTRIES: {
+    meaning: "Entries of the in-memory cache (least recently used go first); with Redis, of the near tier",
+  },
+  CACHE_LOCAL_TTL: {
+    meaning:
+      "With Redis: seconds an instance answers a post from its own memory before reading Redis again (never past the entry's own end); a `nocache` refresh on another instance reaches it within this time. `0`: every hit reads Redis",
+  },
+  NEGATIVE_CACHE_TTL: {
+    meaning:
+      'Seconds TikTok\'s "not found / private / age-restricted" verdicts are remembered; `0` turns it off',
+  },
+  LIST_CACHE_TTL: {
+    meaning: "Seconds a page of a profile, collection or playlist is cached (0: not cached)",
+  },
+  MAX_ATTEMPTS: { meaning: "Sources tried per request at most" },
+  UPSTREAM_TIMEOUT_MS: {
+    meaning: "Timeout of each upstream request (a whole extraction gets three times this)",
+  },
+  UPSTREAM_MAX_BYTES: { meaning: "Largest upstream answer read" },
+  RATE_LIMIT: { meaning: "Requests a minute per client on `/api/download`; `0` turns it off" },
+  STREAM_SECRET: {
+    meaning:
+      "Key material (16+ characters) for tunnel tokens. Unset: a random per-process key (a warning is logged): set it when several instances serve the same links",
+    shown: "random",
+  },
+  STREAM_TTL: { meaning: "Seconds a tunnel link stays valid" },
+  STREAM_MAX_CONCURRENT: { meaning: "Tunnels running at once; more get 503" },
+  STREAM_MAX_PER_CLIENT: {
+    meaning:
+      "Tunnels one client address may run at once; more get 429 with `Retry-After`, so one client cannot hold every slot",
+  },
+  STREAM_RATE_LIMIT: {
+    meaning: "Tunnel requests a minute per client (players seek with many range requests); `0` turns it off",
+  },
+  STREAM_MAX_BYTES: {
+    meaning: "The largest file the tunnel relays (refused when declared larger, cut when it runs over)",
+  },
+  STREAM_STALL_MS: {
+    meaning: "A tunnel through which no byte passed for this long is cut (its client stopped reading)",
+  },
+  STREAM_MIN_RATE: {
+    meaning:
+      "Bytes a second a tunnel's client must read, judged over the last minute while it holds the transfer back; slower is cut. `0`: no floor",
+  },
+  CIRCUIT_FAILURES: { meaning: "Consecutive failures that open a source's circuit (it is then skipped)" },
+  CIRCUIT_COOLDOWN_MS: { meaning: "How long an open circuit rests before one request probes it" },
+  HEDGE_FLOOR_MS: {
+    meaning:
+      "With `type=random`, a source slower than its recent p90 (never less than this) gets the next source started beside it; the first valid answer wins",
+  },
+  TRUST_PROXY: {
+    meaning:
+      "Client IPs come from the socket. Behind your own reverse proxy set `true` (trust all), a hop count, or a comma-separated list of proxy addresses/CIDRs to read `X-Forwarded-For`",
+  },
+  ALLOW_PRIVATE_UPSTREAMS: {
+    meaning:
+      "Let upstream requests reach private or loopback addresses. Origins set below are always allowed",
+  },
+  TIKTOK_COOKIES: {
+    meaning:
+      "Path to a Netscape `cookies.txt` (what yt-dlp and browser extensions export): its live `.tiktok.com` cookies go with the native source's page requests, so a logged-in operator can serve login-only and age-restricted posts. Read again when the file changes; the cookies never appear in answers, links, logs or errors",
+  },
+  TIKTOK_SESSIONS: {
+    meaning:
+      "TikTok sessions (cookie jars that got past the WAF) the native source keeps per way out (direct, each proxy) and reuses; per instance, also with Redis",
+  },
+  TIKTOK_SESSION_MAX_AGE: {
+    meaning:
+      "Seconds a kept session is used before a new one replaces it (one that TikTok blocks is dropped at once)",
+  },
+  PROXY_REST_MS: { meaning: "How long a failed or blocked proxy rests" },
+  REQUEST_TIMEOUT_MS: {
+    meaning:
+      "The whole request (headers and body) must arrive within this; a client that trickles its body is cut with a 408 (a slow phone sending 16 KiB passes)",
+  },
+  HEADERS_TIMEOUT_MS: { meaning: "The request headers must arrive within this" },
+  KEEP_ALIVE_TIMEOUT_MS: { meaning: "An idle keep-alive connection is closed after this" },
+  MAX_CONNECTIONS_PER_CLIENT: {
+    meaning:
+      "Open connections one client address may hold; more are closed at once. Behind your own reverse proxy every client shares its address: raise it or set `0` (no cap) there",
+  },
+  API_KEYS_FILE: {
+    meaning: 'A JSON file of API keys (see "API keys, CORS and stored links"); read again when it changes',
+  },
+  API_AUTH_REQUIRED: { meaning: "Refuse download requests without a valid key (needs `API_KEYS_FILE`)" },
+  CORS_ORIGINS: { meaning: "Origins browsers may call the API from: `*` or a comma-separated list" },
+  STORED_LINKS: {
+    meaning: "`/api/stored-links` for everyone (`public`), key holders (`keys`) or no one (`off`)",
+  },
+  BATCH_MAX: { meaning: "Links one `POST /api/download/batch` may carry" },
+  MAX_EVENT_LOOP_DELAY_MS: {
+    meaning:
+      "Load shedding: while the event loop lags more than this, requests get 503 `SERVICE_UNAVAILABLE` with `Retry-After` (`/api/ping`, `/api/health`, `/metrics` still answer). `0`: off",
+  },
+  MAX_HEAP_USED_MB: {
+    meaning: "The same when the heap holds more than this. `0`: off",
+    shown: "90% of the heap limit",
+  },
+  SOURCES: {
+    meaning:
+      "Comma-separated source names this instance runs (for example `native`, or only providers). `/api/providers` lists every source with `enabled`; a disabled one is never contacted. Unknown names are refused at start",
+    shown: "all",
+  },
+  LOG_LEVEL: {
+    meaning: "`fatal` … `trace`, or `silent`. JSON logs, one line per request, no query strings or cookies",
+  },
+  ENV_FILE: {
+    meaning:
+      "A dotenv file whose variables are read under the environment's own at start; a change is checked and logged, and applied at the next restart",
+  },
+};
+
+/** Families of variables named after a source or a pool, documented beside the settings. */
+export const VARIABLE_FAMILIES: readonly { name: string; shown: string; meaning: string }[] = [
+  {
+    name: "UPSTREAM_TIKTOK",
+    shown: "—",
+    meaning:
+      "Every request for a TikTok web or CDN host (`tiktok.com`, `tiktokv.com`, `tiktokcdn.com`, `tiktokcdn-us.com`, `tiktokcdn-eu.com` and their subdomains, short-link hosts included) goes to this origin instead, path and query kept; redirects to TikTok hosts are mapped the same way. For mirrors and tests",
+  },
+  {
+    name: "UPSTREAM_<NAME>",
+    shown: "—",
+    meaning:
+      "The base URL of one source's site (table below). It may carry a path prefix (`http://mirror:9000/tikwm`): the source's paths are appended to it, and links the site gives relative to itself resolve against it. An unknown name is refused at start",
+  },
+  {
+    name: "PROXY_URL",
+    shown: "—",
+    meaning:
+      "Egress proxies for all upstream traffic: a comma-separated list of `http://`, `https://` or `socks5://` URLs (`user:password@` allowed, never logged or shown), used in turn",
+  },
+  {
+    name: "PROXY_<NAME>",
+    shown: "—",
+    meaning:
+      "The same for one upstream only (`PROXY_TIKTOK` for the native source, short links and TikTok's CDN; `PROXY_TIKWM`, …); it replaces `PROXY_URL` there. A post's files are relayed through the proxy its extraction used (TikTok binds media to the session). A proxy that fails to connect or gets blocked (403/429, a captcha) rests, and the native source tries the next one once; `/api/health` and `/metrics` (`tiktokdl_proxy_up`) show each proxy, without credentials",
+  },
+];
