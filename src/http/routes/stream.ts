@@ -1,4 +1,3 @@
-import type { FastifyRequest } from "fastify";
 import { Type } from "typebox";
 import type { Relay, RelayRequest } from "../../delivery/relay.js";
 import type { TunnelSlots } from "../../delivery/slots.js";
