@@ -17,7 +17,7 @@ import {
 } from "./fakes/providers/index.js";
 import { json as fakeJson } from "./fakes/providers/server.js";
 import { SAMPLE_IDS } from "./fakes/tiktok.js";
-import { download, type Stack, scriptedSource, startStack, videoFrom } from "./helpers.js";
+import { download, type Stack, scriptedSource, startStack, videoFrom, videoSourceAt } from "./helpers.js";
 
 const VIDEO_URL = `https://www.tiktok.com/@river.cooks/video/${VIDEO_POST.id}`;
 const PHOTO_URL = `https://www.tiktok.com/@trail.notes/photo/${PHOTO_POST.id}`;
@@ -356,5 +356,35 @@ describe("the id evidence rule", () => {
     assert.deepEqual(withIdEvidence(asked, base, [asked]), { media: base, verified: true });
     assert.equal(withIdEvidence(asked, base, [asked, PHOTO_POST.id]).media.id, PHOTO_POST.id);
     assert.deepEqual(withIdEvidence(asked, base, [undefined, ""]), { media: base, verified: false });
+  });
+});
+
+describe("a tunnel link whose source fails when its file has expired", () => {
+  it("is served by the re-extraction's source, again within the minute, not a 502", async () => {
+    const files = createServer((_request, response) => {
+      response.writeHead(200, { "content-type": "video/mp4", "content-length": 4 }).end("mp4!");
+    });
+    await new Promise<void>((resolve) => files.listen(0, "127.0.0.1", resolve));
+    const backup = videoSourceAt("backup", `http://127.0.0.1:${(files.address() as AddressInfo).port}/v.mp4`);
+    const stack = await startStack({
+      fake: { waf: false },
+      env: { ALLOW_PRIVATE_UPSTREAMS: "1" },
+      deps: { sources: [nativeSource, backup] },
+    });
+    try {
+      const first = await download(stack.app, { url: VIDEO_URL, type: "native" });
+      assert.equal(first.body.result.provider, "native");
+      // The file's address has expired (the CDN answers 403) and TikTok's page now fails too.
+      stack.fake.revokeSessions();
+      stack.fake.scenarios.set(VIDEO_POST.id, { kind: "status", status: 500 });
+      for (let i = 0; i < 3; i++) {
+        const file = await stack.app.inject({ url: first.body.result.stream.video });
+        assert.equal(file.statusCode, 200, `request ${i + 1}: ${file.body.slice(0, 200)}`);
+        assert.equal(file.body, "mp4!");
+      }
+    } finally {
+      await stack.close();
+      files.close();
+    }
   });
 });

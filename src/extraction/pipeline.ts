@@ -95,8 +95,8 @@ export function createPipeline(deps: PipelineDeps) {
   /** The sources here whose answers name their post. */
   const provers = deps.sources.filter((source) => source.provesPostId).map((source) => source.name);
 
-  /** When each post was last extracted again for a stale tunnel link. */
-  const reextractedAt = new LRUCache<string, number>({ max: 10_000 });
+  /** When each post was last extracted again for a stale tunnel link, and which source answered. */
+  const reextractedAt = new LRUCache<string, { at: number; source?: string }>({ max: 10_000 });
 
   /** The same pasted link is parsed once (hot posts are asked for again and again). */
   const parsedLinks = new LRUCache<string, PostLink>({ max: 1_000 });
@@ -318,10 +318,11 @@ export function createPipeline(deps: PipelineDeps) {
     // must not multiply requests to TikTok.
     const fresh = await inFlight.run(`${id}|reextract`, async () => {
       const last = reextractedAt.get(id);
-      if (last !== undefined && deps.now() - last < REEXTRACT_INTERVAL_MS) {
-        // Extracted moments ago: that answer (in the cache) is the freshest there will be for a minute.
+      if (last !== undefined && deps.now() - last.at < REEXTRACT_INTERVAL_MS) {
+        // Extracted moments ago: that answer (in the cache) is the freshest there will be for a minute,
+        // whichever source gave it (the link's own may have been the one that failed).
         return (
-          (await cached(id, source)) ?? {
+          (await cached(id, last.source ?? source)) ?? {
             error: new ApiError(
               502,
               "UPSTREAM_FAILED",
@@ -330,8 +331,11 @@ export function createPipeline(deps: PipelineDeps) {
           }
         );
       }
-      reextractedAt.set(id, deps.now());
-      return extractAndStore(request, { id });
+      const entry: { at: number; source?: string } = { at: deps.now() };
+      reextractedAt.set(id, entry);
+      const answer = await extractAndStore(request, { id });
+      if ("source" in answer) entry.source = answer.source;
+      return answer;
     });
     if ("error" in fresh) throw fresh.error;
     return fresh;
