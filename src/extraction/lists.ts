@@ -1,13 +1,14 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import type { BaseLogger } from "pino";
 import { deadline } from "../domain/deadline.js";
-import { ApiError, badRequest, isAbortError, SourceFailure } from "../domain/errors.js";
+import { ApiError, badRequest, SourceFailure } from "../domain/errors.js";
 import type { ListAnswer, ListPage, ListPosition } from "../domain/lists.js";
 import { type ListLink, parseTikTokListLink } from "../domain/tiktok-url.js";
 import type { Egress } from "../net/egress.js";
 import type { Source } from "../sources/types.js";
 import type { CacheEntry, Store } from "../stores/types.js";
 import { isFault, type SourceHealth } from "./health.js";
+import { type Attempted, asFailure, finalError } from "./rotation.js";
 import { resolveShortLink } from "./short-links.js";
 import { SingleFlight } from "./single-flight.js";
 import { storeCall } from "./store-call.js";
@@ -146,12 +147,7 @@ export function createListing(deps: ListingDeps) {
         deps.health.record(source.name, { ok: true, ms: deps.now() - started, post: listKeyOf(link) });
         throw error;
       }
-      const failure =
-        error instanceof SourceFailure
-          ? error
-          : isAbortError(error)
-            ? new SourceFailure("timeout", "took too long")
-            : new SourceFailure("bug", "our code failed on its answer; the error is in the server's log");
+      const failure = asFailure(error);
       if (failure.reason === "bug") deps.log.error({ err: error, source: source.name }, "bug in a lister");
       deps.health.record(
         source.name,
@@ -171,14 +167,14 @@ export function createListing(deps: ListingDeps) {
   }
 
   async function fetchPage(link: ListLink, request: ListRequest, cursor?: CursorBody): Promise<ListPage> {
-    const tried: { source: string; failure: SourceFailure }[] = [];
+    const tried: Attempted[] = [];
     for (const source of candidates(link, request, cursor?.s)) {
       let answer: ListAnswer;
       try {
         answer = await ask(source, link, request, cursor?.p);
       } catch (error) {
         if (error instanceof SourceFailure) {
-          tried.push({ source: source.name, failure: error });
+          tried.push({ source: source.name, reason: error.reason, message: error.message });
           continue;
         }
         throw error;
@@ -192,7 +188,7 @@ export function createListing(deps: ListingDeps) {
         cached: false,
       };
     }
-    throw finalError(link, tried);
+    throw finalError(tried, link.list);
   }
 
   /** One page for everyone asking at once: in this process, and across instances through the store's claims. */
@@ -257,20 +253,3 @@ export type Listing = ReturnType<typeof createListing>;
 /** What identifies a list: its kind and its owner's handle or its id. */
 const listKeyOf = (link: ListLink) =>
   `${link.list}:${link.list === "profile" ? link.username.toLowerCase() : (link.id ?? "")}`;
-
-function finalError(link: ListLink, tried: { source: string; failure: SourceFailure }[]): ApiError {
-  const names = tried
-    .map(({ source, failure }) => `${source} (${failure.reason}: ${failure.message})`)
-    .join("; ");
-  if (tried.length > 0 && tried.every(({ failure }) => failure.reason === "not_found"))
-    return new ApiError(
-      404,
-      "NOT_FOUND",
-      `Every source tried says this ${link.list} does not exist (${names}).`,
-    );
-  if (tried.length > 0 && tried.every(({ failure }) => failure.reason === "private"))
-    return new ApiError(403, "PRIVATE", `Every source tried says this ${link.list} is private (${names}).`);
-  if (tried.length === 0)
-    return new ApiError(502, "ALL_SOURCES_FAILED", `No source can list this ${link.list} right now.`);
-  return new ApiError(502, "ALL_SOURCES_FAILED", `Every source tried failed: ${names}.`);
-}

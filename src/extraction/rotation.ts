@@ -42,7 +42,8 @@ export interface AttemptEvent {
   error?: unknown;
 }
 
-interface Attempted {
+/** A source that was asked and did not answer: why. */
+export interface Attempted {
   source: string;
   reason: FailureReason;
   message: string;
@@ -252,13 +253,17 @@ export function weightedShuffle<T>(items: readonly T[], weightOf: (item: T) => n
  * A source that answered badly throws a SourceFailure (the site changed, or is down); anything else
  * thrown from its code is our bug. Either way the request goes on with the next source.
  */
-function asFailure(error: unknown): SourceFailure {
+export function asFailure(error: unknown): SourceFailure {
   if (error instanceof SourceFailure) return error;
   if (isAbortError(error)) return new SourceFailure("timeout", "took too long");
   return new SourceFailure("bug", "our code failed on its answer; the error is in the server's log");
 }
 
-function finalError(attempted: Attempted[]): ApiError {
+/**
+ * The answer when no source answered: what they agree on, else a 502 that names each. `what` is the
+ * thing asked for ("post", "profile", …).
+ */
+export function finalError(attempted: readonly Attempted[], what = "post"): ApiError {
   // Every site agreeing that the post is gone or private is as good as TikTok saying so.
   const unanimous = (reason: FailureReason) =>
     attempted.length > 0 && attempted.every((entry) => entry.reason === reason);
@@ -267,13 +272,13 @@ function finalError(attempted: Attempted[]): ApiError {
     return new ApiError(
       404,
       "NOT_FOUND",
-      `Every source tried says this post does not exist (${describe(attempted)}).`,
+      `Every source tried says this ${what} does not exist (${describe(attempted)}).`,
     );
   if (unanimous("private"))
     return new ApiError(
       403,
       "PRIVATE",
-      `Every source tried says this post is private (${describe(attempted)}).`,
+      `Every source tried says this ${what} is private (${describe(attempted)}).`,
     );
   if (attempted.some((entry) => entry.reason === "region_blocked")) {
     const only = attempted.every((entry) => entry.reason === "region_blocked");
@@ -281,8 +286,8 @@ function finalError(attempted: Attempted[]): ApiError {
       403,
       "REGION_BLOCKED",
       only
-        ? "This post is not available in the server's region."
-        : `This post is not available in the server's region (${describe(attempted)}).`,
+        ? `This ${what} is not available in the server's region.`
+        : `This ${what} is not available in the server's region (${describe(attempted)}).`,
     );
   }
   if (attempted.length === 0)
@@ -290,5 +295,5 @@ function finalError(attempted: Attempted[]): ApiError {
   return new ApiError(502, "ALL_SOURCES_FAILED", `Every source tried failed: ${describe(attempted)}.`);
 }
 
-const describe = (attempted: Attempted[]) =>
+const describe = (attempted: readonly Attempted[]) =>
   attempted.map((entry) => `${entry.source} (${entry.reason}: ${entry.message})`).join("; ");

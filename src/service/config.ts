@@ -443,7 +443,8 @@ export const SETTING_DOCS: { readonly [K in SettingName]: { meaning: string; sho
       "Open connections one client address may hold; more are closed at once. Behind your own reverse proxy every client shares its address: raise it or set `0` (no cap) there",
   },
   API_KEYS_FILE: {
-    meaning: 'A JSON file of API keys (see "API keys, CORS and stored links"); read again when it changes',
+    meaning:
+      'A JSON file of API keys (docs/api.md, "API keys, CORS and stored links"); read again when it changes',
   },
   API_AUTH_REQUIRED: { meaning: "Refuse download requests without a valid key (needs `API_KEYS_FILE`)" },
   CORS_ORIGINS: { meaning: "Origins browsers may call the API from: `*` or a comma-separated list" },

@@ -117,7 +117,8 @@ export function createServices(config: Config, deps: ServiceDeps = {}) {
   const redis = deps.redis ?? ownRedis;
   // Every Redis call goes through one guard: bounded waits, and none at all while Redis is down.
   const guard = redis ? createRedisGuard({ redis, now, log }) : undefined;
-  const memory = createMemoryStore({ maxEntries: config.cacheMaxEntries, now });
+  // With Redis, memory is the near tier: short-lived copies, kept as they are.
+  const memory = createMemoryStore({ maxEntries: config.cacheMaxEntries, now, compact: !redis });
   const store =
     deps.store ??
     (redis && guard
@@ -158,9 +159,12 @@ export function createServices(config: Config, deps: ServiceDeps = {}) {
   const slots = createTunnelSlots(config.streamMaxConcurrent, config.streamMaxPerClient);
   const metrics = createMetrics({ activeTunnels: () => slots.active, proxies: () => egress.health() });
 
+  // A source the operator left out (SOURCES) is never contacted.
+  const running = registry.all.filter((source) => enabled.has(source.name));
+  // One source's whole extraction (it may make several requests) or one page of a list.
+  const attemptTimeoutMs = config.upstreamTimeoutMs * 3;
   const pipeline = createPipeline({
-    // A source the operator left out (SOURCES) is never contacted.
-    sources: registry.all.filter((source) => enabled.has(source.name)),
+    sources: running,
     store,
     egress,
     health,
@@ -170,7 +174,7 @@ export function createServices(config: Config, deps: ServiceDeps = {}) {
     cacheTtlMs: config.cacheTtlSeconds * 1000,
     negativeCacheTtlMs: config.negativeCacheTtlSeconds * 1000,
     maxAttempts: config.maxAttempts,
-    attemptTimeoutMs: config.upstreamTimeoutMs * 3,
+    attemptTimeoutMs,
     observe: {
       attempt: (event) =>
         metrics.attempts.inc({ source: event.source, outcome: event.ok ? "ok" : (event.reason ?? "error") }),
@@ -178,7 +182,7 @@ export function createServices(config: Config, deps: ServiceDeps = {}) {
     },
   });
   const listing = createListing({
-    sources: registry.all.filter((source) => enabled.has(source.name)),
+    sources: running,
     health,
     store,
     egress,
@@ -186,7 +190,7 @@ export function createServices(config: Config, deps: ServiceDeps = {}) {
     log,
     cacheTtlMs: config.listCacheTtlSeconds * 1000,
     secret,
-    attemptTimeoutMs: config.upstreamTimeoutMs * 3,
+    attemptTimeoutMs,
   });
   const upstreamOf = new Map(descriptors.map((descriptor) => [descriptor.name, descriptor.upstream]));
   const relay = createRelay({

@@ -17,23 +17,40 @@ interface Packed {
   body: string;
 }
 
-const pack = (entry: CacheEntry): Packed => ({
+/** What the stored-links index reads of an entry. */
+const index = (entry: CacheEntry): Omit<Packed, "body"> => ({
   listed: entry.kind === "result" && !entry.unlisted,
   link: entry.kind === "result" ? entry.link : undefined,
   storedAt: entry.storedAt,
+});
+
+const pack = (entry: CacheEntry): Packed => ({
+  ...index(entry),
   body: deflateRawSync(JSON.stringify(entry)).toString("latin1"),
 });
 
 const unpack = (packed: Packed): CacheEntry =>
   JSON.parse(inflateRawSync(Buffer.from(packed.body, "latin1")).toString("utf8")) as CacheEntry;
 
-export function createMemoryStore(options: { maxEntries: number; now: () => number }): Store {
+export function createMemoryStore(options: {
+  maxEntries: number;
+  now: () => number;
+  /**
+   * Keep entries deflated (default): a cache of thousands of posts. Off for Redis's near tier, whose
+   * entries live seconds: there, packing every refill would be work for no memory saved.
+   */
+  compact?: boolean;
+}): Store {
   // The injected clock is read on every look-up (ttlResolution 0): lru-cache would otherwise keep one
   // reading for a millisecond, and a test that moves the clock would see the old time.
   const clock = { perf: { now: options.now }, ttlResolution: 0 };
+  const compact = options.compact ?? true;
   const posts = new LRUCache<string, Packed>({ max: options.maxEntries, ttlAutopurge: false, ...clock });
   // The packed entry is the truth (its TTL, its eviction); the hot copy only saves decoding it.
-  const hot = new LRUCache<string, CacheEntry>({ max: Math.min(HOT_ENTRIES, options.maxEntries) });
+  // Not compact, every entry is kept decoded (its packed form has no body).
+  const hot = new LRUCache<string, CacheEntry>({
+    max: compact ? Math.min(HOT_ENTRIES, options.maxEntries) : options.maxEntries,
+  });
   const shortLinks = new LRUCache<string, string>({ max: options.maxEntries, ...clock });
   return {
     async getPost(id) {
@@ -44,13 +61,15 @@ export function createMemoryStore(options: { maxEntries: number; now: () => numb
       }
       let entry = hot.get(id);
       if (!entry) {
+        // Not compact, the decoded copy is the entry: without it, this is a miss.
+        if (!compact) return undefined;
         entry = unpack(packed);
         hot.set(id, entry);
       }
       return entry;
     },
     async setPost(id, entry, ttlMs) {
-      posts.set(id, pack(entry), { ttl: ttlMs });
+      posts.set(id, compact ? pack(entry) : { ...index(entry), body: "" }, { ttl: ttlMs });
       hot.set(id, entry);
     },
     async getShortLink(code) {

@@ -36,6 +36,19 @@ async function until(check: () => Promise<boolean>, what: string, timeoutMs = 15
   throw new Error(`${what} did not happen within ${timeoutMs} ms`);
 }
 
+/** A plain node on `port`, keeping nothing on disk; `extra` adds to it. */
+const nodeArgs = (port: number, ...extra: string[]) => [
+  "--port",
+  String(port),
+  "--bind",
+  "127.0.0.1",
+  "--save",
+  "",
+  "--appendonly",
+  "no",
+  ...extra,
+];
+
 /** redis-server processes of a test's own, in a folder of its own, all stopped by `stop()`. */
 class Processes {
   readonly children = new Map<number, ChildProcess>();
@@ -70,22 +83,18 @@ export class OwnCluster {
     const processes = new Processes(await mkdtemp(join(tmpdir(), "tiktok-dl-cluster-")));
     const ports = [await freePort(), await freePort(), await freePort()];
     for (const port of ports)
-      processes.spawn(port, [
-        "--port",
-        String(port),
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-        "--cluster-enabled",
-        "yes",
-        "--cluster-config-file",
-        `nodes-${port}.conf`,
-        "--cluster-node-timeout",
-        "2000",
-      ]);
+      processes.spawn(
+        port,
+        nodeArgs(
+          port,
+          "--cluster-enabled",
+          "yes",
+          "--cluster-config-file",
+          `nodes-${port}.conf`,
+          "--cluster-node-timeout",
+          "2000",
+        ),
+      );
     for (const port of ports)
       await until(async () => (await ask(port, "PING")) === "PONG", `node ${port} answering`);
     const created = spawnSync(
@@ -137,16 +146,7 @@ export class OwnSentinel {
     const processes = new Processes(dir);
     const masterPort = await freePort();
     const sentinelPort = await freePort();
-    processes.spawn(masterPort, [
-      "--port",
-      String(masterPort),
-      "--bind",
-      "127.0.0.1",
-      "--save",
-      "",
-      "--appendonly",
-      "no",
-    ]);
+    processes.spawn(masterPort, nodeArgs(masterPort));
     await until(async () => (await ask(masterPort, "PING")) === "PONG", "the master answering");
     const config = join(dir, "sentinel.conf");
     await writeFile(

@@ -63,7 +63,7 @@ export function createPowSolver(options: PowSolverOptions = {}): PowSolver {
     workers = undefined;
     for (const worker of current ?? []) void worker.terminate();
     // A search whose worker died gets -1 from it: the others still answer for their ranges.
-    for (const [id, settle] of waiting) if (id >= 0) settle(-1);
+    for (const settle of waiting.values()) settle(-1);
   }
 
   async function inProcess(seed: Uint8Array, digest: Uint8Array, max: number, signal?: AbortSignal) {

@@ -47,7 +47,6 @@ export function createSessionPool(options: SessionPoolOptions) {
   /** Extractions waiting for a session that is still meeting its first challenge. */
   const waiters = new Map<string, (() => void)[]>();
   let nextId = 0;
-  const stats = { created: 0, dropped: 0, lent: 0 };
 
   const usable = (session: Session) =>
     !session.dropped &&
@@ -71,7 +70,6 @@ export function createSessionPool(options: SessionPoolOptions) {
         dropped: false,
       };
       kept.push(session);
-      stats.created++;
       return session;
     }
     // Every slot taken: share the least busy session that passed; none yet, wait for one that warms up.
@@ -101,14 +99,12 @@ export function createSessionPool(options: SessionPoolOptions) {
   async function lend(route: string, session: Session): Promise<SessionLease> {
     session.busy++;
     session.uses++;
-    stats.lent++;
     const jar = await session.jar.clone();
     return {
       jar,
       async release({ passed, blocked }) {
         session.busy--;
         if (blocked) {
-          if (!session.dropped) stats.dropped++;
           session.dropped = true;
         } else if (passed) {
           session.passed = true;
@@ -119,11 +115,7 @@ export function createSessionPool(options: SessionPoolOptions) {
     };
   }
 
-  return {
-    acquire,
-    /** Sessions made, dropped and lent so far (for /metrics and the tests). */
-    stats: () => ({ ...stats, kept: [...byRoute.values()].reduce((sum, list) => sum + list.length, 0) }),
-  };
+  return { acquire };
 }
 
 export type SessionPool = ReturnType<typeof createSessionPool>;
