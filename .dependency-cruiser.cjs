@@ -10,9 +10,10 @@ const BELOW = {
   extraction: ["domain", "net", "sources", "stores"],
   delivery: ["domain", "net"],
   service: ["domain", "net", "sources", "stores", "extraction", "delivery"],
-  http: ["domain", "net", "sources", "stores", "extraction", "delivery", "service"],
-  cli: ["domain", "delivery", "service", "http"],
-  library: ["domain", "net", "sources", "stores", "extraction", "delivery", "service"],
+  // The three faces see the core only through its use cases (src/service/); the CLI runs on the library.
+  http: ["domain", "service"],
+  library: ["domain", "service"],
+  cli: ["domain", "service", "library"],
 };
 
 const layerRules = Object.entries(BELOW).map(([layer, below]) => ({

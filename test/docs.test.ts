@@ -26,7 +26,10 @@ describe("what is derived from the source descriptors", () => {
     const native = SOURCES.filter((source) => source.name === "native");
     const services = createServices(loadConfig(env), { logger: false, sources: native });
     try {
-      assert.deepEqual(services.registry.names, ["native"]);
+      assert.deepEqual(
+        (await services.providers()).map((source) => source.name),
+        ["native"],
+      );
     } finally {
       await services.close();
     }

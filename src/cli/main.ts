@@ -1,15 +1,15 @@
 import { appendFile, mkdir, readFile, stat } from "node:fs/promises";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { Readable, Transform } from "node:stream";
+import { Transform } from "node:stream";
 import { parseArgs } from "node:util";
-import { filesToSave, safeFileName, writeFileAtomically } from "../delivery/save.js";
 import { mapLimited } from "../domain/concurrency.js";
+import { safeFileName } from "../domain/files.js";
+import { itemsOfPages } from "../domain/lists.js";
 import { parseTikTokListLink } from "../domain/tiktok-url.js";
-import { createApp } from "../http/app.js";
-import type { ApiResult } from "../service/answers.js";
-import { ConfigError, loadConfig } from "../service/config.js";
+import { writeFileAtomically } from "../library/files.js";
+import { type PostFile, TikTokDlError } from "../library/index.js";
 import { packageVersion } from "../service/version.js";
+import { type Backend, localBackend, remoteBackend } from "./backend.js";
 import { Progress } from "./progress.js";
 
 const USAGE = `Usage: tiktok-dl [options] <url...>
@@ -140,15 +140,6 @@ async function readOptions(argv: string[]): Promise<Options | "help" | "version"
   };
 }
 
-/** The sources the server runs and that are not retired (what --provider may name). */
-async function liveSources(base: string): Promise<string[]> {
-  const response = await ask(`${base}/api/providers`);
-  const sources = (await response.json()) as { name: string; enabled?: boolean; maintenance?: unknown }[];
-  return sources
-    .filter((source) => source.enabled !== false && !source.maintenance)
-    .map((source) => source.name);
-}
-
 /** A date option as ms: a day (YYYY-MM-DD, its end for --until) or an ISO date and time. */
 function dateOption(name: string, value: string | undefined, endOfDay = false): number | undefined {
   if (value === undefined) return undefined;
@@ -156,95 +147,6 @@ function dateOption(name: string, value: string | undefined, endOfDay = false): 
   const ms = Date.parse(day ? `${value}T${endOfDay ? "23:59:59.999" : "00:00:00.000"}Z` : value);
   if (!Number.isFinite(ms)) throw new UsageError(`${name} must be a date (YYYY-MM-DD or ISO 8601)`);
   return ms;
-}
-
-/** The files to save for one result, as tunnel paths. */
-function filesOf(result: ApiResult, options: Options): string[] {
-  const stream = result.stream ?? {};
-  const offer = {
-    type: result.type,
-    imageCount: stream.images?.length ?? 0,
-    has: (kind: "video" | "hd" | "music" | "zip") => Boolean(stream[kind]),
-  };
-  return filesToSave(offer, options).flatMap((file) => {
-    const path =
-      file.kind === "image" ? stream.images?.[file.index ?? 0] : stream[file.kind as keyof typeof stream];
-    return typeof path === "string" ? [path] : [];
-  });
-}
-
-function nameFromDisposition(disposition: string | null, fallback: string): string {
-  const encoded = /filename\*=UTF-8''([^;]+)/i.exec(disposition ?? "")?.[1];
-  const plain = /filename="([^"]+)"/i.exec(disposition ?? "")?.[1];
-  return safeFileName(encoded ? decodeURIComponent(encoded) : (plain ?? fallback), fallback);
-}
-
-/** Saves one file under a temporary name, renamed only once it is complete. */
-async function save(base: string, path: string, options: Options, progress: Progress): Promise<string> {
-  const response = await ask(`${base}${path}`);
-  if (!response.ok || !response.body) {
-    const body = (await response.json().catch(() => undefined)) as { error?: string } | undefined;
-    throw new Error(body?.error ?? `the server answered HTTP ${response.status}`);
-  }
-  const name = nameFromDisposition(response.headers.get("content-disposition"), `tiktok_${Date.now()}.bin`);
-  const final = join(options.output, name);
-  const total = Number(response.headers.get("content-length")) || undefined;
-  // A complete file already there (the same size) is kept, and said so; --force downloads it again.
-  const existing = options.force ? undefined : await stat(final).catch(() => undefined);
-  if (existing?.isFile() && total !== undefined && existing.size === total) {
-    await response.body.cancel().catch(() => {});
-    process.stderr.write(`already there: ${name} (the same size; --force downloads it again)\n`);
-    return final;
-  }
-  const task = progress.start(name, total);
-  const counter = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      task.advance(chunk.length);
-      done(null, chunk);
-    },
-  });
-  try {
-    await writeFileAtomically(Readable.fromWeb(response.body as never), final, [counter]);
-    task.finish();
-    return final;
-  } catch (error) {
-    task.fail();
-    throw error;
-  }
-}
-
-/** fetch, with a failure that says which server could not be reached and why. */
-async function ask(url: string): Promise<Response> {
-  try {
-    return await fetch(url);
-  } catch (error) {
-    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    throw new Error(
-      `cannot reach the server at ${new URL(url).origin} (${cause?.code ?? cause?.message ?? (error as Error).message})`,
-    );
-  }
-}
-
-async function lookUp(base: string, link: string, options: Options): Promise<ApiResult> {
-  const query = new URLSearchParams({ url: link });
-  if (options.provider) query.set("type", options.provider);
-  const response = await ask(`${base}/api/download?${query}`);
-  const body = (await response.json().catch(() => ({}))) as { result?: ApiResult; error?: string };
-  if (!response.ok || !body.result)
-    throw new Error(body.error ?? `the server answered HTTP ${response.status}`);
-  return body.result;
-}
-
-/**
- * In-process mode: the service itself on a loopback port, for this run only. Its only client is this
- * process, so it does not rate-limit itself (a list of a hundred links must not fail at the 61st).
- */
-async function localServer() {
-  const config = { ...loadConfig(process.env), rateLimit: 0, streamRateLimit: 0 };
-  const app = await createApp(config, { logger: false });
-  await app.listen({ port: 0, host: "127.0.0.1" });
-  const { port } = app.server.address() as AddressInfo;
-  return { base: `http://127.0.0.1:${port}`, close: () => app.close() };
 }
 
 /** One post to handle: its link, and where it comes from (a listing's "post 37 of 412"). */
@@ -255,13 +157,6 @@ interface Job {
   label?: string;
 }
 
-interface ListedItem {
-  id: string;
-  url: string;
-  type: "video" | "photo";
-  createdAt?: string;
-}
-
 /** Whether a link names a profile, a collection or a playlist (short links are tried as posts first). */
 function isListLink(link: string): boolean {
   try {
@@ -269,40 +164,6 @@ function isListLink(link: string): boolean {
   } catch {
     return false;
   }
-}
-
-/**
- * The posts of a listing the options select, newest first: page after page of /api/list, stopping at
- * --limit or at the first post older than --since.
- */
-async function listedPosts(
-  base: string,
-  link: string,
-  opts: Options,
-  onItem: (item: ListedItem, total?: number) => void,
-) {
-  let cursor: string | undefined;
-  let taken = 0;
-  do {
-    const query = new URLSearchParams({ url: link, limit: "100" });
-    if (cursor) query.set("cursor", cursor);
-    const response = await ask(`${base}/api/list?${query}`);
-    const body = (await response.json().catch(() => ({}))) as {
-      result?: { items: ListedItem[]; cursor?: string; total?: number };
-      error?: string;
-    };
-    if (!response.ok || !body.result)
-      throw new Error(body.error ?? `the server answered HTTP ${response.status}`);
-    for (const item of body.result.items) {
-      const time = item.createdAt ? Date.parse(item.createdAt) : Number.NaN;
-      if (opts.since !== undefined && time < opts.since) return;
-      if (opts.until !== undefined && time > opts.until) continue;
-      if (opts.postType && item.type !== opts.postType) continue;
-      onItem(item, body.result.total);
-      if (opts.limit !== undefined && ++taken >= opts.limit) return;
-    }
-    cursor = body.result.cursor;
-  } while (cursor);
 }
 
 /** yt-dlp's download archive: one `tiktok <id>` line per saved post. */
@@ -328,130 +189,215 @@ async function openArchive(path: string | undefined) {
   };
 }
 
-export async function main(argv: string[]): Promise<number> {
-  let options: Options | "help" | "version";
-  let archive: Awaited<ReturnType<typeof openArchive>>;
+/** Saves one file under a temporary name, renamed only once it is complete. */
+async function save(file: PostFile, options: Options, progress: Progress): Promise<string> {
+  const abort = new AbortController();
+  const opened = await file.open(abort.signal);
+  const name = safeFileName(opened.name, `tiktok_${Date.now()}.bin`);
+  const final = join(options.output, name);
+  // A complete file already there (the same size) is kept, and said so; --force downloads it again.
+  const existing = options.force ? undefined : await stat(final).catch(() => undefined);
+  if (existing?.isFile() && opened.size !== undefined && existing.size === opened.size) {
+    abort.abort();
+    opened.body.destroy();
+    process.stderr.write(`already there: ${name} (the same size; --force downloads it again)\n`);
+    return final;
+  }
+  const task = progress.start(name, opened.size);
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      task.advance(chunk.length);
+      done(null, chunk);
+    },
+  });
   try {
-    options = await readOptions(argv);
-    archive = await openArchive(typeof options === "string" ? undefined : options.archive);
+    await writeFileAtomically(opened.body, final, [counter]);
+    task.finish();
+    return final;
+  } catch (error) {
+    abort.abort();
+    task.fail();
+    throw error;
+  }
+}
+
+/** What one run did, for the summary line and the exit code. */
+interface Tally {
+  failures: { link: string; reason: string }[];
+  jsonResults: unknown[];
+  saved: number;
+  skipped: number;
+  twice: number;
+  listed: number;
+}
+
+const reasonOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/** The posts to handle: the links as given, and each listing's posts in their place. */
+async function jobsOf(backend: Backend, opts: Options, tally: Tally): Promise<Job[]> {
+  const jobs: Job[] = [];
+  for (const link of opts.links) {
+    if (!isListLink(link)) {
+      jobs.push({ link });
+      continue;
+    }
+    try {
+      let total: number | undefined;
+      const bounds = { limit: opts.limit, since: opts.since, until: opts.until, type: opts.postType };
+      const items = itemsOfPages(
+        (cursor) => backend.listPage(link, cursor),
+        bounds,
+        (page) => {
+          total ??= page.total;
+        },
+      );
+      let found = 0;
+      for await (const item of items) {
+        tally.listed++;
+        found++;
+        if (opts.json) process.stdout.write(`${JSON.stringify(item)}\n`);
+        else jobs.push({ link: item.url, id: item.id, label: `post ${found}${total ? ` of ${total}` : ""}` });
+      }
+    } catch (error) {
+      tally.failures.push({ link, reason: reasonOf(error) });
+    }
+  }
+  return jobs;
+}
+
+type Archive = Awaited<ReturnType<typeof openArchive>>;
+
+/** One post: looked up, then (without --json) its files saved and the post archived. */
+async function handle(job: Job, index: number, run: Run) {
+  const { backend, opts, archive, tally, handled, progress } = run;
+  try {
+    // Archived posts are skipped without any request for them.
+    if (job.id && archive.has(job.id)) {
+      tally.skipped++;
+      return;
+    }
+    if (job.label && !opts.json) process.stderr.write(`${job.label}: ${job.link}\n`);
+    const post = await backend.post(job.link, opts, opts.provider);
+    if (opts.json) {
+      tally.jsonResults[index] = { url: job.link, result: post.result };
+      return;
+    }
+    // Posts being saved, by id: the same post twice (a short and a long link) is saved once.
+    if (handled.has(post.id)) {
+      tally.twice++;
+      return;
+    }
+    if (archive.has(post.id)) {
+      tally.skipped++;
+      return;
+    }
+    handled.add(post.id);
+    if (post.files.length === 0) throw new Error("nothing to download for these options");
+    for (const file of post.files) {
+      await save(file, opts, progress);
+      tally.saved++;
+    }
+    await archive.add(post.id);
+  } catch (error) {
+    tally.failures.push({ link: job.link, reason: reasonOf(error) });
+    if (opts.json) tally.jsonResults[index] = { url: job.link, error: reasonOf(error) };
+  }
+}
+
+interface Run {
+  backend: Backend;
+  opts: Options;
+  archive: Archive;
+  tally: Tally;
+  handled: Set<string>;
+  progress: Progress;
+}
+
+function report(tally: Tally, jobs: number, opts: Options) {
+  const { failures, jsonResults, skipped, twice, saved } = tally;
+  if (opts.json && jsonResults.length > 0)
+    // In the links' order, whatever order they finished in.
+    process.stdout.write(`${JSON.stringify(jsonResults.filter(Boolean), null, 2)}\n`);
+  else if (!opts.json) {
+    const posts = jobs - skipped - twice;
+    const done = posts - failures.length;
+    process.stderr.write(
+      `${done} of ${posts} posts done, ${saved} files saved${skipped ? `, ${skipped} already in the archive` : ""}` +
+        `${twice ? `, ${twice} listed twice` : ""}` +
+        `${failures.length ? `, ${failures.length} failed:` : "."}\n`,
+    );
+    for (const failure of failures) process.stderr.write(`  ${failure.link}: ${failure.reason}\n`);
+  }
+  if (opts.json && tally.listed === 0 && jsonResults.length === 0 && failures.length > 0)
+    for (const failure of failures) process.stderr.write(`tiktok-dl: ${failure.link}: ${failure.reason}\n`);
+}
+
+/** The options, or the exit code of a run that ends before any work (help, version, a usage error). */
+async function start(argv: string[]): Promise<{ opts: Options; archive: Archive } | number> {
+  try {
+    const options = await readOptions(argv);
+    if (options === "help") {
+      process.stdout.write(`${USAGE}\n`);
+      return 0;
+    }
+    if (options === "version") {
+      process.stdout.write(`tiktok-dl ${packageVersion()}\n`);
+      return 0;
+    }
+    return { opts: options, archive: await openArchive(options.archive) };
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     process.stderr.write(`tiktok-dl: ${error.message}\n\n${USAGE}\n`);
     return 2;
   }
-  if (options === "help") {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  if (options === "version") {
-    process.stdout.write(`tiktok-dl ${packageVersion()}\n`);
-    return 0;
-  }
-  let server: { base: string; close(): Promise<void> };
+}
+
+/** The library here, or the server named by --server; a bad setting in the environment is a usage error. */
+function backendFor(opts: Options): Backend | number {
+  if (opts.server) return remoteBackend(opts.server);
   try {
-    server = options.server ? { base: options.server, close: async () => {} } : await localServer();
+    return localBackend();
   } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
+    if (!(error instanceof TikTokDlError) || error.code !== "INVALID_OPTIONS") throw error;
     process.stderr.write(`tiktok-dl: ${error.message}\n`);
     return 2;
   }
-  const opts = options;
-  if (opts.provider) {
-    const live = await liveSources(server.base).catch(() => undefined);
-    if (live && !live.includes(opts.provider)) {
-      await server.close();
-      process.stderr.write(
-        `tiktok-dl: --provider ${opts.provider.slice(0, 64)} is not a source here; live sources: ${live.join(", ")}\n`,
-      );
-      return 2;
-    }
-  }
-  const failures: { link: string; reason: string }[] = [];
-  const jsonResults: unknown[] = [];
-  const progress = new Progress(process.stderr);
-  let saved = 0;
-  let skipped = 0;
-  let twice = 0;
-  let listed = 0;
+}
+
+/** --provider must name a live source (a usage error otherwise, listing them). */
+async function providerRefused(backend: Backend, provider: string | undefined): Promise<boolean> {
+  if (!provider) return false;
+  const live = await backend.liveSources().catch(() => undefined);
+  if (!live || live.includes(provider)) return false;
+  process.stderr.write(
+    `tiktok-dl: --provider ${provider.slice(0, 64)} is not a source here; live sources: ${live.join(", ")}\n`,
+  );
+  return true;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const started = await start(argv);
+  if (typeof started === "number") return started;
+  const { opts, archive } = started;
+  const backend = backendFor(opts);
+  if (typeof backend === "number") return backend;
+  const tally: Tally = { failures: [], jsonResults: [], saved: 0, skipped: 0, twice: 0, listed: 0 };
   try {
+    if (await providerRefused(backend, opts.provider)) return 2;
     if (!opts.json) await mkdir(opts.output, { recursive: true });
-    const jobs: Job[] = [];
-    for (const link of opts.links) {
-      if (!isListLink(link)) {
-        jobs.push({ link });
-        continue;
-      }
-      try {
-        const found: Job[] = [];
-        await listedPosts(server.base, link, opts, (item, total) => {
-          listed++;
-          if (opts.json) process.stdout.write(`${JSON.stringify(item)}\n`);
-          else
-            found.push({
-              link: item.url,
-              id: item.id,
-              label: `post ${found.length + 1}${total ? ` of ${total}` : ""}`,
-            });
-        });
-        jobs.push(...found);
-      } catch (error) {
-        failures.push({ link, reason: error instanceof Error ? error.message : String(error) });
-      }
-    }
-    // Posts being saved, by id: the same post twice (a short and a long link) is saved once.
-    const handled = new Set<string>();
-    await mapLimited(jobs, opts.concurrency, async (job, index) => {
-      try {
-        // Archived posts are skipped without any request for them.
-        if (job.id && archive.has(job.id)) {
-          skipped++;
-          return;
-        }
-        if (job.label && !opts.json) process.stderr.write(`${job.label}: ${job.link}\n`);
-        const result = await lookUp(server.base, job.link, opts);
-        if (opts.json) {
-          jsonResults[index] = { url: job.link, result };
-          return;
-        }
-        if (handled.has(result.id)) {
-          twice++;
-          return;
-        }
-        if (archive.has(result.id)) {
-          skipped++;
-          return;
-        }
-        handled.add(result.id);
-        const files = filesOf(result, opts);
-        if (files.length === 0) throw new Error("nothing to download for these options");
-        for (const file of files) {
-          await save(server.base, file, opts, progress);
-          saved++;
-        }
-        await archive.add(result.id);
-      } catch (error) {
-        const reason = error instanceof Error ? error.message : String(error);
-        failures.push({ link: job.link, reason });
-        if (opts.json) jsonResults[index] = { url: job.link, error: reason };
-      }
-    });
-    if (opts.json && jsonResults.length > 0)
-      // In the links' order, whatever order they finished in.
-      process.stdout.write(`${JSON.stringify(jsonResults.filter(Boolean), null, 2)}\n`);
-    else if (!opts.json) {
-      const posts = jobs.length - skipped - twice;
-      const done = posts - failures.length;
-      process.stderr.write(
-        `${done} of ${posts} posts done, ${saved} files saved${skipped ? `, ${skipped} already in the archive` : ""}` +
-          `${twice ? `, ${twice} listed twice` : ""}` +
-          `${failures.length ? `, ${failures.length} failed:` : "."}\n`,
-      );
-      for (const failure of failures) process.stderr.write(`  ${failure.link}: ${failure.reason}\n`);
-    }
-    if (opts.json && listed === 0 && jsonResults.length === 0 && failures.length > 0)
-      for (const failure of failures) process.stderr.write(`tiktok-dl: ${failure.link}: ${failure.reason}\n`);
+    const jobs = await jobsOf(backend, opts, tally);
+    const run: Run = {
+      backend,
+      opts,
+      archive,
+      tally,
+      handled: new Set(),
+      progress: new Progress(process.stderr),
+    };
+    await mapLimited(jobs, opts.concurrency, (job, index) => handle(job, index, run));
+    report(tally, jobs.length, opts);
   } finally {
-    await server.close();
+    await backend.close();
   }
-  return failures.length > 0 ? 1 : 0;
+  return tally.failures.length > 0 ? 1 : 0;
 }

@@ -1,5 +1,6 @@
+import type { MediaKind } from "../domain/files.js";
 import type { Media } from "../domain/media.js";
-import type { MediaKind, StreamTokens } from "./token.js";
+import type { StreamTokens } from "./token.js";
 
 export interface StreamLinks {
   video?: string;

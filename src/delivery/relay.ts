@@ -1,4 +1,4 @@
-import type { Readable } from "node:stream";
+import { pipeline, type Readable, Transform } from "node:stream";
 import { ApiError, SourceFailure } from "../domain/errors.js";
 import type { Extraction, Media } from "../domain/media.js";
 import { DESKTOP_USER_AGENT } from "../net/browser.js";
@@ -144,13 +144,12 @@ export function createRelay(deps: RelayDeps) {
       // Aborting after the client left makes the body error; that end is expected, not a crash.
       upstream.body.on("error", ignore);
       if (request.method === "HEAD") upstream.body.destroy();
-      else capBytes(upstream.body, deps.maxBytes);
       return {
         status: upstream.status === 206 ? 206 : 200,
         type,
         headers,
         filename: filenameOf(media, ticket.kind, ticket.index),
-        body: upstream.body,
+        body: request.method === "HEAD" ? upstream.body : capped(upstream.body, deps.maxBytes),
       };
     },
   };
@@ -160,13 +159,19 @@ export type Relay = ReturnType<typeof createRelay>;
 
 const ignore = () => {};
 
-/** Counts what passes; a body that runs past the cap is cut (the client sees a truncated transfer). */
-function capBytes(body: Readable, maxBytes: number) {
+/**
+ * The body, counted as it is read (not before: the reader may start later); one that runs past the cap
+ * is cut (the client sees a truncated transfer). Ending either side ends the other.
+ */
+function capped(body: Readable, maxBytes: number): Readable {
   let relayed = 0;
-  body.on("data", (chunk: Buffer) => {
-    relayed += chunk.length;
-    if (relayed > maxBytes) body.destroy(new Error("over the size cap"));
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      relayed += chunk.length;
+      done(relayed > maxBytes ? new Error("over the size cap") : null, chunk);
+    },
   });
+  return pipeline(body, counter, ignore);
 }
 
 /** Drops an upstream body we will not relay; undici reports the drop as an error, which is expected. */

@@ -1,9 +1,7 @@
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { ApiError } from "../domain/errors.js";
 
-export type MediaKind = "video" | "videoWatermark" | "hd" | "music" | "image" | "thumb" | "subtitle";
-/** What a link may name: one of a post's files, or a ZIP of a photo post's images and audio. */
-export type TunnelKind = MediaKind | "zip";
+import type { MediaKind, TunnelKind } from "../domain/files.js";
 
 /** What a stream link names: one file of one post, until a time. Nothing else travels in it. */
 export interface StreamTicket<Kind extends TunnelKind = MediaKind> {

@@ -1,8 +1,9 @@
 import { Readable } from "node:stream";
 import { ApiError } from "../domain/errors.js";
+import type { MediaKind, TunnelKind } from "../domain/files.js";
 import { filenameOf, zipNameOf } from "./links.js";
 import type { Relay, Relayed, RelayRequest } from "./relay.js";
-import type { MediaKind, StreamTicket, TunnelKind } from "./token.js";
+import type { StreamTicket } from "./token.js";
 
 const isZipTicket = (ticket: StreamTicket<TunnelKind>): ticket is StreamTicket<"zip"> =>
   ticket.kind === "zip";

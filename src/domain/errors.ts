@@ -45,6 +45,8 @@ export class ApiError extends Error {
     message: string,
     /** TikTok's own word on the post (its page said so): the only answers that may be cached for all. */
     readonly verdict = false,
+    /** For a refusal that ends by itself (busy, out of budget): when to try again, in seconds. */
+    readonly retryAfterS?: number,
   ) {
     super(message);
     this.name = "ApiError";

@@ -1,3 +1,4 @@
+import type { ListBounds } from "./requests.js";
 import type { ListKind } from "./tiktok-url.js";
 
 /** One post of a listing: enough to show it and to download it later through /api/download. */
@@ -52,3 +53,29 @@ export interface ListPage extends Omit<ListAnswer, "next"> {
 /** A post's canonical address in a listing: photo posts keep `/photo/`. */
 export const listItemUrl = (username: string | undefined, id: string, type: ListItem["type"]) =>
   `https://www.tiktok.com/@${username || "i"}/${type === "photo" ? "photo" : "video"}/${id}`;
+
+/**
+ * The posts of a whole listing the bounds select, newest first, page after page (`nextPage` is given the
+ * previous page's cursor): stops at `limit`, or at the first post older than `since`.
+ */
+export async function* itemsOfPages(
+  nextPage: (cursor: string | undefined) => Promise<Pick<ListPage, "items" | "cursor" | "total">>,
+  bounds: ListBounds,
+  onPage?: (page: Pick<ListPage, "total">) => void,
+): AsyncGenerator<ListItem> {
+  let cursor: string | undefined;
+  let given = 0;
+  do {
+    const page = await nextPage(cursor);
+    onPage?.(page);
+    for (const item of page.items) {
+      const time = item.createdAt ? Date.parse(item.createdAt) : Number.NaN;
+      if (bounds.since !== undefined && time < bounds.since) return;
+      if (bounds.until !== undefined && time > bounds.until) continue;
+      if (bounds.type && item.type !== bounds.type) continue;
+      yield item;
+      if (bounds.limit !== undefined && ++given >= bounds.limit) return;
+    }
+    cursor = page.cursor;
+  } while (cursor);
+}

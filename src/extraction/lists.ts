@@ -3,6 +3,7 @@ import type { BaseLogger } from "pino";
 import { deadline } from "../domain/deadline.js";
 import { ApiError, badRequest, SourceFailure } from "../domain/errors.js";
 import type { ListAnswer, ListPage, ListPosition } from "../domain/lists.js";
+import type { ListRequest } from "../domain/requests.js";
 import { type ListLink, parseTikTokListLink } from "../domain/tiktok-url.js";
 import type { Egress } from "../net/egress.js";
 import type { Source } from "../sources/types.js";
@@ -13,15 +14,7 @@ import { resolveShortLink } from "./short-links.js";
 import { SingleFlight } from "./single-flight.js";
 import { storeCall } from "./store-call.js";
 
-export interface ListRequest {
-  url: string;
-  cursor?: string;
-  limit: number;
-  /** A source name, or "random". */
-  source: string;
-  /** The sources this client may use (its API key's); absent, all. */
-  allowedSources?: readonly string[];
-}
+export type { ListRequest };
 
 export interface ListingDeps {
   sources: readonly Source[];

@@ -3,6 +3,7 @@ import type { BaseLogger } from "pino";
 import { mapLimited } from "../domain/concurrency.js";
 import { ApiError, badRequest, CACHEABLE_POST_ERRORS } from "../domain/errors.js";
 import type { Extraction } from "../domain/media.js";
+import type { DownloadRequest, Settled } from "../domain/requests.js";
 import { canonicalPostUrl, type PostLink, parseTikTokLink } from "../domain/tiktok-url.js";
 import type { Egress } from "../net/egress.js";
 import type { CacheEntry, Store } from "../stores/types.js";
@@ -11,18 +12,7 @@ import { resolveShortLink } from "./short-links.js";
 import { SingleFlight } from "./single-flight.js";
 import { storeCall } from "./store-call.js";
 
-export interface DownloadRequest {
-  url: string;
-  /** A source name, or "random" (the API's `type`). */
-  source: string;
-  nocache: boolean;
-  rotateOnError: boolean;
-  params: Record<string, unknown>;
-  /** The sources this client may use (its API key's); absent, all. */
-  allowedSources?: readonly string[];
-  /** A re-extraction the service asks for (a tunnel link's): its source is not the client's choice. */
-  refresh?: boolean;
-}
+export type { DownloadRequest, Settled };
 
 /** Whether an answer from `source` may be handed to this request (the source it named, the ones it may use). */
 const suits = (request: Pick<DownloadRequest, "source" | "allowedSources">, source: string) =>
@@ -67,9 +57,6 @@ const flightKey = (id: string, request: DownloadRequest) =>
     JSON.stringify(request.params),
     request.allowedSources?.join(",") ?? "*",
   ].join("|");
-
-/** One of several requests, settled: its value or its error. */
-export type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
 
 /** The cache key of an answer kept only for its own source. */
 const ownKey = (id: string, source: string) => `${id}@${source}`;

@@ -4,7 +4,7 @@ import type { FastifyRequest } from "fastify";
 import { ApiError } from "../domain/errors.js";
 import type { KeyGrant } from "../service/api-keys.js";
 import type { Config } from "../service/config.js";
-import type { Services } from "../service/services.js";
+import type { Services } from "../service/types.js";
 import type { RequestHook, TypedApp } from "./types.js";
 
 declare module "fastify" {
@@ -37,9 +37,9 @@ export const rateLimited = (ttlMs: number, max?: number) =>
  * with one, a presented key must be valid (401), used from its addresses (403); without a key the request
  * is anonymous, unless API_AUTH_REQUIRED (401 AUTH_REQUIRED).
  */
-export function authenticate(services: Pick<Services, "apiKeys" | "config">): RequestHook | undefined {
-  const { apiKeys, config } = services;
-  if (!apiKeys) return undefined;
+export function authenticate(services: Pick<Services, "checkKey" | "config">): RequestHook | undefined {
+  const { checkKey, config } = services;
+  if (!checkKey) return undefined;
   return async (request) => {
     const header = request.headers.authorization;
     if (header === undefined || header === "") {
@@ -55,31 +55,8 @@ export function authenticate(services: Pick<Services, "apiKeys" | "config">): Re
     if (!presented)
       throw new ApiError(401, "INVALID_API_KEY", "The Authorization header must be: Api-Key <key>.");
     const userAgent = request.headers["user-agent"];
-    request.apiKey = await apiKeys.check(
-      presented,
-      request.ip,
-      typeof userAgent === "string" ? userAgent : "",
-    );
+    request.apiKey = await checkKey(presented, request.ip, typeof userAgent === "string" ? userAgent : "");
   };
-}
-
-/** A key limited to some sources may not name another (403); with "random" it rotates among its own. */
-export function allowedSourcesFor(request: Pick<FastifyRequest, "apiKey">, source: string) {
-  const allowed = request.apiKey?.sources;
-  if (!allowed) return undefined;
-  if (allowed.length === 0)
-    throw new ApiError(
-      403,
-      "API_KEY_SOURCE_FORBIDDEN",
-      "This API key may not use this service (allowedServices).",
-    );
-  if (source !== "random" && !allowed.includes(source))
-    throw new ApiError(
-      403,
-      "API_KEY_SOURCE_FORBIDDEN",
-      `This API key may use only these sources: ${allowed.join(", ")}.`,
-    );
-  return allowed;
 }
 
 /** CORS for browsers on other origins: the API uses no cookies, so `*` is a safe default. */
@@ -108,7 +85,7 @@ export async function registerCors(app: TypedApp, origins: "*" | string[]) {
  * The budgets of one client (its API key, or its address): one for the download API (GET, POST and each
  * link of a batch, and the extractions stale tunnel links cause), another for tunnel requests.
  */
-export function clientBudgets(app: TypedApp, services: Pick<Services, "config" | "rateCounters">) {
+export function clientBudgets(app: TypedApp, services: Pick<Services, "config" | "countHits">) {
   const { config } = services;
   const limitOf = (request: FastifyRequest) => downloadLimitOf(request, config.rateLimit);
   const downloadLimiter = app.rateLimit({
@@ -124,11 +101,7 @@ export function clientBudgets(app: TypedApp, services: Pick<Services, "config" |
   const spendDownloads = async (request: FastifyRequest, amount: number) => {
     const limit = limitOf(request);
     if (limit === "unlimited") return { granted: amount, retryAfterS: 0 };
-    const { count, ttlMs } = await services.rateCounters.hit(
-      clientKey("download", request),
-      RATE_WINDOW_MS,
-      amount,
-    );
+    const { count, ttlMs } = await services.countHits(clientKey("download", request), RATE_WINDOW_MS, amount);
     return {
       granted: Math.max(0, Math.min(amount, limit - (count - amount))),
       retryAfterS: Math.ceil(ttlMs / 1000),

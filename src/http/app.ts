@@ -6,7 +6,6 @@ import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import Fastify, { type FastifyBaseLogger, LogController } from "fastify";
 import type { Config } from "../service/config.js";
 import { createServices, type ServiceDeps, type Services } from "../service/services.js";
-import type { RateCounters } from "../stores/rate-counters.js";
 import { authenticate, clientBudgets, rateLimited, registerCors, storedLinksGuard } from "./access.js";
 import { registerDocs } from "./docs.js";
 import { clientErrorHandler, errorBody, frameworkErrors, installErrorHandlers } from "./errors.js";
@@ -87,7 +86,7 @@ export async function buildApp(services: Services): Promise<TypedApp> {
   await registerDocs(app, services.version);
   await app.register(rateLimit, {
     global: false,
-    store: rateLimitStore(services.rateCounters),
+    store: rateLimitStore(services.countHits),
     errorResponseBuilder: (_request, context) => rateLimited(context.ttl, context.max),
   });
 
@@ -98,19 +97,15 @@ export async function buildApp(services: Services): Promise<TypedApp> {
   downloadRoutes(app, {
     download: services.download,
     downloadMany: services.downloadMany,
-    sources: services.registry.all,
-    isEnabled: services.isEnabled,
     authenticate: auth,
     rateLimit: downloadLimiter,
     spendDownloads,
     batchMax: config.batchMax,
   });
-  listRoutes(app, { list: services.list, authenticate: auth, rateLimit: downloadLimiter });
+  listRoutes(app, { listPage: services.listPage, authenticate: auth, rateLimit: downloadLimiter });
   webRoutes(app);
   streamRoutes(app, {
-    tokens: services.tokens,
-    relay: services.relay,
-    slots: services.slots,
+    openFile: services.openFile,
     rateLimit: streamLimiter,
     spendDownloads,
     watchdog: { stallMs: config.streamStallMs, minRate: config.streamMinRate },
@@ -137,14 +132,14 @@ export async function createApp(config: Config, deps: ServiceDeps = {}): Promise
  * @fastify/rate-limit's store interface over our counters: one key space per limiter, named by the
  * limiter's key generator (`<route>:<client>`), so the plugin's per-route key prefix is not used.
  */
-function rateLimitStore(counters: RateCounters): FastifyRateLimitStoreCtor {
+function rateLimitStore(countHits: Services["countHits"]): FastifyRateLimitStoreCtor {
   return class {
     incr(
       key: string,
       done: (error: Error | null, result?: { current: number; ttl: number }) => void,
       windowMs: number,
     ) {
-      counters.hit(key, windowMs).then(
+      countHits(key, windowMs).then(
         (count) => done(null, { current: count.count, ttl: count.ttlMs }),
         (error: Error) => done(error),
       );

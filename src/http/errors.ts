@@ -122,6 +122,7 @@ export function installErrorHandlers(app: TypedApp): void {
     if (error instanceof ApiError) {
       if (error.status >= 500)
         request.log.warn({ code: error.code, detail: error.message }, "request failed");
+      if (error.retryAfterS !== undefined) reply.header("retry-after", String(error.retryAfterS));
       return reply.code(error.status).send(errorBody(error.code, error.message));
     }
     if (error.validation?.[0]) {

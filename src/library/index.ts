@@ -1,13 +1,14 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { mediaUrlOf } from "../delivery/links.js";
-import { type FileRef, filesToSave, type SaveChoice, writeFileAtomically } from "../delivery/save.js";
-import { openLinked } from "../delivery/zip.js";
+import type { Readable } from "node:stream";
 import { ApiError, type ApiErrorCode } from "../domain/errors.js";
+import { linksToSave, type SaveChoice, safeFileName } from "../domain/files.js";
 import type { ListItem, ListPage } from "../domain/lists.js";
-import { type Media, toApiResult } from "../domain/media.js";
+import type { Media, toApiResult } from "../domain/media.js";
 import { ConfigError, loadConfig, SETTING_NAMES, type SettingName } from "../service/config.js";
-import { createServices, type Services } from "../service/services.js";
+import { createServices } from "../service/services.js";
+import type { ApiResult, ProviderInfo, Services } from "../service/types.js";
+import { writeFileAtomically } from "./files.js";
 
 /**
  * The server's settings in camelCase (`cacheTtl` is `CACHE_TTL`, `allowPrivateUpstreams` is
@@ -74,8 +75,16 @@ export interface PhotoPost extends PostCommon {
 /** A post's result, discriminated by `type`: `if (post.type === "photo") post.images…` type-checks. */
 export type PostResult = VideoPost | PhotoPost;
 
-/** The API's result as the union: validated media always have their video or their images. */
-function asPostResult(result: ReturnType<typeof toApiResult>): PostResult {
+/**
+ * The API's result without its tunnel links (a program fetches the files itself), as the union: validated
+ * media always have their video or their images.
+ */
+function asPostResult(answer: ApiResult): PostResult {
+  const { stream: _links, subtitles, ...rest } = answer;
+  const result = {
+    ...rest,
+    subtitles: subtitles?.map(({ stream: _link, ...track }) => track),
+  };
   const additional = { ...(result.additional as { musicUrl?: string }) };
   if (result.type === "photo" && result.images?.length)
     return { ...result, type: "photo", images: result.images, video: undefined, additional };
@@ -100,6 +109,8 @@ export interface ListOptions {
   since?: Date | string | number;
   /** Posts up to this date. */
   until?: Date | string | number;
+  /** Only videos, or only photo posts. */
+  type?: "video" | "photo";
   source?: string;
 }
 
@@ -165,12 +176,19 @@ function asLibraryError(error: unknown): TikTokDlError {
   });
 }
 
-const offerOf = (media: Media) => ({
-  type: media.type,
-  imageCount: media.images?.length ?? 0,
-  has: (kind: "video" | "hd" | "music" | "zip") =>
-    kind === "zip" ? Boolean(media.images?.length) : mediaUrlOf(media, kind) !== undefined,
-});
+/** One file of a post, opened when asked: its name (as the server names it), size, and body. */
+export interface PostFile {
+  open(signal?: AbortSignal): Promise<{ name: string; size?: number; body: Readable }>;
+}
+
+/** A saved or openable post: its result, and the files the options select, in order. */
+export interface PostFiles {
+  post: PostResult;
+  files: PostFile[];
+}
+
+const dateMs = (value: Date | string | number | undefined) =>
+  value === undefined ? undefined : new Date(value).getTime();
 
 /**
  * tiktok-dl inside your program: the same core as the server (sources, rotation, cache, single flight;
@@ -178,68 +196,76 @@ const offerOf = (media: Media) => ({
  */
 export function createClient(options: ClientOptions = {}) {
   const config = configOf(options);
-  const services: Services = asOptionError(options, () => createServices(config));
-  const ready = services.ready();
+  return clientOf(asOptionError(options, () => createServices(config)));
+}
 
-  async function extract(url: string, choice: DownloadOptions) {
-    await ready;
-    return services.pipeline.download({
+/**
+ * A client configured by environment variables, as the server is (`UPSTREAM_TIKTOK`, `REDIS_URL`, ...):
+ * what the command-line downloader runs on. Its log stays silent. A bad variable is a TikTokDlError
+ * INVALID_OPTIONS that names it.
+ */
+export function createClientFromEnv(env: NodeJS.ProcessEnv = process.env) {
+  return clientOf(asOptionError({}, () => createServices(loadConfig({ ...env, LOG_LEVEL: "silent" }))));
+}
+
+function clientOf(services: Services) {
+  const ready = services.ready();
+  /** Runs a use case once the services are ready; whatever fails is a TikTokDlError. */
+  const use = async <T>(work: () => Promise<T>): Promise<T> => {
+    try {
+      await ready;
+      return await work();
+    } catch (error) {
+      throw asLibraryError(error);
+    }
+  };
+  const extract = (url: string, choice: DownloadOptions) =>
+    services.download({
       url,
       source: choice.source ?? "random",
       nocache: choice.nocache ?? false,
       rotateOnError: choice.rotateOnError ?? true,
       params: {},
     });
-  }
+  /** A tunnel link's file, opened in this process the way the tunnel opens it. */
+  const fileOf = (link: string): PostFile => ({
+    open: (signal) =>
+      use(async () => {
+        const file = await services.openFile({
+          token: link.slice(link.lastIndexOf("/") + 1),
+          method: "GET",
+          signal: signal ?? new AbortController().signal,
+        });
+        const size = Number(file.headers["content-length"]);
+        return { name: file.filename, size: Number.isFinite(size) ? size : undefined, body: file.body };
+      }),
+  });
 
-  /** One file of an extraction as a stream, fetched the way the tunnel fetches it. */
-  function openFile(media: Media, source: string, file: FileRef, signal: AbortSignal) {
-    const ticket = { postId: media.id, source, expiresAt: Number.POSITIVE_INFINITY, ...file };
-    return openLinked(services.relay, ticket, { method: "GET", signal });
-  }
-
-  async function listPage(url: string, choice: ListPageOptions = {}): Promise<ListPage> {
-    await ready;
-    try {
-      return await services.list({
-        url,
-        cursor: choice.cursor,
-        limit: Math.min(100, Math.max(1, choice.limit ?? 30)),
-        source: choice.source ?? "random",
-      });
-    } catch (error) {
-      throw asLibraryError(error);
-    }
-  }
-
-  return {
+  const client = {
     /** The post's result: the API's result object, with the files' own addresses. */
-    async download(url: string, choice: DownloadOptions = {}): Promise<PostResult> {
-      try {
+    download: (url: string, choice: DownloadOptions = {}): Promise<PostResult> =>
+      use(async () => asPostResult(await extract(url, choice))),
+
+    /** The post's result and the files `choice` selects, each opened when asked (to write them your way). */
+    files: (url: string, choice: SaveChoice & DownloadOptions = {}): Promise<PostFiles> =>
+      use(async () => {
         const answer = await extract(url, choice);
-        return asPostResult(
-          toApiResult(answer.extraction.media, { provider: answer.source, cached: answer.cached }),
-        );
-      } catch (error) {
-        throw asLibraryError(error);
-      }
-    },
+        const links = linksToSave(answer.type, answer.stream ?? {}, choice);
+        return { post: asPostResult(answer), files: links.map(fileOf) };
+      }),
 
     /** Saves a post's files into `dir` (named as the server names them); the paths saved, in order. */
-    async save(url: string, choice: SaveOptions): Promise<string[]> {
-      try {
-        const { extraction, source } = await extract(url, { source: choice.source });
-        const { media } = extraction;
-        const files = filesToSave(offerOf(media), choice);
+    save: (url: string, choice: SaveOptions): Promise<string[]> =>
+      use(async () => {
+        const { files } = await client.files(url, choice);
         if (files.length === 0)
           throw new TikTokDlError("NOT_FOUND", 404, "The post has nothing to save for these options.");
         await mkdir(choice.dir, { recursive: true });
         const saved: string[] = [];
         for (const file of files) {
           const abort = new AbortController();
-          const opened = await openFile(media, source, file, abort.signal);
-          // Named as the tunnel names it (the relay knows the file's name).
-          const path = join(choice.dir, opened.filename);
+          const opened = await file.open(abort.signal);
+          const path = join(choice.dir, safeFileName(opened.name, "tiktok.bin"));
           await writeFileAtomically(opened.body, path).catch((error: unknown) => {
             abort.abort();
             throw error;
@@ -247,40 +273,45 @@ export function createClient(options: ClientOptions = {}) {
           saved.push(path);
         }
         return saved;
-      } catch (error) {
-        throw asLibraryError(error);
-      }
-    },
+      }),
 
     /** One page of a profile, collection or playlist: pass `cursor` from the previous page to go on. */
-    listPage,
+    listPage: (url: string, choice: ListPageOptions = {}): Promise<ListPage> =>
+      use(() =>
+        services.listPage({
+          url,
+          cursor: choice.cursor,
+          limit: Math.min(100, Math.max(1, choice.limit ?? 30)),
+          source: choice.source ?? "random",
+        }),
+      ),
 
     /**
      * Every post of a profile, collection or playlist, newest first, across its pages:
      * `for await (const item of client.list(url)) …`. `since`/`until` bound the posts' dates (a profile
-     * stops at the first post older than `since`), `limit` the number of posts.
+     * stops at the first post older than `since`), `limit` the number of posts, `type` their kind.
      */
     async *list(url: string, choice: ListOptions = {}): AsyncGenerator<ListItem> {
-      const since = choice.since === undefined ? undefined : new Date(choice.since).getTime();
-      const until = choice.until === undefined ? undefined : new Date(choice.until).getTime();
-      let cursor: string | undefined;
-      let given = 0;
-      do {
-        const page = await listPage(url, { cursor, limit: 100, source: choice.source });
-        for (const item of page.items) {
-          const time = item.createdAt ? Date.parse(item.createdAt) : Number.NaN;
-          if (since !== undefined && time < since) return;
-          if (until !== undefined && time > until) continue;
-          yield item;
-          if (choice.limit !== undefined && ++given >= choice.limit) return;
-        }
-        cursor = page.cursor;
-      } while (cursor);
+      await use(async () => {});
+      const items = services.list(
+        { url, source: choice.source ?? "random" },
+        { limit: choice.limit, since: dateMs(choice.since), until: dateMs(choice.until), type: choice.type },
+      );
+      while (true) {
+        const next = await use(() => items.next());
+        if (next.done) return;
+        yield next.value;
+      }
     },
+
+    /** The sources, whether this client runs them, their parameters and their health. */
+    providers: (): Promise<ProviderInfo[]> => use(() => services.providers()),
 
     /** Closes the connections and the store it opened. */
     close: () => services.close(),
   };
+  return client;
 }
 
-export type TikTokDlClient = ReturnType<typeof createClient>;
+export type TikTokDlClient = ReturnType<typeof clientOf>;
+export type { ProviderInfo };

@@ -1,11 +1,10 @@
 import type { FastifyRequest } from "fastify";
 import { type Static, Type } from "typebox";
 import { ApiError, badRequest } from "../../domain/errors.js";
+import type { DownloadRequest } from "../../domain/requests.js";
 import { MAX_LINK_LENGTH } from "../../domain/tiktok-url.js";
-import type { DownloadRequest } from "../../extraction/pipeline.js";
-import type { ApiResult } from "../../service/answers.js";
-import type { ParamSpec, Source } from "../../sources/types.js";
-import { allowedSourcesFor, rateLimited } from "../access.js";
+import type { Services } from "../../service/types.js";
+import { rateLimited } from "../access.js";
 import { AuthHeaders, DownloadResponse, DownloadResult, ErrorResponse } from "../schemas.js";
 import type { RequestHook, SpendDownloads, TypedApp } from "../types.js";
 
@@ -76,33 +75,9 @@ function parseFlag(field: string, value: string | boolean | undefined, fallback:
   throw badRequest("INVALID_PARAMETER", `The "${field}" field must be true or false (1/0, yes/no).`);
 }
 
-/** `params` must fit the named source's declared params; with "random" each must fit some source. */
-function checkParams(params: Record<string, unknown>, specs: readonly ParamSpec[], sourceLabel: string) {
-  for (const [name, value] of Object.entries(params)) {
-    const spec = specs.find((candidate) => candidate.name === name);
-    if (!spec)
-      throw badRequest(
-        "INVALID_PARAMETER",
-        `The "params.${name}" field is not a parameter of ${sourceLabel}.`,
-      );
-    if (typeof value !== spec.type)
-      throw badRequest("INVALID_PARAMETER", `The "params.${name}" field must be a ${spec.type}.`);
-  }
-  for (const spec of specs) {
-    if (spec.required && !(spec.name in params))
-      throw badRequest("INVALID_PARAMETER", `The "params.${spec.name}" field is required by ${sourceLabel}.`);
-  }
-}
-
 export interface DownloadRouteDeps {
-  download: (request: DownloadRequest) => Promise<ApiResult>;
-  downloadMany: (
-    requests: readonly DownloadRequest[],
-    limit: number,
-  ) => Promise<({ ok: true; value: ApiResult } | { ok: false; error: unknown })[]>;
-  sources: readonly Source[];
-  /** Whether the operator runs this source (`SOURCES`). */
-  isEnabled: (name: string) => boolean;
+  download: Services["download"];
+  downloadMany: Services["downloadMany"];
   /** The API key check (absent without a keys file). */
   authenticate?: RequestHook;
   /** The per-client limiter of single downloads (a batch spends one per link instead). */
@@ -114,39 +89,15 @@ export interface DownloadRouteDeps {
 }
 
 export function downloadRoutes(app: TypedApp, deps: DownloadRouteDeps) {
-  const names = deps.sources.map((source) => source.name).filter(deps.isEnabled);
-
-  /** The API calls the source `type` (v1); inside, it is the source. */
-  function normalise(raw: RawDownload, request: FastifyRequest): DownloadRequest {
-    const name = raw.type?.trim() || "random";
-    const source = deps.sources.find((candidate) => candidate.name === name);
-    if (name !== "random" && !source)
-      throw badRequest(
-        "INVALID_TYPE",
-        `The "type" field must be "random" or one of: ${names.join(", ")}; "${name.slice(0, 64)}" is not a source.`,
-      );
-    if (source && !deps.isEnabled(source.name))
-      throw badRequest(
-        "INVALID_TYPE",
-        `The "${source.name}" source is disabled on this instance; use "random" or one of: ${names.join(", ")}.`,
-      );
-    const params = ("params" in raw ? raw.params : undefined) ?? {};
-    if (source) checkParams(params, source.params, `the "${source.name}" source`);
-    else
-      checkParams(
-        params,
-        deps.sources.flatMap((candidate) => candidate.params).filter((spec) => !spec.required),
-        "any source",
-      );
-    return {
-      url: raw.url,
-      source: name,
-      nocache: parseFlag("nocache", raw.nocache, false),
-      rotateOnError: parseFlag("rotateOnError", raw.rotateOnError, true),
-      params,
-      allowedSources: allowedSourcesFor(request, name),
-    };
-  }
+  /** The API calls the source `type` (v1); the service checks it and the params. */
+  const normalise = (raw: RawDownload, request: FastifyRequest): DownloadRequest => ({
+    url: raw.url,
+    source: raw.type?.trim() || "random",
+    nocache: parseFlag("nocache", raw.nocache, false),
+    rotateOnError: parseFlag("rotateOnError", raw.rotateOnError, true),
+    params: ("params" in raw ? raw.params : undefined) ?? {},
+    allowedSources: request.apiKey?.sources,
+  });
 
   const keyCheck = deps.authenticate ? [deps.authenticate] : [];
   const onRequest = [...keyCheck, deps.rateLimit];

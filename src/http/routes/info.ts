@@ -1,22 +1,10 @@
 import { Type } from "typebox";
-import type { Services } from "../../service/services.js";
+import type { Services } from "../../service/types.js";
 import { errorBody } from "../errors.js";
 import { AuthHeaders, ErrorResponse } from "../schemas.js";
 import type { RequestHook, TypedApp } from "../types.js";
 
-export type InfoDeps = Pick<
-  Services,
-  | "registry"
-  | "isEnabled"
-  | "health"
-  | "store"
-  | "pipeline"
-  | "storeKind"
-  | "startedAt"
-  | "now"
-  | "egress"
-  | "version"
-> & {
+export type InfoDeps = Pick<Services, "version" | "health" | "providers" | "storedLinks"> & {
   /** Run before listing the stored links (`STORED_LINKS`: public, keys or off). */
   storedLinksAccess: RequestHook[];
 };
@@ -61,7 +49,6 @@ const ENDPOINTS = [
 ];
 
 export function infoRoutes(app: TypedApp, deps: InfoDeps) {
-  const sources = deps.registry.all;
   const meta = (summary: string) => ({ schema: { summary, tags: ["meta"] } });
   app.get("/api", meta("The list of endpoints"), async () => ({
     name: "tiktok-dl",
@@ -72,29 +59,7 @@ export function infoRoutes(app: TypedApp, deps: InfoDeps) {
 
   app.get("/api/ping", meta("Liveness"), async () => ({ ok: true }));
 
-  app.get("/api/health", meta("Readiness: the cache store and the sources"), async (_request, reply) => {
-    // The instance serves without Redis (near cache, direct extraction): a down store is "degraded",
-    // not "unready", or a Redis outage would take every instance out of its load balancer.
-    const storeUp = await deps.store.ping();
-    const body = {
-      ok: true,
-      status: storeUp ? "ok" : "degraded",
-      version: deps.version,
-      uptimeSeconds: Math.round((deps.now() - deps.startedAt) / 1000),
-      store: { kind: deps.storeKind, up: storeUp },
-      inFlight: deps.pipeline.inFlight,
-      // Proxies are named without their credentials.
-      proxies: deps.egress.health(),
-      sources: sources.map((source) => ({
-        name: source.name,
-        // A source the operator left out (SOURCES) is not "ok": it is never asked.
-        state: deps.isEnabled(source.name)
-          ? deps.health.snapshot(source.name, Boolean(source.maintenance)).state
-          : "disabled",
-      })),
-    };
-    return reply.send(body);
-  });
+  app.get("/api/health", meta("Readiness: the cache store and the sources"), () => deps.health());
 
   app.get(
     "/api/stored-links",
@@ -115,27 +80,13 @@ export function infoRoutes(app: TypedApp, deps: InfoDeps) {
         return reply
           .code(400)
           .send(errorBody("INVALID_PARAMETER", 'The "limit" field must be between 1 and 1000.'));
-      return deps.store.storedLinks(limit);
+      return deps.storedLinks(limit);
     },
   );
 
   app.get(
     "/api/providers",
     { schema: { summary: "The sources, their params and their health", tags: ["sources"] } },
-    async () => {
-      await deps.health.refresh(sources.map((source) => source.name));
-      return sources.map((source) => ({
-        name: source.name,
-        url: source.origin,
-        enabled: deps.isEnabled(source.name),
-        ...(source.maintenance ? { maintenance: { reason: source.maintenance.reason } } : {}),
-        params: source.params.map((param) => ({
-          name: param.name,
-          type: param.type,
-          required: param.required,
-        })),
-        health: deps.health.snapshot(source.name, Boolean(source.maintenance)),
-      }));
-    },
+    () => deps.providers(),
   );
 }

@@ -1,14 +1,13 @@
 import type { FastifyRequest } from "fastify";
 import { type Static, Type } from "typebox";
-import type { ListPage } from "../../domain/lists.js";
+import type { ListRequest } from "../../domain/requests.js";
 import { MAX_LINK_LENGTH } from "../../domain/tiktok-url.js";
-import type { ListRequest } from "../../extraction/lists.js";
-import { allowedSourcesFor } from "../access.js";
+import type { Services } from "../../service/types.js";
 import { AuthHeaders, ErrorResponse, Stats } from "../schemas.js";
 import type { RequestHook, TypedApp } from "../types.js";
 
 export interface ListRouteDeps {
-  list: (request: ListRequest) => Promise<ListPage>;
+  listPage: Services["listPage"];
   authenticate?: RequestHook;
   /** Each page counts as one request against the caller's download budget. */
   rateLimit: RequestHook;
@@ -87,7 +86,7 @@ export function listRoutes(app: TypedApp, deps: ListRouteDeps) {
       cursor: raw.cursor || undefined,
       limit: raw.limit === undefined ? DEFAULT_LIMIT : Math.min(100, Math.max(1, Number(raw.limit))),
       source,
-      allowedSources: allowedSourcesFor(request, source),
+      allowedSources: request.apiKey?.sources,
     };
   };
 
@@ -103,7 +102,7 @@ export function listRoutes(app: TypedApp, deps: ListRouteDeps) {
       },
       onRequest,
     },
-    async (request) => ({ result: await deps.list(normalise(request.query, request)) }),
+    async (request) => ({ result: await deps.listPage(normalise(request.query, request)) }),
   );
 
   app.post(
@@ -121,6 +120,6 @@ export function listRoutes(app: TypedApp, deps: ListRouteDeps) {
         request.body ??= {} as RawList;
       },
     },
-    async (request) => ({ result: await deps.list(normalise(request.body, request)) }),
+    async (request) => ({ result: await deps.listPage(normalise(request.body, request)) }),
   );
 }

@@ -1,4 +1,4 @@
-import type { Metrics } from "../../service/metrics.js";
+import type { Metrics } from "../../service/types.js";
 import type { TypedApp } from "../types.js";
 
 /** Request durations by route, and the registry's text at /metrics (for the operator's monitoring). */

@@ -1,16 +1,11 @@
 import { Type } from "typebox";
-import type { Relay, RelayRequest } from "../../delivery/relay.js";
-import type { TunnelSlots } from "../../delivery/slots.js";
-import type { StreamTokens } from "../../delivery/token.js";
-import { openLinked } from "../../delivery/zip.js";
 import { ApiError } from "../../domain/errors.js";
+import type { OpenedFile, Services } from "../../service/types.js";
 import { type WatchdogLimits, watchTunnel } from "../tunnel-watchdog.js";
 import type { RequestHook, SpendDownloads, TypedApp } from "../types.js";
 
 export interface StreamRouteDeps {
-  tokens: StreamTokens;
-  relay: Relay;
-  slots: TunnelSlots;
+  openFile: Services["openFile"];
   rateLimit?: RequestHook;
   /** Charges an extraction made for a tunnel to the client's download budget. */
   spendDownloads: SpendDownloads;
@@ -23,8 +18,8 @@ const StreamParams = Type.Object({
 });
 
 /**
- * GET/HEAD /api/stream/<token>: the file itself, through the relay. The route owns what is about the
- * client: the token, a concurrency slot, the rate limit, and cutting a client that stops reading.
+ * GET/HEAD /api/stream/<token>: the file itself (the openFile use case). The route owns what is about
+ * HTTP: the rate limit, the download budget, the headers, and cutting a client that stops reading.
  */
 export function streamRoutes(app: TypedApp, deps: StreamRouteDeps) {
   app.route({
@@ -37,41 +32,32 @@ export function streamRoutes(app: TypedApp, deps: StreamRouteDeps) {
     },
     onRequest: deps.rateLimit ? [deps.rateLimit] : [],
     async handler(request, reply) {
-      const ticket = deps.tokens.open(request.params.token);
-      const release = deps.slots.take(request.ip);
-      if (release === "client-busy") {
-        reply.header("retry-after", "5");
-        throw new ApiError(429, "RATE_LIMITED", "You have too many downloads running; wait for one to end.");
-      }
-      if (release === "busy") {
-        reply.header("retry-after", "5");
-        throw new ApiError(503, "STREAM_BUSY", "Too many downloads are running; try again in a few seconds.");
-      }
       const abort = new AbortController();
+      // The client went away before the end: stop reading from the media host.
       reply.raw.once("close", () => {
-        release();
-        // The client went away before the end: stop reading from the media host.
         if (!reply.raw.writableFinished) abort.abort();
       });
       const range = request.headers.range;
-      let relayed: Awaited<ReturnType<Relay["open"]>>;
+      let relayed: OpenedFile;
       try {
-        const relayRequest: RelayRequest = {
+        relayed = await deps.openFile({
+          token: request.params.token,
           method: request.method === "HEAD" ? "HEAD" : "GET",
           range: typeof range === "string" ? range : undefined,
+          client: request.ip,
           signal: abort.signal,
           beforeExtraction: async () => {
             const { granted, retryAfterS: wait } = await deps.spendDownloads(request, 1);
             if (granted === 1) return;
-            reply.header("retry-after", String(wait));
             throw new ApiError(
               429,
               "RATE_LIMITED",
               `This link needs the post extracted again and your download budget is spent; try again in ${wait} s.`,
+              false,
+              wait,
             );
           },
-        };
-        relayed = await openLinked(deps.relay, ticket, relayRequest);
+        });
       } catch (error) {
         // The client left before the media host answered: nothing to answer, and not an error.
         if (!abort.signal.aborted) throw error;
@@ -80,6 +66,9 @@ export function streamRoutes(app: TypedApp, deps: StreamRouteDeps) {
         reply.raw.destroy();
         return reply;
       }
+      // The slot is held until the answer is over (or at once, if the client has already left).
+      if (abort.signal.aborted) relayed.release();
+      else reply.raw.once("close", relayed.release);
       reply.code(relayed.status).header("content-type", relayed.type).headers(relayed.headers);
       reply.header("content-disposition", contentDisposition(relayed.filename));
       reply.header("cache-control", "private, no-store");

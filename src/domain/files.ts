@@ -1,8 +1,7 @@
-import { createWriteStream } from "node:fs";
-import { rename, rm } from "node:fs/promises";
-import type { Readable, Transform } from "node:stream";
-import { pipeline } from "node:stream/promises";
-import type { TunnelKind } from "./token.js";
+/** One of a post's files, as a link names it. */
+export type MediaKind = "video" | "videoWatermark" | "hd" | "music" | "image" | "thumb" | "subtitle";
+/** What a link may name: one of a post's files, or a ZIP of a photo post's images and audio. */
+export type TunnelKind = MediaKind | "zip";
 
 /** What to save of a post (the CLI's flags, the library's `save` options). */
 export interface SaveChoice {
@@ -48,14 +47,25 @@ export function filesToSave(offer: Offer, choice: SaveChoice): FileRef[] {
 export const safeFileName = (name: string, fallback: string) =>
   name.replace(/[/\\]/g, "_").replace(/^\.+/, "_") || fallback;
 
-/** Writes a body under a temporary name, renamed only once it is complete (removed if it fails). */
-export async function writeFileAtomically(body: Readable, path: string, through: Transform[] = []) {
-  const partial = `${path}.part`;
-  try {
-    await pipeline([body, ...through, createWriteStream(partial)]);
-    await rename(partial, path);
-  } catch (error) {
-    await rm(partial, { force: true });
-    throw error;
-  }
+/** A result's file links (the API's `stream`, or the tunnel links a face holds). */
+export interface FileLinks {
+  video?: string;
+  hd?: string;
+  music?: string;
+  images?: string[];
+  zip?: string;
+}
+
+/** The links of the files to save of a post, in order: `filesToSave` over a result's links. */
+export function linksToSave(type: Offer["type"], links: FileLinks, choice: SaveChoice): string[] {
+  const offer: Offer = {
+    type,
+    imageCount: links.images?.length ?? 0,
+    has: (kind) => Boolean(links[kind]),
+  };
+  return filesToSave(offer, choice).flatMap((file) => {
+    const link =
+      file.kind === "image" ? links.images?.[file.index ?? 0] : links[file.kind as keyof FileLinks];
+    return typeof link === "string" ? [link] : [];
+  });
 }

@@ -1,0 +1,111 @@
+import { Readable } from "node:stream";
+import { linksToSave, type SaveChoice, safeFileName } from "../domain/files.js";
+import type { ListPage } from "../domain/lists.js";
+import { createClientFromEnv, type PostFile } from "../library/index.js";
+import type { ApiResult } from "../service/types.js";
+
+/** A post as the CLI handles it: its id, its result (for --json), and the files the options select. */
+export interface CliPost {
+  id: string;
+  result: unknown;
+  files: PostFile[];
+}
+
+/**
+ * What the CLI runs on: the library in this process, or a tiktok-dl server's HTTP API (`--server`).
+ * Everything else (links, listings, progress, file writing, the archive) is the same for both.
+ */
+export interface Backend {
+  /** The sources that run and are not retired (what --provider may name). */
+  liveSources(): Promise<string[]>;
+  post(link: string, choice: SaveChoice, provider?: string): Promise<CliPost>;
+  listPage(link: string, cursor?: string): Promise<Pick<ListPage, "items" | "cursor" | "total">>;
+  close(): Promise<void>;
+}
+
+/** The library, configured by the environment as the server would be. */
+export function localBackend(): Backend {
+  const client = createClientFromEnv();
+  return {
+    async liveSources() {
+      const sources = await client.providers();
+      return sources.filter((source) => source.enabled && !source.maintenance).map((source) => source.name);
+    },
+    async post(link, choice, provider) {
+      const { post, files } = await client.files(link, { ...choice, source: provider });
+      return { id: post.id, result: post, files };
+    },
+    listPage: (link, cursor) => client.listPage(link, { cursor, limit: 100 }),
+    close: () => client.close(),
+  };
+}
+
+/** A running server, through its HTTP API. */
+export function remoteBackend(base: string): Backend {
+  const file = (link: string): PostFile => ({
+    async open(signal) {
+      const response = await ask(`${base}${link}`, signal);
+      if (!response.ok || !response.body) throw new Error(await failureOf(response));
+      const size = Number(response.headers.get("content-length"));
+      return {
+        name: nameFromDisposition(response.headers.get("content-disposition"), `tiktok_${Date.now()}.bin`),
+        size: size > 0 ? size : undefined,
+        body: Readable.fromWeb(response.body as never),
+      };
+    },
+  });
+  return {
+    async liveSources() {
+      const sources = await json<{ name: string; enabled?: boolean; maintenance?: unknown }[]>(
+        `${base}/api/providers`,
+      );
+      return sources.filter((source) => source.enabled !== false && !source.maintenance).map((s) => s.name);
+    },
+    async post(link, choice, provider) {
+      const query = new URLSearchParams({ url: link });
+      if (provider) query.set("type", provider);
+      const { result } = await json<{ result: ApiResult }>(`${base}/api/download?${query}`);
+      return {
+        id: result.id,
+        result,
+        files: linksToSave(result.type, result.stream ?? {}, choice).map(file),
+      };
+    },
+    async listPage(link, cursor) {
+      const query = new URLSearchParams({ url: link, limit: "100" });
+      if (cursor) query.set("cursor", cursor);
+      return (await json<{ result: ListPage }>(`${base}/api/list?${query}`)).result;
+    },
+    close: async () => {},
+  };
+}
+
+/** An answer's JSON, or the server's error sentence as the failure. */
+async function json<T>(url: string): Promise<T> {
+  const response = await ask(url);
+  if (!response.ok) throw new Error(await failureOf(response));
+  return (await response.json()) as T;
+}
+
+async function failureOf(response: Response): Promise<string> {
+  const body = (await response.json().catch(() => undefined)) as { error?: string } | undefined;
+  return body?.error ?? `the server answered HTTP ${response.status}`;
+}
+
+/** fetch, with a failure that says which server could not be reached and why. */
+async function ask(url: string, signal?: AbortSignal): Promise<Response> {
+  try {
+    return await fetch(url, { signal });
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    throw new Error(
+      `cannot reach the server at ${new URL(url).origin} (${cause?.code ?? cause?.message ?? (error as Error).message})`,
+    );
+  }
+}
+
+function nameFromDisposition(disposition: string | null, fallback: string): string {
+  const encoded = /filename\*=UTF-8''([^;]+)/i.exec(disposition ?? "")?.[1];
+  const plain = /filename="([^"]+)"/i.exec(disposition ?? "")?.[1];
+  return safeFileName(encoded ? decodeURIComponent(encoded) : (plain ?? fallback), fallback);
+}

@@ -1,0 +1,40 @@
+/** What every face asks of the core: the use cases' requests, in one place. */
+
+export interface DownloadRequest {
+  url: string;
+  /** A source name, or "random" (the API's `type`). */
+  source: string;
+  nocache: boolean;
+  rotateOnError: boolean;
+  params: Record<string, unknown>;
+  /** The sources this client may use (its API key's); absent, all. */
+  allowedSources?: readonly string[];
+  /** A re-extraction the service asks for (a tunnel link's): its source is not the client's choice. */
+  refresh?: boolean;
+}
+
+export interface ListRequest {
+  url: string;
+  cursor?: string;
+  /** Items per page, 1-100. */
+  limit: number;
+  /** A source name, or "random". */
+  source: string;
+  /** The sources this client may use (its API key's); absent, all. */
+  allowedSources?: readonly string[];
+}
+
+/** Which posts of a whole listing are wanted (the CLI's and the library's `list`). */
+export interface ListBounds {
+  /** The newest this many posts. */
+  limit?: number;
+  /** Posts from this time on (ms since the epoch): a listing stops at the first older post. */
+  since?: number;
+  /** Posts up to this time. */
+  until?: number;
+  /** Only this kind of post. */
+  type?: "video" | "photo";
+}
+
+/** One of several requests, settled: its value or its error. */
+export type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };

@@ -1,0 +1,305 @@
+import { randomBytes } from "node:crypto";
+import { accessSync, constants } from "node:fs";
+import { type DestinationStream, type Logger, type LoggerOptions, pino } from "pino";
+import { createRelay } from "../delivery/relay.js";
+import { createTunnelSlots } from "../delivery/slots.js";
+import { createStreamTokens } from "../delivery/token.js";
+import { SourceHealth } from "../extraction/health.js";
+import { createListing } from "../extraction/lists.js";
+import { createPipeline } from "../extraction/pipeline.js";
+import { browserClients } from "../net/browser-client.js";
+import { createCookieFile } from "../net/cookie-file.js";
+import { createEgress } from "../net/egress.js";
+import { createHttpClient, type HttpClient } from "../net/http-client.js";
+import { createUpstreamMap } from "../net/upstreams.js";
+import { createPowSolver } from "../sources/native/pow-solver.js";
+import { createRegistry, SOURCES, upstreamNames } from "../sources/registry.js";
+import type { SourceDescriptor } from "../sources/types.js";
+import { createMemoryStore } from "../stores/memory.js";
+import { createRateCounters } from "../stores/rate-counters.js";
+import { createRedisStore } from "../stores/redis.js";
+import { closeRedis, connectRedis, type RedisClient } from "../stores/redis-connect.js";
+import { createRedisGuard } from "../stores/redis-guard.js";
+import { createRedisHealthShare } from "../stores/redis-health.js";
+import { createTieredStore } from "../stores/tiered.js";
+import type { Store } from "../stores/types.js";
+import { createApiKeys } from "./api-keys.js";
+import { type Config, ConfigError } from "./config.js";
+import { createMetrics, type Metrics } from "./metrics.js";
+
+/** Outcomes kept per source for its success rate and latency. */
+const HEALTH_WINDOW = 50;
+
+/** Everything a test may replace; the defaults are what production uses. */
+export interface ServiceDeps {
+  now?: () => number;
+  random?: () => number;
+  /** The sources to run (default: every built-in one). */
+  sources?: readonly SourceDescriptor[];
+  /** An HTTP client the services use instead of their own (not closed by them). */
+  http?: HttpClient;
+  /** The browser-like client for TikTok's pages and short links (default: impit over `http`'s guards). */
+  browser?: HttpClient;
+  store?: Store;
+  /** A Redis connection used instead of one opened from the configuration (not closed by the services). */
+  redis?: RedisClient;
+  /** Pino options, or `false` for none; default: JSON logs at the configured level. */
+  logger?: boolean | LoggerOptions;
+  /** Where the log lines go (default: standard output). */
+  logStream?: DestinationStream;
+}
+
+/**
+ * The parts of the core, wired: the network, the sources, the store, the health book, the pipeline and
+ * the listing, the tunnel's tokens, slots and relay, and the metrics. Only the use cases (services.ts)
+ * see this; the faces never do. No module-level state: each call builds an isolated instance.
+ */
+export function buildCore(config: Config, deps: ServiceDeps) {
+  const descriptors = deps.sources ?? SOURCES;
+  // Every built-in source's override is known even when this instance runs fewer of them.
+  checkNames(config, upstreamNames([...SOURCES, ...descriptors]));
+  const enabled = enabledSources(config, descriptors);
+  const now = deps.now ?? Date.now;
+  const log = createLogger(config, deps);
+  const network = buildNetwork(config, deps, log, now);
+  const tiktokCookies = config.tiktokCookiesFile
+    ? createCookieFile({
+        path: readable("TIKTOK_COOKIES", config.tiktokCookiesFile),
+        domain: "tiktok.com",
+        now,
+        log,
+      })
+    : undefined;
+  const powSolver = createPowSolver();
+  const registry = createRegistry(descriptors, {
+    egress: network.egress,
+    upstreams: network.upstreams,
+    now,
+    tiktokCookies,
+    powSolver,
+    tiktokSessions: { size: config.tiktokSessions, maxAgeMs: config.tiktokSessionMaxAgeSeconds * 1000 },
+  });
+  const apiKeys = config.apiKeysFile
+    ? createApiKeys({ path: config.apiKeysFile, knownSources: descriptors.map((d) => d.name), now, log })
+    : undefined;
+  const shared = buildStores(config, deps, log, now);
+  // A source the operator left out (SOURCES) is never contacted.
+  const running = registry.all.filter((source) => enabled.has(source.name));
+  const slots = createTunnelSlots(config.streamMaxConcurrent, config.streamMaxPerClient);
+  const metrics = createMetrics({
+    activeTunnels: () => slots.active,
+    proxies: () => network.egress.health(),
+  });
+  const engine = buildEngine(config, deps, { ...network, ...shared, log, now, running, metrics });
+  const tunnel = buildTunnel(config, now, engine, descriptors, network.egress);
+  return {
+    config,
+    log,
+    now,
+    registry,
+    enabled,
+    apiKeys,
+    tiktokCookies,
+    metrics,
+    egress: network.egress,
+    ...shared,
+    ...engine,
+    ...tunnel,
+    slots,
+    async close() {
+      await powSolver.close();
+      await network.egress.close();
+      await network.close();
+      await shared.close();
+    },
+  };
+}
+
+export type Core = ReturnType<typeof buildCore>;
+
+/** The HTTP clients and the ways out (proxies) every upstream request takes. */
+function buildNetwork(config: Config, deps: ServiceDeps, log: Logger, now: () => number) {
+  const upstreams = createUpstreamMap(config.upstreams);
+  const clientOptions = {
+    upstreams,
+    timeoutMs: config.upstreamTimeoutMs,
+    maxBytes: config.upstreamMaxBytes,
+    allowPrivate: config.allowPrivateUpstreams,
+  };
+  const ownHttp = deps.http ? undefined : createHttpClient(clientOptions);
+  const http = deps.http ?? (ownHttp as HttpClient);
+  const browserFor = browserClients({ ...clientOptions, log });
+  const browser = deps.browser ?? browserFor(http);
+  const egress = createEgress({
+    pools: config.proxies,
+    clients: (proxyUrl) => {
+      if (!proxyUrl) return { http, browser };
+      const proxied = createHttpClient({ ...clientOptions, proxyUrl });
+      return { http: proxied, browser: browserFor(proxied, proxyUrl) };
+    },
+    now,
+    restMs: config.proxyRestMs,
+    log,
+  });
+  return { upstreams, egress, close: async () => ownHttp?.close() };
+}
+
+/** The cache (memory, or memory in front of Redis), the rate counters and the shared health book. */
+function buildStores(config: Config, deps: ServiceDeps, log: Logger, now: () => number) {
+  const ownRedis = !deps.redis && config.redis ? connectRedis(config.redis) : undefined;
+  const redis = deps.redis ?? ownRedis;
+  // Every Redis call goes through one guard: bounded waits, and none at all while Redis is down.
+  const guard = redis ? createRedisGuard({ redis, now, log }) : undefined;
+  // With Redis, memory is the near tier: short-lived copies, kept as they are.
+  const memory = createMemoryStore({ maxEntries: config.cacheMaxEntries, now, compact: !redis });
+  const far =
+    redis && guard
+      ? createRedisStore({
+          redis,
+          prefix: config.redisPrefix,
+          maxTtlMs: config.cacheTtlSeconds * 1000,
+          now,
+        })
+      : undefined;
+  const store =
+    deps.store ??
+    (far && guard
+      ? createTieredStore({ near: memory, far, guard, nearTtlMs: config.cacheLocalTtlSeconds * 1000, now })
+      : memory);
+  const health = new SourceHealth(now, {
+    window: HEALTH_WINDOW,
+    failureThreshold: config.circuitFailures,
+    coolDownMs: config.circuitCooldownMs,
+    hedgeFloorMs: config.hedgeFloorMs,
+    share: redis
+      ? createRedisHealthShare({ redis, prefix: config.redisPrefix, window: HEALTH_WINDOW, guard })
+      : undefined,
+  });
+  return {
+    redis,
+    store,
+    health,
+    rateCounters: createRateCounters({ now, prefix: config.redisPrefix, redis, guard }),
+    storeKind: redis ? ("redis" as const) : ("memory" as const),
+    async close() {
+      await store.close();
+      if (ownRedis) await closeRedis(ownRedis);
+    },
+  };
+}
+
+type EngineParts = Pick<ReturnType<typeof buildNetwork>, "egress"> &
+  Pick<ReturnType<typeof buildStores>, "store" | "health"> & {
+    log: Logger;
+    now: () => number;
+    running: ReturnType<typeof createRegistry>["all"];
+    metrics: Metrics;
+  };
+
+/** The extraction pipeline and the listing over the running sources. */
+function buildEngine(config: Config, deps: ServiceDeps, parts: EngineParts) {
+  const { running, store, egress, health, now, log, metrics } = parts;
+  // One source's whole extraction (it may make several requests) or one page of a list.
+  const attemptTimeoutMs = config.upstreamTimeoutMs * 3;
+  if (!config.streamSecret)
+    log.warn(
+      "STREAM_SECRET is not set: tunnel links are signed with a random key and work on this instance only",
+    );
+  const secret = config.streamSecret ?? randomBytes(32).toString("hex");
+  const pipeline = createPipeline({
+    sources: running,
+    store,
+    egress,
+    health,
+    now,
+    random: deps.random ?? Math.random,
+    log,
+    cacheTtlMs: config.cacheTtlSeconds * 1000,
+    negativeCacheTtlMs: config.negativeCacheTtlSeconds * 1000,
+    maxAttempts: config.maxAttempts,
+    attemptTimeoutMs,
+    observe: {
+      attempt: (event) =>
+        metrics.attempts.inc({ source: event.source, outcome: event.ok ? "ok" : (event.reason ?? "error") }),
+      cacheLookup: (hit) => metrics.cache.inc({ result: hit ? "hit" : "miss" }),
+    },
+  });
+  const listing = createListing({
+    sources: running,
+    health,
+    store,
+    egress,
+    now,
+    log,
+    cacheTtlMs: config.listCacheTtlSeconds * 1000,
+    secret,
+    attemptTimeoutMs,
+  });
+  return { pipeline, listing, secret };
+}
+
+/** The tunnel: signed links, the slots that bound running files, and the relay that fetches them. */
+function buildTunnel(
+  config: Config,
+  now: () => number,
+  engine: ReturnType<typeof buildEngine>,
+  descriptors: readonly SourceDescriptor[],
+  egress: ReturnType<typeof createEgress>,
+) {
+  const tokens = createStreamTokens({ secret: engine.secret, ttlMs: config.streamTtlSeconds * 1000, now });
+  const upstreamOf = new Map(descriptors.map((descriptor) => [descriptor.name, descriptor.upstream]));
+  const relay = createRelay({
+    // A session's media go out the way the session was made; other media, through their source's pool.
+    clientFor: (extraction, source) =>
+      (egress.byId(extraction.session?.route) ?? egress.pick(upstreamOf.get(source) ?? "default")).http,
+    cached: (postId, source) => engine.pipeline.cached(postId, source),
+    reextract: (postId, source) => engine.pipeline.reextract(postId, source),
+    maxBytes: config.streamMaxBytes,
+  });
+  return { tokens, relay };
+}
+
+function createLogger(config: Config, deps: ServiceDeps): Logger {
+  const options: LoggerOptions =
+    deps.logger === false
+      ? { level: "silent" }
+      : { level: config.logLevel, ...(typeof deps.logger === "object" ? deps.logger : {}) };
+  return deps.logStream ? pino(options, deps.logStream) : pino(options);
+}
+
+function enabledSources(config: Config, descriptors: readonly SourceDescriptor[]): ReadonlySet<string> {
+  const names = descriptors.map((descriptor) => descriptor.name);
+  const unknown = (config.sources ?? []).filter((name) => !names.includes(name));
+  if (unknown.length > 0)
+    throw new ConfigError(`SOURCES: unknown source(s) ${unknown.join(", ")}; known: ${names.join(", ")}.`);
+  return new Set(config.sources ?? names);
+}
+
+/** Proxy pools and origin overrides must name a known upstream (`PROXY_<NAME>`, `UPSTREAM_<NAME>`). */
+function checkNames(config: Config, known: string[]) {
+  const variable = (prefix: string) => (name: string) => `${prefix}${name.toUpperCase()}`;
+  const upstreams = Object.keys(config.upstreams).filter((name) => !known.includes(name));
+  if (upstreams.length > 0)
+    throw new ConfigError(
+      `Unknown upstream override(s): ${upstreams.map(variable("UPSTREAM_")).join(", ")}; ` +
+        `known: ${known.map(variable("UPSTREAM_")).join(", ")}.`,
+    );
+  const proxies = Object.keys(config.proxies).filter((name) => name !== "default" && !known.includes(name));
+  if (proxies.length > 0)
+    throw new ConfigError(
+      `Unknown proxy pool(s): ${proxies.map(variable("PROXY_")).join(", ")}; ` +
+        `known: PROXY_URL, ${known.map(variable("PROXY_")).join(", ")}.`,
+    );
+}
+
+/** An operator's file named in the configuration must be there at start, like a keys file. */
+function readable(variable: string, path: string): string {
+  try {
+    accessSync(path, constants.R_OK);
+    return path;
+  } catch (error) {
+    throw new ConfigError(
+      `${variable}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? "error"})`,
+    );
+  }
+}

@@ -1,0 +1,47 @@
+import type { RelayRequest } from "../delivery/relay.js";
+import { openLinked } from "../delivery/zip.js";
+import { ApiError } from "../domain/errors.js";
+import type { Core } from "./core.js";
+import type { OpenedFile, OpenFileRequest } from "./types.js";
+
+const noSlot = () => {};
+
+/**
+ * The file a stream token names, through the relay (or a photo post's ZIP built from its files): the
+ * token is checked first, then a slot is taken for a client that is capped (a running file holds one
+ * until `release()`), then the media host is asked.
+ */
+export function createOpenFile(core: Pick<Core, "tokens" | "slots" | "relay">) {
+  return async function openFile(request: OpenFileRequest): Promise<OpenedFile> {
+    const ticket = core.tokens.open(request.token);
+    const release = request.client === undefined ? noSlot : core.slots.take(request.client);
+    if (release === "client-busy")
+      throw new ApiError(
+        429,
+        "RATE_LIMITED",
+        "You have too many downloads running; wait for one to end.",
+        false,
+        5,
+      );
+    if (release === "busy")
+      throw new ApiError(
+        503,
+        "STREAM_BUSY",
+        "Too many downloads are running; try again in a few seconds.",
+        false,
+        5,
+      );
+    const relayRequest: RelayRequest = {
+      method: request.method,
+      range: request.range,
+      signal: request.signal,
+      beforeExtraction: request.beforeExtraction,
+    };
+    try {
+      return { ...(await openLinked(core.relay, ticket, relayRequest)), release };
+    } catch (error) {
+      release();
+      throw error;
+    }
+  };
+}
