@@ -15,6 +15,12 @@ export interface HealthOptions {
   refreshMs?: number;
 }
 
+/** What ordering needs of a source. */
+interface Ranked {
+  name: string;
+  preferred?: boolean;
+}
+
 export type CircuitState = "closed" | "open" | "half-open";
 export type HealthState = "ok" | "degraded" | "open" | "maintenance";
 
@@ -138,11 +144,6 @@ export class SourceHealth {
     return (this.books.get(name)?.outcomes.length ?? 0) > 0;
   }
 
-  /** When this source last failed (for "every circuit is open: try the one that failed longest ago"). */
-  lastFailureAt(name: string): number {
-    return this.books.get(name)?.outcomes.find((outcome) => !outcome.ok)?.at ?? 0;
-  }
-
   /** A weight in (0, 1]: recent success, then speed. Unknown sources get a fair chance. */
   weight(name: string): number {
     const outcomes = this.books.get(name)?.outcomes ?? [];
@@ -157,6 +158,51 @@ export class SourceHealth {
   hedgeDelay(name: string): number {
     const p90 = percentile(successLatencies(this.books.get(name)?.outcomes ?? []), 0.9);
     return Math.max(this.hedgeFloorMs, p90 ?? 0);
+  }
+
+  /**
+   * The order to ask sources in, for a rotation (pooled outcomes read first): `first` (the client's
+   * choice, whatever its circuit), then one rested circuit's probe, then preferred sources not seen yet,
+   * then the closed circuits in a weighted random order (healthy ones tend to come first, none starves).
+   * When nothing else may be asked, the source that failed longest ago.
+   */
+  async order<S extends Ranked>(sources: readonly S[], first: string | undefined, random: () => number) {
+    await this.refresh(sources.map((source) => source.name));
+    const requested = sources.filter((source) => source.name === first);
+    const others = sources.filter((source) => source.name !== first);
+    // A circuit that has rested gets its one probe first: otherwise its low weight would keep it last
+    // and it would never get the chance to show it recovered.
+    const probe = others.find(
+      (source) => this.circuit(source.name) === "half-open" && this.admit(source.name),
+    );
+    const closed = others.filter((source) => this.circuit(source.name) === "closed");
+    const shuffled = weightedShuffle(closed, (source) => this.weight(source.name), random);
+    const unseen = shuffled.filter((source) => source.preferred && !this.known(source.name));
+    const rest = [
+      ...(probe ? [probe] : []),
+      ...unseen,
+      ...shuffled.filter((source) => !unseen.includes(source)),
+    ];
+    if (requested.length === 0 && rest.length === 0) rest.push(...this.lastResort(others));
+    return [...requested, ...rest];
+  }
+
+  /** Best first, without chance (a listing's pages): preferred sources, then by weight; open circuits only when every one is. */
+  async rank<S extends Ranked>(sources: readonly S[]): Promise<S[]> {
+    await this.refresh(sources.map((source) => source.name));
+    const closed = sources.filter((source) => this.circuit(source.name) !== "open");
+    return [...(closed.length > 0 ? closed : sources)].sort(
+      (a, b) =>
+        Number(b.preferred ?? false) - Number(a.preferred ?? false) ||
+        this.weight(b.name) - this.weight(a.name),
+    );
+  }
+
+  /** Every circuit is open: the source that failed longest ago, if any. */
+  private lastResort<S extends Ranked>(sources: readonly S[]): S[] {
+    const failedAt = (name: string) => this.books.get(name)?.outcomes.find((outcome) => !outcome.ok)?.at ?? 0;
+    const oldest = [...sources].sort((a, b) => failedAt(a.name) - failedAt(b.name))[0];
+    return oldest ? [oldest] : [];
   }
 
   snapshot(name: string, maintenance = false): HealthSnapshot {
@@ -228,6 +274,14 @@ const successLatencies = (outcomes: Outcome[]) =>
 function percentile(sorted: number[], rank: number): number | undefined {
   if (sorted.length === 0) return undefined;
   return Math.round(sorted[Math.min(sorted.length - 1, Math.floor(rank * sorted.length))] ?? 0);
+}
+
+/** Weighted random order without replacement: heavier items tend to come first, none starves. */
+export function weightedShuffle<T>(items: readonly T[], weightOf: (item: T) => number, random: () => number) {
+  return items
+    .map((item) => ({ item, key: random() ** (1 / Math.max(weightOf(item), 1e-6)) }))
+    .sort((a, b) => b.key - a.key)
+    .map((entry) => entry.item);
 }
 
 const round = (value: number) => Math.round(value * 1000) / 1000;

@@ -10,6 +10,7 @@ import type { Source } from "../sources/types.js";
 import type { CacheEntry, Store } from "../stores/types.js";
 import { isFault, type SourceHealth } from "./health.js";
 import { type Attempted, asFailure, finalError } from "./rotation.js";
+import { SharedFlight } from "./shared-flight.js";
 import { resolveShortLink } from "./short-links.js";
 import { SingleFlight } from "./single-flight.js";
 import { storeCall } from "./store-call.js";
@@ -38,10 +39,6 @@ interface CursorBody {
   p: ListPosition;
 }
 
-const CLAIM_TTL_MS = 6_000;
-const SHARED_WAIT_POLL_MS = 50;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /**
  * link → list → cache → one shared flight → the sources that list this kind, in health order → cache.
  * A page with a cursor goes back to the source that gave the cursor (its position means nothing to
@@ -49,6 +46,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 export function createListing(deps: ListingDeps) {
   const inFlight = new SingleFlight<ListPage>();
+  const sharedFlight = new SharedFlight(deps.store, deps.now, deps.log);
   const safely = storeCall(deps.log);
   const cursorKey = createHmac("sha256", deps.secret).update("tiktok-dl list cursor").digest();
 
@@ -96,7 +94,7 @@ export function createListing(deps: ListingDeps) {
   }
 
   /** The sources that may read this kind of list for this request, best first. */
-  function candidates(link: ListLink, request: ListRequest, fixed?: string): Source[] {
+  async function candidates(link: ListLink, request: ListRequest, fixed?: string): Promise<Source[]> {
     const able = deps.sources.filter(
       (source) =>
         source.list &&
@@ -114,13 +112,7 @@ export function createListing(deps: ListingDeps) {
         );
       return [source];
     }
-    const closed = able.filter((source) => deps.health.circuit(source.name) !== "open");
-    const order = (closed.length > 0 ? closed : able).sort(
-      (a, b) =>
-        Number(b.preferred ?? false) - Number(a.preferred ?? false) ||
-        deps.health.weight(b.name) - deps.health.weight(a.name),
-    );
-    return order;
+    return deps.health.rank(able);
   }
 
   async function ask(source: Source, link: ListLink, request: ListRequest, position?: ListPosition) {
@@ -161,7 +153,7 @@ export function createListing(deps: ListingDeps) {
 
   async function fetchPage(link: ListLink, request: ListRequest, cursor?: CursorBody): Promise<ListPage> {
     const tried: Attempted[] = [];
-    for (const source of candidates(link, request, cursor?.s)) {
+    for (const source of await candidates(link, request, cursor?.s)) {
       let answer: ListAnswer;
       try {
         answer = await ask(source, link, request, cursor?.p);
@@ -185,25 +177,15 @@ export function createListing(deps: ListingDeps) {
   }
 
   /** One page for everyone asking at once: in this process, and across instances through the store's claims. */
-  async function shared(key: string, work: () => Promise<ListPage>): Promise<ListPage> {
-    const { claim, isClaimed, release, getPost } = deps.store;
-    if (!claim || !isClaimed || !release) return work();
-    if (await safely(() => claim(`claim:${key}`, CLAIM_TTL_MS), true)) {
-      try {
-        return await work();
-      } finally {
-        await safely(() => release(`claim:${key}`), undefined);
-      }
-    }
-    const until = deps.now() + deps.attemptTimeoutMs * 2;
-    while (deps.now() < until) {
-      await sleep(SHARED_WAIT_POLL_MS);
-      const entry = await safely(() => getPost(key, { shared: true }), undefined);
-      if (entry?.kind === "list") return { ...entry.page, cached: true };
-      if (!(await safely(() => isClaimed(`claim:${key}`), false))) break;
-    }
-    return work();
-  }
+  const shared = (key: string, work: () => Promise<ListPage>) =>
+    sharedFlight.run(`claim:${key}`, {
+      work,
+      waitMs: deps.attemptTimeoutMs * 2,
+      async answer() {
+        const entry = await deps.store.getPost(key, { shared: true });
+        return entry?.kind === "list" ? { ...entry.page, cached: true } : undefined;
+      },
+    });
 
   return {
     /** One page of a profile, collection or playlist. */

@@ -1,28 +1,21 @@
 import { LRUCache } from "lru-cache";
 import type { BaseLogger } from "pino";
 import { mapLimited } from "../domain/concurrency.js";
-import { ApiError, badRequest, CACHEABLE_POST_ERRORS } from "../domain/errors.js";
-import type { Extraction } from "../domain/media.js";
+import { ApiError } from "../domain/errors.js";
 import type { DownloadRequest, Settled } from "../domain/requests.js";
-import { canonicalPostUrl, type PostLink, parseTikTokLink } from "../domain/tiktok-url.js";
+import { canonicalPostUrl } from "../domain/tiktok-url.js";
 import type { Egress } from "../net/egress.js";
-import type { CacheEntry, Store } from "../stores/types.js";
+import type { Store } from "../stores/types.js";
+import { createPostCache, type Sourced } from "./post-cache.js";
+import { createPostLinks } from "./post-links.js";
 import { type AttemptEvent, extractWithRotation, type RotationDeps } from "./rotation.js";
-import { resolveShortLink } from "./short-links.js";
+import { SharedFlight } from "./shared-flight.js";
 import { SingleFlight } from "./single-flight.js";
-import { storeCall } from "./store-call.js";
 
 export type { DownloadRequest, Settled };
 
-/** Whether an answer from `source` may be handed to this request (the source it named, the ones it may use). */
-const suits = (request: Pick<DownloadRequest, "source" | "allowedSources">, source: string) =>
-  (request.source === "random" || request.source === source) &&
-  (!request.allowedSources || request.allowedSources.includes(source));
-
 /** What the pipeline hands back: the extraction, which source made it, and whether it came from the cache. */
-export interface Answer {
-  extraction: Extraction;
-  source: string;
+export interface Answer extends Sourced {
   cached: boolean;
 }
 
@@ -38,16 +31,9 @@ export interface PipelineDeps extends Omit<RotationDeps, "onAttempt"> {
   observe?: { attempt(event: AttemptEvent): void; cacheLookup(hit: boolean): void };
 }
 
-/** Media addresses are dropped from the cache this long before TikTok says they expire. */
-const EXPIRY_MARGIN_MS = 5 * 60_000;
-const SHORT_LINK_TTL_MS = 24 * 3600_000;
 /** A post whose media keep answering 403 is extracted again at most this often. */
 const REEXTRACT_INTERVAL_MS = 60_000;
-/** How long a claim on an extraction lives unless its holder renews it (every third of that). */
-const CLAIM_TTL_MS = 6_000;
-/** How often an instance waiting for another's extraction looks at the shared cache. */
-const SHARED_WAIT_POLL_MS = 50;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 /** Requests that one extraction answers: the same post, source, options and allowed sources. */
 const flightKey = (id: string, request: DownloadRequest) =>
   [
@@ -58,185 +44,55 @@ const flightKey = (id: string, request: DownloadRequest) =>
     request.allowedSources?.join(",") ?? "*",
   ].join("|");
 
-/** The cache key of an answer kept only for its own source. */
-const ownKey = (id: string, source: string) => `${id}@${source}`;
+type Fresh = Sourced | { error: ApiError };
+type Post = { id: string; username?: string };
 
-type Fresh = { extraction: Extraction; source: string } | { error: ApiError };
-
-/** TikTok's verdict on a post as the cache keeps it, and back. */
-const verdictEntry = (error: ApiError, storedAt: number, ttlMs: number): CacheEntry => ({
-  kind: "error",
-  status: error.status,
-  code: error.code,
-  message: error.message,
-  storedAt,
-  expiresAt: storedAt + ttlMs,
-});
-const verdictOf = (entry: CacheEntry & { kind: "error" }) =>
-  new ApiError(entry.status, entry.code, entry.message);
-
-/** link → post id → cache → one shared extraction → rotation over the sources → cache. */
+/**
+ * link → post id → cache → one shared extraction (in this process, then across instances) → rotation over
+ * the sources → cache. Each step is its own module; this one only puts them in order.
+ */
 export function createPipeline(deps: PipelineDeps) {
   const inFlight = new SingleFlight<Fresh>();
-  const safely = storeCall(deps.log);
-  /** The sources here whose answers name their post. */
-  const provers = deps.sources.filter((source) => source.provesPostId).map((source) => source.name);
+  const sharedFlight = new SharedFlight(deps.store, deps.now, deps.log);
+  const postOf = createPostLinks(deps);
+  const cache = createPostCache({
+    ...deps,
+    provers: deps.sources.filter((source) => source.provesPostId).map((source) => source.name),
+  });
+  const extract = extractor(deps);
 
-  /** When each post was last extracted again for a stale tunnel link, and which source answered. */
-  const reextractedAt = new LRUCache<string, { at: number; source?: string }>({ max: 10_000 });
-
-  /** The same pasted link is parsed once (hot posts are asked for again and again). */
-  const parsedLinks = new LRUCache<string, PostLink>({ max: 1_000 });
-
-  async function postOf(url: string) {
-    const parsed = parsedLinks.get(url);
-    if (parsed) return parsed;
-    const link = parseTikTokLink(url, deps.now());
-    if (link.kind === "post") {
-      parsedLinks.set(url, link);
-      return link;
-    }
-    const known = await safely(() => deps.store.getShortLink(link.code), undefined);
-    if (known) return { id: known, username: undefined };
-    const target = await resolveShortLink(deps.egress.pick("tiktok").browser, link);
-    if (target.kind === "list")
-      throw badRequest(
-        "UNSUPPORTED_LINK",
-        `This short link leads to a ${target.list}: list its posts with /api/list.`,
-      );
-    await safely(() => deps.store.setShortLink(link.code, target.id, SHORT_LINK_TTL_MS), undefined);
-    return target;
-  }
-
-  async function fromCache(id: string, request: DownloadRequest): Promise<Answer | undefined> {
-    const entry = await safely(() => deps.store.getPost(id), undefined);
-    if (entry?.kind === "error") throw verdictOf(entry);
-    // A client that names a source gets that source's answer, never another one's from the cache.
-    if (entry?.kind === "result" && suits(request, entry.source))
-      return { extraction: entry.extraction, source: entry.source, cached: true };
-    if (request.source === "random") return undefined;
-    const own = await ownEntry(id, request.source);
-    return own && suits(request, own.source) ? { ...own, cached: true } : undefined;
-  }
-
-  /** An unproven answer kept for the requests and links that name its source (see `remember`). */
-  async function ownEntry(id: string, source: string) {
-    const entry = await safely(() => deps.store.getPost(ownKey(id, source)), undefined);
-    return entry?.kind === "result" ? { extraction: entry.extraction, source: entry.source } : undefined;
-  }
-
-  async function extractAndStore(request: DownloadRequest, post: { id: string; username?: string }) {
-    const url = canonicalPostUrl(post.id, post.username);
+  /** Extracts and caches the answer, or TikTok's verdict; a failure is handed back, not thrown (it is shared). */
+  async function extractAndStore(request: DownloadRequest, post: Post): Promise<Fresh> {
     try {
-      const { extraction, source } = await extractWithRotation(
-        {
-          ...deps,
-          onAttempt: (event) => {
-            const { error, ...fields } = event;
-            if (event.reason === "bug")
-              deps.log.error({ postId: post.id, ...fields, err: error }, "bug in a source");
-            else deps.log.debug({ postId: post.id, ...fields }, "source attempt");
-            deps.observe?.attempt(event);
-          },
-        },
-        {
-          id: post.id,
-          username: post.username,
-          url,
-          source: request.source === "random" ? undefined : request.source,
-          rotateOnError: request.rotateOnError,
-          params: request.params,
-          allowedSources: request.allowedSources,
-          clientChose: !request.refresh,
-        },
-      );
-      await remember(post.id, extraction, source);
-      return { extraction, source };
+      const answer = await extract(request, post);
+      await cache.remember(post.id, answer);
+      return answer;
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
-      if (error.verdict && CACHEABLE_POST_ERRORS.has(error.code) && deps.negativeCacheTtlMs > 0) {
-        const entry = verdictEntry(error, deps.now(), deps.negativeCacheTtlMs);
-        await safely(() => deps.store.setPost(post.id, entry, deps.negativeCacheTtlMs), undefined);
-      }
+      await cache.rememberVerdict(post.id, error);
       return { error };
     }
   }
 
-  /**
-   * With a shared store, one instance extracts a post while the others wait for its answer to appear
-   * in the cache; if the holder gives up without one, they extract it themselves.
-   */
-  async function extractOnce(key: string, request: DownloadRequest, post: { id: string; username?: string }) {
-    const { claim, isClaimed, release, renew, getPost } = deps.store;
-    if (!claim || !isClaimed || !release) return extractAndStore(request, post);
-    const budgetMs = deps.attemptTimeoutMs * deps.maxAttempts;
-    if (await safely(() => claim(key, CLAIM_TTL_MS), true)) {
-      // A short claim kept alive while we work: one left by a crashed instance dies within seconds.
-      const keepAlive = renew
-        ? setInterval(() => void safely(() => renew(key, CLAIM_TTL_MS), undefined), CLAIM_TTL_MS / 3)
-        : undefined;
-      try {
-        return await extractAndStore(request, post);
-      } finally {
-        clearInterval(keepAlive);
-        await safely(() => release(key), undefined);
-      }
-    }
-    const waitingSince = deps.now();
-    while (deps.now() - waitingSince < budgetMs) {
-      await sleep(SHARED_WAIT_POLL_MS);
-      const entry = await safely(() => getPost(post.id, { shared: true }), undefined);
-      // Only an answer stored while we waited counts (a nocache request must not get an old one).
-      if (entry && entry.storedAt >= waitingSince - SHARED_WAIT_POLL_MS) {
-        if (entry.kind === "error") return { error: verdictOf(entry) };
-        if (entry.kind === "result" && suits(request, entry.source))
-          return { extraction: entry.extraction, source: entry.source };
-      }
-      if (!(await safely(() => isClaimed(key), false))) break;
-    }
-    return extractAndStore(request, post);
-  }
-
-  /**
-   * Caches an answer. A proven one (its upstream named this post) becomes everyone's entry. An unproven
-   * one is kept apart, for the requests and tunnel links that name its source, whenever a source that
-   * proves its answers runs here; without one, it may be everyone's entry but never replaces a proven one.
-   */
-  async function remember(id: string, extraction: Extraction, source: string) {
-    const now = deps.now();
-    const untilExpiry = extraction.expiresAt ? extraction.expiresAt - now - EXPIRY_MARGIN_MS : Infinity;
-    const ttl = Math.min(deps.cacheTtlMs, untilExpiry);
-    if (ttl <= 0) return;
-    const link = canonicalPostUrl(id, extraction.media.author?.username);
-    const entry: CacheEntry = {
-      kind: "result",
-      extraction,
-      source,
-      link,
-      storedAt: now,
-      expiresAt: now + ttl,
-    };
-    if (!extraction.verified && (provers.some((name) => name !== source) || (await holdsProven(id)))) {
-      const own: CacheEntry = { ...entry, unlisted: true };
-      await safely(() => deps.store.setPost(ownKey(id, source), own, ttl), undefined);
-      return;
-    }
-    await safely(() => deps.store.setPost(id, entry, ttl), undefined);
-  }
-
-  async function holdsProven(id: string) {
-    const entry = await safely(() => deps.store.getPost(id), undefined);
-    return entry?.kind === "result" && entry.extraction.verified === true;
-  }
-
-  async function downloadPost(request: DownloadRequest, post: { id: string; username?: string }) {
-    if (!request.nocache) {
-      const cached = await fromCache(post.id, request);
-      deps.observe?.cacheLookup(cached !== undefined);
-      if (cached) return cached;
-    }
+  /** One extraction per post and options at a time, here and on every instance sharing the store. */
+  function extractOnce(request: DownloadRequest, post: Post) {
     const key = flightKey(post.id, request);
-    const fresh = await inFlight.run(key, () => extractOnce(key, request, post));
+    return inFlight.run(key, () =>
+      sharedFlight.run<Fresh>(key, {
+        work: () => extractAndStore(request, post),
+        answer: (since) => cache.sharedAnswer(post.id, request, since),
+        waitMs: deps.attemptTimeoutMs * deps.maxAttempts,
+      }),
+    );
+  }
+
+  async function downloadPost(request: DownloadRequest, post: Post): Promise<Answer> {
+    if (!request.nocache) {
+      const cached = await cache.lookup(post.id, request);
+      deps.observe?.cacheLookup(cached !== undefined);
+      if (cached) return { ...cached, cached: true };
+    }
+    const fresh = await extractOnce(request, post);
     if ("error" in fresh) throw fresh.error;
     return { ...fresh, cached: false };
   }
@@ -266,32 +122,59 @@ export function createPipeline(deps: PipelineDeps) {
         }
       });
     },
-    cached,
-    reextract,
+    /** The post's cached extraction by this source (a tunnel link is never served another's). */
+    cached: (id: string, source: string) => cache.bySource(id, source),
+    reextract: reextractor(deps, inFlight, cache, extractAndStore),
     get inFlight() {
       return inFlight.size;
     },
   };
+}
 
-  /**
-   * The cached extraction of a post made by `source` (a tunnel link names the source whose file it is,
-   * and is never served another's), if the cache holds one: a tunnel link outlives its entry.
-   */
-  async function cached(
-    id: string,
-    source: string,
-  ): Promise<{ extraction: Extraction; source: string } | undefined> {
-    const entry = await safely(() => deps.store.getPost(id), undefined);
-    if (entry?.kind === "result" && entry.source === source)
-      return { extraction: entry.extraction, source: entry.source };
-    return ownEntry(id, source);
-  }
+export type Pipeline = ReturnType<typeof createPipeline>;
 
-  /**
-   * A fresh extraction of a post, bypassing the cache but refreshing it: for a tunnel whose media
-   * address has expired upstream. The same source is asked first.
-   */
-  async function reextract(id: string, source: string): Promise<{ extraction: Extraction; source: string }> {
+/** The rotation over the sources for one post, each attempt logged and observed. */
+function extractor(deps: PipelineDeps) {
+  return (request: DownloadRequest, post: Post) =>
+    extractWithRotation(
+      {
+        ...deps,
+        onAttempt: (event) => {
+          const { error, ...fields } = event;
+          if (event.reason === "bug")
+            deps.log.error({ postId: post.id, ...fields, err: error }, "bug in a source");
+          else deps.log.debug({ postId: post.id, ...fields }, "source attempt");
+          deps.observe?.attempt(event);
+        },
+      },
+      {
+        id: post.id,
+        username: post.username,
+        url: canonicalPostUrl(post.id, post.username),
+        source: request.source === "random" ? undefined : request.source,
+        rotateOnError: request.rotateOnError,
+        params: request.params,
+        allowedSources: request.allowedSources,
+        clientChose: !request.refresh,
+      },
+    );
+}
+
+/**
+ * A fresh extraction of a post, bypassing the cache but refreshing it: for a tunnel whose media address
+ * has expired upstream. The same source is asked first. One re-extraction per post at a time, whatever
+ * link asked, and at most one a minute: stale links must not multiply requests to TikTok.
+ */
+function reextractor(
+  deps: PipelineDeps,
+  inFlight: SingleFlight<Fresh>,
+  cache: ReturnType<typeof createPostCache>,
+  extractAndStore: (request: DownloadRequest, post: Post) => Promise<Fresh>,
+) {
+  /** When each post was last extracted again for a stale tunnel link, and which source answered. */
+  const reextractedAt = new LRUCache<string, { at: number; source?: string }>({ max: 10_000 });
+
+  return async function reextract(id: string, source: string): Promise<Sourced> {
     const known = deps.sources.some((candidate) => candidate.name === source) ? source : "random";
     const request: DownloadRequest = {
       url: canonicalPostUrl(id),
@@ -301,15 +184,13 @@ export function createPipeline(deps: PipelineDeps) {
       params: {},
       refresh: true,
     };
-    // One re-extraction per post at a time, whatever link asked, and at most one a minute: stale links
-    // must not multiply requests to TikTok.
     const fresh = await inFlight.run(`${id}|reextract`, async () => {
       const last = reextractedAt.get(id);
       if (last !== undefined && deps.now() - last.at < REEXTRACT_INTERVAL_MS) {
         // Extracted moments ago: that answer (in the cache) is the freshest there will be for a minute,
         // whichever source gave it (the link's own may have been the one that failed).
         return (
-          (await cached(id, last.source ?? source)) ?? {
+          (await cache.bySource(id, last.source ?? source)) ?? {
             error: new ApiError(
               502,
               "UPSTREAM_FAILED",
@@ -326,7 +207,5 @@ export function createPipeline(deps: PipelineDeps) {
     });
     if ("error" in fresh) throw fresh.error;
     return fresh;
-  }
+  };
 }
-
-export type Pipeline = ReturnType<typeof createPipeline>;

@@ -70,8 +70,7 @@ export async function extractWithRotation(
   deps: RotationDeps,
   request: RotationRequest,
 ): Promise<{ extraction: Extraction; source: string }> {
-  await deps.health.refresh(deps.sources.map((source) => source.name));
-  const { queue, skipped } = attemptOrder(deps, request);
+  const { queue, skipped } = await attemptOrder(deps, request);
   const attempted: Attempted[] = [...skipped];
   const running = new Map<Source, { done: Promise<Settled>; abort: AbortController }>();
   const hedging = request.source === undefined && request.rotateOnError;
@@ -201,12 +200,8 @@ function raceWithTimer<T>(promises: Promise<T>[], delayMs: number | undefined): 
   return Promise.race([...promises, fired]).finally(() => clearTimeout(timer));
 }
 
-/**
- * The requested source first (whatever its circuit: the client asked for it), then one rested circuit's
- * probe, then the closed ones in a weighted random order. If every circuit is open, the one that
- * failed longest ago.
- */
-function attemptOrder(deps: RotationDeps, request: RotationRequest) {
+/** The sources this request may use that are not retired, in the health module's order. */
+async function attemptOrder(deps: RotationDeps, request: RotationRequest) {
   const skipped: Attempted[] = [];
   const allowed = request.allowedSources;
   const live = deps.sources.filter((source) => {
@@ -216,37 +211,9 @@ function attemptOrder(deps: RotationDeps, request: RotationRequest) {
       skipped.push({ source: source.name, reason: "maintenance", message: source.maintenance.reason });
     return false;
   });
-  const requested = live.filter((source) => source.name === request.source);
-  if (request.source !== undefined && !request.rotateOnError) return { queue: requested, skipped };
-  const others = live.filter((source) => source.name !== request.source);
-  // A circuit that has rested gets its one probe first: otherwise its low weight would keep it last
-  // and it would never get the chance to show it recovered.
-  const probe = others.find(
-    (source) => deps.health.circuit(source.name) === "half-open" && deps.health.admit(source.name),
-  );
-  const closed = others.filter((source) => deps.health.circuit(source.name) === "closed");
-  const shuffled = weightedShuffle(closed, (source) => deps.health.weight(source.name), deps.random);
-  const unknownPreferred = shuffled.filter((source) => source.preferred && !deps.health.known(source.name));
-  let rest = [
-    ...(probe ? [probe] : []),
-    ...unknownPreferred,
-    ...shuffled.filter((source) => !unknownPreferred.includes(source)),
-  ];
-  if (requested.length === 0 && rest.length === 0 && others.length > 0) {
-    const oldest = [...others].sort(
-      (a, b) => deps.health.lastFailureAt(a.name) - deps.health.lastFailureAt(b.name),
-    )[0];
-    rest = oldest ? [oldest] : [];
-  }
-  return { queue: [...requested, ...rest], skipped };
-}
-
-/** Weighted random order without replacement: healthy sources tend to come first, none starves. */
-export function weightedShuffle<T>(items: readonly T[], weightOf: (item: T) => number, random: () => number) {
-  return items
-    .map((item) => ({ item, key: random() ** (1 / Math.max(weightOf(item), 1e-6)) }))
-    .sort((a, b) => b.key - a.key)
-    .map((entry) => entry.item);
+  if (request.source !== undefined && !request.rotateOnError)
+    return { queue: live.filter((source) => source.name === request.source), skipped };
+  return { queue: await deps.health.order(live, request.source, deps.random), skipped };
 }
 
 /**

@@ -1,0 +1,134 @@
+import type { BaseLogger } from "pino";
+import { ApiError, CACHEABLE_POST_ERRORS } from "../domain/errors.js";
+import type { Extraction } from "../domain/media.js";
+import type { DownloadRequest } from "../domain/requests.js";
+import { canonicalPostUrl } from "../domain/tiktok-url.js";
+import type { CacheEntry, Store } from "../stores/types.js";
+import { storeCall } from "./store-call.js";
+
+/** Media addresses are dropped from the cache this long before TikTok says they expire. */
+const EXPIRY_MARGIN_MS = 5 * 60_000;
+
+/** An extraction and the source that made it. */
+export interface Sourced {
+  extraction: Extraction;
+  source: string;
+}
+
+/** Whether an answer from `source` may be handed to this request (the source it named, the ones it may use). */
+export const suits = (request: Pick<DownloadRequest, "source" | "allowedSources">, source: string) =>
+  (request.source === "random" || request.source === source) &&
+  (!request.allowedSources || request.allowedSources.includes(source));
+
+/** The cache key of an answer kept only for its own source. */
+const ownKey = (id: string, source: string) => `${id}@${source}`;
+
+export interface PostCacheDeps {
+  store: Store;
+  now: () => number;
+  log: BaseLogger;
+  cacheTtlMs: number;
+  negativeCacheTtlMs: number;
+  /** The sources here whose answers name their post. */
+  provers: readonly string[];
+}
+
+/**
+ * What the cache keeps of posts and who may read it: everyone's entry (a proven answer, or TikTok's
+ * verdict on the post), and unproven answers kept apart for the requests and links that name their source.
+ */
+export function createPostCache(deps: PostCacheDeps) {
+  const safely = storeCall(deps.log);
+
+  /** An unproven answer kept for the requests and tunnel links that name its source (see `remember`). */
+  async function ownEntry(id: string, source: string): Promise<Sourced | undefined> {
+    const entry = await safely(() => deps.store.getPost(ownKey(id, source)), undefined);
+    return entry?.kind === "result" ? { extraction: entry.extraction, source: entry.source } : undefined;
+  }
+
+  async function holdsProven(id: string) {
+    const entry = await safely(() => deps.store.getPost(id), undefined);
+    return entry?.kind === "result" && entry.extraction.verified === true;
+  }
+
+  return {
+    /** The answer this request may have from the cache; TikTok's cached verdict is thrown. */
+    async lookup(id: string, request: DownloadRequest): Promise<Sourced | undefined> {
+      const entry = await safely(() => deps.store.getPost(id), undefined);
+      if (entry?.kind === "error") throw verdictOf(entry);
+      // A client that names a source gets that source's answer, never another one's from the cache.
+      if (entry?.kind === "result" && suits(request, entry.source))
+        return { extraction: entry.extraction, source: entry.source };
+      if (request.source === "random") return undefined;
+      const own = await ownEntry(id, request.source);
+      return own && suits(request, own.source) ? own : undefined;
+    },
+
+    /** What another instance stored for this request since `since` (read from the shared store). */
+    async sharedAnswer(id: string, request: DownloadRequest, since: number) {
+      const entry = await deps.store.getPost(id, { shared: true });
+      if (!entry || entry.storedAt < since) return undefined;
+      if (entry.kind === "error") return { error: verdictOf(entry) };
+      if (entry.kind === "result" && suits(request, entry.source))
+        return { extraction: entry.extraction, source: entry.source };
+      return undefined;
+    },
+
+    /** The post's cached extraction by `source` (never another's): a tunnel link outlives its entry. */
+    async bySource(id: string, source: string): Promise<Sourced | undefined> {
+      const entry = await safely(() => deps.store.getPost(id), undefined);
+      if (entry?.kind === "result" && entry.source === source)
+        return { extraction: entry.extraction, source: entry.source };
+      return ownEntry(id, source);
+    },
+
+    /**
+     * Caches an answer until shortly before its media expire. A proven one (its upstream named this post)
+     * becomes everyone's entry. An unproven one is kept apart whenever a source that proves its answers
+     * runs here; without one, it may be everyone's entry but never replaces a proven one.
+     */
+    async remember(id: string, { extraction, source }: Sourced) {
+      const now = deps.now();
+      const untilExpiry = extraction.expiresAt ? extraction.expiresAt - now - EXPIRY_MARGIN_MS : Infinity;
+      const ttl = Math.min(deps.cacheTtlMs, untilExpiry);
+      if (ttl <= 0) return;
+      const link = canonicalPostUrl(id, extraction.media.author?.username);
+      const entry: CacheEntry = {
+        kind: "result",
+        extraction,
+        source,
+        link,
+        storedAt: now,
+        expiresAt: now + ttl,
+      };
+      if (!extraction.verified && (deps.provers.some((name) => name !== source) || (await holdsProven(id)))) {
+        await safely(
+          () => deps.store.setPost(ownKey(id, source), { ...entry, unlisted: true }, ttl),
+          undefined,
+        );
+        return;
+      }
+      await safely(() => deps.store.setPost(id, entry, ttl), undefined);
+    },
+
+    /** TikTok's verdict on a post (gone, private, age-restricted), kept briefly so a flood of bad links does not hammer it. */
+    async rememberVerdict(id: string, error: ApiError) {
+      if (!error.verdict || !CACHEABLE_POST_ERRORS.has(error.code) || deps.negativeCacheTtlMs <= 0) return;
+      const storedAt = deps.now();
+      const entry: CacheEntry = {
+        kind: "error",
+        status: error.status,
+        code: error.code,
+        message: error.message,
+        storedAt,
+        expiresAt: storedAt + deps.negativeCacheTtlMs,
+      };
+      await safely(() => deps.store.setPost(id, entry, deps.negativeCacheTtlMs), undefined);
+    },
+  };
+}
+
+export type PostCache = ReturnType<typeof createPostCache>;
+
+const verdictOf = (entry: CacheEntry & { kind: "error" }) =>
+  new ApiError(entry.status, entry.code, entry.message);
