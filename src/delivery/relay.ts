@@ -114,44 +114,57 @@ export function createRelay(deps: RelayDeps) {
           );
         throw error;
       }
-      const { upstream, media } = opened;
-      const declared = Number(upstream.header("content-length"));
-      if (Number.isFinite(declared) && declared > deps.maxBytes) {
-        discard(upstream);
-        throw new ApiError(
-          502,
-          "UPSTREAM_FAILED",
-          `The file is larger than this server relays (${deps.maxBytes} bytes).`,
-        );
-      }
-      // No Content-Type is not "probably media": the answer is refused like any other non-media one.
-      const type = upstream.header("content-type") ?? "";
-      if (upstream.status >= 400 || !MEDIA_KINDS[ticket.kind].accepts.test(type)) {
-        discard(upstream);
-        throw new ApiError(
-          502,
-          "UPSTREAM_FAILED",
-          upstream.status >= 400
-            ? `The media host answered HTTP ${upstream.status}.`
-            : "The media host answered something that is not a media file.",
-        );
-      }
-      const headers: Record<string, string> = {};
-      for (const name of PASSED_HEADERS) {
-        const value = upstream.header(name);
-        if (value !== undefined) headers[name] = value;
-      }
-      // Aborting after the client left makes the body error; that end is expected, not a crash.
-      upstream.body.on("error", ignore);
-      if (request.method === "HEAD") upstream.body.destroy();
-      return {
-        status: upstream.status === 206 ? 206 : 200,
-        type,
-        headers,
-        filename: filenameOf(media, ticket.kind, ticket.index),
-        body: request.method === "HEAD" ? upstream.body : capped(upstream.body, deps.maxBytes),
-      };
+      return checkedFile(opened.upstream, opened.media, ticket, request, deps.maxBytes);
     },
+  };
+}
+
+/**
+ * The media host's answer, checked before anything reaches the client: a declared size over the cap, an
+ * error status or something that is not media is refused (502); the passed headers and the file's name.
+ */
+function checkedFile(
+  upstream: StreamResponse,
+  media: Media,
+  ticket: StreamTicket,
+  request: RelayRequest,
+  maxBytes: number,
+): Relayed {
+  const declared = Number(upstream.header("content-length"));
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    discard(upstream);
+    throw new ApiError(
+      502,
+      "UPSTREAM_FAILED",
+      `The file is larger than this server relays (${maxBytes} bytes).`,
+    );
+  }
+  // No Content-Type is not "probably media": the answer is refused like any other non-media one.
+  const type = upstream.header("content-type") ?? "";
+  if (upstream.status >= 400 || !MEDIA_KINDS[ticket.kind].accepts.test(type)) {
+    discard(upstream);
+    throw new ApiError(
+      502,
+      "UPSTREAM_FAILED",
+      upstream.status >= 400
+        ? `The media host answered HTTP ${upstream.status}.`
+        : "The media host answered something that is not a media file.",
+    );
+  }
+  const headers: Record<string, string> = {};
+  for (const name of PASSED_HEADERS) {
+    const value = upstream.header(name);
+    if (value !== undefined) headers[name] = value;
+  }
+  // Aborting after the client left makes the body error; that end is expected, not a crash.
+  upstream.body.on("error", ignore);
+  if (request.method === "HEAD") upstream.body.destroy();
+  return {
+    status: upstream.status === 206 ? 206 : 200,
+    type,
+    headers,
+    filename: filenameOf(media, ticket.kind, ticket.index),
+    body: request.method === "HEAD" ? upstream.body : capped(upstream.body, maxBytes),
   };
 }
 

@@ -1,4 +1,3 @@
-import { createHmac, timingSafeEqual } from "node:crypto";
 import type { BaseLogger } from "pino";
 import { deadline } from "../domain/deadline.js";
 import { ApiError, badRequest, SourceFailure } from "../domain/errors.js";
@@ -9,6 +8,7 @@ import type { Egress } from "../net/egress.js";
 import type { Source } from "../sources/types.js";
 import type { CacheEntry, Store } from "../stores/types.js";
 import { isFault, type SourceHealth } from "./health.js";
+import { type CursorBody, createListCursors } from "./list-cursors.js";
 import { type Attempted, asFailure, finalError } from "./rotation.js";
 import { SharedFlight } from "./shared-flight.js";
 import { resolveShortLink } from "./short-links.js";
@@ -32,13 +32,6 @@ export interface ListingDeps {
   attemptTimeoutMs: number;
 }
 
-/** What a cursor carries: the source that gave it, the list it belongs to, and where it goes on. */
-interface CursorBody {
-  s: string;
-  l: string;
-  p: ListPosition;
-}
-
 /**
  * link → list → cache → one shared flight → the sources that list this kind, in health order → cache.
  * A page with a cursor goes back to the source that gave the cursor (its position means nothing to
@@ -48,115 +41,14 @@ export function createListing(deps: ListingDeps) {
   const inFlight = new SingleFlight<ListPage>();
   const sharedFlight = new SharedFlight(deps.store, deps.now, deps.log);
   const safely = storeCall(deps.log);
-  const cursorKey = createHmac("sha256", deps.secret).update("tiktok-dl list cursor").digest();
-
-  function sign(body: CursorBody): string {
-    const payload = Buffer.from(JSON.stringify(body)).toString("base64url");
-    return `${payload}.${mac(payload)}`;
-  }
-
-  function mac(payload: string) {
-    return createHmac("sha256", cursorKey).update(payload).digest().subarray(0, 16).toString("base64url");
-  }
-
-  /** The cursor's body, if this server signed it for this list; otherwise a 400. */
-  function openCursor(cursor: string, listKey: string): CursorBody {
-    const refused = badRequest(
-      "INVALID_PARAMETER",
-      'The "cursor" field is not one this server gave for this list.',
-    );
-    const [payload, signature] = cursor.split(".");
-    if (!payload || !signature || cursor.length > 2048) throw refused;
-    const expected = Buffer.from(mac(payload));
-    const given = Buffer.from(signature);
-    if (expected.length !== given.length || !timingSafeEqual(expected, given)) throw refused;
-    let body: CursorBody;
-    try {
-      body = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as CursorBody;
-    } catch {
-      throw refused;
-    }
-    if (body.l !== listKey || typeof body.s !== "string" || typeof body.p !== "object" || body.p === null)
-      throw refused;
-    return body;
-  }
-
-  async function linkOf(url: string): Promise<ListLink> {
-    const link = parseTikTokListLink(url);
-    if (link.kind === "list") return link;
-    const target = await resolveShortLink(deps.egress.pick("tiktok").browser, link);
-    if (target.kind === "post")
-      throw badRequest(
-        "UNSUPPORTED_LINK",
-        "This short link leads to a post: download it with /api/download.",
-      );
-    return target;
-  }
-
-  /** The sources that may read this kind of list for this request, best first. */
-  async function candidates(link: ListLink, request: ListRequest, fixed?: string): Promise<Source[]> {
-    const able = deps.sources.filter(
-      (source) =>
-        source.list &&
-        !source.maintenance &&
-        source.lists?.includes(link.list) &&
-        (!request.allowedSources || request.allowedSources.includes(source.name)),
-    );
-    const named = fixed ?? (request.source === "random" ? undefined : request.source);
-    if (named) {
-      const source = able.find((candidate) => candidate.name === named);
-      if (!source)
-        throw badRequest(
-          "INVALID_TYPE",
-          `The "${named}" source cannot list a ${link.list} on this instance.`,
-        );
-      return [source];
-    }
-    return deps.health.rank(able);
-  }
-
-  async function ask(source: Source, link: ListLink, request: ListRequest, position?: ListPosition) {
-    const started = deps.now();
-    const limit = deadline(deps.attemptTimeoutMs);
-    try {
-      const answer = await (source.list as NonNullable<Source["list"]>)({
-        link,
-        position,
-        limit: request.limit,
-        signal: limit.signal,
-      });
-      deps.health.record(source.name, { ok: true, ms: deps.now() - started, post: listKeyOf(link) });
-      return answer;
-    } catch (error) {
-      if (error instanceof ApiError) {
-        deps.health.record(source.name, { ok: true, ms: deps.now() - started, post: listKeyOf(link) });
-        throw error;
-      }
-      const failure = asFailure(error);
-      if (failure.reason === "bug") deps.log.error({ err: error, source: source.name }, "bug in a lister");
-      deps.health.record(
-        source.name,
-        {
-          ok: !isFault(failure.reason),
-          ms: deps.now() - started,
-          reason: failure.reason,
-          message: failure.message,
-          post: listKeyOf(link),
-        },
-        { forced: request.source === source.name },
-      );
-      throw failure;
-    } finally {
-      limit.release();
-    }
-  }
+  const cursors = createListCursors(deps.secret);
 
   async function fetchPage(link: ListLink, request: ListRequest, cursor?: CursorBody): Promise<ListPage> {
     const tried: Attempted[] = [];
-    for (const source of await candidates(link, request, cursor?.s)) {
+    for (const source of await candidates(deps, link, request, cursor?.s)) {
       let answer: ListAnswer;
       try {
-        answer = await ask(source, link, request, cursor?.p);
+        answer = await ask(deps, source, link, request, cursor?.p);
       } catch (error) {
         if (error instanceof SourceFailure) {
           tried.push({ source: source.name, reason: error.reason, message: error.message });
@@ -167,7 +59,7 @@ export function createListing(deps: ListingDeps) {
       const { next, ...rest } = answer;
       return {
         ...rest,
-        cursor: next ? sign({ s: source.name, l: listKeyOf(link), p: next }) : undefined,
+        cursor: next ? cursors.sign({ s: source.name, l: listKeyOf(link), p: next }) : undefined,
         hasMore: next !== undefined,
         provider: source.name,
         cached: false,
@@ -190,9 +82,9 @@ export function createListing(deps: ListingDeps) {
   return {
     /** One page of a profile, collection or playlist. */
     async page(request: ListRequest): Promise<ListPage> {
-      const link = await linkOf(request.url);
+      const link = await linkOf(deps, request.url);
       const listKey = listKeyOf(link);
-      const cursor = request.cursor ? openCursor(request.cursor, listKey) : undefined;
+      const cursor = request.cursor ? cursors.open(request.cursor, listKey) : undefined;
       const key = [
         "list",
         cursor?.s ?? request.source,
@@ -228,3 +120,80 @@ export type Listing = ReturnType<typeof createListing>;
 /** What identifies a list: its kind and its owner's handle or its id. */
 const listKeyOf = (link: ListLink) =>
   `${link.list}:${link.list === "profile" ? link.username.toLowerCase() : (link.id ?? "")}`;
+
+/** The list a link names, a short link followed. */
+async function linkOf(deps: ListingDeps, url: string): Promise<ListLink> {
+  const link = parseTikTokListLink(url);
+  if (link.kind === "list") return link;
+  const target = await resolveShortLink(deps.egress.pick("tiktok").browser, link);
+  if (target.kind === "post")
+    throw badRequest("UNSUPPORTED_LINK", "This short link leads to a post: download it with /api/download.");
+  return target;
+}
+
+/** The sources that may read this kind of list for this request, best first. */
+async function candidates(
+  deps: ListingDeps,
+  link: ListLink,
+  request: ListRequest,
+  fixed?: string,
+): Promise<Source[]> {
+  const able = deps.sources.filter(
+    (source) =>
+      source.list &&
+      !source.maintenance &&
+      source.lists?.includes(link.list) &&
+      (!request.allowedSources || request.allowedSources.includes(source.name)),
+  );
+  const named = fixed ?? (request.source === "random" ? undefined : request.source);
+  if (named) {
+    const source = able.find((candidate) => candidate.name === named);
+    if (!source)
+      throw badRequest("INVALID_TYPE", `The "${named}" source cannot list a ${link.list} on this instance.`);
+    return [source];
+  }
+  return deps.health.rank(able);
+}
+
+/** One source's page, its outcome recorded in the health book (a client's forced choice only in the totals). */
+async function ask(
+  deps: ListingDeps,
+  source: Source,
+  link: ListLink,
+  request: ListRequest,
+  position?: ListPosition,
+) {
+  const started = deps.now();
+  const limit = deadline(deps.attemptTimeoutMs);
+  try {
+    const answer = await (source.list as NonNullable<Source["list"]>)({
+      link,
+      position,
+      limit: request.limit,
+      signal: limit.signal,
+    });
+    deps.health.record(source.name, { ok: true, ms: deps.now() - started, post: listKeyOf(link) });
+    return answer;
+  } catch (error) {
+    if (error instanceof ApiError) {
+      deps.health.record(source.name, { ok: true, ms: deps.now() - started, post: listKeyOf(link) });
+      throw error;
+    }
+    const failure = asFailure(error);
+    if (failure.reason === "bug") deps.log.error({ err: error, source: source.name }, "bug in a lister");
+    deps.health.record(
+      source.name,
+      {
+        ok: !isFault(failure.reason),
+        ms: deps.now() - started,
+        reason: failure.reason,
+        message: failure.message,
+        post: listKeyOf(link),
+      },
+      { forced: request.source === source.name },
+    );
+    throw failure;
+  } finally {
+    limit.release();
+  }
+}

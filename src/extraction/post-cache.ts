@@ -88,19 +88,8 @@ export function createPostCache(deps: PostCacheDeps) {
      * runs here; without one, it may be everyone's entry but never replaces a proven one.
      */
     async remember(id: string, { extraction, source }: Sourced) {
-      const now = deps.now();
-      const untilExpiry = extraction.expiresAt ? extraction.expiresAt - now - EXPIRY_MARGIN_MS : Infinity;
-      const ttl = Math.min(deps.cacheTtlMs, untilExpiry);
+      const { entry, ttl } = resultEntry(id, { extraction, source }, deps.now(), deps.cacheTtlMs);
       if (ttl <= 0) return;
-      const link = canonicalPostUrl(id, extraction.media.author?.username);
-      const entry: CacheEntry = {
-        kind: "result",
-        extraction,
-        source,
-        link,
-        storedAt: now,
-        expiresAt: now + ttl,
-      };
       if (!extraction.verified && (deps.provers.some((name) => name !== source) || (await holdsProven(id)))) {
         await safely(
           () => deps.store.setPost(ownKey(id, source), { ...entry, unlisted: true }, ttl),
@@ -114,21 +103,32 @@ export function createPostCache(deps: PostCacheDeps) {
     /** TikTok's verdict on a post (gone, private, age-restricted), kept briefly so a flood of bad links does not hammer it. */
     async rememberVerdict(id: string, error: ApiError) {
       if (!error.verdict || !CACHEABLE_POST_ERRORS.has(error.code) || deps.negativeCacheTtlMs <= 0) return;
-      const storedAt = deps.now();
-      const entry: CacheEntry = {
-        kind: "error",
-        status: error.status,
-        code: error.code,
-        message: error.message,
-        storedAt,
-        expiresAt: storedAt + deps.negativeCacheTtlMs,
-      };
+      const entry = verdictEntry(error, deps.now(), deps.negativeCacheTtlMs);
       await safely(() => deps.store.setPost(id, entry, deps.negativeCacheTtlMs), undefined);
     },
   };
 }
 
 export type PostCache = ReturnType<typeof createPostCache>;
+
+/** An answer as the cache keeps it, until shortly before its media expire (`ttl` ≤ 0: not worth keeping). */
+function resultEntry(id: string, { extraction, source }: Sourced, now: number, cacheTtlMs: number) {
+  const untilExpiry = extraction.expiresAt ? extraction.expiresAt - now - EXPIRY_MARGIN_MS : Infinity;
+  const ttl = Math.min(cacheTtlMs, untilExpiry);
+  const link = canonicalPostUrl(id, extraction.media.author?.username);
+  const entry: CacheEntry = { kind: "result", extraction, source, link, storedAt: now, expiresAt: now + ttl };
+  return { entry, ttl };
+}
+
+/** TikTok's verdict on a post as the cache keeps it, and back. */
+const verdictEntry = (error: ApiError, storedAt: number, ttlMs: number): CacheEntry => ({
+  kind: "error",
+  status: error.status,
+  code: error.code,
+  message: error.message,
+  storedAt,
+  expiresAt: storedAt + ttlMs,
+});
 
 const verdictOf = (entry: CacheEntry & { kind: "error" }) =>
   new ApiError(entry.status, entry.code, entry.message);

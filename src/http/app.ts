@@ -46,36 +46,7 @@ export async function buildApp(services: Services): Promise<TypedApp> {
     })(),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  const logRequests = services.log.isLevelEnabled("info");
-  app.addHook("onResponse", (request, reply, done) => {
-    if (!logRequests) return done();
-    request.log.info(
-      {
-        method: request.method,
-        // Tunnel tokens are credentials: never written to logs.
-        path: request.url
-          .split("?")[0]
-          ?.replace(/^\/api\/stream\/.+/, "/api/stream/<token>")
-          .slice(0, 200),
-        status: reply.statusCode,
-        ms: Math.round(reply.elapsedTime),
-        ip: request.ip,
-        // The key's name, never the key.
-        ...(request.apiKey ? { key: request.apiKey.name } : {}),
-      },
-      "request",
-    );
-    done();
-  });
-  // While closing, answers ask clients to drop keep-alive sockets so the server can stop promptly.
-  let draining = false;
-  app.addHook("preClose", async () => {
-    draining = true;
-  });
-  app.addHook("onSend", (_request, reply, payload, done) => {
-    if (draining) reply.header("connection", "close");
-    done(null, payload);
-  });
+  logAndDrain(app, services.log.isLevelEnabled("info"));
 
   installErrorHandlers(app);
   await registerCors(app, config.corsOrigins);
@@ -112,6 +83,42 @@ export async function buildApp(services: Services): Promise<TypedApp> {
   });
   infoRoutes(app, { ...services, storedLinksAccess: storedLinksGuard(config.storedLinks, auth) });
   return app;
+}
+
+/**
+ * One log line per request (tokens and keys never written), and, while closing, answers that ask clients
+ * to drop their keep-alive sockets so the server can stop promptly.
+ */
+function logAndDrain(app: TypedApp, logRequests: boolean) {
+  app.addHook("onResponse", (request, reply, done) => {
+    if (!logRequests) return done();
+    request.log.info(
+      {
+        method: request.method,
+        // Tunnel tokens are credentials: never written to logs.
+        path: request.url
+          .split("?")[0]
+          ?.replace(/^\/api\/stream\/.+/, "/api/stream/<token>")
+          .slice(0, 200),
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+        ip: request.ip,
+        // The key's name, never the key.
+        ...(request.apiKey ? { key: request.apiKey.name } : {}),
+      },
+      "request",
+    );
+    done();
+  });
+  // While closing, answers ask clients to drop keep-alive sockets so the server can stop promptly.
+  let draining = false;
+  app.addHook("preClose", async () => {
+    draining = true;
+  });
+  app.addHook("onSend", (_request, reply, payload, done) => {
+    if (draining) reply.header("connection", "close");
+    done(null, payload);
+  });
 }
 
 /** Services and their HTTP app built together; closing the app closes the services. */

@@ -181,6 +181,44 @@ export interface PostFile {
   open(signal?: AbortSignal): Promise<{ name: string; size?: number; body: Readable }>;
 }
 
+/** Writes a post's files into `dir` (made if missing), one after another; the paths, in order. */
+async function saveFiles(files: PostFile[], dir: string): Promise<string[]> {
+  if (files.length === 0)
+    throw new TikTokDlError("NOT_FOUND", 404, "The post has nothing to save for these options.");
+  await mkdir(dir, { recursive: true });
+  const saved: string[] = [];
+  for (const file of files) {
+    const abort = new AbortController();
+    const opened = await file.open(abort.signal);
+    const path = join(dir, safeFileName(opened.name, "tiktok.bin"));
+    await writeFileAtomically(opened.body, path).catch((error: unknown) => {
+      abort.abort();
+      throw error;
+    });
+    saved.push(path);
+  }
+  return saved;
+}
+
+/** A tunnel link's file, opened in this process the way the tunnel opens it. */
+function fileOf(services: Services, link: string, use: Use): PostFile {
+  return {
+    open: (signal) =>
+      use(async () => {
+        const file = await services.openFile({
+          token: link.slice(link.lastIndexOf("/") + 1),
+          method: "GET",
+          signal: signal ?? new AbortController().signal,
+        });
+        const size = Number(file.headers["content-length"]);
+        return { name: file.filename, size: Number.isFinite(size) ? size : undefined, body: file.body };
+      }),
+  };
+}
+
+/** Runs a use case once the services are ready; whatever fails is a TikTokDlError. */
+type Use = <T>(work: () => Promise<T>) => Promise<T>;
+
 /** A saved or openable post: its result, and the files the options select, in order. */
 export interface PostFiles {
   post: PostResult;
@@ -210,8 +248,7 @@ export function createClientFromEnv(env: NodeJS.ProcessEnv = process.env) {
 
 function clientOf(services: Services) {
   const ready = services.ready();
-  /** Runs a use case once the services are ready; whatever fails is a TikTokDlError. */
-  const use = async <T>(work: () => Promise<T>): Promise<T> => {
+  const use: Use = async (work) => {
     try {
       await ready;
       return await work();
@@ -227,20 +264,6 @@ function clientOf(services: Services) {
       rotateOnError: choice.rotateOnError ?? true,
       params: {},
     });
-  /** A tunnel link's file, opened in this process the way the tunnel opens it. */
-  const fileOf = (link: string): PostFile => ({
-    open: (signal) =>
-      use(async () => {
-        const file = await services.openFile({
-          token: link.slice(link.lastIndexOf("/") + 1),
-          method: "GET",
-          signal: signal ?? new AbortController().signal,
-        });
-        const size = Number(file.headers["content-length"]);
-        return { name: file.filename, size: Number.isFinite(size) ? size : undefined, body: file.body };
-      }),
-  });
-
   const client = {
     /** The post's result: the API's result object, with the files' own addresses. */
     download: (url: string, choice: DownloadOptions = {}): Promise<PostResult> =>
@@ -251,29 +274,12 @@ function clientOf(services: Services) {
       use(async () => {
         const answer = await extract(url, choice);
         const links = linksToSave(answer.type, answer.stream ?? {}, choice);
-        return { post: asPostResult(answer), files: links.map(fileOf) };
+        return { post: asPostResult(answer), files: links.map((link) => fileOf(services, link, use)) };
       }),
 
     /** Saves a post's files into `dir` (named as the server names them); the paths saved, in order. */
     save: (url: string, choice: SaveOptions): Promise<string[]> =>
-      use(async () => {
-        const { files } = await client.files(url, choice);
-        if (files.length === 0)
-          throw new TikTokDlError("NOT_FOUND", 404, "The post has nothing to save for these options.");
-        await mkdir(choice.dir, { recursive: true });
-        const saved: string[] = [];
-        for (const file of files) {
-          const abort = new AbortController();
-          const opened = await file.open(abort.signal);
-          const path = join(choice.dir, safeFileName(opened.name, "tiktok.bin"));
-          await writeFileAtomically(opened.body, path).catch((error: unknown) => {
-            abort.abort();
-            throw error;
-          });
-          saved.push(path);
-        }
-        return saved;
-      }),
+      use(async () => saveFiles((await client.files(url, choice)).files, choice.dir)),
 
     /** One page of a profile, collection or playlist: pass `cursor` from the previous page to go on. */
     listPage: (url: string, choice: ListPageOptions = {}): Promise<ListPage> =>

@@ -46,23 +46,9 @@ interface Member {
  * relayed through the route its extraction used (TikTok binds media to the session).
  */
 export function createEgress(options: EgressOptions) {
-  const routes = new Map<string, Member>();
   const direct: Route = { id: "direct", ...options.clients() };
-  const pools = new Map<string, Member[]>();
+  const { routes, pools } = poolsOf(options);
   const turn = new Map<string, number>();
-
-  for (const [pool, urls] of Object.entries(options.pools)) {
-    const members = urls.map((url) => {
-      const id = proxyLabel(url);
-      let member = routes.get(id);
-      if (!member) {
-        member = { route: { id, ...options.clients(url) }, failures: 0, restUntil: 0, lastError: null };
-        routes.set(id, member);
-      }
-      return member;
-    });
-    if (members.length > 0) pools.set(pool, members);
-  }
 
   function poolOf(upstream: string) {
     return pools.get(upstream) ?? pools.get("default");
@@ -130,6 +116,25 @@ export function createEgress(options: EgressOptions) {
 }
 
 export type Egress = ReturnType<typeof createEgress>;
+
+/** Each proxy once (a proxy in several pools is one route, with one record), and the pools' members. */
+function poolsOf(options: EgressOptions) {
+  const routes = new Map<string, Member>();
+  const pools = new Map<string, Member[]>();
+  for (const [pool, urls] of Object.entries(options.pools)) {
+    const members = urls.map((url) => {
+      const id = proxyLabel(url);
+      let member = routes.get(id);
+      if (!member) {
+        member = { route: { id, ...options.clients(url) }, failures: 0, restUntil: 0, lastError: null };
+        routes.set(id, member);
+      }
+      return member;
+    });
+    if (members.length > 0) pools.set(pool, members);
+  }
+  return { routes, pools };
+}
 
 /** Failures that say "this way out is bad now": no connection, or the site blocks this address. */
 function restReason(error: unknown): string | undefined {

@@ -86,8 +86,13 @@ export interface HttpClientOptions {
 export const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
 const STREAM_BODY_TIMEOUT_MS = 60_000;
 
-export function createHttpClient(options: HttpClientOptions): HttpClient {
-  const via = throughProxy(options.proxyUrl);
+type Sent = HttpRequest & { bodyTimeoutMs?: number };
+
+/**
+ * The requests themselves: the address checked (no private ones unless allowed or the operator's own
+ * origin), cookies sent and kept, redirects followed as the caller allows, over pooled connections.
+ */
+function createSender(options: HttpClientOptions) {
   const timeouts = { headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs };
   const agent: Dispatcher = options.proxyUrl
     ? proxyAgent(options.proxyUrl, options.timeoutMs)
@@ -97,7 +102,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         keepAliveTimeout: 10_000,
       });
 
-  async function once(req: HttpRequest & { bodyTimeoutMs?: number }, logical: URL, signal: AbortSignal) {
+  async function once(req: Sent, logical: URL, signal: AbortSignal) {
     const transport = options.upstreams.toTransport(logical);
     const trusted = options.upstreams.trustedOrigins.has(transport.origin);
     if (!options.allowPrivate && !trusted && isIP(transport.hostname.replace(/^\[|\]$/g, "")) !== 0) {
@@ -130,7 +135,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
    * always the address asked last (for error messages). The last answer is returned unread.
    */
   async function follow(
-    req: HttpRequest & { bodyTimeoutMs?: number },
+    req: Sent,
     where: { url: URL },
     signal: AbortSignal,
     max: number,
@@ -147,6 +152,15 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     }
   }
 
+  return {
+    follow,
+    close: () => Promise.all([...new Set([agent, trustedAgent])].map((dispatcher) => dispatcher.close())),
+  };
+}
+
+export function createHttpClient(options: HttpClientOptions): HttpClient {
+  const via = throughProxy(options.proxyUrl);
+  const { follow, close } = createSender(options);
   return {
     async request(req) {
       const timeoutMs = req.timeoutMs ?? options.timeoutMs;
@@ -211,7 +225,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       }
     },
     async close() {
-      await Promise.all([...new Set([agent, trustedAgent])].map((dispatcher) => dispatcher.close()));
+      await close();
     },
   };
 }

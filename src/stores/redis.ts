@@ -17,7 +17,6 @@ export function createRedisStore(options: {
   const shortKey = (code: string) => `${prefix}short:${code}`;
   const indexKey = `${prefix}links`;
   const claimKey = (key: string) => `${prefix}flight:${key}`;
-  const idOfLink = (link: string) => link.slice(link.lastIndexOf("/") + 1);
 
   return {
     async getPost(id) {
@@ -45,30 +44,9 @@ export function createRedisStore(options: {
     async setShortLink(code, id, ttlMs) {
       await redis.set(shortKey(code), id, "PX", Math.max(1, Math.round(ttlMs)));
     },
-    async storedLinks(limit) {
-      await redis.zremrangebyscore(indexKey, "-inf", options.now() - options.maxTtlMs);
-      const found: string[] = [];
-      const seen = new Set<string>();
-      const batch = Math.max(limit, 50);
-      for (let offset = 0; found.length < limit; offset += batch) {
-        const links = await redis.zrevrange(indexKey, offset, offset + batch - 1);
-        if (links.length === 0) break;
-        // One EXISTS per post (auto-pipelined per node): on a Cluster the posts are in many slots.
-        const exists = await Promise.all(links.map((link) => redis.exists(postKey(idOfLink(link)))));
-        const stale = links.filter((_, i) => exists[i] === 0);
-        if (stale.length > 0) {
-          await redis.zrem(indexKey, ...stale);
-          offset -= stale.length;
-        }
-        for (const [i, link] of links.entries()) {
-          const id = idOfLink(link);
-          if (exists[i] === 1 && !seen.has(id) && found.length < limit) {
-            seen.add(id);
-            found.push(link);
-          }
-        }
-      }
-      return found;
+    storedLinks: (limit) => {
+      const oldest = options.now() - options.maxTtlMs;
+      return liveLinks(redis, { indexKey, postKey }, limit, oldest);
     },
     async claim(key, ttlMs) {
       return (await redis.set(claimKey(key), "1", "PX", Math.max(1, Math.round(ttlMs)), "NX")) === "OK";
@@ -89,4 +67,42 @@ export function createRedisStore(options: {
       // The app owns the connection and closes it; see app.ts.
     },
   };
+}
+
+const idOfLink = (link: string) => link.slice(link.lastIndexOf("/") + 1);
+
+/**
+ * The newest `limit` links of the index whose post is still cached (one per post), newest first; members
+ * older than `oldest` or whose post has gone are pruned on the way.
+ */
+async function liveLinks(
+  redis: RedisClient,
+  keys: { indexKey: string; postKey: (id: string) => string },
+  limit: number,
+  oldest: number,
+): Promise<string[]> {
+  const { indexKey, postKey } = keys;
+  await redis.zremrangebyscore(indexKey, "-inf", oldest);
+  const found: string[] = [];
+  const seen = new Set<string>();
+  const batch = Math.max(limit, 50);
+  for (let offset = 0; found.length < limit; offset += batch) {
+    const links = await redis.zrevrange(indexKey, offset, offset + batch - 1);
+    if (links.length === 0) break;
+    // One EXISTS per post (auto-pipelined per node): on a Cluster the posts are in many slots.
+    const exists = await Promise.all(links.map((link) => redis.exists(postKey(idOfLink(link)))));
+    const stale = links.filter((_, i) => exists[i] === 0);
+    if (stale.length > 0) {
+      await redis.zrem(indexKey, ...stale);
+      offset -= stale.length;
+    }
+    for (const [i, link] of links.entries()) {
+      const id = idOfLink(link);
+      if (exists[i] === 1 && !seen.has(id) && found.length < limit) {
+        seen.add(id);
+        found.push(link);
+      }
+    }
+  }
+  return found;
 }

@@ -137,7 +137,16 @@ export function downloadRoutes(app: TypedApp, deps: DownloadRouteDeps) {
     },
     async (request) => ({ result: await deps.download(normalise(request.body, request)) }),
   );
+  batchRoute(app, deps, keyCheck, normalise);
+}
 
+/** POST /api/download/batch: each link its own row, each counted against the caller's budget. */
+function batchRoute(
+  app: TypedApp,
+  deps: DownloadRouteDeps,
+  keyCheck: RequestHook[],
+  normalise: (raw: RawDownload, request: FastifyRequest) => DownloadRequest,
+) {
   app.post(
     "/api/download/batch",
     {

@@ -115,13 +115,9 @@ export function searchProofOfWork(
   if (start < 0 || end > 1e15) throw new RangeError("the range is out of bounds");
   const target = new Int32Array(8);
   for (let i = 0; i < 8; i++) target[i] = wordAt(digest, i * 4);
-  const midstate = new Int32Array(INITIAL);
   const w = new Int32Array(64);
   const fullBlocks = Math.floor(seed.length / 64);
-  for (let block = 0; block < fullBlocks; block++) {
-    for (let i = 0; i < 16; i++) w[i] = wordAt(seed, block * 64 + i * 4);
-    compress(midstate, midstate, 0, w, midstate);
-  }
+  const midstate = midstateOf(seed, fullBlocks, w);
   const tail = seed.subarray(fullBlocks * 64);
   const between = new Int32Array(8);
   const result = new Int32Array(8);
@@ -147,7 +143,8 @@ export function searchProofOfWork(
       if (i === count) digits[count++] = 1;
       else digits[i] = (digits[i] as number) + 1;
     }
-    if (count !== template.count) template = layOut(midstate, count);
+    if (count !== template.count)
+      template = layOut({ tail, seedLength: seed.length, bytes, words }, midstate, count);
     for (let i = 0; i < count; i++) bytes[tail.length + i] = 48 + (digits[count - 1 - i] as number);
     for (let i = template.firstWord; i <= template.lastWord; i++) words[i] = wordAt(bytes, i * 4);
     for (let i = 0; i < 16; i++) w[i] = words[i] as number;
@@ -163,30 +160,45 @@ export function searchProofOfWork(
     if (equal) return n;
   }
   return -1;
+}
 
-  /** The last block(s) for numbers of `digitCount` digits: tail, digits, the 0x80 marker, the bit length. */
-  function layOut(chain: Int32Array, digitCount: number) {
-    const length = tail.length + digitCount;
-    const blocks = length + 9 <= 64 ? 1 : 2;
-    bytes.fill(0);
-    bytes.set(tail, 0);
-    bytes[length] = 0x80;
-    const bits = (seed.length + digitCount) * 8;
-    const last = blocks * 64;
-    bytes[last - 4] = (bits >>> 24) & 0xff;
-    bytes[last - 3] = (bits >>> 16) & 0xff;
-    bytes[last - 2] = (bits >>> 8) & 0xff;
-    bytes[last - 1] = bits & 0xff;
-    for (let i = 0; i < blocks * 16; i++) words[i] = wordAt(bytes, i * 4);
-    const firstWord = tail.length >> 2;
-    // Rounds before the first digit word read only fixed words: done once here (one-block case).
-    const early = blocks === 1 ? firstRounds(chain, words, firstWord) : chain;
-    return {
-      count: digitCount,
-      blocks,
-      firstWord: blocks === 1 ? firstWord : 0,
-      lastWord: (length - 1) >> 2,
-      early,
-    };
+/** The hash state after the seed's full blocks, computed once per search. */
+function midstateOf(seed: Uint8Array, fullBlocks: number, w: Int32Array): Int32Array {
+  const midstate = new Int32Array(INITIAL);
+  for (let block = 0; block < fullBlocks; block++) {
+    for (let i = 0; i < 16; i++) w[i] = wordAt(seed, block * 64 + i * 4);
+    compress(midstate, midstate, 0, w, midstate);
   }
+  return midstate;
+}
+
+/** The last block(s) for numbers of `digitCount` digits: tail, digits, the 0x80 marker, the bit length. */
+function layOut(
+  buffers: { tail: Uint8Array; seedLength: number; bytes: Uint8Array; words: Int32Array },
+  chain: Int32Array,
+  digitCount: number,
+) {
+  const { tail, seedLength, bytes, words } = buffers;
+  const length = tail.length + digitCount;
+  const blocks = length + 9 <= 64 ? 1 : 2;
+  bytes.fill(0);
+  bytes.set(tail, 0);
+  bytes[length] = 0x80;
+  const bits = (seedLength + digitCount) * 8;
+  const last = blocks * 64;
+  bytes[last - 4] = (bits >>> 24) & 0xff;
+  bytes[last - 3] = (bits >>> 16) & 0xff;
+  bytes[last - 2] = (bits >>> 8) & 0xff;
+  bytes[last - 1] = bits & 0xff;
+  for (let i = 0; i < blocks * 16; i++) words[i] = wordAt(bytes, i * 4);
+  const firstWord = tail.length >> 2;
+  // Rounds before the first digit word read only fixed words: done once here (one-block case).
+  const early = blocks === 1 ? firstRounds(chain, words, firstWord) : chain;
+  return {
+    count: digitCount,
+    blocks,
+    firstWord: blocks === 1 ? firstWord : 0,
+    lastWord: (length - 1) >> 2,
+    early,
+  };
 }

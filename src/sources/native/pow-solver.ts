@@ -66,55 +66,16 @@ export function createPowSolver(options: PowSolverOptions = {}): PowSolver {
     for (const settle of waiting.values()) settle(-1);
   }
 
-  async function inProcess(seed: Uint8Array, digest: Uint8Array, max: number, signal?: AbortSignal) {
-    const slice = 20_000;
-    for (let from = 0; from <= max; from += slice) {
-      signal?.throwIfAborted();
-      const found = searchProofOfWork(seed, digest, from, Math.min(from + slice, max + 1));
-      if (found >= 0) return found;
-      await yieldToEventLoop();
-    }
-    return -1;
-  }
-
-  async function onThreads(
-    pool: Worker[],
-    seed: Uint8Array,
-    digest: Uint8Array,
-    max: number,
-    signal?: AbortSignal,
-  ) {
-    const stopFlag = new SharedArrayBuffer(4);
-    const flag = new Int32Array(stopFlag);
-    const cancel = () => Atomics.store(flag, 0, 1);
-    signal?.addEventListener("abort", cancel, { once: true });
-    const span = Math.ceil((max + 1) / pool.length);
-    try {
-      const answers = pool.map((worker, index) => {
-        const id = nextId++;
-        const job: PowJob = {
-          id,
-          seed,
-          digest,
-          start: index * span,
-          end: Math.min((index + 1) * span, max + 1),
-          stop: stopFlag,
-        };
-        return new Promise<number>((resolve) => {
-          waiting.set(id, (found) => {
-            waiting.delete(id);
-            resolve(found);
-          });
-          worker.postMessage(job);
-        });
+  /** Hands one range to a worker; resolves with what it found there (-1: nothing, or it died). */
+  function send(worker: Worker, job: Omit<PowJob, "id">) {
+    const id = nextId++;
+    return new Promise<number>((resolve) => {
+      waiting.set(id, (found) => {
+        waiting.delete(id);
+        resolve(found);
       });
-      const found = await Promise.race([firstFound(answers), aborted(signal)]);
-      signal?.throwIfAborted();
-      return found;
-    } finally {
-      cancel();
-      signal?.removeEventListener("abort", cancel);
-    }
+      worker.postMessage({ ...job, id } satisfies PowJob);
+    });
   }
 
   return {
@@ -128,7 +89,7 @@ export function createPowSolver(options: PowSolverOptions = {}): PowSolver {
       try {
         const pool = start();
         return pool
-          ? await onThreads(pool, seed, digest, max, signal)
+          ? await onThreads(pool, send, seed, digest, max, signal)
           : await inProcess(seed, digest, max, signal);
       } finally {
         if (--running === 0) {
@@ -144,6 +105,51 @@ export function createPowSolver(options: PowSolverOptions = {}): PowSolver {
       await Promise.all((current ?? []).map((worker) => worker.terminate()));
     },
   };
+}
+
+/** The search in this thread, in slices that yield to the event loop. */
+async function inProcess(seed: Uint8Array, digest: Uint8Array, max: number, signal?: AbortSignal) {
+  const slice = 20_000;
+  for (let from = 0; from <= max; from += slice) {
+    signal?.throwIfAborted();
+    const found = searchProofOfWork(seed, digest, from, Math.min(from + slice, max + 1));
+    if (found >= 0) return found;
+    await yieldToEventLoop();
+  }
+  return -1;
+}
+
+/** The search split into one contiguous range per worker, all told to stop once one finds it. */
+async function onThreads(
+  pool: Worker[],
+  send: (worker: Worker, job: Omit<PowJob, "id">) => Promise<number>,
+  seed: Uint8Array,
+  digest: Uint8Array,
+  max: number,
+  signal?: AbortSignal,
+) {
+  const stopFlag = new SharedArrayBuffer(4);
+  const flag = new Int32Array(stopFlag);
+  const cancel = () => Atomics.store(flag, 0, 1);
+  signal?.addEventListener("abort", cancel, { once: true });
+  const span = Math.ceil((max + 1) / pool.length);
+  try {
+    const answers = pool.map((worker, index) =>
+      send(worker, {
+        seed,
+        digest,
+        start: index * span,
+        end: Math.min((index + 1) * span, max + 1),
+        stop: stopFlag,
+      }),
+    );
+    const found = await Promise.race([firstFound(answers), aborted(signal)]);
+    signal?.throwIfAborted();
+    return found;
+  } finally {
+    cancel();
+    signal?.removeEventListener("abort", cancel);
+  }
 }
 
 /** The first non-negative answer, as soon as it comes; -1 once every range said no. */

@@ -38,57 +38,8 @@ export function createTikTokWeb(deps: SourceDeps) {
     now: deps.now,
   });
 
-  async function fetchPage(visit: Visit, url: string, userAgent: string, accept?: string) {
-    const response = await visit.route.browser.request({
-      url,
-      headers: { ...pageHeaders(userAgent), ...(accept ? { accept } : {}), ...visit.junk },
-      jar: visit.jar,
-      // The operator's login goes with each page request; it never enters a kept session or the cache.
-      cookie: visit.operatorCookie,
-      signal: visit.signal,
-      redirects: { max: 3, allow: (target) => isTikTokHost(target.hostname) },
-    });
-    if (response.url.pathname.startsWith("/login")) {
-      visit.blocked = true;
-      throw new SourceFailure("blocked", "TikTok asks for a login");
-    }
-    if (response.status === 403 || response.status === 429) visit.blocked = true;
-    if (response.status !== 200)
-      throw new SourceFailure("http_status", `TikTok answered HTTP ${response.status}`);
-    const html = response.text();
-    return { html, kind: classifyPage(html) };
-  }
-
-  /**
-   * One page, through the WAF challenge if TikTok sets one: the challenge this request met is solved,
-   * its cookies go to the one retry, then they are deleted (TikTok gives them Max-Age=1; yt-dlp does the
-   * same), so they never reach the media requests or the kept session.
-   */
-  async function loadPage(visit: Visit, url: string, userAgent: string, accept?: string) {
-    let page = await fetchPage(visit, url, userAgent, accept);
-    if (page.kind === "waf") {
-      const challenge = parseWafChallenge(page.html);
-      const solution = await solveProofOfWork(deps.powSolver, challenge.seed, challenge.digest, visit.signal);
-      const cookies = challengeCookies(challenge, solution);
-      for (const [name, value] of cookies) await setTikTokCookie(visit.jar, name, value, "Max-Age=120");
-      try {
-        page = await fetchPage(visit, url, userAgent, accept);
-      } finally {
-        for (const [name] of cookies)
-          await setTikTokCookie(visit.jar, name, "", "Expires=Thu, 01 Jan 1970 00:00:00 GMT");
-      }
-      if (page.kind === "waf") {
-        visit.blocked = true;
-        throw new SourceFailure("blocked", "TikTok's WAF challenge came back after it was solved");
-      }
-    }
-    if (page.kind === "captcha") {
-      visit.blocked = true;
-      throw new SourceFailure("blocked", "TikTok answered with a captcha");
-    }
-    if (page.kind === "data") visit.passed = true;
-    return page;
-  }
+  const loadPage = (visit: Visit, url: string, userAgent: string, accept?: string) =>
+    loadThroughWaf(deps.powSolver, visit, url, userAgent, accept);
 
   /** A JSON endpoint of TikTok's web app (the lists), on the visit's session; its WAF page is solved too. */
   async function loadJson(visit: Visit, url: string, userAgent: string): Promise<unknown> {
@@ -151,6 +102,65 @@ export function createTikTokWeb(deps: SourceDeps) {
 }
 
 export type TikTokWeb = ReturnType<typeof createTikTokWeb>;
+
+/** One page on the visit's session; a login wall, 403 or 429 marks the session blocked. */
+async function fetchPage(visit: Visit, url: string, userAgent: string, accept?: string) {
+  const response = await visit.route.browser.request({
+    url,
+    headers: { ...pageHeaders(userAgent), ...(accept ? { accept } : {}), ...visit.junk },
+    jar: visit.jar,
+    // The operator's login goes with each page request; it never enters a kept session or the cache.
+    cookie: visit.operatorCookie,
+    signal: visit.signal,
+    redirects: { max: 3, allow: (target) => isTikTokHost(target.hostname) },
+  });
+  if (response.url.pathname.startsWith("/login")) {
+    visit.blocked = true;
+    throw new SourceFailure("blocked", "TikTok asks for a login");
+  }
+  if (response.status === 403 || response.status === 429) visit.blocked = true;
+  if (response.status !== 200)
+    throw new SourceFailure("http_status", `TikTok answered HTTP ${response.status}`);
+  const html = response.text();
+  return { html, kind: classifyPage(html) };
+}
+
+/**
+ * One page, through the WAF challenge if TikTok sets one: the challenge this request met is solved,
+ * its cookies go to the one retry, then they are deleted (TikTok gives them Max-Age=1; yt-dlp does the
+ * same), so they never reach the media requests or the kept session.
+ */
+async function loadThroughWaf(
+  powSolver: SourceDeps["powSolver"],
+  visit: Visit,
+  url: string,
+  userAgent: string,
+  accept?: string,
+) {
+  let page = await fetchPage(visit, url, userAgent, accept);
+  if (page.kind === "waf") {
+    const challenge = parseWafChallenge(page.html);
+    const solution = await solveProofOfWork(powSolver, challenge.seed, challenge.digest, visit.signal);
+    const cookies = challengeCookies(challenge, solution);
+    for (const [name, value] of cookies) await setTikTokCookie(visit.jar, name, value, "Max-Age=120");
+    try {
+      page = await fetchPage(visit, url, userAgent, accept);
+    } finally {
+      for (const [name] of cookies)
+        await setTikTokCookie(visit.jar, name, "", "Expires=Thu, 01 Jan 1970 00:00:00 GMT");
+    }
+    if (page.kind === "waf") {
+      visit.blocked = true;
+      throw new SourceFailure("blocked", "TikTok's WAF challenge came back after it was solved");
+    }
+  }
+  if (page.kind === "captcha") {
+    visit.blocked = true;
+    throw new SourceFailure("blocked", "TikTok answered with a captcha");
+  }
+  if (page.kind === "data") visit.passed = true;
+  return page;
+}
 
 function setTikTokCookie(jar: CookieJar, name: string, value: string, lifetime: string) {
   return jar.setCookie(
