@@ -90,11 +90,11 @@ export function createPipeline(deps: PipelineDeps) {
     if (!request.nocache) {
       const cached = await cache.lookup(post.id, request);
       deps.observe?.cacheLookup(cached !== undefined);
-      if (cached) return { ...cached, cached: true };
+      if (cached) return cached;
     }
     const fresh = await extractOnce(request, post);
     if ("error" in fresh) throw fresh.error;
-    return { ...fresh, cached: false };
+    return { extraction: fresh.extraction, source: fresh.source, cached: false };
   }
 
   return {

@@ -53,15 +53,15 @@ export function createPostCache(deps: PostCacheDeps) {
 
   return {
     /** The answer this request may have from the cache; TikTok's cached verdict is thrown. */
-    async lookup(id: string, request: DownloadRequest): Promise<Sourced | undefined> {
+    async lookup(id: string, request: DownloadRequest): Promise<(Sourced & { cached: true }) | undefined> {
       const entry = await safely(() => deps.store.getPost(id), undefined);
       if (entry?.kind === "error") throw verdictOf(entry);
       // A client that names a source gets that source's answer, never another one's from the cache.
       if (entry?.kind === "result" && suits(request, entry.source))
-        return { extraction: entry.extraction, source: entry.source };
+        return { extraction: entry.extraction, source: entry.source, cached: true };
       if (request.source === "random") return undefined;
       const own = await ownEntry(id, request.source);
-      return own && suits(request, own.source) ? own : undefined;
+      return own && suits(request, own.source) ? { ...own, cached: true } : undefined;
     },
 
     /** What another instance stored for this request since `since` (read from the shared store). */

@@ -13,24 +13,20 @@ export function checkDownloadRequest(
   isEnabled: (name: string) => boolean,
 ): void {
   const name = request.source;
-  const names = () =>
-    sources
-      .map((source) => source.name)
-      .filter(isEnabled)
-      .join(", ");
   const source = sources.find((candidate) => candidate.name === name);
   if (name !== "random" && !source)
     throw badRequest(
       "INVALID_TYPE",
-      `The "type" field must be "random" or one of: ${names()}; "${name.slice(0, 64)}" is not a source.`,
+      `The "type" field must be "random" or one of: ${namesOf(sources, isEnabled)}; "${name.slice(0, 64)}" is not a source.`,
     );
   if (source && !isEnabled(source.name))
     throw badRequest(
       "INVALID_TYPE",
-      `The "${source.name}" source is disabled on this instance; use "random" or one of: ${names()}.`,
+      `The "${source.name}" source is disabled on this instance; use "random" or one of: ${namesOf(sources, isEnabled)}.`,
     );
   if (source) checkParams(request.params, source.params, `the "${source.name}" source`);
-  else
+  // With "random", only the params given are checked (none is required): none given, nothing to check.
+  else if (hasAny(request.params))
     checkParams(
       request.params,
       sources.flatMap((candidate) => candidate.params).filter((spec) => !spec.required),
@@ -55,6 +51,17 @@ export function checkAllowedSource(request: Pick<DownloadRequest, "source" | "al
       "API_KEY_SOURCE_FORBIDDEN",
       `This API key may use only these sources: ${allowed.join(", ")}.`,
     );
+}
+
+const namesOf = (sources: readonly Source[], isEnabled: (name: string) => boolean) =>
+  sources
+    .map((source) => source.name)
+    .filter(isEnabled)
+    .join(", ");
+
+function hasAny(record: Record<string, unknown>): boolean {
+  for (const _ in record) return true;
+  return false;
 }
 
 /** `params` must fit the named source's declared params; with "random" each must fit some source. */
