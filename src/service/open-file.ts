@@ -1,4 +1,3 @@
-import type { RelayRequest } from "../delivery/relay.js";
 import { openLinked } from "../delivery/zip.js";
 import { ApiError } from "../domain/errors.js";
 import type { Core } from "./core.js";
@@ -31,14 +30,8 @@ export function createOpenFile(core: Pick<Core, "tokens" | "slots" | "relay">) {
         false,
         5,
       );
-    const relayRequest: RelayRequest = {
-      method: request.method,
-      range: request.range,
-      signal: request.signal,
-      beforeExtraction: request.beforeExtraction,
-    };
     try {
-      return { ...(await openLinked(core.relay, ticket, relayRequest)), release };
+      return { ...(await openLinked(core.relay, ticket, request)), release };
     } catch (error) {
       release();
       throw error;

@@ -1,5 +1,5 @@
-import type { Readable } from "node:stream";
 import type { Logger } from "pino";
+import type { Relayed, RelayRequest } from "../delivery/relay.js";
 import type { ListItem, ListPage } from "../domain/lists.js";
 import type { DownloadRequest, ListBounds, ListRequest, Settled } from "../domain/requests.js";
 import type { HealthSnapshot } from "../extraction/health.js";
@@ -34,31 +34,16 @@ export interface HealthReport {
   sources: { name: string; state: string }[];
 }
 
-/** One file a stream link names, asked for by a client. */
-export interface OpenFileRequest {
+/** One file a stream link names, asked for by a client: the relay's request, with the token and who asks. */
+export interface OpenFileRequest extends RelayRequest {
   /** The token of `/api/stream/<token>`. */
   token: string;
-  method: "GET" | "HEAD";
-  /** The client's Range header. */
-  range?: string;
   /** Who asks, for the caps on running files (absent: an in-process caller, not capped). */
   client?: string;
-  /** Aborted when the client goes away. */
-  signal: AbortSignal;
-  /**
-   * Called before the post is extracted again for this file (a stale or evicted link): the caller charges
-   * it to the client's download budget and may refuse it by throwing.
-   */
-  beforeExtraction?: () => Promise<void>;
 }
 
 /** A file ready to pass on. `release()` gives its slot back once the answer is over (idempotent). */
-export interface OpenedFile {
-  status: 200 | 206;
-  type: string;
-  headers: Record<string, string>;
-  filename: string;
-  body: Readable;
+export interface OpenedFile extends Relayed {
   release(): void;
 }
 
