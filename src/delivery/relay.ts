@@ -2,17 +2,25 @@ import { pipeline, type Readable, Transform } from "node:stream";
 import { ApiError, SourceFailure } from "../domain/errors.js";
 import type { Extraction, Media } from "../domain/media.js";
 import { DESKTOP_USER_AGENT } from "../net/browser.js";
-import type { HttpClient, StreamResponse } from "../net/http-client.js";
+import type { Egress } from "../net/egress.js";
+import type { StreamResponse } from "../net/http-client.js";
 import { filenameOf, MEDIA_KINDS, mediaUrlOf } from "./links.js";
 import type { StreamTicket } from "./token.js";
 
-export interface RelayDeps {
-  /** The client a post's media is fetched with: through the way out its extraction used. */
-  clientFor(extraction: Extraction, source: string): HttpClient;
+/** Where the relay finds a post's extraction (the pipeline is one). */
+export interface PostLookup {
   /** The post's cached extraction by this source (never another's), if the cache still holds it. */
   cached(postId: string, source: string): Promise<{ extraction: Extraction } | undefined>;
   /** A fresh extraction of the post: it left the cache, or its media address expired upstream. */
   reextract(postId: string, source: string): Promise<{ extraction: Extraction }>;
+}
+
+export interface RelayDeps {
+  posts: PostLookup;
+  /** The ways out: a session's media go out the way the session was made, other media through their source's pool. */
+  egress: Egress;
+  /** The upstream (proxy pool) a source's media belong to. */
+  upstreamOf(source: string): string;
   /** The largest file relayed: refused up front when declared, cut when it runs over. */
   maxBytes: number;
 }
@@ -59,7 +67,9 @@ function targetOf(extraction: Extraction, ticket: StreamTicket) {
 export function createRelay(deps: RelayDeps) {
   function fetchMedia(target: ReturnType<typeof targetOf>, request: RelayRequest) {
     const range = request.range !== undefined && BYTE_RANGE.test(request.range) ? request.range : undefined;
-    return deps.clientFor(target.extraction, target.source).stream({
+    const route =
+      deps.egress.byId(target.extraction.session?.route) ?? deps.egress.pick(deps.upstreamOf(target.source));
+    return route.http.stream({
       url: target.url,
       method: request.method,
       headers: { "user-agent": DESKTOP_USER_AGENT, ...target.headers, ...(range ? { range } : {}) },
@@ -71,12 +81,12 @@ export function createRelay(deps: RelayDeps) {
 
   async function extractAgain(ticket: Pick<StreamTicket, "postId" | "source">, request: RelayRequest) {
     await request.beforeExtraction?.();
-    return deps.reextract(ticket.postId, ticket.source);
+    return deps.posts.reextract(ticket.postId, ticket.source);
   }
 
   /** The post's extraction: the cached one, or a fresh one when the link outlived its cache entry. */
   async function current(ticket: Pick<StreamTicket, "postId" | "source">, request: RelayRequest) {
-    return (await deps.cached(ticket.postId, ticket.source)) ?? (await extractAgain(ticket, request));
+    return (await deps.posts.cached(ticket.postId, ticket.source)) ?? (await extractAgain(ticket, request));
   }
 
   async function openUpstream(ticket: StreamTicket, request: RelayRequest) {
@@ -86,7 +96,7 @@ export function createRelay(deps: RelayDeps) {
     if (first.status !== 403 && first.status !== 410) return { upstream: first, media: extraction.media };
     discard(first);
     // Another request may have refreshed the post meanwhile: its answer is used before asking TikTok.
-    const cached = await deps.cached(ticket.postId, ticket.source);
+    const cached = await deps.posts.cached(ticket.postId, ticket.source);
     const newer = cached && targetOf(cached.extraction, ticket);
     const fresh =
       cached && newer && (newer.url !== used.url || newer.cookie?.value !== used.cookie?.value)

@@ -238,7 +238,7 @@ function buildEngine(config: Config, deps: ServiceDeps, parts: EngineParts) {
   return { pipeline, listing, secret };
 }
 
-/** The tunnel: signed links, the slots that bound running files, and the relay that fetches them. */
+/** The tunnel: signed links, and the relay that fetches their files. */
 function buildTunnel(
   config: Config,
   now: () => number,
@@ -249,13 +249,12 @@ function buildTunnel(
   const tokens = createStreamTokens({ secret: engine.secret, ttlMs: config.streamTtlSeconds * 1000, now });
   const upstreamOf = new Map(descriptors.map((descriptor) => [descriptor.name, descriptor.upstream]));
   const relay = createRelay({
-    // A session's media go out the way the session was made; other media, through their source's pool.
-    clientFor: (extraction, source) =>
-      (egress.byId(extraction.session?.route) ?? egress.pick(upstreamOf.get(source) ?? "default")).http,
-    cached: (postId, source) => engine.pipeline.cached(postId, source),
-    reextract: (postId, source) => engine.pipeline.reextract(postId, source),
+    posts: engine.pipeline,
+    egress,
+    upstreamOf: (source) => upstreamOf.get(source) ?? "default",
     maxBytes: config.streamMaxBytes,
   });
+
   return { tokens, relay };
 }
 
