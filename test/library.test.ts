@@ -3,7 +3,7 @@ import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { createClient, type TikTokDlClient, TikTokDlError } from "../src/library/index.js";
+import { createClient, type PostFile, type TikTokDlClient, TikTokDlError } from "../src/library/index.js";
 import { SAMPLE_PROFILES } from "./fakes/profiles.js";
 import { FakeTikTok, SAMPLE_IDS } from "./fakes/tiktok.js";
 
@@ -83,6 +83,55 @@ describe("the library: createClient()", () => {
     const images = await client.save(PHOTO, { dir: join(dir, "images"), images: true });
     assert.equal(images.length, 5);
     assert.deepEqual((await readdir(join(dir, "images"))).length, 5, "no .part file left");
+  });
+
+  it("files() hands the post and the files the options select, each opened when asked", async () => {
+    const { post, files } = await client.files(PHOTO, { images: true });
+    assert.equal(post.type, "photo");
+    assert.equal(files.length, 5, "four images, then the audio");
+    const first = await (files[0] as (typeof files)[number]).open();
+    assert.equal(first.name, `tiktok_trail.notes_${SAMPLE_IDS.photo}_photo_1.jpg`);
+    // Read after a pause: the body holds its bytes until the caller reads it.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    let bytes = 0;
+    for await (const chunk of first.body) bytes += (chunk as Buffer).length;
+    assert.ok(bytes > 0);
+    assert.equal(bytes, first.size);
+    const audio = await client.files(VIDEO, { audio: true });
+    assert.equal(audio.files.length, 1);
+    const track = await (audio.files[0] as (typeof files)[number]).open();
+    assert.match(track.name, /_audio\.(mp3|m4a)$/);
+    track.body.destroy();
+  });
+
+  it("close() does not wait for ever on a file opened and never read (it is cut after a grace)", {
+    timeout: 20_000,
+  }, async () => {
+    const other = createClient({
+      upstreams: { tiktok: fake.url },
+      allowPrivateUpstreams: true,
+      sources: ["native"],
+    });
+    const unread = await ((await other.files(VIDEO)).files[0] as PostFile).open();
+    const closing = Date.now();
+    await other.close();
+    assert.ok(Date.now() - closing < 8_000);
+    unread.body.destroy();
+  });
+
+  it("providers() lists the sources and which of them run; a source that is not one is a 400", async () => {
+    const sources = await client.providers();
+    assert.deepEqual(
+      sources.filter((source) => source.enabled).map((source) => source.name),
+      ["native"],
+    );
+    assert.ok(sources.some((source) => source.name === "tikwm" && !source.enabled));
+    await assert.rejects(client.download(VIDEO, { source: "nope" }), (error: unknown) => {
+      assert.ok(error instanceof TikTokDlError);
+      assert.equal(error.code, "INVALID_TYPE");
+      assert.equal(error.status, 400);
+      return true;
+    });
   });
 
   it("throws one error class carrying the API's code and status", async () => {

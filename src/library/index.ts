@@ -176,7 +176,10 @@ function asLibraryError(error: unknown): TikTokDlError {
   });
 }
 
-/** One file of a post, opened when asked: its name (as the server names it), size, and body. */
+/**
+ * One file of a post, opened when asked: its name (as the server names it), size, and body. Read the body
+ * to its end, or destroy it: until then it holds a connection to the media host.
+ */
 export interface PostFile {
   open(signal?: AbortSignal): Promise<{ name: string; size?: number; body: Readable }>;
 }

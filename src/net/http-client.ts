@@ -82,6 +82,23 @@ export interface HttpClientOptions {
   proxyUrl?: string;
 }
 
+/** How long closing waits for requests still running (a body nobody reads) before it cuts them. */
+const CLOSE_GRACE_MS = 5_000;
+
+/** Closes a pool: its running requests get a few seconds to end, then they are cut. */
+async function closeWithin(dispatcher: Dispatcher) {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<"late">((resolve) => {
+    timer = setTimeout(() => resolve("late"), CLOSE_GRACE_MS);
+  });
+  const closed = dispatcher.close();
+  try {
+    if ((await Promise.race([closed, late])) === "late") await dispatcher.destroy();
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** The statuses that carry a Location to follow. */
 export const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
 const STREAM_BODY_TIMEOUT_MS = 60_000;
@@ -154,7 +171,7 @@ function createSender(options: HttpClientOptions) {
 
   return {
     follow,
-    close: () => Promise.all([...new Set([agent, trustedAgent])].map((dispatcher) => dispatcher.close())),
+    close: () => Promise.all([...new Set([agent, trustedAgent])].map(closeWithin)),
   };
 }
 
