@@ -15,15 +15,23 @@ import type { CacheEntry, Store } from "../src/stores/types.js";
 const POST = "7300000000000000001";
 const LINK = `https://www.tiktok.com/@someone/video/${POST}`;
 
-/** A store in a Map, with the claims a shared store has when `claims` is set. */
-function fakeStore(claims = false) {
+type Clock = { now: number };
+const NOW = Date.parse("2026-11-30T00:00:00Z");
+
+/**
+ * A store in a Map whose entries live as long as they were given (on the test's clock), with the claims
+ * a shared store has when `claims` is set.
+ */
+function fakeStore(clock: Clock, claims = false) {
   const posts = new Map<string, CacheEntry>();
+  const until = new Map<string, number>();
   const held = new Set<string>();
   const store: Store & { posts: Map<string, CacheEntry> } = {
     posts,
-    getPost: async (id) => posts.get(id),
-    setPost: async (id, entry) => {
+    getPost: async (id) => ((until.get(id) ?? 0) > clock.now ? posts.get(id) : undefined),
+    setPost: async (id, entry, ttlMs) => {
       posts.set(id, entry);
+      until.set(id, clock.now + ttlMs);
     },
     getShortLink: async () => undefined,
     setShortLink: async () => {},
@@ -82,15 +90,15 @@ function fakeSource(
 
 function pipelineOf(
   sources: Source[],
-  store: Store = fakeStore(),
-  clock = { now: Date.parse("2026-11-30T00:00:00Z") },
+  options: { clock?: Clock; store?: Store; health?: SourceHealth } = {},
 ) {
+  const clock = options.clock ?? { now: NOW };
   const now = () => clock.now;
   return createPipeline({
     sources,
-    store,
+    store: options.store ?? fakeStore(clock),
     egress: {} as Egress,
-    health: new SourceHealth(now),
+    health: options.health ?? new SourceHealth(now),
     now,
     random: () => 0.5,
     log: pino({ level: "silent" }),
@@ -138,8 +146,8 @@ describe("the extraction pipeline, with a fake store and fake sources", () => {
       answer: async () => Promise.reject(new SourceFailure("blocked", "403")),
     });
     const snaptik = fakeSource("snaptik");
-    const store = fakeStore();
-    const pipeline = pipelineOf([native, snaptik], store);
+    const store = fakeStore({ now: NOW });
+    const pipeline = pipelineOf([native, snaptik], { store });
     const answer = await pipeline.download(ask("snaptik"));
     assert.equal(answer.source, "snaptik");
     assert.equal(store.posts.has(POST), false, "not everyone's entry");
@@ -149,20 +157,19 @@ describe("the extraction pipeline, with a fake store and fake sources", () => {
   });
 
   it("remembers TikTok's verdict briefly, and asks again once it has expired", async () => {
-    const clock = { now: Date.parse("2026-11-30T00:00:00Z") };
+    const clock = { now: NOW };
     const native = fakeSource("native", {
       proves: true,
       answer: async () => Promise.reject(postErrors.notFound()),
     });
-    const pipeline = pipelineOf([native], fakeStore(), clock);
+    const pipeline = pipelineOf([native], { clock });
     await assert.rejects(pipeline.download(ask()), { code: "NOT_FOUND" });
+    clock.now += 59_000;
     await assert.rejects(pipeline.download(ask()), { code: "NOT_FOUND" });
-    assert.equal(native.calls, 1, "the second answer came from the cache");
-    clock.now += 61_000;
-    const store = fakeStore();
-    const later = pipelineOf([native], store, clock);
-    await assert.rejects(later.download(ask()), { code: "NOT_FOUND" });
-    assert.equal(native.calls, 2);
+    assert.equal(native.calls, 1, "within the verdict's minute, the answer came from the cache");
+    clock.now += 2_000;
+    await assert.rejects(pipeline.download(ask()), { code: "NOT_FOUND" });
+    assert.equal(native.calls, 2, "past it, TikTok was asked again");
   });
 
   it("rotates past a failing source and counts the failure by post in the health book", async () => {
@@ -170,10 +177,15 @@ describe("the extraction pipeline, with a fake store and fake sources", () => {
       answer: async () => Promise.reject(new SourceFailure("network", "refused")),
     });
     const native = fakeSource("native", { proves: true });
-    const pipeline = pipelineOf([failing, native]);
+    const health = new SourceHealth(() => NOW);
+    const pipeline = pipelineOf([failing, native], { health });
     const answer = await pipeline.download(ask("tikwm"));
     assert.equal(answer.source, "native");
     assert.equal(failing.calls, 1);
+    // The client chose tikwm: its failure is in the totals, not in the window its circuit reads.
+    assert.equal(health.snapshot("tikwm").failures, 1);
+    assert.equal(health.snapshot("tikwm").consecutiveFailures, 0);
+    assert.equal(health.snapshot("native").successes, 1);
   });
 
   it("shares one extraction among requests at once, in this process", async () => {
@@ -185,13 +197,14 @@ describe("the extraction pipeline, with a fake store and fake sources", () => {
   });
 
   it("shares one extraction across two instances through the store's claims (SharedFlight)", async () => {
-    const store = fakeStore(true);
+    const clock = { now: NOW };
+    const store = fakeStore(clock, true);
     const first = fakeSource("native", { proves: true, delayMs: 150 });
     const second = fakeSource("native", { proves: true });
     const [a, b] = await Promise.all([
-      pipelineOf([first], store).download(ask()),
+      pipelineOf([first], { clock, store }).download(ask()),
       new Promise((resolve) => setTimeout(resolve, 20)).then(() =>
-        pipelineOf([second], store).download(ask()),
+        pipelineOf([second], { clock, store }).download(ask()),
       ),
     ]);
     assert.equal(first.calls, 1);
@@ -201,9 +214,9 @@ describe("the extraction pipeline, with a fake store and fake sources", () => {
   });
 
   it("extracts a post again for a stale link at most once a minute, then serves that answer", async () => {
-    const clock = { now: Date.parse("2026-11-30T00:00:00Z") };
+    const clock = { now: NOW };
     const native = fakeSource("native", { proves: true });
-    const pipeline = pipelineOf([native], fakeStore(), clock);
+    const pipeline = pipelineOf([native], { clock });
     await pipeline.reextract(POST, "native");
     await pipeline.reextract(POST, "native");
     assert.equal(native.calls, 1);

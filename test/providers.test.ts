@@ -6,14 +6,14 @@ import {
   BROKEN_ID,
   type FakeProviders,
   PHOTO_POST,
+  PHOTO_URL,
   PROVIDER_FAKES,
   startProviderFakes,
   VIDEO_POST,
+  VIDEO_URL,
 } from "./fakes/providers/index.js";
 import { download, type Stack, startStack } from "./helpers.js";
 
-const VIDEO_URL = `https://www.tiktok.com/@river.cooks/video/${VIDEO_POST.id}`;
-const PHOTO_URL = `https://www.tiktok.com/@trail.notes/photo/${PHOTO_POST.id}`;
 const BROKEN_URL = `https://www.tiktok.com/@river.cooks/video/${BROKEN_ID}`;
 const MISSING_URL = `https://www.tiktok.com/@river.cooks/video/7558765792041139999`;
 

@@ -5,11 +5,9 @@ import { Redis } from "ioredis";
 import { SourceHealth } from "../src/extraction/health.js";
 import { PROVIDERS } from "../src/sources/registry.js";
 import { createRedisHealthShare } from "../src/stores/redis-health.js";
-import { type FakeProviders, PHOTO_POST, startProviderFakes, VIDEO_POST } from "./fakes/providers/index.js";
+import { type FakeProviders, PHOTO_URL, startProviderFakes, VIDEO_URL } from "./fakes/providers/index.js";
 import { delay, download, type Stack, startStack } from "./helpers.js";
 
-const VIDEO_URL = `https://www.tiktok.com/@river.cooks/video/${VIDEO_POST.id}`;
-const PHOTO_URL = `https://www.tiktok.com/@trail.notes/photo/${PHOTO_POST.id}`;
 const LIVE = [
   "tikwm",
   "ssstik",

@@ -8,11 +8,11 @@ import {
   PROVIDER_FAKES,
   startProviderFakes,
   VIDEO_POST,
+  VIDEO_URL,
 } from "./fakes/providers/index.js";
 import { json as fakeJson } from "./fakes/providers/server.js";
 import { download, type Stack, startStack } from "./helpers.js";
 
-const VIDEO_URL = `https://www.tiktok.com/@river.cooks/video/${VIDEO_POST.id}`;
 const LIARS = ["ssstik", "snaptik", "fasttoksave"];
 
 /**

@@ -11,16 +11,16 @@ import type { SourceDescriptor } from "../src/sources/types.js";
 import {
   type FakeProviders,
   PHOTO_POST,
+  PHOTO_URL,
   PROVIDER_FAKES,
   startProviderFakes,
   VIDEO_POST,
+  VIDEO_URL,
 } from "./fakes/providers/index.js";
 import { json as fakeJson } from "./fakes/providers/server.js";
 import { SAMPLE_IDS } from "./fakes/tiktok.js";
 import { download, type Stack, scriptedSource, startStack, videoFrom, videoSourceAt } from "./helpers.js";
 
-const VIDEO_URL = `https://www.tiktok.com/@river.cooks/video/${VIDEO_POST.id}`;
-const PHOTO_URL = `https://www.tiktok.com/@trail.notes/photo/${PHOTO_POST.id}`;
 const forced = (type: string) => ({ type, rotateOnError: "false", nocache: "1" });
 
 type Providers = { name: string; health: { circuit: string; failures: number } }[];

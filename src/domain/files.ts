@@ -16,19 +16,19 @@ export interface SaveChoice {
 }
 
 /** What a post offers, whatever form it comes in (an API result's links, or the media itself). */
-export interface Offer {
+interface Offer {
   type: "video" | "photo";
   imageCount: number;
   has(kind: "video" | "hd" | "music" | "zip"): boolean;
 }
 
-export interface FileRef {
+interface FileRef {
   kind: TunnelKind;
   index?: number;
 }
 
-/** The files to save for a post: one piece of logic for every face (CLI, library). */
-export function filesToSave(offer: Offer, choice: SaveChoice): FileRef[] {
+/** The files to save for a post. */
+function filesToSave(offer: Offer, choice: SaveChoice): FileRef[] {
   const audio: FileRef[] = offer.has("music") ? [{ kind: "music" }] : [];
   if (choice.audio) return audio;
   if (offer.type === "photo") {

@@ -15,8 +15,6 @@ import { resolveShortLink } from "./short-links.js";
 import { SingleFlight } from "./single-flight.js";
 import { storeCall } from "./store-call.js";
 
-export type { ListRequest };
-
 export interface ListingDeps {
   sources: readonly Source[];
   health: SourceHealth;

@@ -12,8 +12,6 @@ import { type AttemptEvent, extractWithRotation, type RotationDeps } from "./rot
 import { SharedFlight } from "./shared-flight.js";
 import { SingleFlight } from "./single-flight.js";
 
-export type { DownloadRequest, Settled };
-
 /** What the pipeline hands back: the extraction, which source made it, and whether it came from the cache. */
 export interface Answer extends Sourced {
   cached: boolean;

@@ -1,3 +1,4 @@
+import { PHOTO_POST, VIDEO_POST } from "./catalogue.js";
 import { fasttoksaveFake } from "./fasttoksave.js";
 import { lovetikFake } from "./lovetik.js";
 import { musicaldownFake } from "./musicaldown.js";
@@ -30,4 +31,8 @@ export const startProviderFakes = (overrides: Record<string, FakeHandler> = {}) 
   }).start();
 
 export { BROKEN_ID, PHOTO_POST, VIDEO_POST } from "./catalogue.js";
+
+/** The catalogue's two posts as a client links them. */
+export const VIDEO_URL = `https://www.tiktok.com/@river.cooks/video/${VIDEO_POST.id}`;
+export const PHOTO_URL = `https://www.tiktok.com/@trail.notes/photo/${PHOTO_POST.id}`;
 export type { FakeProviders } from "./server.js";
