@@ -282,6 +282,12 @@ describe("the command-line downloader", () => {
       assert.equal(code, 2, args.join(" "));
       assert.match(stderr, /Usage: tiktok-dl/);
     }
+    // A setting of the environment that is bad at start (a keys file that is not JSON) is one too.
+    const keys = join(dir, "bad-keys.json");
+    await writeFile(keys, "{not json");
+    const { code, stderr } = await run([VIDEO], { ...env, API_KEYS_FILE: keys }, dir);
+    assert.equal(code, 2);
+    assert.match(stderr, /^tiktok-dl: API_KEYS_FILE: /);
   });
 
   it("does not rate-limit itself in-process: 75 links with RATE_LIMIT=60 all succeed", async () => {

@@ -156,6 +156,11 @@ describe("the library: createClient()", () => {
     // @ts-expect-error cacheTtll is not an option
     assert.throws(() => createClient({ cacheTtll: 5 }), invalid(/Unknown option "cacheTtll"/));
     assert.throws(() => createClient({ cacheTtl: -1 }), invalid(/^Invalid configuration:\n {2}cacheTtl: /));
+    // A file an option names that is bad at start: no crash of the process, the first call says so.
+    const keyless = createClient({ apiKeysFile: join(dir, "no-such-keys.json") });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await assert.rejects(keyless.download(VIDEO), invalid(/^apiKeysFile: /));
+    await keyless.close();
     assert.throws(
       () => createClient({ sources: ["nativ"] }),
       invalid(/^sources: unknown source\(s\) nativ; known: native/),

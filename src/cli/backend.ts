@@ -16,6 +16,8 @@ export interface CliPost {
  * Everything else (links, listings, progress, file writing, the archive) is the same for both.
  */
 export interface Backend {
+  /** Started: the files the settings name read (a bad one is INVALID_OPTIONS). */
+  ready(): Promise<void>;
   /** The sources that run and are not retired (what --provider may name). */
   liveSources(): Promise<string[]>;
   post(link: string, choice: SaveChoice, provider?: string): Promise<CliPost>;
@@ -27,6 +29,7 @@ export interface Backend {
 export function localBackend(): Backend {
   const client = createClientFromEnv();
   return {
+    ready: () => client.ready(),
     async liveSources() {
       const sources = await client.providers();
       return sources.filter((source) => source.enabled && !source.maintenance).map((source) => source.name);
@@ -55,6 +58,7 @@ export function remoteBackend(base: string): Backend {
     },
   });
   return {
+    ready: async () => {},
     async liveSources() {
       const sources = await json<{ name: string; enabled?: boolean; maintenance?: unknown }[]>(
         `${base}/api/providers`,

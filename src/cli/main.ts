@@ -353,11 +353,15 @@ async function start(argv: string[]): Promise<{ opts: Options; archive: Archive 
 }
 
 /** The library here, or the server named by --server; a bad setting in the environment is a usage error. */
-function backendFor(opts: Options): Backend | number {
+async function backendFor(opts: Options): Promise<Backend | number> {
   if (opts.server) return remoteBackend(opts.server);
+  let backend: Backend | undefined;
   try {
-    return localBackend();
+    backend = localBackend();
+    await backend.ready();
+    return backend;
   } catch (error) {
+    await backend?.close();
     if (!(error instanceof TikTokDlError) || error.code !== "INVALID_OPTIONS") throw error;
     process.stderr.write(`tiktok-dl: ${error.message}\n`);
     return 2;
@@ -379,7 +383,7 @@ export async function main(argv: string[]): Promise<number> {
   const started = await start(argv);
   if (typeof started === "number") return started;
   const { opts, archive } = started;
-  const backend = backendFor(opts);
+  const backend = await backendFor(opts);
   if (typeof backend === "number") return backend;
   const tally: Tally = { failures: [], jsonResults: [], saved: 0, skipped: 0, twice: 0, listed: 0 };
   try {

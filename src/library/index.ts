@@ -159,16 +159,20 @@ function asOptionError<T>(options: ClientOptions, work: () => T): T {
   try {
     return work();
   } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    let message = error.message;
-    for (const key of Object.keys(options)) message = message.replaceAll(`${toEnvName(key)}:`, `${key}:`);
-    throw new TikTokDlError("INVALID_OPTIONS", 400, message, { cause: error });
+    throw error instanceof ConfigError ? optionError(options, error) : error;
   }
 }
 
-/** What the library throws: always a TikTokDlError. */
-function asLibraryError(error: unknown): TikTokDlError {
+function optionError(options: ClientOptions, error: ConfigError): TikTokDlError {
+  let message = error.message;
+  for (const key of Object.keys(options)) message = message.replaceAll(`${toEnvName(key)}:`, `${key}:`);
+  return new TikTokDlError("INVALID_OPTIONS", 400, message, { cause: error });
+}
+
+/** What the library throws: always a TikTokDlError (a file the options name, found bad at start, is INVALID_OPTIONS). */
+function asLibraryError(error: unknown, options: ClientOptions): TikTokDlError {
   if (error instanceof TikTokDlError) return error;
+  if (error instanceof ConfigError) return optionError(options, error);
   if (error instanceof ApiError)
     return new TikTokDlError(error.code, error.status, error.message, { cause: error });
   return new TikTokDlError("INTERNAL_ERROR", 500, (error as Error)?.message ?? String(error), {
@@ -237,7 +241,10 @@ const dateMs = (value: Date | string | number | undefined) =>
  */
 export function createClient(options: ClientOptions = {}) {
   const config = configOf(options);
-  return clientOf(asOptionError(options, () => createServices(config)));
+  return clientOf(
+    asOptionError(options, () => createServices(config)),
+    options,
+  );
 }
 
 /**
@@ -246,17 +253,22 @@ export function createClient(options: ClientOptions = {}) {
  * INVALID_OPTIONS that names it.
  */
 export function createClientFromEnv(env: NodeJS.ProcessEnv = process.env) {
-  return clientOf(asOptionError({}, () => createServices(loadConfig({ ...env, LOG_LEVEL: "silent" }))));
+  return clientOf(
+    asOptionError({}, () => createServices(loadConfig({ ...env, LOG_LEVEL: "silent" }))),
+    {},
+  );
 }
 
-function clientOf(services: Services) {
+function clientOf(services: Services, options: ClientOptions) {
   const ready = services.ready();
+  // A start that fails (an unreadable keys file) is told to the first call, not thrown into the process.
+  ready.catch(() => {});
   const use: Use = async (work) => {
     try {
       await ready;
       return await work();
     } catch (error) {
-      throw asLibraryError(error);
+      throw asLibraryError(error, options);
     }
   };
   const extract = (url: string, choice: DownloadOptions) =>
@@ -301,7 +313,7 @@ function clientOf(services: Services) {
      * stops at the first post older than `since`), `limit` the number of posts, `type` their kind.
      */
     async *list(url: string, choice: ListOptions = {}): AsyncGenerator<ListItem> {
-      await use(async () => {});
+      await client.ready();
       const items = services.list(
         { url, source: choice.source ?? "random" },
         { limit: choice.limit, since: dateMs(choice.since), until: dateMs(choice.until), type: choice.type },
@@ -312,6 +324,9 @@ function clientOf(services: Services) {
         yield next.value;
       }
     },
+
+    /** Resolves once the client has read the files its options name and reached Redis (or given up on it). */
+    ready: (): Promise<void> => use(async () => {}),
 
     /** The sources, whether this client runs them, their parameters and their health. */
     providers: (): Promise<ProviderInfo[]> => use(() => services.providers()),
