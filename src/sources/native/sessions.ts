@@ -5,8 +5,10 @@ import { CookieJar } from "tough-cookie";
  * the WAF's proof of work on its first page; once past it, the session cookies TikTok sets (`ttwid`,
  * `tt_chain_token`, `tt_csrf_token`, `msToken`, …) let the next pages through for a while. So each way
  * out (direct, each proxy) keeps a few sessions and reuses them. A session that has not passed the WAF
- * yet is lent to one extraction at a time, so it meets one challenge, not one per waiting request. A
- * blocked session, or one past its age or use count, is dropped. Each extraction works on its own copy
+ * yet is lent to one extraction at a time, so it meets one challenge, not one per waiting request; given
+ * back without a page of data (an error page, a stub), it is dropped and its slot made anew, so a slot is
+ * never held by a session nothing will lend again. A blocked session, or one past its age or use count,
+ * is dropped. Each extraction works on its own copy
  * of the jar (the challenge cookies never leave it) and hands back what TikTok set. Sessions live in
  * this process only: they are cheap to rebuild, and a jar bound to one instance's address is worth
  * little to another.
@@ -99,20 +101,31 @@ export function createSessionPool(options: SessionPoolOptions) {
   async function lend(route: string, session: Session): Promise<SessionLease> {
     session.busy++;
     session.uses++;
-    const jar = await session.jar.clone();
+    let jar: CookieJar;
+    try {
+      jar = await session.jar.clone();
+    } catch (error) {
+      giveBack(route, session, true);
+      throw error;
+    }
     return {
       jar,
       async release({ passed, blocked }) {
-        session.busy--;
-        if (blocked) {
-          session.dropped = true;
-        } else if (passed) {
-          session.passed = true;
-          session.jar = await keptCookies(jar);
+        try {
+          if (passed && !blocked) session.jar = await keptCookies(jar);
+        } finally {
+          giveBack(route, session, blocked || !(passed || session.passed));
         }
-        wake(route);
       },
     };
+  }
+
+  /** The session is free again; `drop`: blocked, or still cold after its one try (its slot goes to a new one). */
+  function giveBack(route: string, session: Session, drop: boolean) {
+    session.busy--;
+    if (drop) session.dropped = true;
+    else session.passed = true;
+    wake(route);
   }
 
   return { acquire };
