@@ -13,6 +13,8 @@ export interface ListItem {
   /** Seconds (videos). */
   duration?: number;
   stats?: { plays?: number; likes?: number; comments?: number; shares?: number };
+  /** Whose post it is, as the source names them. */
+  author?: { username?: string; nickname?: string; id?: string };
 }
 
 export interface ListOwner {
@@ -54,21 +56,33 @@ export interface ListPage extends Omit<ListAnswer, "next"> {
 export const listItemUrl = (username: string | undefined, id: string, type: ListItem["type"]) =>
   `https://www.tiktok.com/@${username || "i"}/${type === "photo" ? "photo" : "video"}/${id}`;
 
+/** Pages in a row that may bring no post at all (a gap a source steps over) before a walk gives up. */
+export const MAX_PAGES_WITHOUT_POSTS = 3;
+
 /**
  * The posts of a whole listing the bounds select, newest first, page after page (`nextPage` is given the
- * previous page's cursor): stops at `limit`, or at the first post older than `since`.
+ * previous page's cursor): stops at `limit`, at the first post older than `since`, and when the pages stop
+ * bringing posts it has not given yet (a page of repeats at once, empty pages after a few), so a source
+ * that answers a cursor for ever cannot keep a walk going.
  */
 export async function* itemsOfPages(
   nextPage: (cursor: string | undefined) => Promise<Pick<ListPage, "items" | "cursor" | "total">>,
   bounds: ListBounds,
   onPage?: (page: Pick<ListPage, "total">) => void,
 ): AsyncGenerator<ListItem> {
+  const seen = new Set<string>();
   let cursor: string | undefined;
   let given = 0;
+  let empty = 0;
   do {
     const page = await nextPage(cursor);
     onPage?.(page);
-    for (const item of page.items) {
+    const fresh = page.items.filter((item) => !seen.has(item.id));
+    if (page.items.length > 0 && fresh.length === 0) return;
+    empty = fresh.length === 0 ? empty + 1 : 0;
+    if (empty >= MAX_PAGES_WITHOUT_POSTS) return;
+    for (const item of fresh) {
+      seen.add(item.id);
       const time = item.createdAt ? Date.parse(item.createdAt) : Number.NaN;
       if (bounds.since !== undefined && time < bounds.since) return;
       if (bounds.until !== undefined && time > bounds.until) continue;

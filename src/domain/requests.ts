@@ -22,6 +22,10 @@ export interface ListRequest {
   source: string;
   /** The sources this client may use (its API key's); absent, all. */
   allowedSources?: readonly string[];
+  /** Skip reading the cache (a fresh page, still shared with whoever asks for it at the same time). */
+  nocache?: boolean;
+  /** The client's own request: when every client waiting for a page has gone, the page is not fetched on. */
+  signal?: AbortSignal;
 }
 
 /** Which posts of a whole listing are wanted (the CLI's and the library's `list`). */

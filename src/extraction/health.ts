@@ -187,14 +187,17 @@ export class SourceHealth {
     return [...requested, ...rest];
   }
 
-  /** Best first, without chance (a listing's pages): preferred sources, then by weight; open circuits only when every one is. */
-  async rank<S extends Ranked>(sources: readonly S[]): Promise<S[]> {
-    await this.refresh(sources.map((source) => source.name));
-    const closed = sources.filter((source) => this.circuit(source.name) !== "open");
+  /**
+   * Best first, without chance (a listing's pages): preferred sources, then by weight; open circuits only
+   * when every one is. `book` names the book each source's outcomes are in (a listing keeps its own).
+   */
+  async rank<S extends Ranked>(sources: readonly S[], book = (name: string) => name): Promise<S[]> {
+    await this.refresh(sources.map((source) => book(source.name)));
+    const closed = sources.filter((source) => this.circuit(book(source.name)) !== "open");
     return [...(closed.length > 0 ? closed : sources)].sort(
       (a, b) =>
         Number(b.preferred ?? false) - Number(a.preferred ?? false) ||
-        this.weight(b.name) - this.weight(a.name),
+        this.weight(book(b.name)) - this.weight(book(a.name)),
     );
   }
 

@@ -8,7 +8,8 @@ import type { Egress } from "../net/egress.js";
 import type { Source } from "../sources/types.js";
 import type { CacheEntry, Store } from "../stores/types.js";
 import { isFault, type SourceHealth } from "./health.js";
-import { type CursorBody, createListCursors } from "./list-cursors.js";
+import { type CursorBody, checkList, createListCursors, type ListCursors } from "./list-cursors.js";
+import { checkOwner, seenTag, withoutRepeats } from "./list-proof.js";
 import { type Attempted, asFailure, finalError } from "./rotation.js";
 import { SharedFlight } from "./shared-flight.js";
 import { resolveShortLink } from "./short-links.js";
@@ -41,61 +42,26 @@ export function createListing(deps: ListingDeps) {
   const safely = storeCall(deps.log);
   const cursors = createListCursors(deps.secret);
 
-  async function fetchPage(link: ListLink, request: ListRequest, cursor?: CursorBody): Promise<ListPage> {
-    const tried: Attempted[] = [];
-    for (const source of await candidates(deps, link, request, cursor?.s)) {
-      let answer: ListAnswer;
-      try {
-        answer = await ask(deps, source, link, request, cursor?.p);
-      } catch (error) {
-        if (error instanceof SourceFailure) {
-          tried.push({ source: source.name, reason: error.reason, message: error.message });
-          continue;
-        }
-        throw error;
-      }
-      const { next, ...rest } = answer;
-      return {
-        ...rest,
-        cursor: next ? cursors.sign({ s: source.name, l: listKeyOf(link), p: next }) : undefined,
-        hasMore: next !== undefined,
-        provider: source.name,
-        cached: false,
-      };
-    }
-    throw finalError(tried, link.list);
-  }
-
   /** One page for everyone asking at once: in this process, and across instances through the store's claims. */
   const shared = (key: string, work: () => Promise<ListPage>) =>
     sharedFlight.run(`claim:${key}`, {
       work,
       waitMs: deps.attemptTimeoutMs * 2,
-      async answer() {
+      async answer(since) {
         const entry = await deps.store.getPost(key, { shared: true });
-        return entry?.kind === "list" ? { ...entry.page, cached: true } : undefined;
+        return entry?.kind === "list" && entry.storedAt >= since
+          ? { ...entry.page, cached: true }
+          : undefined;
       },
     });
 
-  return {
-    /** One page of a profile, collection or playlist. */
-    async page(request: ListRequest): Promise<ListPage> {
-      const link = await linkOf(deps, request.url);
-      const listKey = listKeyOf(link);
-      const cursor = request.cursor ? cursors.open(request.cursor, listKey) : undefined;
-      const key = [
-        "list",
-        cursor?.s ?? request.source,
-        listKey,
-        cursor ? JSON.stringify(cursor.p) : "",
-        request.limit,
-        request.allowedSources?.join(",") ?? "*",
-      ].join("|");
-      const hit = await safely(() => deps.store.getPost(key), undefined);
-      if (hit?.kind === "list") return { ...hit.page, cached: true };
-      return inFlight.run(key, () =>
+  /** The page, asked upstream and cached; the work stops when every client waiting for it has left. */
+  const fresh = (key: string, link: ListLink, request: ListRequest, cursor?: CursorBody) =>
+    inFlight.run(
+      key,
+      (signal) =>
         shared(key, async () => {
-          const page = await fetchPage(link, request, cursor);
+          const page = await fetchPage(deps, cursors, { link, request, cursor, signal });
           const now = deps.now();
           const { cached: _cached, ...kept } = page;
           const entry: CacheEntry = {
@@ -108,22 +74,90 @@ export function createListing(deps: ListingDeps) {
             await safely(() => deps.store.setPost(key, entry, deps.cacheTtlMs), undefined);
           return page;
         }),
-      );
+      request.signal,
+    );
+
+  return {
+    /** One page of a profile, collection or playlist; `nocache` skips reading the cache, not sharing the flight. */
+    async page(request: ListRequest): Promise<ListPage> {
+      const cursor = request.cursor ? cursors.open(request.cursor) : undefined;
+      const link = await linkOf(deps, request.url, request.signal);
+      const listKey = listKeyOf(link);
+      if (cursor) checkList(cursor, listKey);
+      const key = [
+        "list",
+        cursor?.s ?? request.source,
+        listKey,
+        cursor ? JSON.stringify([cursor.p, cursor.h]) : "",
+        request.limit,
+        request.allowedSources?.join(",") ?? "*",
+      ].join("|");
+      if (!request.nocache) {
+        const hit = await safely(() => deps.store.getPost(key), undefined);
+        if (hit?.kind === "list") return { ...hit.page, cached: true };
+      }
+      return fresh(key, link, request, cursor);
     },
   };
 }
 
 export type Listing = ReturnType<typeof createListing>;
 
+/**
+ * The first source that answers the page (the cursor's own, or each able one in health order), without
+ * the posts the page before gave; its next position signed into a cursor.
+ */
+async function fetchPage(
+  deps: ListingDeps,
+  cursors: ListCursors,
+  {
+    link,
+    request,
+    cursor,
+    signal,
+  }: { link: ListLink; request: ListRequest; cursor?: CursorBody; signal: AbortSignal },
+): Promise<ListPage> {
+  const tried: Attempted[] = [];
+  for (const source of await candidates(deps, link, request, cursor?.s)) {
+    let answer: ListAnswer;
+    try {
+      answer = await ask(deps, source, link, request, { position: cursor?.p, signal });
+    } catch (error) {
+      if (error instanceof SourceFailure) {
+        tried.push({ source: source.name, reason: error.reason, message: error.message });
+        continue;
+      }
+      throw error;
+    }
+    const { answer: fresh } = withoutRepeats(answer, cursor?.h);
+    const { next, ...rest } = fresh;
+    return {
+      ...rest,
+      cursor: next
+        ? cursors.sign({
+            s: source.name,
+            l: listKeyOf(link),
+            p: next,
+            h: fresh.items.map((item) => seenTag(item.id)),
+          })
+        : undefined,
+      hasMore: next !== undefined,
+      provider: source.name,
+      cached: false,
+    };
+  }
+  throw finalError(tried, link.list);
+}
+
 /** What identifies a list: its kind and its owner's handle or its id. */
 const listKeyOf = (link: ListLink) =>
   `${link.list}:${link.list === "profile" ? link.username.toLowerCase() : (link.id ?? "")}`;
 
 /** The list a link names, a short link followed. */
-async function linkOf(deps: ListingDeps, url: string): Promise<ListLink> {
+async function linkOf(deps: ListingDeps, url: string, signal?: AbortSignal): Promise<ListLink> {
   const link = parseTikTokListLink(url);
   if (link.kind === "list") return link;
-  const target = await resolveShortLink(deps.egress.pick("tiktok").browser, link);
+  const target = await resolveShortLink(deps.egress.pick("tiktok").browser, link, signal);
   if (target.kind === "post")
     throw badRequest("UNSUPPORTED_LINK", "This short link leads to a post: download it with /api/download.");
   return target;
@@ -150,16 +184,22 @@ async function candidates(
       throw badRequest("INVALID_TYPE", `The "${named}" source cannot list a ${link.list} on this instance.`);
     return [source];
   }
-  return deps.health.rank(able);
+  return deps.health.rank(able, listBook);
 }
 
-/** One source's page, its outcome recorded in the health book (a client's forced choice only in the totals). */
+/**
+ * A source's listings keep a health book of their own: TikTok refusing to list accounts says nothing of
+ * its post pages, so it must not open the circuit that downloads read.
+ */
+export const listBook = (source: string) => `${source}:lists`;
+
+/** One source's page, its outcome recorded in its listings' book (a client's forced choice only in the totals). */
 async function ask(
   deps: ListingDeps,
   source: Source,
   link: ListLink,
   request: ListRequest,
-  position?: ListPosition,
+  { position, signal }: { position?: ListPosition; signal: AbortSignal },
 ) {
   const started = deps.now();
   const limit = deadline(deps.attemptTimeoutMs);
@@ -168,19 +208,24 @@ async function ask(
       link,
       position,
       limit: request.limit,
-      signal: limit.signal,
+      signal: AbortSignal.any([limit.signal, signal]),
     });
-    deps.health.record(source.name, { ok: true, ms: deps.now() - started, post: listKeyOf(link) });
+    checkOwner(link, answer, source.name);
+    deps.health.record(listBook(source.name), { ok: true, ms: deps.now() - started, post: listKeyOf(link) });
     return answer;
   } catch (error) {
     if (error instanceof ApiError) {
-      deps.health.record(source.name, { ok: true, ms: deps.now() - started, post: listKeyOf(link) });
+      deps.health.record(listBook(source.name), {
+        ok: true,
+        ms: deps.now() - started,
+        post: listKeyOf(link),
+      });
       throw error;
     }
     const failure = asFailure(error);
     if (failure.reason === "bug") deps.log.error({ err: error, source: source.name }, "bug in a lister");
     deps.health.record(
-      source.name,
+      listBook(source.name),
       {
         ok: !isFault(failure.reason),
         ms: deps.now() - started,

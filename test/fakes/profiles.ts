@@ -23,6 +23,13 @@ export interface FakeProfile {
   staleDevices?: number;
   /** TikTok's list endpoint refuses this account (403). */
   refuseLists?: boolean;
+  /**
+   * How tikwm's fake misbehaves for this account: `foreign` answers another account's posts, `repeat`
+   * the same first page for every cursor, saying there is more.
+   */
+  tikwm?: "foreign" | "repeat";
+  /** Each of TikTok's list answers for this account comes this late (ms). */
+  listDelayMs?: number;
 }
 
 export interface FakeCollection {
@@ -81,6 +88,8 @@ export const SAMPLE_PROFILES = new Map<string, FakeProfile>(
     makeProfile("no.secuid", makePosts(40, { salt: 900 }), { pageWithoutSecUid: true }),
     makeProfile("lists.refused", makePosts(50, { salt: 1900 }), { refuseLists: true }),
     makeProfile("tiny.list", makePosts(4, { salt: 2900 })),
+    makeProfile("foreign.posts", makePosts(10, { salt: 3900 }), { refuseLists: true, tikwm: "foreign" }),
+    makeProfile("endless.page", makePosts(34, { salt: 4900 }), { refuseLists: true, tikwm: "repeat" }),
   ].map((profile) => [profile.username, profile]),
 );
 

@@ -431,12 +431,13 @@ export class FakeTikTok {
    * week of it (an empty answer with `hasMorePrevious` when the week has none); for a stale device id,
    * the first page whatever the cursor (yt-dlp #14031).
    */
-  private creatorItems(request: IncomingMessage, response: ServerResponse, url: URL) {
+  private async creatorItems(request: IncomingMessage, response: ServerResponse, url: URL) {
     if (this.challenged(request)) return send(response, 200, "text/html; charset=utf-8", this.wafPage());
     const profile = [...this.profiles.values()].find(
       (candidate) => candidate.secUid === url.searchParams.get("secUid"),
     );
     if (!profile) return sendJson(response, { statusCode: 10201, statusMsg: "", itemList: [] });
+    if (profile.listDelayMs) await new Promise((resolve) => setTimeout(resolve, profile.listDelayMs));
     if (profile.refuseLists)
       return send(response, 403, "text/html", "<html><body>Access Denied</body></html>");
     this.setSessionCookies(response, parseCookies(request.headers.cookie));

@@ -14,7 +14,7 @@ export const BODY_LIMIT_BYTES = 16 * 1024;
 
 const FLAG_VALUES = { true: ["1", "true", "yes"], false: ["", "0", "false", "no"] };
 
-const Flag = Type.Union([Type.Boolean(), Type.String({ maxLength: 16 })]);
+export const Flag = Type.Union([Type.Boolean(), Type.String({ maxLength: 16 })]);
 
 const DownloadQuery = Type.Object({
   url: Type.String({
@@ -66,7 +66,7 @@ const serializerCompiler = () => (data: { result?: object }) => {
 };
 
 /** "1"/"true"/"yes" or ""/"0"/"false"/"no", any case; JSON bodies may also send real booleans. */
-function parseFlag(field: string, value: string | boolean | undefined, fallback: boolean): boolean {
+export function parseFlag(field: string, value: string | boolean | undefined, fallback: boolean): boolean {
   if (value === undefined) return fallback;
   if (typeof value === "boolean") return value;
   const word = value.trim().toLowerCase();

@@ -1,10 +1,12 @@
-import type { FastifyRequest } from "fastify";
+import type { FastifyReply, FastifyRequest } from "fastify";
 import { type Static, Type } from "typebox";
 import type { ListRequest } from "../../domain/requests.js";
 import { MAX_LINK_LENGTH } from "../../domain/tiktok-url.js";
 import type { Services } from "../../service/types.js";
+import { clientGone } from "../client-gone.js";
 import { AuthHeaders, ErrorResponse, Stats } from "../schemas.js";
 import type { RequestHook, TypedApp } from "../types.js";
+import { Flag, parseFlag } from "./download.js";
 
 export interface ListRouteDeps {
   listPage: Services["listPage"];
@@ -38,6 +40,12 @@ const ListQuery = Type.Object({
       description: 'A source that lists ("native", "tikwm"), or "random" (default).',
     }),
   ),
+  nocache: Type.Optional(
+    Type.Unsafe<string | boolean>({
+      ...Flag,
+      description: "1/true/yes: skip reading the cache (a fresh page; it is still cached for others).",
+    }),
+  ),
 });
 
 const Count = Type.Integer({ minimum: 0 });
@@ -50,6 +58,16 @@ const ListItemSchema = Type.Object({
   thumb: Type.Optional(Type.String()),
   duration: Type.Optional(Type.Number()),
   stats: Type.Optional(Stats),
+  author: Type.Optional(
+    Type.Object(
+      {
+        username: Type.Optional(Type.String()),
+        nickname: Type.Optional(Type.String()),
+        id: Type.Optional(Type.String()),
+      },
+      { description: "Whose post it is." },
+    ),
+  ),
 });
 
 const ListResponse = Type.Object({
@@ -79,7 +97,7 @@ export function listRoutes(app: TypedApp, deps: ListRouteDeps) {
   const onRequest = [...(deps.authenticate ? [deps.authenticate] : []), deps.rateLimit];
   const responses = { 200: ListResponse, "4xx": ErrorResponse, "5xx": ErrorResponse };
 
-  const normalise = (raw: RawList, request: FastifyRequest): ListRequest => {
+  const normalise = (raw: RawList, request: FastifyRequest, reply: FastifyReply): ListRequest => {
     const source = raw.type?.trim() || "random";
     return {
       url: raw.url,
@@ -87,6 +105,8 @@ export function listRoutes(app: TypedApp, deps: ListRouteDeps) {
       limit: raw.limit === undefined ? DEFAULT_LIMIT : Math.min(100, Math.max(1, Number(raw.limit))),
       source,
       allowedSources: request.apiKey?.sources,
+      nocache: parseFlag("nocache", raw.nocache, false),
+      signal: clientGone(reply),
     };
   };
 
@@ -102,7 +122,7 @@ export function listRoutes(app: TypedApp, deps: ListRouteDeps) {
       },
       onRequest,
     },
-    async (request) => ({ result: await deps.listPage(normalise(request.query, request)) }),
+    async (request, reply) => ({ result: await deps.listPage(normalise(request.query, request, reply)) }),
   );
 
   app.post(
@@ -120,6 +140,6 @@ export function listRoutes(app: TypedApp, deps: ListRouteDeps) {
         request.body ??= {} as RawList;
       },
     },
-    async (request) => ({ result: await deps.listPage(normalise(request.body, request)) }),
+    async (request, reply) => ({ result: await deps.listPage(normalise(request.body, request, reply)) }),
   );
 }

@@ -1,6 +1,7 @@
 import { Type } from "typebox";
 import { ApiError } from "../../domain/errors.js";
 import type { OpenedFile, Services } from "../../service/types.js";
+import { clientGone } from "../client-gone.js";
 import { type WatchdogLimits, watchTunnel } from "../tunnel-watchdog.js";
 import type { RequestHook, SpendDownloads, TypedApp } from "../types.js";
 
@@ -32,11 +33,8 @@ export function streamRoutes(app: TypedApp, deps: StreamRouteDeps) {
     },
     onRequest: deps.rateLimit ? [deps.rateLimit] : [],
     async handler(request, reply) {
-      const abort = new AbortController();
       // The client went away before the end: stop reading from the media host.
-      reply.raw.once("close", () => {
-        if (!reply.raw.writableFinished) abort.abort();
-      });
+      const gone = clientGone(reply);
       const range = request.headers.range;
       let relayed: OpenedFile;
       try {
@@ -45,7 +43,7 @@ export function streamRoutes(app: TypedApp, deps: StreamRouteDeps) {
           method: request.method === "HEAD" ? "HEAD" : "GET",
           range: typeof range === "string" ? range : undefined,
           client: request.ip,
-          signal: abort.signal,
+          signal: gone,
           beforeExtraction: async () => {
             const { granted, retryAfterS: wait } = await deps.spendDownloads(request, 1);
             if (granted === 1) return;
@@ -60,14 +58,14 @@ export function streamRoutes(app: TypedApp, deps: StreamRouteDeps) {
         });
       } catch (error) {
         // The client left before the media host answered: nothing to answer, and not an error.
-        if (!abort.signal.aborted) throw error;
+        if (!gone.aborted) throw error;
         request.log.debug("tunnel client left before the media host answered");
         reply.hijack();
         reply.raw.destroy();
         return reply;
       }
       // The slot is held until the answer is over (or at once, if the client has already left).
-      if (abort.signal.aborted) relayed.release();
+      if (gone.aborted) relayed.release();
       else reply.raw.once("close", relayed.release);
       reply.code(relayed.status).header("content-type", relayed.type).headers(relayed.headers);
       reply.header("content-disposition", contentDisposition(relayed.filename));
@@ -79,8 +77,7 @@ export function streamRoutes(app: TypedApp, deps: StreamRouteDeps) {
       );
       // The upstream's failure is the media host's doing, logged as such (the client's leaving is not).
       relayed.body.once("error", (error: Error) => {
-        if (!abort.signal.aborted)
-          request.log.warn({ detail: error.message }, "tunnel cut: the media host failed");
+        if (!gone.aborted) request.log.warn({ detail: error.message }, "tunnel cut: the media host failed");
       });
       return reply.send(relayed.body);
     },

@@ -341,5 +341,15 @@ export function listItemOf(item: Record<string, unknown>, fallbackUsername?: str
     ]),
     duration: photo ? undefined : num(at(item, ["video", "duration"])) || undefined,
     stats: statsOf(item),
+    author: authorOfItem(str(at(item, ["author", "uniqueId"])), item),
   };
+}
+
+function authorOfItem(username: string | undefined, item: Record<string, unknown>): ListItem["author"] {
+  const author = {
+    username,
+    nickname: str(at(item, ["author", "nickname"])),
+    id: str(at(item, ["author", "id"])),
+  };
+  return author.username || author.id ? author : undefined;
 }

@@ -62,15 +62,7 @@ export function createSessionPool(options: SessionPoolOptions) {
     const idle = passed.find((session) => session.busy === 0);
     if (idle) return idle;
     if (kept.length < options.size) {
-      const session: Session = {
-        id: nextId++,
-        jar: new CookieJar(),
-        createdAt: options.now(),
-        uses: 0,
-        passed: false,
-        busy: 0,
-        dropped: false,
-      };
+      const session = newSession(nextId++, options.now());
       kept.push(session);
       return session;
     }
@@ -132,6 +124,16 @@ export function createSessionPool(options: SessionPoolOptions) {
 }
 
 export type SessionPool = ReturnType<typeof createSessionPool>;
+
+const newSession = (id: number, now: number): Session => ({
+  id,
+  jar: new CookieJar(),
+  createdAt: now,
+  uses: 0,
+  passed: false,
+  busy: 0,
+  dropped: false,
+});
 
 /** The extraction's jar without the one-use WAF cookies: what the session keeps. */
 async function keptCookies(jar: CookieJar): Promise<CookieJar> {

@@ -155,6 +155,13 @@ function listItemFromTikwm(site: Site, video: Record<string, unknown>, handle: s
       comments: num(video.comment_count),
       shares: num(video.share_count),
     },
+    author: str(at(video, ["author", "unique_id"]))
+      ? {
+          username: str(at(video, ["author", "unique_id"])),
+          nickname: str(at(video, ["author", "nickname"])),
+          id: str(at(video, ["author", "id"])),
+        }
+      : undefined,
   };
 }
 

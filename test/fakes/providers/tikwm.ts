@@ -1,4 +1,4 @@
-import { SAMPLE_PROFILES } from "../profiles.js";
+import { type FakeProfile, SAMPLE_PROFILES } from "../profiles.js";
 import { type FakePost, lookup, VIDEO_POST } from "./catalogue.js";
 import { type FakeHandler, type FakeRequest, json, type ProviderFake } from "./server.js";
 
@@ -60,6 +60,7 @@ function profileAnswer(request: FakeRequest) {
     });
   const offset = Number(request.query.get("cursor") ?? 0) || 0;
   const count = Math.min(Number(request.query.get("count") ?? 10) || 10, 34);
+  if (profile.tikwm) return misbehaving(profile, offset, count);
   const page = profile.posts.slice(offset, offset + count);
   return json({
     code: 0,
@@ -82,6 +83,29 @@ function profileAnswer(request: FakeRequest) {
       })),
       cursor: String(offset + page.length),
       hasMore: offset + page.length < profile.posts.length,
+    },
+  });
+}
+
+/** An evil or broken tikwm: another account's posts, or the same page for ever. */
+function misbehaving(profile: FakeProfile, offset: number, count: number) {
+  const shown = profile.tikwm === "foreign" ? (SAMPLE_PROFILES.get("grid.maker") as FakeProfile) : profile;
+  const page = shown.posts.slice(0, count);
+  return json({
+    code: 0,
+    msg: "success",
+    data: {
+      videos: page.map((post) => ({
+        video_id: post.id,
+        title: `post ${post.id.slice(-4)}`,
+        cover: `/video/cover/${post.id}.webp`,
+        duration: 21,
+        play: `/video/media/play/${post.id}.mp4`,
+        create_time: post.createTime,
+        author: { id: shown.userId, unique_id: shown.username, nickname: shown.nickname },
+      })),
+      cursor: String(offset + page.length),
+      hasMore: true,
     },
   });
 }
