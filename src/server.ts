@@ -1,7 +1,7 @@
 import { unwatchFile, watchFile } from "node:fs";
 import type { FastifyBaseLogger } from "fastify";
 import { createApp } from "./http/app.js";
-import { ConfigError, loadConfig, readEnvFile } from "./service/config.js";
+import { ConfigError, loadConfig, readEnvFile, readEnvFileAsync } from "./service/config.js";
 
 async function main() {
   const config = loadConfig();
@@ -34,10 +34,15 @@ async function main() {
  */
 function watchEnvFile(path: string, log: FastifyBaseLogger) {
   let known = readEnvFile(path);
-  watchFile(path, { interval: 2_000, persistent: false }, () => {
+  let reading = false;
+  watchFile(path, { interval: 2_000, persistent: false }, async () => {
+    if (reading) return;
+    reading = true;
     try {
-      const now = readEnvFile(path);
-      loadConfig({ ...process.env, ENV_FILE: path });
+      // Read off the event loop, within the size cap; checked as the start would check it.
+      const now = await readEnvFileAsync(path);
+      const { ENV_FILE: _file, ...environment } = process.env;
+      loadConfig({ ...now, ...environment });
       const changed = [...new Set([...Object.keys(known), ...Object.keys(now)])].filter(
         (name) => known[name] !== now[name],
       );
@@ -49,6 +54,8 @@ function watchEnvFile(path: string, log: FastifyBaseLogger) {
         { err: error instanceof Error ? error.message : String(error) },
         "ENV_FILE changed and is not valid: the running settings stay",
       );
+    } finally {
+      reading = false;
     }
   });
   process.once("exit", () => unwatchFile(path));

@@ -1,39 +1,18 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 import { SAMPLE_PROFILES } from "./fakes/profiles.js";
 import { FakeTikTok, patternByte, SAMPLE_IDS, SCENARIO_IDS } from "./fakes/tiktok.js";
 import { type Stack, startStack } from "./helpers.js";
+import { runCli as run } from "./support/cli.js";
 
-const BIN = fileURLToPath(new URL("../bin/tiktok-dl.js", import.meta.url));
 const VIDEO = `https://www.tiktok.com/@river.cooks/video/${SAMPLE_IDS.video}`;
 const PHOTO = `https://www.tiktok.com/@trail.notes/photo/${SAMPLE_IDS.photo}`;
 const DELETED = `https://www.tiktok.com/@river.cooks/video/${SAMPLE_IDS.deleted}`;
-
-function run(args: string[], env: Record<string, string>, cwd: string) {
-  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd,
-      env: { PATH: process.env.PATH ?? "", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on("data", (chunk) => {
-      stderr += chunk;
-    });
-    child.on("exit", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
 
 describe("the command-line downloader", () => {
   let fake: FakeTikTok;

@@ -300,6 +300,8 @@ describe("every framework answer in the API's shape", () => {
     try {
       const bare = await stack.app.inject({ method: "OPTIONS", url: "/api/download" });
       assert.equal(bare.statusCode, 204);
+      assert.equal(bare.body, "", "a 204 has no body (docs/api.md, Errors)");
+      assert.match(String(bare.headers["access-control-allow-methods"]), /GET/);
       await stack.app.listen({ port: 0, host: "127.0.0.1" });
       const port = (stack.app.server.address() as AddressInfo).port;
       const raw = (line: string) =>

@@ -1,10 +1,11 @@
-import { appendFile, mkdir, readFile, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { appendFile, mkdir, stat } from "node:fs/promises";
+import { join, resolve } from "node:path";
 import { Transform } from "node:stream";
 import { parseArgs } from "node:util";
 import { mapLimited } from "../domain/concurrency.js";
-import { safeFileName } from "../domain/files.js";
+import { isPostId, safeFileName, visible } from "../domain/files.js";
 import { itemsOfPages } from "../domain/lists.js";
+import { type LocalFileError, readLocalFile } from "../domain/local-files.js";
 import { parseTikTokListLink } from "../domain/tiktok-url.js";
 import { writeFileAtomically } from "../library/files.js";
 import { type PostFile, TikTokDlError } from "../library/index.js";
@@ -60,7 +61,13 @@ interface Options {
   postType?: "video" | "photo";
   archive?: string;
   force: boolean;
+  /** Files no download may replace: the archive and the list of links. */
+  protectedPaths: Set<string>;
 }
+
+/** A list of links, and an archive, are text files of reasonable size. */
+const LINKS_FILE_MAX_BYTES = 16 * 1024 * 1024;
+const ARCHIVE_MAX_BYTES = 64 * 1024 * 1024;
 
 async function readOptions(argv: string[]): Promise<Options | "help" | "version"> {
   let parsed: ReturnType<typeof parse>;
@@ -99,8 +106,8 @@ async function readOptions(argv: string[]): Promise<Options | "help" | "version"
   if (values.version) return "version";
   const links = [...positionals];
   if (values.input) {
-    const text = await readFile(values.input, "utf8").catch(() => {
-      throw new UsageError(`cannot read ${values.input}`);
+    const text = await readLocalFile(values.input, LINKS_FILE_MAX_BYTES).catch((error: Error) => {
+      throw new UsageError(visible(error.message));
     });
     links.push(
       ...text
@@ -128,6 +135,9 @@ async function readOptions(argv: string[]): Promise<Options | "help" | "version"
     postType: values.type as Options["postType"],
     archive: values.archive,
     force: values.force ?? false,
+    protectedPaths: new Set(
+      [values.archive, values.input].filter((path) => path !== undefined).map((path) => resolve(path)),
+    ),
     output: values.output ?? ".",
     audio: values.audio ?? false,
     images: values.images ?? false,
@@ -170,9 +180,9 @@ function isListLink(link: string): boolean {
 async function openArchive(path: string | undefined) {
   const ids = new Set<string>();
   if (path) {
-    const text = await readFile(path, "utf8").catch((error: NodeJS.ErrnoException) => {
-      if (error.code === "ENOENT") return "";
-      throw new UsageError(`cannot read the archive ${path}`);
+    const text = await readLocalFile(path, ARCHIVE_MAX_BYTES).catch((error: LocalFileError) => {
+      if (error.why === "ENOENT") return "";
+      throw new UsageError(`the archive: ${visible(error.message)}`);
     });
     for (const line of text.split(/\r?\n/)) {
       const match = /^tiktok\s+(\d+)\s*$/.exec(line.trim());
@@ -180,30 +190,36 @@ async function openArchive(path: string | undefined) {
     }
   }
   return {
+    path: path === undefined ? undefined : resolve(path),
     has: (id: string) => ids.has(id),
     async add(id: string) {
-      if (!path || ids.has(id)) return;
+      // Only a TikTok id ever becomes a line: nothing a source answers can add another.
+      if (!path || ids.has(id) || !isPostId(id)) return;
       ids.add(id);
       await appendFile(path, `tiktok ${id}\n`);
     },
   };
 }
 
-/** Saves one file under a temporary name, renamed only once it is complete. */
+/**
+ * Saves one file under a temporary name, placed only once it is complete. A complete file of the same
+ * size already there is kept; otherwise nothing is replaced (a free name is taken, `name (2).mp4`) unless
+ * --force asks for it, and never the archive or the list of links, whatever the server calls its file.
+ */
 async function save(file: PostFile, options: Options, progress: Progress): Promise<string> {
   const abort = new AbortController();
   const opened = await file.open(abort.signal);
   const name = safeFileName(opened.name, `tiktok_${Date.now()}.bin`);
   const final = join(options.output, name);
-  // A complete file already there (the same size) is kept, and said so; --force downloads it again.
-  const existing = options.force ? undefined : await stat(final).catch(() => undefined);
+  const isProtected = (path: string) => options.protectedPaths.has(resolve(path));
+  const existing = options.force || isProtected(final) ? undefined : await stat(final).catch(() => undefined);
   if (existing?.isFile() && opened.size !== undefined && existing.size === opened.size) {
     abort.abort();
     opened.body.destroy();
-    process.stderr.write(`already there: ${name} (the same size; --force downloads it again)\n`);
+    process.stderr.write(`already there: ${visible(name)} (the same size; --force downloads it again)\n`);
     return final;
   }
-  const task = progress.start(name, opened.size);
+  const task = progress.start(visible(name), opened.size);
   const counter = new Transform({
     transform(chunk: Buffer, _encoding, done) {
       task.advance(chunk.length);
@@ -211,9 +227,12 @@ async function save(file: PostFile, options: Options, progress: Progress): Promi
     },
   });
   try {
-    await writeFileAtomically(opened.body, final, [counter]);
+    const placed = await writeFileAtomically(opened.body, final, [counter], {
+      replace: options.force,
+      refuse: isProtected,
+    });
     task.finish();
-    return final;
+    return placed;
   } catch (error) {
     abort.abort();
     task.fail();
@@ -253,6 +272,10 @@ async function jobsOf(backend: Backend, opts: Options, tally: Tally): Promise<Jo
       );
       let found = 0;
       for await (const item of items) {
+        if (!isPostId(item.id)) {
+          tally.failures.push({ link, reason: "the listing named a post id that is not TikTok's" });
+          continue;
+        }
         tally.listed++;
         found++;
         if (opts.json) process.stdout.write(`${JSON.stringify(item)}\n`);
@@ -276,8 +299,9 @@ async function handle(job: Job, index: number, run: Run) {
       tally.skipped++;
       return;
     }
-    if (job.label && !opts.json) process.stderr.write(`${job.label}: ${job.link}\n`);
+    if (job.label && !opts.json) process.stderr.write(`${job.label}: ${visible(job.link)}\n`);
     const post = await backend.post(job.link, opts, opts.provider);
+    if (!isPostId(post.id)) throw new Error("the answer names a post id that is not TikTok's");
     if (opts.json) {
       tally.jsonResults[index] = { url: job.link, result: post.result };
       return;
@@ -326,10 +350,12 @@ function report(tally: Tally, jobs: number, opts: Options) {
         `${twice ? `, ${twice} listed twice` : ""}` +
         `${failures.length ? `, ${failures.length} failed:` : "."}\n`,
     );
-    for (const failure of failures) process.stderr.write(`  ${failure.link}: ${failure.reason}\n`);
+    for (const failure of failures)
+      process.stderr.write(`  ${visible(failure.link)}: ${visible(failure.reason)}\n`);
   }
   if (opts.json && tally.listed === 0 && jsonResults.length === 0 && failures.length > 0)
-    for (const failure of failures) process.stderr.write(`tiktok-dl: ${failure.link}: ${failure.reason}\n`);
+    for (const failure of failures)
+      process.stderr.write(`tiktok-dl: ${visible(failure.link)}: ${visible(failure.reason)}\n`);
 }
 
 /** The options, or the exit code of a run that ends before any work (help, version, a usage error). */

@@ -198,11 +198,11 @@ async function saveFiles(files: PostFile[], dir: string): Promise<string[]> {
     const abort = new AbortController();
     const opened = await file.open(abort.signal);
     const path = join(dir, safeFileName(opened.name, "tiktok.bin"));
-    await writeFileAtomically(opened.body, path).catch((error: unknown) => {
+    const placed = await writeFileAtomically(opened.body, path).catch((error: unknown) => {
       abort.abort();
       throw error;
     });
-    saved.push(path);
+    saved.push(placed);
   }
   return saved;
 }

@@ -1,5 +1,6 @@
-import { readFile, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import type { BaseLogger } from "pino";
+import { readLocalFile, SETTINGS_FILE_MAX_BYTES } from "../domain/local-files.js";
 
 /**
  * An operator's file, read again whenever it changes (its modification time, looked at no more than once
@@ -26,7 +27,7 @@ export function watchedFile<T>(options: {
     checkedAt = options.now();
     const info = await stat(options.path);
     if (info.mtimeMs === modified) return;
-    const parsed = options.parse(await readFile(options.path, "utf8"));
+    const parsed = options.parse(await readLocalFile(options.path, SETTINGS_FILE_MAX_BYTES));
     modified = info.mtimeMs;
     value = parsed;
     failing = false;

@@ -1,7 +1,7 @@
-import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { parseEnv } from "node:util";
 import { z } from "zod";
+import { readLocalFile, readLocalFileSync, SETTINGS_FILE_MAX_BYTES } from "../domain/local-files.js";
 import type { HostPort, RedisTarget } from "../stores/redis-connect.js";
 
 const flag = z
@@ -51,12 +51,18 @@ function isAddressOrRange(value: string): boolean {
 
 const schema = z.object({
   PORT: integer(0, 65535).default(3000),
-  HOST: z.string().trim().min(1).default("127.0.0.1"),
+  HOST: z
+    .string()
+    .trim()
+    .regex(/^(\[[0-9a-f:.]+(%[\w.-]+)?\]|[0-9a-z.:_-]+(%[\w.-]+)?)$/i, {
+      message: "expected a host name or an IP address to listen on",
+    })
+    .default("127.0.0.1"),
   REDIS_URL: z
     .string()
     .trim()
-    .refine((value) => value === "" || /^rediss?:\/\//i.test(value), {
-      message: "expected redis:// or rediss://",
+    .refine((value) => value === "" || (/^rediss?:\/\//i.test(value) && URL.canParse(value)), {
+      message: "expected a redis:// or rediss:// URL",
     })
     .optional(),
   REDIS_CLUSTER_NODES: z.string().trim().optional(),
@@ -194,16 +200,24 @@ export function withEnvFile(env: Readonly<Record<string, string | undefined>>) {
 
 /** A dotenv file's variables (Node's own parser), or a ConfigError that names the file. */
 export function readEnvFile(path: string): Record<string, string> {
-  let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    return parseEnv(readLocalFileSync(path, SETTINGS_FILE_MAX_BYTES)) as Record<string, string>;
   } catch (error) {
-    throw new ConfigError(
-      `ENV_FILE: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? "error"})`,
-    );
+    throw envFileError(error);
   }
-  return parseEnv(text) as Record<string, string>;
 }
+
+/** The same, read off the event loop (the file is read again while serving when it changes). */
+export async function readEnvFileAsync(path: string): Promise<Record<string, string>> {
+  try {
+    return parseEnv(await readLocalFile(path, SETTINGS_FILE_MAX_BYTES)) as Record<string, string>;
+  } catch (error) {
+    throw envFileError(error);
+  }
+}
+
+const envFileError = (error: unknown) =>
+  new ConfigError(`ENV_FILE: ${error instanceof Error ? error.message : String(error)}`);
 
 /** `host:port` pairs, comma-separated (`REDIS_CLUSTER_NODES`, `REDIS_SENTINELS`). */
 function hostPorts(name: string, value: string, problems: string[]): HostPort[] {
