@@ -18,11 +18,28 @@ const HOSTILE_NAMES: Record<string, string> = {
   "5": "archive.txt",
 };
 
+/** Requests for list pages the hostile server has answered. */
+let listRequests = 0;
+
+/** A listing that never ends: `@same.page` repeats two posts, `@new.every.page` gives new ones for ever. */
+function endlessList(url: URL, response: import("node:http").ServerResponse) {
+  listRequests++;
+  const page = Number(url.searchParams.get("cursor") ?? 0);
+  const repeat = (url.searchParams.get("url") ?? "").includes("same.page");
+  const items = [0, 1].map((n) => {
+    const id = String(7_100_000_000_000_000_000n + BigInt(repeat ? n : page * 2 + n));
+    return { id, url: `https://www.tiktok.com/@x/video/${id}`, type: "video" };
+  });
+  response.setHeader("content-type", "application/json");
+  response.end(JSON.stringify({ result: { items, cursor: String(page + 1), hasMore: true } }));
+}
+
 /** A server that speaks tiktok-dl's API and answers what it likes: names, ids, bytes. */
 function hostileServer(): Server {
   return createServer((request, response) => {
     const url = new URL(request.url ?? "/", "http://x");
     if (url.pathname === "/api/providers") return void response.end("[]");
+    if (url.pathname === "/api/list") return void endlessList(url, response);
     if (url.pathname === "/api/download") {
       const n = (url.searchParams.get("url") ?? "").slice(-1);
       const id = n === "4" ? `700000000000000000${n}\ntiktok 666` : `700000000000000000${n}`;
@@ -90,6 +107,27 @@ describe("the CLI and a server that answers hostile names and ids", () => {
       "tiktok 7000000000000000003",
       "tiktok 7000000000000000005",
     ]);
+  });
+
+  it("a listing that never ends: --limit ends it, and a page of repeats ends it", async () => {
+    listRequests = 0;
+    const limited = await runCli(
+      ["https://www.tiktok.com/@new.every.page", "--json", "--limit", "5", "--server", base],
+      {},
+      dir,
+    );
+    assert.equal(limited.code, 0, limited.stderr);
+    assert.equal(limited.stdout.trim().split("\n").length, 5);
+    assert.equal(listRequests, 3);
+    listRequests = 0;
+    const repeating = await runCli(
+      ["https://www.tiktok.com/@same.page", "--json", "--server", base],
+      {},
+      dir,
+    );
+    assert.equal(repeating.code, 0, repeating.stderr);
+    assert.equal(repeating.stdout.trim().split("\n").length, 2);
+    assert.equal(listRequests, 2, "the second page brought nothing new");
   });
 
   it("never replaces a file it did not write in this run; a FIFO as the archive is a usage error", async () => {
