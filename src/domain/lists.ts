@@ -42,6 +42,11 @@ export interface ListAnswer {
   items: ListItem[];
   /** Where the next page starts, when there is one. */
   next?: ListPosition;
+  /**
+   * TikTok served this page only because of the operator's login (it withholds it from visitors): the
+   * operator's private data, answered only to clients allowed to see it and never cached for others.
+   */
+  viaLogin?: boolean;
 }
 
 /** The API's page: the answer with its opaque cursor, and who answered. */

@@ -22,6 +22,11 @@ export interface ListRequest {
   source: string;
   /** The sources this client may use (its API key's); absent, all. */
   allowedSources?: readonly string[];
+  /**
+   * The client may read what TikTok serves only because of the operator's login (an API key marked
+   * `privateTabs`, or the library and CLI, which are the operator's own).
+   */
+  privateTabs?: boolean;
   /** Skip reading the cache (a fresh page, still shared with whoever asks for it at the same time). */
   nocache?: boolean;
   /** The client's own request: when every client waiting for a page has gone, the page is not fetched on. */

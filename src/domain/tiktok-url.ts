@@ -16,6 +16,10 @@ const INPUT_HOSTS = new Set([
   "www.tiktokv.com",
 ]);
 
+/** An account's `secUid`: a fixed prefix and 32 to 64 URL-safe base64 characters (gallery-dl's bound). */
+const SEC_UID_PATTERN = "MS4wLjABAAAA[A-Za-z0-9_-]{32,64}";
+export const isSecUid = (handle: string) => new RegExp(`^${SEC_UID_PATTERN}$`).test(handle);
+
 /** Short-link hosts: their paths are codes, never posts. */
 const SHORT_HOSTS = new Set(["vm.tiktok.com", "vt.tiktok.com"]);
 
@@ -186,8 +190,12 @@ function readTikTokAddress(input: string): { url: URL; host: string; path: strin
 }
 
 /** Hosts that show profiles, collections and playlists. */
-const LIST_HOSTS = new Set(["www.tiktok.com", "tiktok.com", "m.tiktok.com"]);
-const HANDLE = "([A-Za-z0-9_.-]{1,64})";
+const LIST_HOSTS = new Set(["www.tiktok.com", "tiktok.com", "m.tiktok.com", "www.tiktokv.com"]);
+/**
+ * A handle (letters, digits, `_`, `.`, `-`; a numeric user id works too), or the account's `secUid`
+ * itself (`MS4wLjABAAAA` and URL-safe base64, the form yt-dlp's own channel links have).
+ */
+const HANDLE = `(${SEC_UID_PATTERN}|[A-Za-z0-9_.-]{1,64})`;
 
 function matchListPath(rawPath: string, host: string): ListLink | undefined {
   if (!LIST_HOSTS.has(host)) return undefined;

@@ -1,6 +1,6 @@
 import type { BaseLogger } from "pino";
 import { deadline } from "../domain/deadline.js";
-import { ApiError, badRequest, SourceFailure } from "../domain/errors.js";
+import { ApiError, badRequest, postErrors, SourceFailure } from "../domain/errors.js";
 import type { ListAnswer, ListPage, ListPosition } from "../domain/lists.js";
 import type { ListRequest } from "../domain/requests.js";
 import { type ListLink, parseTikTokListLink } from "../domain/tiktok-url.js";
@@ -70,7 +70,8 @@ export function createListing(deps: ListingDeps) {
             storedAt: now,
             expiresAt: now + deps.cacheTtlMs,
           };
-          if (deps.cacheTtlMs > 0)
+          // What only the operator's login showed is never cached where another client could read it.
+          if (deps.cacheTtlMs > 0 && !page.viaLogin)
             await safely(() => deps.store.setPost(key, entry, deps.cacheTtlMs), undefined);
           return page;
         }),
@@ -91,12 +92,13 @@ export function createListing(deps: ListingDeps) {
         cursor ? JSON.stringify([cursor.p, cursor.h]) : "",
         request.limit,
         request.allowedSources?.join(",") ?? "*",
+        request.privateTabs ? "login" : "",
       ].join("|");
       if (!request.nocache) {
         const hit = await safely(() => deps.store.getPost(key), undefined);
         if (hit?.kind === "list") return { ...hit.page, cached: true };
       }
-      return fresh(key, link, request, cursor);
+      return forThisClient(await fresh(key, link, request, cursor), request, link);
     },
   };
 }
@@ -147,6 +149,16 @@ async function fetchPage(
     };
   }
   throw finalError(tried, link.list);
+}
+
+/**
+ * A page TikTok served only because of the operator's login goes only to a client allowed to read it
+ * (flights are shared: another client may have asked for the same page at the same moment).
+ */
+function forThisClient(page: ListPage, request: ListRequest, link: ListLink): ListPage {
+  if (!page.viaLogin || request.privateTabs) return page;
+  if (link.list === "profile") throw postErrors.private("This account is private.");
+  throw postErrors.private(`TikTok shows this ${link.list} only to a login.`);
 }
 
 /** What identifies a list: its kind and its owner's handle or its id. */
@@ -209,6 +221,7 @@ async function ask(
       position,
       limit: request.limit,
       signal: AbortSignal.any([limit.signal, signal]),
+      withLogin: request.privateTabs === true,
     });
     checkOwner(link, answer, source.name);
     deps.health.record(listBook(source.name), { ok: true, ms: deps.now() - started, post: listKeyOf(link) });

@@ -304,6 +304,8 @@ function clientOf(services: Services, options: ClientOptions) {
           cursor: choice.cursor,
           limit: Math.min(100, Math.max(1, choice.limit ?? 30)),
           source: choice.source ?? "random",
+          // The library runs with the user's own settings: what their login shows is theirs.
+          privateTabs: true,
         }),
       ),
 
@@ -315,7 +317,7 @@ function clientOf(services: Services, options: ClientOptions) {
     async *list(url: string, choice: ListOptions = {}): AsyncGenerator<ListItem> {
       await client.ready();
       const items = services.list(
-        { url, source: choice.source ?? "random" },
+        { url, source: choice.source ?? "random", privateTabs: true },
         { limit: choice.limit, since: dateMs(choice.since), until: dateMs(choice.until), type: choice.type },
       );
       while (true) {

@@ -16,6 +16,11 @@ export interface KeyGrant {
   limit?: number | "unlimited";
   /** The sources this key may use; absent, all. */
   sources?: readonly string[];
+  /**
+   * The key may read what TikTok serves only because of the operator's login (`TIKTOK_COOKIES`): a
+   * private account the login may see, a user's private tabs. Off unless the keys file says so.
+   */
+  privateTabs?: boolean;
 }
 
 interface KeyEntry extends KeyGrant {
@@ -52,6 +57,7 @@ const KeyFile = z.record(
       // services a key may use (this service is "tiktok").
       userAgents: z.array(z.string().min(1).max(200)).optional(),
       allowedServices: z.union([z.literal("all"), z.array(z.string().min(1))]).optional(),
+      privateTabs: z.boolean().optional(),
     })
     .strict(),
 );
@@ -82,6 +88,7 @@ export function parseKeyFile(text: string, knownSources: readonly string[]): Key
       digest,
       limit: grant.limit,
       sources,
+      ...(grant.privateTabs ? { privateTabs: true } : {}),
       ranges: grant.ips?.map((entry) =>
         entry.includes("/") ? ipaddr.parseCIDR(entry) : cidrOfAddress(ipaddr.parse(entry)),
       ),
@@ -179,7 +186,13 @@ export function createApiKeys(options: {
           "API_KEY_USER_AGENT_FORBIDDEN",
           "This API key may not be used from this client.",
         );
-      return { name: found.name, id: found.id, limit: found.limit, sources: found.sources };
+      return {
+        name: found.name,
+        id: found.id,
+        limit: found.limit,
+        sources: found.sources,
+        ...(found.privateTabs ? { privateTabs: true } : {}),
+      };
     },
   };
 }

@@ -30,6 +30,8 @@ export interface ListInput {
   position?: ListPosition;
   limit: number;
   signal: AbortSignal;
+  /** The client may see what only the operator's login shows: only then is it asked for. */
+  withLogin?: boolean;
 }
 
 /** Reads one page of a profile, collection or playlist. */

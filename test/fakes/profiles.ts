@@ -25,11 +25,20 @@ export interface FakeProfile {
   refuseLists?: boolean;
   /**
    * How tikwm's fake misbehaves for this account: `foreign` answers another account's posts, `repeat`
-   * the same first page for every cursor, saying there is more.
+   * the same first page for every cursor, saying there is more; `no-info` fails the account's card
+   * (`/api/user/info`) and lists its posts as usual.
    */
-  tikwm?: "foreign" | "repeat";
+  tikwm?: "foreign" | "repeat" | "no-info";
   /** Each of TikTok's list answers for this account comes this late (ms). */
   listDelayMs?: number;
+  /** This many list answers come back as an empty 200 body first (then the list as usual). */
+  emptyBodies?: number;
+  /** The account has posts (`videoCount`), but its listing answers nothing to visitors. */
+  hiddenPosts?: boolean;
+  /** Post ids the embed page lists before the account's own (a deleted one, say). */
+  embedFirst?: string[];
+  /** A private account whose posts a logged-in visitor (a `sessionid` cookie) may list. */
+  visibleToLogin?: boolean;
 }
 
 export interface FakeCollection {
@@ -38,6 +47,10 @@ export interface FakeCollection {
   title: string;
   owner: string;
   posts: FakePost[];
+  /** Positions TikTok answers nothing for (removed or hidden posts). */
+  hidden?: number[];
+  /** From this offset on, TikTok refuses the pages (a non-zero statusCode). */
+  refuseFrom?: number;
 }
 
 const DAY = 86_400;

@@ -185,6 +185,9 @@ export class FakeTikTok {
   private readonly chainTokens = new Set<string>();
   /** `ttwid` values handed out with a data page, and when. */
   private readonly sessions = new Map<string, number>();
+  /** Each `creator/item_list` page answered: whose, and the `count` it was asked for. */
+  readonly listedPages: { username: string; count: string }[] = [];
+  private readonly emptyBodiesGiven = new Map<string, number>();
   /** WAF challenges handed out (each a proof of work for the client). */
   wafChallenges = 0;
   private server: Server | undefined;
@@ -391,7 +394,8 @@ export class FakeTikTok {
             stats: { videoCount: profile.posts.length, followerCount: 12 },
             statsV2: { videoCount: String(profile.posts.length), followerCount: "12" },
           },
-          statusCode: 0,
+          // A private account's page says so in its status too (yt-dlp reads 10222 there).
+          statusCode: profile.private ? 10222 : 0,
           statusMsg: "",
         }
       : { userInfo: {}, statusCode: 10221, statusMsg: "user not exist" };
@@ -414,7 +418,12 @@ export class FakeTikTok {
     const state = {
       source: {
         data: {
-          [`/embed/@${username}`]: { videoList: profile.posts.slice(0, 6).map((post) => ({ id: post.id })) },
+          [`/embed/@${username}`]: {
+            videoList: [
+              ...(profile.embedFirst ?? []),
+              ...profile.posts.slice(0, 6).map((post) => post.id),
+            ].map((id) => ({ id })),
+          },
         },
       },
     };
@@ -427,12 +436,17 @@ export class FakeTikTok {
   }
 
   /**
-   * `/api/creator/item_list/`: the account's posts older than `cursor` (ms), newest first, within about a
-   * week of it (an empty answer with `hasMorePrevious` when the week has none); for a stale device id,
+   * `/api/creator/item_list/` (docs/upstreams/tiktok.md "Lists"), held to the rules the references keep:
+   * every parameter they send, or TikTok's answer to a bad request; at most 15 posts whatever `count`
+   * says; a `device_id` outside TikTok's range is a stale one. The account's posts older than `cursor`
+   * (ms), newest first, within about a week of it (an empty answer with `hasMorePrevious` when the week
+   * has none); at the end `hasMorePrevious` is false while `hasMore` may stay true; for a stale device id,
    * the first page whatever the cursor (yt-dlp #14031).
    */
   private async creatorItems(request: IncomingMessage, response: ServerResponse, url: URL) {
     if (this.challenged(request)) return send(response, 200, "text/html; charset=utf-8", this.wafPage());
+    const missing = missingParameters(url, CREATOR_LIST_PARAMETERS);
+    if (missing) return sendJson(response, badListRequest(missing));
     const profile = [...this.profiles.values()].find(
       (candidate) => candidate.secUid === url.searchParams.get("secUid"),
     );
@@ -440,22 +454,30 @@ export class FakeTikTok {
     if (profile.listDelayMs) await new Promise((resolve) => setTimeout(resolve, profile.listDelayMs));
     if (profile.refuseLists)
       return send(response, 403, "text/html", "<html><body>Access Denied</body></html>");
-    this.setSessionCookies(response, parseCookies(request.headers.cookie));
-    const cursor = Number(url.searchParams.get("cursor") ?? Date.now());
-    const count = Math.min(Number(url.searchParams.get("count") ?? 15) || 15, 35);
+    if (this.emptyBody(profile.username, profile.emptyBodies))
+      return send(response, 200, "application/json; charset=utf-8", "");
+    const cookies = parseCookies(request.headers.cookie);
+    this.setSessionCookies(response, cookies);
+    const login = cookies.has("sessionid") && profile.visibleToLogin === true;
+    // Nothing to list for this visitor: no itemList and no hasMore (docs/upstreams/tiktok.md "Tabs").
+    if (profile.hiddenPosts || (profile.private && !login))
+      return sendJson(response, { statusCode: 0, statusMsg: "" });
+    const cursor = Number(url.searchParams.get("cursor"));
+    const count = Math.min(Number(url.searchParams.get("count")) || 15, 15);
     const device = url.searchParams.get("device_id") ?? "";
     const seen = this.devices.get(profile.username) ?? [];
     if (!seen.includes(device)) seen.push(device);
     this.devices.set(profile.username, seen);
-    const stale = seen.indexOf(device) < (profile.staleDevices ?? 0);
+    const stale = !isWebDeviceId(device) || seen.indexOf(device) < (profile.staleDevices ?? 0);
     const older = profile.posts.filter((post) => post.createTime * 1000 < cursor);
     const inWeek = older.filter((post) => post.createTime * 1000 >= cursor - 7 * 86_400_000);
     const page = stale ? profile.posts.slice(0, count) : inWeek.slice(0, count);
-    const hasMorePrevious = stale || older.length > page.length;
+    this.listedPages.push({ username: profile.username, count: url.searchParams.get("count") ?? "" });
     sendJson(response, {
       itemList: page.map((post) => itemStructOf(post, profile)),
-      hasMorePrevious,
-      hasMore: hasMorePrevious,
+      hasMorePrevious: stale || older.length > page.length,
+      // Inferred from the references, which both ignore it: it can stay true at the very end.
+      hasMore: true,
       cursor: String(page.at(-1) ? (page.at(-1) as FakePost).createTime * 1000 : cursor),
       statusCode: 0,
     });
@@ -469,26 +491,42 @@ export class FakeTikTok {
     kind: FakeCollection["kind"],
   ) {
     if (this.challenged(request)) return send(response, 200, "text/html; charset=utf-8", this.wafPage());
-    const id = url.searchParams.get(kind === "collection" ? "collectionId" : "mixId") ?? "";
-    const collection = this.collections.get(id);
+    const key = kind === "collection" ? "collectionId" : "mixId";
+    const missing = missingParameters(url, kind === "collection" ? COLLECTION_PARAMETERS : MIX_PARAMETERS);
+    if (missing) return sendJson(response, badListRequest(missing));
+    const collection = this.collections.get(url.searchParams.get(key) ?? "");
     if (!collection || collection.kind !== kind)
       return sendJson(response, { statusCode: 10201, statusMsg: "", itemList: [], hasMore: false });
     this.setSessionCookies(response, parseCookies(request.headers.cookie));
-    const offset = Number(url.searchParams.get("cursor") ?? 0) || 0;
-    const count = Math.min(Number(url.searchParams.get("count") ?? 30) || 30, 30);
+    const offset = Number(url.searchParams.get("cursor")) || 0;
+    const count = Math.min(Number(url.searchParams.get("count")) || 30, 30);
+    if (collection.refuseFrom !== undefined && offset >= collection.refuseFrom)
+      return sendJson(response, { statusCode: 10000, statusMsg: "", itemList: [], hasMore: false });
     const owner = this.profiles.get(collection.owner) ?? {
       username: collection.owner,
       nickname: collection.owner,
       userId: "1",
       secUid: "MS4wLjABAAAAx",
     };
-    const page = collection.posts.slice(offset, offset + count);
+    // Positions TikTok no longer shows (removed or hidden posts) count, but answer nothing.
+    const shown = collection.posts
+      .map((post, position) => ({ post, position }))
+      .filter(({ position }) => position >= offset && position < offset + count)
+      .filter(({ position }) => !collection.hidden?.includes(position));
     sendJson(response, {
-      itemList: page.map((post) => itemStructOf(post, owner)),
-      hasMore: offset + page.length < collection.posts.length,
-      ...(kind === "playlist" ? { cursor: String(offset + page.length) } : {}),
+      itemList: shown.map(({ post }) => itemStructOf(post, owner)),
+      hasMore: offset + count < collection.posts.length,
+      ...(kind === "playlist" ? { cursor: String(offset + count) } : {}),
       statusCode: 0,
     });
+  }
+
+  /** Whether this account's next list answer is one of the empty bodies it is set to give. */
+  private emptyBody(username: string, times = 0): boolean {
+    const given = this.emptyBodiesGiven.get(username) ?? 0;
+    if (given >= times) return false;
+    this.emptyBodiesGiven.set(username, given + 1);
+    return true;
   }
 
   /** A `ttwid` this fake gave with a data page, recently enough to be let through. */
@@ -760,6 +798,57 @@ function captchaPage(): string {
 
 function loginPage(): string {
   return `<!DOCTYPE html><html><head><title>Log in | TikTok</title></head><body><div id="login"></div></body></html>`;
+}
+
+/** What yt-dlp and gallery-dl send with every request to the web app's list endpoints. */
+const WEB_APP_PARAMETERS = [
+  "aid",
+  "app_language",
+  "app_name",
+  "browser_language",
+  "browser_name",
+  "browser_online",
+  "browser_platform",
+  "browser_version",
+  "channel",
+  "cookie_enabled",
+  "device_id",
+  "device_platform",
+  "focus_state",
+  "from_page",
+  "history_len",
+  "is_fullscreen",
+  "is_page_visible",
+  "language",
+  "os",
+  "priority_region",
+  "referer",
+  "region",
+  "screen_height",
+  "screen_width",
+  "tz_name",
+  "verifyFp",
+  "webcast_language",
+];
+const CREATOR_LIST_PARAMETERS = [...WEB_APP_PARAMETERS, "count", "cursor", "secUid", "type"];
+const COLLECTION_PARAMETERS = ["aid", "collectionId", "count", "cursor", "sourceType"];
+const MIX_PARAMETERS = ["aid", "mixId", "count", "cursor"];
+
+/** The first parameter the request lacks, if any. */
+const missingParameters = (url: URL, names: readonly string[]) =>
+  names.find((name) => !url.searchParams.has(name));
+
+/** How the fake answers a request without a parameter the references always send (inferred: a code, no items). */
+const badListRequest = (missing: string) => ({
+  statusCode: 10101,
+  statusMsg: `invalid parameter: ${missing}`,
+});
+
+/** A web `device_id` as TikTok hands them out: an integer in the range both references draw from. */
+function isWebDeviceId(device: string): boolean {
+  if (!/^\d{19}$/.test(device)) return false;
+  const value = BigInt(device);
+  return value >= 7_250_000_000_000_000_000n && value <= 7_325_099_899_999_994_577n;
 }
 
 function sendJson(response: ServerResponse, body: unknown): void {

@@ -105,6 +105,7 @@ export function listRoutes(app: TypedApp, deps: ListRouteDeps) {
       limit: raw.limit === undefined ? DEFAULT_LIMIT : Math.min(100, Math.max(1, Number(raw.limit))),
       source,
       allowedSources: request.apiKey?.sources,
+      privateTabs: request.apiKey?.privateTabs === true,
       nocache: parseFlag("nocache", raw.nocache, false),
       signal: clientGone(reply),
     };

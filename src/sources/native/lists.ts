@@ -1,25 +1,35 @@
-import { randomInt } from "node:crypto";
-import { postErrors, SourceFailure } from "../../domain/errors.js";
+import { randomBytes, randomInt } from "node:crypto";
+import { ApiError, postErrors, SourceFailure } from "../../domain/errors.js";
 import { scriptById } from "../../domain/html.js";
 import { at, list, num, record, str } from "../../domain/json-path.js";
 import type { ListAnswer, ListItem, ListOwner } from "../../domain/lists.js";
-import type { ListLink } from "../../domain/tiktok-url.js";
+import { isSecUid, type ListLink } from "../../domain/tiktok-url.js";
 import { DESKTOP_USER_AGENT } from "../../net/browser.js";
 import type { ListInput, SourceDeps } from "../types.js";
 import { DATA_SCRIPT_ID, listItemOf, readPost } from "./page.js";
 import type { TikTokWeb, Visit } from "./web.js";
 
 /**
- * Profiles, collections and playlists from TikTok's web app (docs/upstreams/tiktok.md §9), without any
- * request signature: the profile page gives the account's `secUid`, `/api/creator/item_list/` walks its
- * posts newest first by a time cursor, and collections and playlists page by offset.
+ * Profiles, collections and playlists from TikTok's web app (docs/upstreams/tiktok.md "Lists"), without
+ * any request signature: the profile page gives the account's `secUid`, `/api/creator/item_list/` walks
+ * its posts newest first by a time cursor, and collections and playlists page by offset. A body that is
+ * not JSON is asked again at once on the same session, then once more on another session.
  */
 export function createNativeLister(web: TikTokWeb, deps: SourceDeps) {
-  return (input: ListInput): Promise<ListAnswer> =>
+  const page = (input: ListInput) =>
     web.visit(input.signal, async (visit) => {
       if (input.link.list === "profile") return profilePage(web, visit, input, deps.now());
       return offsetPage(web, visit, input);
     });
+  return async (input: ListInput): Promise<ListAnswer> => {
+    try {
+      return await page(input);
+    } catch (error) {
+      if (!(error instanceof SourceFailure) || error.reason !== "bad_response" || input.signal.aborted)
+        throw error;
+      return page(input);
+    }
+  };
 }
 
 const WEEK_MS = 604_800_000;
@@ -29,14 +39,25 @@ const EARLIEST_CURSOR_MS = 1_472_706_000_000;
 const REQUESTS_PER_PAGE = 12;
 /** New device ids drawn for one page before TikTok's repeating first page is taken as a block. */
 const DEVICE_RETRIES = 3;
-/** TikTok's own page size for these endpoints. */
-const UPSTREAM_COUNT = 30;
+/** What both references ask `creator/item_list` for, and the most it answers. */
+const PROFILE_COUNT = 15;
+/** What yt-dlp asks the collection endpoint for (and the playlist one, alike). */
+const OFFSET_COUNT = 30;
+/** Posts of the embed page tried, one after another, for the account's `secUid`. */
+const EMBED_POSTS_TRIED = 5;
 
-/** A web device id, as yt-dlp draws them: a random integer in TikTok's range, kept for a whole listing. */
-const newDeviceId = () => String(7_250_000_000_000_000_000n + BigInt(randomInt(0, 2 ** 47)) * 536_870n);
+/** TikTok's web device ids: a random integer in the range both references draw from. */
+const DEVICE_ID_MIN = 7_250_000_000_000_000_000n;
+const DEVICE_ID_MAX = 7_325_099_899_999_994_577n;
 
-/** TikTok's query for its web app's list endpoints (the parameters yt-dlp sends). */
-function webAppQuery(extra: Record<string, string>): URLSearchParams {
+/** A web device id, as yt-dlp and gallery-dl draw them, kept for a whole listing. */
+export function newDeviceId(): string {
+  const span = DEVICE_ID_MAX - DEVICE_ID_MIN + 1n;
+  return String(DEVICE_ID_MIN + (randomBytes(8).readBigUInt64BE() % span));
+}
+
+/** TikTok's query for its web app's list endpoints (the parameters yt-dlp and gallery-dl send). */
+export function webAppQuery(extra: Record<string, string>): URLSearchParams {
   return new URLSearchParams({
     aid: "1988",
     app_language: "en",
@@ -68,24 +89,55 @@ function webAppQuery(extra: Record<string, string>): URLSearchParams {
   });
 }
 
+/**
+ * A list endpoint's JSON: a body that is empty or not JSON is asked for again at once (gallery-dl);
+ * twice, the session is given up, and the lister tries once more on another.
+ */
+export async function listJson(web: TikTokWeb, visit: Visit, url: string): Promise<unknown> {
+  try {
+    return await web.loadJson(visit, url, DESKTOP_USER_AGENT);
+  } catch (error) {
+    if (!(error instanceof SourceFailure) || error.reason !== "bad_response") throw error;
+    try {
+      return await web.loadJson(visit, url, DESKTOP_USER_AGENT);
+    } catch (again) {
+      if (again instanceof SourceFailure && again.reason === "bad_response") visit.blocked = true;
+      throw again;
+    }
+  }
+}
+
 interface Account {
   secUid: string;
   owner: ListOwner;
   total?: number;
+  /** TikTok marks the account private; it is listed only with the operator's login. */
+  private?: boolean;
 }
 
-/** The account behind a handle: its profile page, or (a page without secUid) its embed page and one post. */
-async function accountOf(web: TikTokWeb, visit: Visit, username: string): Promise<Account> {
+/** The account behind a handle: its profile page, or (a page without secUid) its embed page and a post. */
+async function accountOf(
+  web: TikTokWeb,
+  visit: Visit,
+  username: string,
+  withLogin: boolean,
+): Promise<Account> {
   const page = await web.loadPage(visit, `https://www.tiktok.com/@${username}`, DESKTOP_USER_AGENT);
   const detail = page.kind === "data" ? userDetail(page.html) : undefined;
   if (detail) {
     const code = num(detail.statusCode) ?? 0;
     const user = record(at(detail, ["userInfo", "user"]));
-    if (code === 10222 || user?.privateAccount === true || user?.secret === true)
-      throw postErrors.private("This account is private.");
-    if (code !== 0 && !user) throw postErrors.notFound("TikTok has no account by this name.");
+    const total = videoCount(detail);
     const secUid = str(user?.secUid);
-    if (user && secUid) return { secUid, owner: ownerOf(user), total: videoCount(detail) };
+    if (code === 10222 || user?.privateAccount === true || user?.secret === true) {
+      // TikTok marks it private even for a login that may see it: with the operator's login and posts
+      // to see, it is tried (yt-dlp and gallery-dl do the same).
+      if (!withLogin || !visit.operatorCookie || !secUid || !total)
+        throw postErrors.private("This account is private.");
+      return { secUid, owner: ownerOf(user ?? {}), total, private: true };
+    }
+    if (code !== 0 && !user) throw postErrors.notFound("TikTok has no account by this name.");
+    if (user && secUid) return { secUid, owner: ownerOf(user), total };
     if (!user) throw postErrors.notFound("TikTok has no account by this name.");
   }
   return accountFromEmbed(web, visit, username);
@@ -115,7 +167,10 @@ const ownerOf = (user: Record<string, unknown>): ListOwner => ({
   avatar: str(user.avatarLarger) ?? str(user.avatarMedium) ?? str(user.avatarThumb),
 });
 
-/** A profile page without `secUid` (a stub): the embed page lists post ids; one post's author has it. */
+/**
+ * A profile page without `secUid` (a stub): the embed page lists post ids; the first of them whose page
+ * names its author's `secUid` gives it (a deleted or region-blocked post is passed over, as yt-dlp does).
+ */
 async function accountFromEmbed(web: TikTokWeb, visit: Visit, username: string): Promise<Account> {
   const embed = await web.loadPage(visit, `https://www.tiktok.com/embed/@${username}`, DESKTOP_USER_AGENT);
   const text = scriptById(embed.html, "__FRONTITY_CONNECT_STATE__");
@@ -130,24 +185,45 @@ async function accountFromEmbed(web: TikTokWeb, visit: Visit, username: string):
   const ids = list(at(state, ["source", "data", `/embed/@${username}`, "videoList"]))
     .map((video) => str(at(video, ["id"])))
     .filter((id): id is string => id !== undefined && /^\d{1,25}$/.test(id));
-  const first = ids[0];
-  if (!first) throw new SourceFailure("blocked", "the embed page lists no post to read the account from");
-  const post = await web.loadPage(
-    visit,
-    `https://www.tiktok.com/@${username}/video/${first}`,
-    DESKTOP_USER_AGENT,
-  );
-  const author = record(readPost(post.html, first).author);
-  const secUid = str(author?.secUid);
-  if (!author || !secUid) throw new SourceFailure("bad_response", "the post's author has no secUid");
-  return { secUid, owner: ownerOf(author) };
+  if (ids.length === 0)
+    throw new SourceFailure("blocked", "the embed page lists no post to read the account from");
+  let last: unknown;
+  for (const id of ids.slice(0, EMBED_POSTS_TRIED)) {
+    try {
+      const post = await web.loadPage(
+        visit,
+        `https://www.tiktok.com/@${username}/video/${id}`,
+        DESKTOP_USER_AGENT,
+      );
+      const author = record(readPost(post.html, id).author);
+      const secUid = str(author?.secUid);
+      if (author && secUid) return { secUid, owner: ownerOf(author) };
+    } catch (error) {
+      if (!(error instanceof ApiError) && !(error instanceof SourceFailure)) throw error;
+      last = error;
+    }
+  }
+  throw last instanceof SourceFailure
+    ? last
+    : new SourceFailure("bad_response", "no post of the embed page names its author's secUid");
+}
+
+/** The account a page of a profile lists: from the cursor, from a `secUid` link, or from TikTok's pages. */
+async function accountFor(web: TikTokWeb, visit: Visit, input: ListInput): Promise<Account> {
+  const { username } = input.link;
+  if (typeof input.position?.u === "string")
+    return { secUid: input.position.u, owner: isSecUid(username) ? {} : { username } };
+  // A link by `secUid` needs no profile page (yt-dlp's tiktokuser: links).
+  if (isSecUid(username)) return { secUid: username, owner: {} };
+  return accountOf(web, visit, username, input.withLogin === true);
 }
 
 /**
  * One page of a profile, newest first. TikTok answers the posts older than the cursor (ms) within about a
- * week: an empty answer that says there is more is a gap, stepped over a week at a time. For some device
- * ids TikTok repeats its first page whatever the cursor (yt-dlp #14031): an answer with nothing older
- * than the cursor is that, and a new device id is drawn.
+ * week: an empty answer that says `hasMorePrevious` is a gap, stepped over a week at a time; the listing
+ * ends when `hasMorePrevious` is not true, whatever `hasMore` says (both references). For some device ids
+ * TikTok repeats its first page whatever the cursor (yt-dlp #14031): an answer with nothing older than
+ * the cursor is that, and a new device id is drawn.
  */
 async function profilePage(
   web: TikTokWeb,
@@ -155,74 +231,92 @@ async function profilePage(
   input: ListInput,
   nowMs: number,
 ): Promise<ListAnswer> {
-  const account =
-    typeof input.position?.u === "string"
-      ? { secUid: input.position.u, owner: { username: input.link.username } }
-      : await accountOf(web, visit, input.link.username);
-  let cursor = typeof input.position?.t === "number" ? input.position.t : nowMs;
-  let deviceId = typeof input.position?.d === "string" ? input.position.d : newDeviceId();
-  const items: ListItem[] = [];
-  let more = true;
-  let deviceRetries = 0;
-  for (let requests = 0; items.length < input.limit && more && requests < REQUESTS_PER_PAGE; requests++) {
-    const query = webAppQuery({
-      count: String(Math.min(UPSTREAM_COUNT, Math.max(15, input.limit - items.length))),
-      cursor: String(cursor),
-      device_id: deviceId,
-      secUid: account.secUid,
-      type: "1",
-    });
-    const answer = await web.loadJson(
-      visit,
-      `https://www.tiktok.com/api/creator/item_list/?${query}`,
-      DESKTOP_USER_AGENT,
-    );
-    const status = num(at(answer, ["statusCode"])) ?? 0;
-    if (status !== 0)
-      throw new SourceFailure("blocked", `TikTok refused the profile's posts (status ${status})`);
-    const upstream = list(at(answer, ["itemList"]))
-      .map(record)
-      .filter((item) => item !== undefined);
-    const older = upstream.filter((item) => (num(item.createTime) ?? 0) * 1000 < cursor);
-    more = at(answer, ["hasMorePrevious"]) === true || at(answer, ["hasMore"]) === true;
-    if (upstream.length > 0 && older.length === 0) {
-      if (++deviceRetries > DEVICE_RETRIES)
-        throw new SourceFailure("blocked", "TikTok keeps answering the same page whatever the cursor");
-      deviceId = newDeviceId();
-      more = true;
-      continue;
-    }
-    if (older.length === 0) {
-      // A gap of a week or more without posts.
-      cursor -= WEEK_MS;
-      if (cursor < EARLIEST_CURSOR_MS) more = false;
-      continue;
-    }
-    const taken = older.slice(0, input.limit - items.length);
-    items.push(...taken.map((item) => listItemOf(item, input.link.username)));
-    cursor = (num(taken.at(-1)?.createTime) ?? 0) * 1000;
-    if (taken.length < older.length) more = true;
-    if (cursor < EARLIEST_CURSOR_MS) more = false;
-  }
-  if (items.length === 0 && !more && cursor === nowMs && (account.total ?? 0) > 0)
+  const account = await accountFor(web, visit, input);
+  const walk = await walkProfile(web, visit, input, account.secUid, {
+    cursor: typeof input.position?.t === "number" ? input.position.t : nowMs,
+    deviceId: typeof input.position?.d === "string" ? input.position.d : newDeviceId(),
+  });
+  const first = input.position === undefined;
+  if (first && walk.items.length === 0 && !walk.more && account.private)
+    throw postErrors.private("This account is private.");
+  if (first && walk.items.length === 0 && !walk.more && (account.total ?? 0) > 0)
     throw postErrors.private("This account's posts are hidden from visitors.");
+  const handle = account.owner.username ?? walk.items[0]?.author?.username;
   return {
     kind: "profile",
     id: account.secUid,
-    title: account.owner.username ?? input.link.username,
-    owner: account.owner,
+    title: handle ?? input.link.username,
+    owner: { ...account.owner, username: handle },
     total: account.total,
-    items,
-    next: more ? { t: cursor, d: deviceId, u: account.secUid } : undefined,
+    items: walk.items,
+    next: walk.more ? { t: walk.cursor, d: walk.deviceId, u: account.secUid } : undefined,
+    ...(account.private ? { viaLogin: true } : {}),
   };
 }
+
+/** `creator/item_list` from the cursor on, until the page is full, the profile ends or the budget is spent. */
+async function walkProfile(
+  web: TikTokWeb,
+  visit: Visit,
+  input: ListInput,
+  secUid: string,
+  start: { cursor: number; deviceId: string },
+) {
+  let { cursor, deviceId } = start;
+  const items: ListItem[] = [];
+  let more = true;
+  let deviceRetries = 0;
+  const fallbackHandle = isSecUid(input.link.username) ? undefined : input.link.username;
+  for (let requests = 0; items.length < input.limit && more && requests < REQUESTS_PER_PAGE; requests++) {
+    const query = webAppQuery({
+      count: String(PROFILE_COUNT),
+      cursor: String(cursor),
+      device_id: deviceId,
+      secUid,
+      type: "1",
+    });
+    const answer = await listJson(web, visit, `https://www.tiktok.com/api/creator/item_list/?${query}`);
+    const status = num(at(answer, ["statusCode"])) ?? 0;
+    if (status !== 0)
+      throw new SourceFailure("blocked", `TikTok refused the profile's posts (status ${status})`);
+    const older = itemsOf(answer).filter((item) => (num(item.createTime) ?? 0) * 1000 < cursor);
+    if (itemsOf(answer).length > 0 && older.length === 0) {
+      if (++deviceRetries > DEVICE_RETRIES)
+        throw new SourceFailure("blocked", "TikTok keeps answering the same page whatever the cursor");
+      deviceId = newDeviceId();
+      continue;
+    }
+    more = at(answer, ["hasMorePrevious"]) === true;
+    if (older.length === 0) {
+      // A week or more without posts.
+      cursor -= WEEK_MS;
+    } else {
+      const taken = older.slice(0, input.limit - items.length);
+      items.push(...taken.map((item) => listItemOf(item, fallbackHandle)));
+      cursor = (num(taken.at(-1)?.createTime) ?? 0) * 1000;
+      if (taken.length < older.length) more = true;
+    }
+    if (cursor < EARLIEST_CURSOR_MS) more = false;
+  }
+  return { items, more, cursor, deviceId };
+}
+
+/** An answer's `itemList`, the records only. */
+export const itemsOf = (answer: unknown) =>
+  list(at(answer, ["itemList"]))
+    .map(record)
+    .filter((item) => item !== undefined);
 
 const OFFSET_ENDPOINTS = {
   collection: { path: "/api/collection/item_list/", key: "collectionId", extra: { sourceType: "113" } },
   playlist: { path: "/api/mix/item_list/", key: "mixId", extra: {} },
 } as const;
 
-/** One page of a collection or a playlist ("mix"), by offset. */
+/**
+ * One page of a collection or a playlist ("mix"), by offset: the answer's own cursor when it moves on,
+ * otherwise the count asked for (yt-dlp's rule: a short or empty page that says `hasMore` goes on past
+ * the positions TikTok left out, where counting the items received would ask for them again and again).
+ */
 async function offsetPage(web: TikTokWeb, visit: Visit, input: ListInput): Promise<ListAnswer> {
   const link = input.link as ListLink & { list: "collection" | "playlist"; id: string };
   const endpoint = OFFSET_ENDPOINTS[link.list];
@@ -230,28 +324,28 @@ async function offsetPage(web: TikTokWeb, visit: Visit, input: ListInput): Promi
   const items: ListItem[] = [];
   let more = true;
   for (let requests = 0; items.length < input.limit && more && requests < REQUESTS_PER_PAGE; requests++) {
+    const count = Math.min(OFFSET_COUNT, input.limit - items.length);
     const query = new URLSearchParams({
       aid: "1988",
       [endpoint.key]: link.id,
-      count: String(Math.min(UPSTREAM_COUNT, input.limit - items.length)),
+      count: String(count),
       cursor: String(offset),
       ...endpoint.extra,
     });
-    const answer = await web.loadJson(
-      visit,
-      `https://www.tiktok.com${endpoint.path}?${query}`,
-      DESKTOP_USER_AGENT,
-    );
+    const answer = await listJson(web, visit, `https://www.tiktok.com${endpoint.path}?${query}`);
     const status = num(at(answer, ["statusCode"])) ?? 0;
-    if (status !== 0)
+    // Only the first answer can say the list does not exist; a later refusal is a failure of this page.
+    if (status !== 0 && offset === 0)
       throw postErrors.notFound(`TikTok has no public ${link.list} with this id (status ${status}).`);
-    const upstream = list(at(answer, ["itemList"]))
-      .map(record)
-      .filter((item) => item !== undefined);
-    items.push(...upstream.map((item) => listItemOf(item)));
-    more = at(answer, ["hasMore"]) === true && upstream.length > 0;
+    if (status !== 0)
+      throw new SourceFailure(
+        "blocked",
+        `TikTok refused a later page of the ${link.list} (status ${status})`,
+      );
+    items.push(...itemsOf(answer).map((item) => listItemOf(item)));
+    more = at(answer, ["hasMore"]) === true;
     const next = num(at(answer, ["cursor"]));
-    offset = next !== undefined && next > offset ? next : offset + upstream.length;
+    offset = next !== undefined && next > offset ? next : offset + count;
   }
   return {
     kind: link.list,

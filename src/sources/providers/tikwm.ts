@@ -93,7 +93,7 @@ function createTikwmLister(deps: SourceDeps): Lister {
     const site = openSite(deps, tikwmPosts.name, tikwmPosts.origin, input);
     const handle = input.link.username;
     const first = input.position === undefined;
-    const info = first ? await userInfo(site, handle) : undefined;
+    const info = first ? await userInfo(site, handle).catch(cardMissing) : undefined;
     const response = await site.request({
       path: "/api/user/posts",
       query: {
@@ -126,6 +126,12 @@ function createTikwmLister(deps: SourceDeps): Lister {
       next: data.hasMore === true && cursor ? { c: cursor, u: handle } : undefined,
     };
   };
+}
+
+/** The account's card is only its name and picture: when tikwm fails it, the posts are listed without. */
+function cardMissing(error: unknown): undefined {
+  if (error instanceof SourceFailure && error.reason !== "private") return undefined;
+  throw error;
 }
 
 async function userInfo(site: Site, handle: string) {

@@ -42,6 +42,8 @@ function profileAnswer(request: FakeRequest) {
   const profile = SAMPLE_PROFILES.get(handle);
   // A missing user is a message, not a 404.
   if (!profile) return json({ code: -1, msg: "User not found", processed_time: 0.1 });
+  if (request.path === "/api/user/info" && profile.tikwm === "no-info")
+    return json({ code: -1, msg: "Failed to fetch user info, please try again later", processed_time: 0.2 });
   if (request.path === "/api/user/info")
     return json({
       code: 0,
@@ -60,7 +62,7 @@ function profileAnswer(request: FakeRequest) {
     });
   const offset = Number(request.query.get("cursor") ?? 0) || 0;
   const count = Math.min(Number(request.query.get("count") ?? 10) || 10, 34);
-  if (profile.tikwm) return misbehaving(profile, offset, count);
+  if (profile.tikwm === "foreign" || profile.tikwm === "repeat") return misbehaving(profile, offset, count);
   const page = profile.posts.slice(offset, offset + count);
   return json({
     code: 0,
