@@ -32,7 +32,7 @@ describe("native parser on the shared samples", () => {
     assert.equal(media.video?.duration, 31);
     assert.equal(media.music?.title, "original sound - River Cooks 🍋");
     assert.match(media.music?.url ?? "", /mime_type=audio_mpeg/);
-    assert.deepEqual(media.stats, { plays: 1312400, likes: 48213, comments: 611, shares: 1320 });
+    assert.deepEqual(media.stats, { plays: 1312400, likes: 48213, comments: 611, shares: 1320, saves: 5120 });
     assert.ok(media.thumb?.startsWith("https://p16-common-sign.tiktokcdn-us.com/"));
     assert.equal(earliestExpiry(media), 1760021600 * 1000);
   });
@@ -94,6 +94,33 @@ describe("native parser on the shared samples", () => {
     item.video.bitrateInfo = [];
     const only = mapPost(readPost(page(JSON.stringify(data)), SAMPLE_IDS.video));
     assert.match(only.video?.noWatermark ?? "", /aweme\/v1\/play/);
+  });
+
+  it("takes the best CDN rendition when playAddr is the redirector and no size matches, with that rendition's codec", () => {
+    const data = JSON.parse(tiktokSample("video"));
+    const item = data.__DEFAULT_SCOPE__["webapp.video-detail"].itemInfo.itemStruct;
+    item.video.playAddr = "https://www.tiktok.com/aweme/v1/play/?video_id=v1";
+    item.video.PlayAddrStruct = undefined;
+    item.video.codecType = "h264";
+    const rendition = (p: number, codec: string, host: string) => ({
+      Bitrate: p * 1000,
+      CodecType: codec,
+      PlayAddr: {
+        UrlKey: `v12044gd0000_${codec === "h265_hvc1" ? "bytevc1" : "h264"}_${p}p_${p * 1000}`,
+        UrlList: [`https://${host}/video/tos/useast5/${p}/${codec}/?mime_type=video_mp4`],
+      },
+    });
+    item.video.bitrateInfo = [
+      rendition(540, "h264", "v16-webapp-prime.tiktok.com"),
+      rendition(1080, "h265_hvc1", "v19-webapp-prime.tiktok.com"),
+      rendition(1080, "h264", "www.tiktok.com"),
+    ];
+    const media = mapPost(readPost(page(JSON.stringify(data)), SAMPLE_IDS.video));
+    assert.equal(
+      media.video?.noWatermark,
+      "https://v19-webapp-prime.tiktok.com/video/tos/useast5/1080/h265_hvc1/?mime_type=video_mp4",
+    );
+    assert.equal(media.video?.codec, "h265", "the chosen rendition's codec, not video.codecType");
   });
 
   it("reads a classified post that has its video (the flag alone is not an age gate)", () => {

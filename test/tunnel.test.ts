@@ -238,3 +238,21 @@ describe("the streaming tunnel", () => {
     assert.equal(stack.fake.pageRequests(SAMPLE_IDS.video), pages + 1);
   });
 });
+
+describe("the tunnel's file names", () => {
+  it("names an audio file by its address's mime_type, else by what the media host said it is", async () => {
+    const { filenameOf } = await import("../src/delivery/links.js");
+    const media = (url: string) => ({
+      id: SAMPLE_IDS.video,
+      type: "video" as const,
+      author: { username: "river.cooks" },
+      music: { url },
+    });
+    const bare = "https://v16-webapp-prime.tiktok.com/video/tos/useast8/music/?expire=1";
+    assert.match(filenameOf(media(bare), "music", 0, "audio/mp4"), /_audio\.m4a$/);
+    assert.match(filenameOf(media(bare), "music", 0, "audio/mpeg; charset=binary"), /_audio\.mp3$/);
+    assert.match(filenameOf(media(bare), "music", 0, "audio/ogg"), /_audio\.ogg$/);
+    assert.match(filenameOf(media(bare), "music", 0), /_audio\.mp3$/);
+    assert.match(filenameOf(media(`${bare}&mime_type=audio_mp4`), "music", 0, "audio/mpeg"), /_audio\.m4a$/);
+  });
+});

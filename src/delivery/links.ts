@@ -21,13 +21,30 @@ const MEDIA = /^(video|audio|image)\/|^application\/octet-stream/i;
 const TEXT = /^text\/(vtt|plain)|^application\/(json|octet-stream|x-subrip)/i;
 
 /** Everything the tunnel knows per kind of file: where it is in a result, its name, and the types a media host may answer for it. */
-/** TikTok's audio addresses say their type in `mime_type`: `audio_mp4` is an m4a, `audio_mpeg` an mp3. */
-function audioExtension(url: string | undefined): string {
-  const type = /[?&]mime_type=([a-z0-9_]+)/i.exec(url ?? "")?.[1]?.toLowerCase();
-  if (type === "audio_mp4" || type === "audio_m4a") return "m4a";
-  if (type === "audio_aac") return "aac";
-  return "mp3";
+/**
+ * An audio file's type: what its address says (`mime_type=audio_mp4` is an m4a, `audio_mpeg` an mp3),
+ * else what the media host said it is (`Content-Type`), else mp3.
+ */
+function audioExtension(url: string | undefined, contentType?: string): string {
+  const named = /[?&]mime_type=([a-z0-9_]+)/i.exec(url ?? "")?.[1]?.toLowerCase().replace("_", "/");
+  const type = named ?? contentType?.split(";")[0]?.trim().toLowerCase() ?? "";
+  return AUDIO_EXTENSIONS[type] ?? "mp3";
 }
+
+const AUDIO_EXTENSIONS: Record<string, string> = {
+  "audio/mp4": "m4a",
+  "audio/m4a": "m4a",
+  "audio/x-m4a": "m4a",
+  // TikTok's CDN serves some soundtracks (the video's own audio) as an MP4 container.
+  "video/mp4": "m4a",
+  "audio/aac": "aac",
+  "audio/mpeg": "mp3",
+  "audio/mp3": "mp3",
+  "audio/ogg": "ogg",
+  "audio/opus": "opus",
+  "audio/webm": "weba",
+  "audio/wav": "wav",
+};
 
 /** A subtitle track's file type by its `Format`: WebVTT, SubRip, or TikTok's JSON captions. */
 function subtitleExtension(format: string | undefined): string {
@@ -40,7 +57,8 @@ export const MEDIA_KINDS: Record<
   MediaKind,
   {
     url: (media: Media, index: number) => string | undefined;
-    suffix: (media: Media, index: number) => string;
+    /** `contentType`: what the media host said the file is, when it has answered. */
+    suffix: (media: Media, index: number, contentType?: string) => string;
     accepts: RegExp;
   }
 > = {
@@ -57,7 +75,7 @@ export const MEDIA_KINDS: Record<
   hd: { url: (media) => media.video?.hd, suffix: () => "_hd.mp4", accepts: MEDIA },
   music: {
     url: (media) => media.music?.url,
-    suffix: (media) => `_audio.${audioExtension(media.music?.url)}`,
+    suffix: (media, _, contentType) => `_audio.${audioExtension(media.music?.url, contentType)}`,
     accepts: MEDIA,
   },
   image: {
@@ -108,8 +126,8 @@ export function streamLinksFor(
 export const zipNameOf = (media: Media) => `${fileStem(media)}.zip`;
 
 /** The file name of one kind of media of a post (`tiktok_<user>_<id>_photo_2.jpg`). */
-export const filenameOf = (media: Media, kind: MediaKind, index = 0) =>
-  `${fileStem(media)}${MEDIA_KINDS[kind].suffix(media, index)}`;
+export const filenameOf = (media: Media, kind: MediaKind, index = 0, contentType?: string) =>
+  `${fileStem(media)}${MEDIA_KINDS[kind].suffix(media, index, contentType)}`;
 
 /** The address of one kind of media in a (fresh) result: used when an expired link is re-extracted. */
 export const mediaUrlOf = (media: Media, kind: MediaKind, index = 0) => MEDIA_KINDS[kind].url(media, index);

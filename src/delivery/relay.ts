@@ -173,7 +173,7 @@ function checkedFile(
     status: upstream.status === 206 ? 206 : 200,
     type,
     headers,
-    filename: filenameOf(media, ticket.kind, ticket.index),
+    filename: filenameOf(media, ticket.kind, ticket.index, type),
     body: request.method === "HEAD" ? upstream.body : capped(upstream.body, maxBytes),
   };
 }

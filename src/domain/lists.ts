@@ -12,7 +12,7 @@ export interface ListItem {
   thumb?: string;
   /** Seconds (videos). */
   duration?: number;
-  stats?: { plays?: number; likes?: number; comments?: number; shares?: number };
+  stats?: { plays?: number; likes?: number; comments?: number; shares?: number; saves?: number };
   /** Whose post it is, as the source names them. */
   author?: { username?: string; nickname?: string; id?: string };
 }

@@ -23,7 +23,7 @@ export interface Media {
   images?: string[];
   thumb?: string;
   subtitles?: Subtitle[];
-  stats?: { plays?: number; likes?: number; comments?: number; shares?: number };
+  stats?: { plays?: number; likes?: number; comments?: number; shares?: number; saves?: number };
 }
 
 /** A subtitle track: TikTok's language code ("eng-US"), its format ("webvtt", …), and who made it. */
@@ -106,6 +106,7 @@ export function validateMedia(media: Media): Media {
       likes: count(media.stats?.likes),
       comments: count(media.stats?.comments),
       shares: count(media.stats?.shares),
+      saves: count(media.stats?.saves),
     }),
   };
   if (clean.images?.length === 0) clean.images = undefined;

@@ -13,6 +13,8 @@ export const Stats = Type.Object({
   likes: Type.Optional(Count),
   comments: Type.Optional(Count),
   shares: Type.Optional(Count),
+  /** How many saved it to their favourites (TikTok's `collectCount`). */
+  saves: Type.Optional(Count),
 });
 
 /** Relative tunnel links (`/api/stream/<token>`): the files themselves, through this server. */

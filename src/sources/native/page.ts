@@ -168,11 +168,13 @@ function cleanAddress(video: unknown, all: Rendition[]): { url?: string; codec?:
   const mirror = urlsOf(at(struct, ["UrlList"])).find((url) => !onWww(url));
   if (mirror) return { url: mirror, codec };
   const size = num(at(struct, ["DataSize"])) ?? num(at(video, ["size"]));
-  const same = all.find(
-    (rendition) => size !== undefined && rendition.size === size && !onWww(rendition.url),
-  );
-  if (same) return { url: same.url, codec: same.codec };
-  return { url: play ?? all.find((rendition) => !isRedirector(rendition.url))?.url, codec };
+  const onCdn = all.filter((rendition) => !onWww(rendition.url) && !isRedirector(rendition.url));
+  // The rendition of playAddr's size is its CDN copy; without a size that matches, the best CDN
+  // rendition (yt-dlp drops every www address and ranks what is left).
+  const chosen =
+    onCdn.find((rendition) => size !== undefined && rendition.size === size) ?? [...onCdn].sort(byQuality)[0];
+  if (chosen) return { url: chosen.url, codec: chosen.codec };
+  return { url: play, codec };
 }
 
 function imageUrl(image: unknown): string | undefined {
@@ -216,6 +218,7 @@ function statsOf(item: Record<string, unknown>): Media["stats"] {
     likes: read("diggCount"),
     comments: read("commentCount"),
     shares: read("shareCount"),
+    saves: read("collectCount"),
   };
 }
 

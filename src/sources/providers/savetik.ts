@@ -36,6 +36,7 @@ export const savetik = defineProvider({ name: NAME, origin: ORIGIN }, async (sit
       likes: num(at(body, ["stats", "likeCount"])),
       comments: num(at(body, ["stats", "commentCount"])),
       shares: num(at(body, ["stats", "shareCount"])),
+      saves: num(at(body, ["stats", "collectCount"])),
     },
   });
 });

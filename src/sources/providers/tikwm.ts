@@ -53,6 +53,7 @@ export function mapTikwmData(input: ExtractInput, site: Site, data: Record<strin
         likes: num(data.digg_count),
         comments: num(data.comment_count),
         shares: num(data.share_count),
+        saves: num(data.collect_count),
       },
     },
     data.id ?? data.video_id ?? data.aweme_id,
@@ -160,6 +161,7 @@ function listItemFromTikwm(site: Site, video: Record<string, unknown>, handle: s
       likes: num(video.digg_count),
       comments: num(video.comment_count),
       shares: num(video.share_count),
+      saves: num(video.collect_count),
     },
     author: str(at(video, ["author", "unique_id"]))
       ? {
