@@ -1,5 +1,5 @@
 /**
- * Accounts, collections and playlists the fakes serve (docs/upstreams/tiktok.md §9): invented, in the
+ * Accounts, collections and playlists the fakes serve (docs/upstreams/tiktok.md §6): invented, in the
  * shapes TikTok's web app answers. The fake TikTok and tikwm's fake read the same accounts.
  */
 export interface FakePost {

@@ -149,7 +149,7 @@ export interface FakeTikTokOptions {
   wafMaxSolution?: number;
   /**
    * How long a session that got past the WAF (its `ttwid`) is let through without a new challenge, as
-   * TikTok lets a browser that keeps its cookies through (docs/upstreams/tiktok.md §10); 0 = never.
+   * TikTok lets a browser that keeps its cookies through (docs/upstreams/tiktok.md §7); 0 = never.
    */
   wafSessionMs?: number;
 }
@@ -176,7 +176,7 @@ export class FakeTikTok {
   /** Media responses started, and those whose client went away before the end. */
   readonly mediaStreams = { opened: 0, aborted: 0 };
   readonly scenarios = defaultScenarios();
-  /** Accounts, collections and playlists (docs/upstreams/tiktok.md §9); tests may add their own. */
+  /** Accounts, collections and playlists (docs/upstreams/tiktok.md §6); tests may add their own. */
   readonly profiles = new Map<string, FakeProfile>(SAMPLE_PROFILES);
   readonly collections = new Map<string, FakeCollection>(SAMPLE_COLLECTIONS);
   /** Device ids each account's list has seen, in order (the first `staleDevices` of them are stale). */
@@ -371,7 +371,7 @@ export class FakeTikTok {
     return this.options.waf !== false && !this.keptSession(cookies) && !this.cleared(cookies);
   }
 
-  /** A profile page: `webapp.user-detail` (docs/upstreams/tiktok.md §9.2). */
+  /** A profile page: `webapp.user-detail` (docs/upstreams/tiktok.md §6). */
   private profilePage(request: IncomingMessage, response: ServerResponse, username: string) {
     if (this.challenged(request)) return send(response, 200, "text/html; charset=utf-8", this.wafPage());
     this.setSessionCookies(response, parseCookies(request.headers.cookie));
@@ -436,11 +436,11 @@ export class FakeTikTok {
   }
 
   /**
-   * `/api/creator/item_list/` (docs/upstreams/tiktok.md "Lists"), held to the rules the references keep:
+   * `/api/creator/item_list/` (docs/upstreams/tiktok.md §6), held to the rules the references keep:
    * every parameter they send, or TikTok's answer to a bad request; at most 15 posts whatever `count`
    * says; a `device_id` outside TikTok's range is a stale one. The account's posts older than `cursor`
-   * (ms), newest first, within about a week of it (an empty answer with `hasMorePrevious` when the week
-   * has none); at the end `hasMorePrevious` is false while `hasMore` may stay true; for a stale device id,
+   * (ms), newest first, `count` of them when the newest is within about a week of the cursor (an empty
+   * answer with `hasMorePrevious` when the week has none); at the end `hasMorePrevious` is false while `hasMore` may stay true; for a stale device id,
    * the first page whatever the cursor (yt-dlp #14031).
    */
   private async creatorItems(request: IncomingMessage, response: ServerResponse, url: URL) {
@@ -459,7 +459,7 @@ export class FakeTikTok {
     const cookies = parseCookies(request.headers.cookie);
     this.setSessionCookies(response, cookies);
     const login = cookies.has("sessionid") && profile.visibleToLogin === true;
-    // Nothing to list for this visitor: no itemList and no hasMore (docs/upstreams/tiktok.md "Tabs").
+    // Nothing to list for this visitor: no itemList and no hasMore (docs/upstreams/tiktok.md §6).
     if (profile.hiddenPosts || (profile.private && !login))
       return sendJson(response, { statusCode: 0, statusMsg: "" });
     const cursor = Number(url.searchParams.get("cursor"));
@@ -470,8 +470,9 @@ export class FakeTikTok {
     this.devices.set(profile.username, seen);
     const stale = !isWebDeviceId(device) || seen.indexOf(device) < (profile.staleDevices ?? 0);
     const older = profile.posts.filter((post) => post.createTime * 1000 < cursor);
-    const inWeek = older.filter((post) => post.createTime * 1000 >= cursor - 7 * 86_400_000);
-    const page = stale ? profile.posts.slice(0, count) : inWeek.slice(0, count);
+    // TikTok looks about a week back from the cursor: with no post in that week, the answer is empty.
+    const seesAny = (older[0]?.createTime ?? 0) * 1000 >= cursor - 7 * 86_400_000;
+    const page = stale ? profile.posts.slice(0, count) : seesAny ? older.slice(0, count) : [];
     this.listedPages.push({ username: profile.username, count: url.searchParams.get("count") ?? "" });
     sendJson(response, {
       itemList: page.map((post) => itemStructOf(post, profile)),

@@ -10,7 +10,7 @@ import { DATA_SCRIPT_ID, listItemOf, readPost } from "./page.js";
 import type { TikTokWeb, Visit } from "./web.js";
 
 /**
- * Profiles, collections and playlists from TikTok's web app (docs/upstreams/tiktok.md "Lists"), without
+ * Profiles, collections and playlists from TikTok's web app (docs/upstreams/tiktok.md §6), without
  * any request signature: the profile page gives the account's `secUid`, `/api/creator/item_list/` walks
  * its posts newest first by a time cursor, and collections and playlists page by offset. A body that is
  * not JSON is asked again at once on the same session, then once more on another session.

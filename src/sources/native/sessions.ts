@@ -1,7 +1,7 @@
 import { CookieJar } from "tough-cookie";
 
 /**
- * TikTok sessions kept between extractions (docs/upstreams/tiktok.md §10): a fresh cookie jar meets
+ * TikTok sessions kept between extractions (docs/upstreams/tiktok.md §7): a fresh cookie jar meets
  * the WAF's proof of work on its first page; once past it, the session cookies TikTok sets (`ttwid`,
  * `tt_chain_token`, `tt_csrf_token`, `msToken`, …) let the next pages through for a while. So each way
  * out (direct, each proxy) keeps a few sessions and reuses them. A session that has not passed the WAF
