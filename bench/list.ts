@@ -71,8 +71,7 @@ const complete = cold.ids.length === POSTS && new Set(cold.ids).size === POSTS;
 // The fewest item_list requests the listing can cost: each page's posts 15 at a time (TikTok's most), one
 // more per gap that TikTok's week-long look-back cannot see across, one for the stale device id.
 const gaps = Math.ceil(POSTS / 150) - 1;
-const least =
-  Math.floor(POSTS / LIMIT) * Math.ceil(LIMIT / 15) + Math.ceil((POSTS % LIMIT) / 15) + gaps + 1;
+const least = Math.floor(POSTS / LIMIT) * Math.ceil(LIMIT / 15) + Math.ceil((POSTS % LIMIT) / 15) + gaps + 1;
 console.log(
   `${POSTS}-post profile, pages of ${LIMIT}: ${cold.pages} pages in ${cold.ms.toFixed(0)} ms; ` +
     `${cold.lists} item_list requests (${(cold.lists / cold.pages).toFixed(1)} a page: gaps and the stale device id) ` +

@@ -26,7 +26,10 @@ const TEXT = /^text\/(vtt|plain)|^application\/(json|octet-stream|x-subrip)/i;
  * else what the media host said it is (`Content-Type`), else mp3.
  */
 function audioExtension(url: string | undefined, contentType?: string): string {
-  const named = /[?&]mime_type=([a-z0-9_]+)/i.exec(url ?? "")?.[1]?.toLowerCase().replace("_", "/");
+  const named = /[?&]mime_type=([a-z0-9_]+)/i
+    .exec(url ?? "")?.[1]
+    ?.toLowerCase()
+    .replace("_", "/");
   const type = named ?? contentType?.split(";")[0]?.trim().toLowerCase() ?? "";
   return AUDIO_EXTENSIONS[type] ?? "mp3";
 }
