@@ -73,7 +73,9 @@ describe("parseTikTokLink: every form users paste", () => {
   ];
   for (const [input, code, url] of shorts) {
     it(`reads the short link ${input}`, () => {
-      assert.deepEqual(parseTikTokLink(input, NOW), { kind: "short", code, url });
+      const { shared, ...link } = parseTikTokLink(input, NOW) as { shared: string };
+      assert.deepEqual(link, { kind: "short", code, url });
+      assert.match(shared, new RegExp(`^[a-z.]*tiktok\\.com/(t/)?${code}/?$`), "the link as it was shared");
     });
   }
 });

@@ -1,33 +1,15 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { after, before, describe } from "node:test";
 import { type Browser, chromium } from "playwright-core";
 import { SAMPLE_PROFILES } from "./fakes/profiles.js";
 import { patternByte, SAMPLE_IDS } from "./fakes/tiktok.js";
 import { type Stack, startStack } from "./helpers.js";
-
-/** The Chromium to drive: CHROMIUM_PATH, else Debian's; `CHROMIUM_PATH=none` runs without one. */
-const CHROMIUM =
-  process.env.CHROMIUM_PATH === "none"
-    ? undefined
-    : [process.env.CHROMIUM_PATH, "/usr/bin/chromium", "/usr/bin/chromium-browser"].find(
-        (path): path is string => Boolean(path && existsSync(path)),
-      );
-const ARTIFACTS = new URL("../artifacts/", import.meta.url);
-
-if (!CHROMIUM)
-  console.warn(
-    "\n!!! No Chromium found: the web page tests are SKIPPED. Install Debian's chromium (CI does).\n",
-  );
-
-/** Each test is skipped without Chromium, so that the runner's count shows them (a skipped suite counts 0). */
-const pageTest = (name: string, test: () => Promise<void>) =>
-  it(name, { skip: CHROMIUM ? false : "no Chromium installed" }, test);
+import { ARTIFACTS, CHROMIUM, pageTest } from "./support/browser.js";
 
 describe("the web page in a real browser", () => {
   let stack: Stack;
@@ -162,7 +144,7 @@ describe("the web page in a real browser", () => {
     await page.locator("article.tile").nth(3).waitFor();
     const names: string[] = [];
     page.on("download", (download) => names.push(download.suggestedFilename()));
-    await page.getByRole("button", { name: "Download all shown" }).click();
+    await page.getByRole("button", { name: /^Download all \d+ shown/ }).click();
     await page.locator(".list .status", { hasText: "4 of 4 downloads started" }).waitFor();
     await page.waitForTimeout(300);
     const posts = SAMPLE_PROFILES.get("tiny.list")?.posts ?? [];

@@ -26,12 +26,13 @@ function el(tag, attributes = {}, ...children) {
  * One lookup per line that holds a link, the line as it is: the server finds the one TikTok link in a
  * pasted share message ("look at this https://vm.tiktok.com/ZM…/ lol"), as the API does.
  */
-function linksOf(text) {
+function linesOf(text) {
   return text
     .split(/\r?\n/)
     .map((line) => line.trim())
-    .filter((line) => line !== "" && !line.startsWith("#") && /https?:\/\/|tiktokv?\.com/i.test(line));
+    .filter((line) => line !== "" && !line.startsWith("#"));
 }
+const holdsLink = (line) => /https?:\/\/|tiktokv?\.com/i.test(line);
 
 /** The API key the user gave this page, kept in this browser only. */
 const KEY_STORAGE = "tiktok-dl:api-key";
@@ -144,10 +145,14 @@ function errorCard(link, message) {
 }
 
 async function lookUp(link) {
+  if (!holdsLink(link))
+    return errorCard(link, "This line is not a link. Copy the link from TikTok's Share button.");
   try {
     const response = await fetch(`/api/download?url=${encodeURIComponent(link)}`, { headers: apiHeaders() });
     const body = await response.json().catch(() => ({}));
     if (response.status === 401) offerKeyField();
+    // A short link to a profile, a collection or a playlist (TikTok's Share button gives those): list it.
+    if (body.code === "UNSUPPORTED_LINK" && body.list) return listView(body.list);
     if (!response.ok || !body.result) return errorCard(link, plainWords(body, response.status));
     return card(body.result);
   } catch {
@@ -241,15 +246,16 @@ function tile(item) {
   buttons.append(get);
   return el(
     "article",
-    { class: "tile", "data-id": item.id, "data-url": item.url },
-    item.thumb
+    { class: "tile", role: "listitem", "data-id": item.id, "data-url": item.url },
+    // The cover through this server, never straight from TikTok's CDN.
+    item.stream?.thumb
       ? el("img", {
           class: "thumb",
-          src: item.thumb,
+          src: item.stream.thumb,
           alt: item.caption ? `Cover: ${item.caption}` : "Cover",
           loading: "lazy",
         })
-      : undefined,
+      : el("div", { class: "thumb placeholder", "aria-hidden": "true" }),
     el(
       "div",
       { class: "body" },
@@ -270,33 +276,51 @@ function tile(item) {
 function listView(link) {
   const header = el("header", { class: "list-header" }, el("h2", {}, "Loading the list…"));
   const grid = el("div", { class: "grid", role: "list" });
-  const more = el("button", { type: "button", class: "secondary more" }, "More");
-  const all = el("button", { type: "button", class: "primary" }, "Download all shown");
+  const more = el("button", { type: "button", class: "secondary more", hidden: "" }, "More");
+  const all = el("button", { type: "button", class: "primary", disabled: "" }, "Download all shown");
+  // The progress of "Download all" sits beside its button, where the person who pressed it looks.
   const note = el("p", { class: "status", role: "status", "aria-live": "polite" });
   const view = el(
     "section",
     { class: "list", "aria-label": "List" },
     header,
-    el("div", { class: "buttons" }, all),
+    el("div", { class: "buttons list-actions" }, all, note),
     grid,
     more,
-    note,
   );
   let cursor;
+  let total;
   let loading = false;
+  let started = false;
+
+  /** What the grid holds, said on the button and in the note. */
+  function showCounts(hasMore) {
+    const shown = grid.children.length;
+    all.disabled = shown === 0;
+    all.textContent =
+      total !== undefined && total > shown
+        ? `Download all ${shown} shown (of ${total})`
+        : `Download all ${shown} shown`;
+    note.textContent =
+      shown === 0 ? "No posts to show." : `${shown} posts shown${hasMore ? "" : ", the whole list"}.`;
+  }
 
   async function loadPage() {
-    if (loading) return;
+    // Once the first page is in, only a cursor leads further: never page one again.
+    if (loading || (started && !cursor)) return;
     loading = true;
     more.disabled = true;
     try {
       const query = new URLSearchParams({ url: link });
       if (cursor) query.set("cursor", cursor);
       const page = await fetchJson(`/api/list?${query}`);
-      if (!cursor) {
+      if (!started) {
         const owner = page.owner ?? {};
+        total = page.total;
         header.replaceChildren(
-          owner.avatar ? el("img", { class: "avatar", src: owner.avatar, alt: "" }) : undefined,
+          owner.stream?.avatar
+            ? el("img", { class: "avatar", src: owner.stream.avatar, alt: "" })
+            : undefined,
           el("h2", {}, page.kind === "profile" ? owner.nickname || `@${owner.username}` : page.title),
           el(
             "p",
@@ -307,10 +331,12 @@ function listView(link) {
           ),
         );
       }
-      grid.append(...page.items.map(tile));
-      cursor = page.cursor;
-      more.hidden = !page.hasMore;
-      note.textContent = `${grid.children.length} posts shown${page.hasMore ? "" : ", the whole list"}.`;
+      started = true;
+      const shownIds = new Set([...grid.children].map((node) => node.dataset.id));
+      grid.append(...page.items.filter((item) => !shownIds.has(item.id)).map(tile));
+      cursor = page.hasMore ? page.cursor : undefined;
+      more.hidden = !cursor;
+      showCounts(Boolean(cursor));
     } catch (error) {
       view.replaceChildren(errorCard(link, error.message));
     } finally {
@@ -330,7 +356,7 @@ function listView(link) {
     let done = 0;
     // One after another, not one giant ZIP: each post's file is saved as it comes.
     for (const item of tiles) {
-      note.textContent = `Downloading ${done + 1} of ${tiles.length}…`;
+      note.textContent = `Downloading ${done + 1} of ${tiles.length} shown…`;
       try {
         const href = mainFileOf(await fetchJson(`/api/download?url=${encodeURIComponent(item.dataset.url)}`));
         if (href) startDownload(href);
@@ -351,7 +377,7 @@ function listView(link) {
 
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
-  const links = linksOf(input.value);
+  const links = linesOf(input.value);
   const list = links.length === 1 && LIST_LINK.test(links[0]) ? links[0] : undefined;
   if (list) {
     results.replaceChildren(listView(list));

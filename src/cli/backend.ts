@@ -48,7 +48,7 @@ export function remoteBackend(base: string): Backend {
   const file = (link: string): PostFile => ({
     async open(signal) {
       const response = await ask(`${base}${link}`, signal);
-      if (!response.ok || !response.body) throw new Error(await failureOf(response));
+      if (!response.ok || !response.body) throw await failureOf(response);
       const size = Number(response.headers.get("content-length"));
       return {
         name: nameFromDisposition(response.headers.get("content-disposition"), `tiktok_${Date.now()}.bin`),
@@ -87,13 +87,30 @@ export function remoteBackend(base: string): Backend {
 /** An answer's JSON, or the server's error sentence as the failure. */
 async function json<T>(url: string): Promise<T> {
   const response = await ask(url);
-  if (!response.ok) throw new Error(await failureOf(response));
+  if (!response.ok) throw await failureOf(response);
   return (await response.json()) as T;
 }
 
-async function failureOf(response: Response): Promise<string> {
-  const body = (await response.json().catch(() => undefined)) as { error?: string } | undefined;
-  return body?.error ?? `the server answered HTTP ${response.status}`;
+/** The server's failure: its sentence, and (a short link that leads to a list) where the link leads. */
+class ServerFailure extends Error {
+  constructor(
+    message: string,
+    readonly code?: string,
+    readonly list?: string,
+  ) {
+    super(message);
+  }
+}
+
+async function failureOf(response: Response): Promise<ServerFailure> {
+  const body = (await response.json().catch(() => undefined)) as
+    | { error?: string; code?: string; list?: string }
+    | undefined;
+  return new ServerFailure(
+    body?.error ?? `the server answered HTTP ${response.status}`,
+    body?.code,
+    body?.list,
+  );
 }
 
 /** fetch, with a failure that says which server could not be reached and why. */

@@ -1,163 +1,14 @@
-import { appendFile, mkdir, stat } from "node:fs/promises";
-import { join, resolve } from "node:path";
-import { Transform } from "node:stream";
-import { parseArgs } from "node:util";
+import { mkdir } from "node:fs/promises";
 import { mapLimited } from "../domain/concurrency.js";
-import { isPostId, safeFileName, visible } from "../domain/files.js";
-import { itemsOfPages } from "../domain/lists.js";
-import { type LocalFileError, readLocalFile } from "../domain/local-files.js";
+import { isPostId, visible } from "../domain/files.js";
+import { itemsOfPages, type ListItem } from "../domain/lists.js";
 import { parseTikTokListLink } from "../domain/tiktok-url.js";
-import { writeFileAtomically } from "../library/files.js";
-import { type PostFile, TikTokDlError } from "../library/index.js";
+import { TikTokDlError } from "../library/index.js";
 import { packageVersion } from "../service/version.js";
 import { type Backend, localBackend, remoteBackend } from "./backend.js";
+import { type Options, readOptions, USAGE, UsageError } from "./options.js";
 import { Progress } from "./progress.js";
-
-const USAGE = `Usage: tiktok-dl [options] <url...>
-
-Downloads TikTok posts (videos, photo posts, short links), and every post of a profile, a collection
-or a playlist, newest first, to the current folder.
-
-Options:
-  -o, --output DIR        where to save the files (default: the current folder)
-  -i, --input FILE        read links from FILE, one per line (# starts a comment)
-      --audio             save the audio only
-      --images            photo posts: every image plus the audio
-      --zip               photo posts: one ZIP of the images and the audio
-      --hd                videos: the HD file when there is one
-      --provider NAME     ask this source first (see /api/providers)
-      --force             download files again even when a complete one is already there
-      --json              print the results as JSON (a listing's items as JSON lines), download nothing
-      --limit N           lists: the newest N posts only
-      --since DATE        lists: posts from DATE on (YYYY-MM-DD or an ISO date and time)
-      --until DATE        lists: posts up to DATE
-      --type video|photo  lists: only this kind of post
-      --archive FILE      yt-dlp's download archive: skip the posts listed in FILE ("tiktok <id>"),
-                          add each post once all its files are saved
-      --server URL        use a running tiktok-dl server instead of extracting here
-  -c, --concurrency N     posts handled at once (default 3)
-  -h, --help              this help
-  -V, --version           the version
-
-Without --server, extraction runs in this process and reads the same environment as the server
-(UPSTREAM_*, ALLOW_PRIVATE_UPSTREAMS, ...). Exit codes: 0 all done, 1 some failed, 2 usage error.`;
-
-class UsageError extends Error {}
-
-interface Options {
-  links: string[];
-  output: string;
-  audio: boolean;
-  images: boolean;
-  zip: boolean;
-  hd: boolean;
-  provider?: string;
-  json: boolean;
-  server?: string;
-  concurrency: number;
-  limit?: number;
-  since?: number;
-  until?: number;
-  postType?: "video" | "photo";
-  archive?: string;
-  force: boolean;
-  /** Files no download may replace: the archive and the list of links. */
-  protectedPaths: Set<string>;
-}
-
-/** A list of links, and an archive, are text files of reasonable size. */
-const LINKS_FILE_MAX_BYTES = 16 * 1024 * 1024;
-const ARCHIVE_MAX_BYTES = 64 * 1024 * 1024;
-
-async function readOptions(argv: string[]): Promise<Options | "help" | "version"> {
-  let parsed: ReturnType<typeof parse>;
-  const parse = () =>
-    parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        output: { type: "string", short: "o" },
-        input: { type: "string", short: "i" },
-        audio: { type: "boolean" },
-        images: { type: "boolean" },
-        zip: { type: "boolean" },
-        hd: { type: "boolean" },
-        provider: { type: "string" },
-        json: { type: "boolean" },
-        server: { type: "string" },
-        concurrency: { type: "string", short: "c" },
-        limit: { type: "string" },
-        since: { type: "string" },
-        until: { type: "string" },
-        type: { type: "string" },
-        archive: { type: "string" },
-        force: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-        version: { type: "boolean", short: "V" },
-      },
-    });
-  try {
-    parsed = parse();
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) return "help";
-  if (values.version) return "version";
-  const links = [...positionals];
-  if (values.input) {
-    const text = await readLocalFile(values.input, LINKS_FILE_MAX_BYTES).catch((error: Error) => {
-      throw new UsageError(visible(error.message));
-    });
-    links.push(
-      ...text
-        .split(/\r?\n/)
-        .map((line) => line.replace(/#.*/, "").trim())
-        .filter(Boolean),
-    );
-  }
-  if (links.length === 0) throw new UsageError("give at least one link (or -i FILE)");
-  const concurrency = values.concurrency === undefined ? 3 : Number(values.concurrency);
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 32)
-    throw new UsageError("--concurrency must be a whole number from 1 to 32");
-  if (values.server !== undefined && !/^https?:\/\/[^\s]+$/i.test(values.server))
-    throw new UsageError("--server must be an http(s) URL");
-  const limit = values.limit === undefined ? undefined : Number(values.limit);
-  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1))
-    throw new UsageError("--limit must be a whole number of at least 1");
-  if (values.type !== undefined && values.type !== "video" && values.type !== "photo")
-    throw new UsageError("--type must be video or photo");
-  return {
-    links,
-    limit,
-    since: dateOption("--since", values.since),
-    until: dateOption("--until", values.until, true),
-    postType: values.type as Options["postType"],
-    archive: values.archive,
-    force: values.force ?? false,
-    protectedPaths: new Set(
-      [values.archive, values.input].filter((path) => path !== undefined).map((path) => resolve(path)),
-    ),
-    output: values.output ?? ".",
-    audio: values.audio ?? false,
-    images: values.images ?? false,
-    zip: values.zip ?? false,
-    hd: values.hd ?? false,
-    provider: values.provider,
-    json: values.json ?? false,
-    server: values.server?.replace(/\/+$/, ""),
-    concurrency,
-  };
-}
-
-/** A date option as ms: a day (YYYY-MM-DD, its end for --until) or an ISO date and time. */
-function dateOption(name: string, value: string | undefined, endOfDay = false): number | undefined {
-  if (value === undefined) return undefined;
-  const day = /^\d{4}-\d{2}-\d{2}$/.test(value);
-  const ms = Date.parse(day ? `${value}T${endOfDay ? "23:59:59.999" : "00:00:00.000"}Z` : value);
-  if (!Number.isFinite(ms)) throw new UsageError(`${name} must be a date (YYYY-MM-DD or ISO 8601)`);
-  return ms;
-}
+import { type Archive, openArchive, save } from "./saving.js";
 
 /** One post to handle: its link, and where it comes from (a listing's "post 37 of 412"). */
 interface Job {
@@ -176,73 +27,18 @@ function isListLink(link: string): boolean {
   }
 }
 
-/** yt-dlp's download archive: one `tiktok <id>` line per saved post. */
-async function openArchive(path: string | undefined) {
-  const ids = new Set<string>();
-  if (path) {
-    const text = await readLocalFile(path, ARCHIVE_MAX_BYTES).catch((error: LocalFileError) => {
-      if (error.why === "ENOENT") return "";
-      throw new UsageError(`the archive: ${visible(error.message)}`);
-    });
-    for (const line of text.split(/\r?\n/)) {
-      const match = /^tiktok\s+(\d+)\s*$/.exec(line.trim());
-      if (match?.[1]) ids.add(match[1]);
-    }
-  }
-  return {
-    path: path === undefined ? undefined : resolve(path),
-    has: (id: string) => ids.has(id),
-    async add(id: string) {
-      // Only a TikTok id ever becomes a line: nothing a source answers can add another.
-      if (!path || ids.has(id) || !isPostId(id)) return;
-      ids.add(id);
-      await appendFile(path, `tiktok ${id}\n`);
-    },
-  };
-}
-
-/**
- * Saves one file under a temporary name, placed only once it is complete. A complete file of the same
- * size already there is kept; otherwise nothing is replaced (a free name is taken, `name (2).mp4`) unless
- * --force asks for it, and never the archive or the list of links, whatever the server calls its file.
- */
-async function save(file: PostFile, options: Options, progress: Progress): Promise<string> {
-  const abort = new AbortController();
-  const opened = await file.open(abort.signal);
-  const name = safeFileName(opened.name, `tiktok_${Date.now()}.bin`);
-  const final = join(options.output, name);
-  const isProtected = (path: string) => options.protectedPaths.has(resolve(path));
-  const existing = options.force || isProtected(final) ? undefined : await stat(final).catch(() => undefined);
-  if (existing?.isFile() && opened.size !== undefined && existing.size === opened.size) {
-    abort.abort();
-    opened.body.destroy();
-    process.stderr.write(`already there: ${visible(name)} (the same size; --force downloads it again)\n`);
-    return final;
-  }
-  const task = progress.start(visible(name), opened.size);
-  const counter = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      task.advance(chunk.length);
-      done(null, chunk);
-    },
-  });
-  try {
-    const placed = await writeFileAtomically(opened.body, final, [counter], {
-      replace: options.force,
-      refuse: isProtected,
-    });
-    task.finish();
-    return placed;
-  } catch (error) {
-    abort.abort();
-    task.fail();
-    throw error;
-  }
+interface Failure {
+  link: string;
+  reason: string;
 }
 
 /** What one run did, for the summary line and the exit code. */
 interface Tally {
-  failures: { link: string; reason: string }[];
+  /** Posts looked up (not the ones skipped by the archive or given twice). */
+  posts: number;
+  postFailures: Failure[];
+  /** Links whose listing failed (a private or unknown profile, a dead server). */
+  listFailures: Failure[];
   jsonResults: unknown[];
   saved: number;
   skipped: number;
@@ -250,82 +46,129 @@ interface Tally {
   listed: number;
 }
 
-const reasonOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+/** A failure in plain words, as the page says them; the API's own sentence where it already is plain. */
+function reasonOf(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const code = (error as { code?: unknown } | undefined)?.code;
+  switch (code) {
+    case "UNSUPPORTED_HOST": {
+      const host = /"([^"]+)" is not TikTok/.exec(message)?.[1];
+      return `not a TikTok link${host ? ` (${host})` : ""}: copy the link from TikTok's Share button`;
+    }
+    case "INVALID_URL":
+    case "MISSING_URL":
+      return "this does not look like a TikTok link: copy the link from TikTok's Share button";
+    case "UNSUPPORTED_LINK":
+      return message.replace(/^The "url" field is/, "this link is");
+    case "RATE_LIMITED":
+      return "too many requests in a short time: wait a minute, then try again";
+    case "AUTH_REQUIRED":
+    case "INVALID_API_KEY":
+      return "the server needs a valid API key";
+    default:
+      return message;
+  }
+}
+
+/** Where a link that is not a post leads, when the answer says it is a profile, collection or playlist. */
+const listTarget = (error: unknown) => {
+  const list = (error as { list?: unknown } | undefined)?.list;
+  return typeof list === "string" ? list : undefined;
+};
+
+/**
+ * Each post of a listing, in order (with --json, its item printed instead), within the bounds asked;
+ * a failed listing is counted as one.
+ */
+async function walkList(link: string, run: Run, onPost: (job: Job) => Promise<void> | void) {
+  const { backend, opts, tally } = run;
+  try {
+    let total: number | undefined;
+    const bounds = { limit: opts.limit, since: opts.since, until: opts.until, type: opts.postType };
+    const items = itemsOfPages(
+      (cursor) => backend.listPage(link, cursor),
+      bounds,
+      (page) => {
+        total ??= page.total;
+      },
+    );
+    let found = 0;
+    for await (const item of items) {
+      if (!isPostId(item.id)) {
+        tally.listFailures.push({ link, reason: "the listing named a post id that is not TikTok's" });
+        continue;
+      }
+      tally.listed++;
+      found++;
+      if (opts.json) process.stdout.write(`${JSON.stringify(item satisfies ListItem)}\n`);
+      else
+        await onPost({ link: item.url, id: item.id, label: `post ${found}${total ? ` of ${total}` : ""}` });
+    }
+  } catch (error) {
+    tally.listFailures.push({ link, reason: reasonOf(error) });
+  }
+}
 
 /** The posts to handle: the links as given, and each listing's posts in their place. */
-async function jobsOf(backend: Backend, opts: Options, tally: Tally): Promise<Job[]> {
+async function jobsOf(run: Run): Promise<Job[]> {
   const jobs: Job[] = [];
-  for (const link of opts.links) {
-    if (!isListLink(link)) {
-      jobs.push({ link });
-      continue;
-    }
-    try {
-      let total: number | undefined;
-      const bounds = { limit: opts.limit, since: opts.since, until: opts.until, type: opts.postType };
-      const items = itemsOfPages(
-        (cursor) => backend.listPage(link, cursor),
-        bounds,
-        (page) => {
-          total ??= page.total;
-        },
-      );
-      let found = 0;
-      for await (const item of items) {
-        if (!isPostId(item.id)) {
-          tally.failures.push({ link, reason: "the listing named a post id that is not TikTok's" });
-          continue;
-        }
-        tally.listed++;
-        found++;
-        if (opts.json) process.stdout.write(`${JSON.stringify(item)}\n`);
-        else jobs.push({ link: item.url, id: item.id, label: `post ${found}${total ? ` of ${total}` : ""}` });
-      }
-    } catch (error) {
-      tally.failures.push({ link, reason: reasonOf(error) });
-    }
+  for (const link of run.opts.links) {
+    if (isListLink(link)) await walkList(link, run, (job) => void jobs.push(job));
+    else jobs.push({ link });
   }
   return jobs;
 }
 
-type Archive = Awaited<ReturnType<typeof openArchive>>;
-
-/** One post: looked up, then (without --json) its files saved and the post archived. */
-async function handle(job: Job, index: number, run: Run) {
-  const { backend, opts, archive, tally, handled, progress } = run;
+/**
+ * One post: looked up, then (without --json) its files saved and the post archived. A short link that
+ * leads to a profile, collection or playlist (TikTok's Share button gives those) is listed in its place.
+ */
+async function handle(job: Job, index: number, run: Run): Promise<void> {
+  const { backend, opts, archive, tally } = run;
+  // Archived posts are skipped without any request for them.
+  if (job.id && archive.has(job.id)) {
+    tally.skipped++;
+    return;
+  }
   try {
-    // Archived posts are skipped without any request for them.
-    if (job.id && archive.has(job.id)) {
-      tally.skipped++;
-      return;
-    }
     if (job.label && !opts.json) process.stderr.write(`${job.label}: ${visible(job.link)}\n`);
     const post = await backend.post(job.link, opts, opts.provider);
     if (!isPostId(post.id)) throw new Error("the answer names a post id that is not TikTok's");
     if (opts.json) {
+      tally.posts++;
       tally.jsonResults[index] = { url: job.link, result: post.result };
       return;
     }
-    // Posts being saved, by id: the same post twice (a short and a long link) is saved once.
-    if (handled.has(post.id)) {
-      tally.twice++;
-      return;
-    }
-    if (archive.has(post.id)) {
-      tally.skipped++;
-      return;
-    }
-    handled.add(post.id);
-    if (post.files.length === 0) throw new Error("nothing to download for these options");
-    for (const file of post.files) {
-      await save(file, opts, progress);
-      tally.saved++;
-    }
-    await archive.add(post.id);
+    await savePost(post, run);
   } catch (error) {
-    tally.failures.push({ link: job.link, reason: reasonOf(error) });
-    if (opts.json) tally.jsonResults[index] = { url: job.link, error: reasonOf(error) };
+    const list = job.id ? undefined : listTarget(error);
+    if (list) return walkList(list, run, (item) => handle(item, -1, run));
+    tally.posts++;
+    tally.postFailures.push({ link: job.link, reason: reasonOf(error) });
+    if (opts.json && index >= 0) tally.jsonResults[index] = { url: job.link, error: reasonOf(error) };
   }
+}
+
+/** A post's files, once per run and unless the archive has it; then the post is archived. */
+async function savePost(post: Awaited<ReturnType<Backend["post"]>>, run: Run) {
+  const { opts, archive, tally, handled, progress } = run;
+  // Posts being saved, by id: the same post twice (a short and a long link) is saved once.
+  if (handled.has(post.id)) {
+    tally.twice++;
+    return;
+  }
+  if (archive.has(post.id)) {
+    tally.skipped++;
+    return;
+  }
+  handled.add(post.id);
+  tally.posts++;
+  if (post.files.length === 0) throw new Error("nothing to download for these options");
+  for (const file of post.files) {
+    await save(file, opts, progress);
+    tally.saved++;
+  }
+  await archive.add(post.id);
 }
 
 interface Run {
@@ -337,25 +180,30 @@ interface Run {
   progress: Progress;
 }
 
-function report(tally: Tally, jobs: number, opts: Options) {
-  const { failures, jsonResults, skipped, twice, saved } = tally;
-  if (opts.json && jsonResults.length > 0)
+/** The summary line, then each failure; never a count below zero. */
+function report(tally: Tally, opts: Options) {
+  const { postFailures, listFailures, jsonResults, skipped, twice, saved, posts } = tally;
+  const failures = [...listFailures, ...postFailures];
+  if (opts.json) {
     // In the links' order, whatever order they finished in.
-    process.stdout.write(`${JSON.stringify(jsonResults.filter(Boolean), null, 2)}\n`);
-  else if (!opts.json) {
-    const posts = jobs - skipped - twice;
-    const done = posts - failures.length;
-    process.stderr.write(
-      `${done} of ${posts} posts done, ${saved} files saved${skipped ? `, ${skipped} already in the archive` : ""}` +
-        `${twice ? `, ${twice} listed twice` : ""}` +
-        `${failures.length ? `, ${failures.length} failed:` : "."}\n`,
-    );
-    for (const failure of failures)
-      process.stderr.write(`  ${visible(failure.link)}: ${visible(failure.reason)}\n`);
+    if (jsonResults.length > 0)
+      process.stdout.write(`${JSON.stringify(jsonResults.filter(Boolean), null, 2)}\n`);
+    else if (tally.listed === 0)
+      for (const failure of failures)
+        process.stderr.write(`tiktok-dl: ${visible(failure.link)}: ${visible(failure.reason)}\n`);
+    return;
   }
-  if (opts.json && tally.listed === 0 && jsonResults.length === 0 && failures.length > 0)
-    for (const failure of failures)
-      process.stderr.write(`tiktok-dl: ${visible(failure.link)}: ${visible(failure.reason)}\n`);
+  const parts = [
+    `${posts - postFailures.length} of ${posts} posts done`,
+    `${saved} files saved`,
+    skipped && `${skipped} already in the archive`,
+    twice && `${twice} listed twice`,
+    postFailures.length && `${postFailures.length} failed`,
+    listFailures.length && `${listFailures.length} list${listFailures.length > 1 ? "s" : ""} failed`,
+  ].filter(Boolean);
+  process.stderr.write(`${parts.join(", ")}${failures.length ? ":" : "."}\n`);
+  for (const failure of failures)
+    process.stderr.write(`  ${visible(failure.link)}: ${visible(failure.reason)}\n`);
 }
 
 /** The options, or the exit code of a run that ends before any work (help, version, a usage error). */
@@ -411,23 +259,33 @@ export async function main(argv: string[]): Promise<number> {
   const { opts, archive } = started;
   const backend = await backendFor(opts);
   if (typeof backend === "number") return backend;
-  const tally: Tally = { failures: [], jsonResults: [], saved: 0, skipped: 0, twice: 0, listed: 0 };
+  const run: Run = {
+    backend,
+    opts,
+    archive,
+    tally: newTally(),
+    handled: new Set(),
+    progress: new Progress(process.stderr),
+  };
   try {
     if (await providerRefused(backend, opts.provider)) return 2;
     if (!opts.json) await mkdir(opts.output, { recursive: true });
-    const jobs = await jobsOf(backend, opts, tally);
-    const run: Run = {
-      backend,
-      opts,
-      archive,
-      tally,
-      handled: new Set(),
-      progress: new Progress(process.stderr),
-    };
+    const jobs = await jobsOf(run);
     await mapLimited(jobs, opts.concurrency, (job, index) => handle(job, index, run));
-    report(tally, jobs.length, opts);
+    report(run.tally, opts);
   } finally {
     await backend.close();
   }
-  return tally.failures.length > 0 ? 1 : 0;
+  return run.tally.postFailures.length + run.tally.listFailures.length > 0 ? 1 : 0;
 }
+
+const newTally = (): Tally => ({
+  posts: 0,
+  postFailures: [],
+  listFailures: [],
+  jsonResults: [],
+  saved: 0,
+  skipped: 0,
+  twice: 0,
+  listed: 0,
+});

@@ -1,6 +1,7 @@
 import { pipeline, type Readable, Transform } from "node:stream";
 import { ApiError, SourceFailure } from "../domain/errors.js";
 import type { Extraction, Media } from "../domain/media.js";
+import { isTikTokHost } from "../domain/tiktok-url.js";
 import { DESKTOP_USER_AGENT } from "../net/browser.js";
 import type { Egress } from "../net/egress.js";
 import type { StreamResponse } from "../net/http-client.js";
@@ -126,6 +127,56 @@ export function createRelay(deps: RelayDeps) {
       }
       return checkedFile(opened.upstream, opened.media, ticket, request, deps.maxBytes);
     },
+    /** A listing's picture by its signed address: TikTok's image hosts only, images only, small. */
+    openPicture: (url: string, request: RelayRequest) => openPicture(deps, url, request),
+  };
+}
+
+/** A listing's picture by its signed address: TikTok's image hosts only, images only, small. */
+async function openPicture(deps: RelayDeps, url: string, request: RelayRequest): Promise<Relayed> {
+  const target = URL.canParse(url) ? new URL(url) : undefined;
+  if (target?.protocol !== "https:" || !isTikTokHost(target.hostname))
+    throw new ApiError(403, "STREAM_INVALID", "This stream link is not valid.");
+  let upstream: StreamResponse;
+  try {
+    upstream = await deps.egress.pick("tiktok").http.stream({
+      url: target,
+      method: request.method,
+      headers: { "user-agent": DESKTOP_USER_AGENT, accept: "image/*" },
+      signal: request.signal,
+      maxRedirects: 3,
+    });
+  } catch (error) {
+    if (error instanceof SourceFailure)
+      throw new ApiError(502, "UPSTREAM_FAILED", `The image host could not be reached (${error.reason}).`);
+    throw error;
+  }
+  return checkedPicture(upstream, request, Math.min(deps.maxBytes, PICTURE_MAX_BYTES));
+}
+
+/** A cover or an avatar is a few hundred kilobytes; anything past this is not one. */
+const PICTURE_MAX_BYTES = 10 * 1024 * 1024;
+
+function checkedPicture(upstream: StreamResponse, request: RelayRequest, maxBytes: number): Relayed {
+  const type = upstream.header("content-type") ?? "";
+  const declared = Number(upstream.header("content-length"));
+  if (
+    upstream.status >= 400 ||
+    !/^image\//i.test(type) ||
+    (Number.isFinite(declared) && declared > maxBytes)
+  ) {
+    discard(upstream);
+    throw new ApiError(502, "UPSTREAM_FAILED", "The image host answered something that is not a picture.");
+  }
+  upstream.body.on("error", ignore);
+  if (request.method === "HEAD") upstream.body.destroy();
+  const length = upstream.header("content-length");
+  return {
+    status: 200,
+    type,
+    headers: length === undefined ? {} : { "content-length": length },
+    filename: `tiktok_picture.${/png/i.test(type) ? "png" : /webp/i.test(type) ? "webp" : "jpg"}`,
+    body: request.method === "HEAD" ? upstream.body : capped(upstream.body, maxBytes),
   };
 }
 

@@ -23,7 +23,19 @@ export interface StreamTokens {
   forPost(postId: string, source: string): (kind: TunnelKind, index?: number) => string;
   /** The ticket, or a 403 ApiError for a token that is altered, foreign or expired. */
   open(token: string): StreamTicket<TunnelKind>;
+  /**
+   * A picture of a listing (a post's cover, an owner's avatar) that belongs to no extracted post: its
+   * address itself, signed, so the page shows it through this server instead of sending every visitor
+   * to TikTok's CDN. Only TikTok's hosts are ever signed (the caller checks).
+   */
+  forPicture(url: string): string;
+  /** Whether a token is a picture's. */
+  isPicture(token: string): boolean;
+  /** The picture's address, or the same 403s as `open`. */
+  openPicture(token: string): string;
 }
+
+const PICTURE = /^pic\.([\w-]{8,4000})\.([0-9a-z]{1,12})\.([\w-]{22})$/;
 
 const KINDS: ReadonlySet<string> = new Set([
   "video",
@@ -55,7 +67,38 @@ export function createStreamTokens(options: {
   const key = createHash("sha256").update(`tiktok-dl stream link\0${options.secret}`).digest();
   const sign = (body: string) => createHmac("sha256", key).update(body).digest().subarray(0, 16);
 
+  const invalid = () => new ApiError(403, "STREAM_INVALID", "This stream link is not valid.");
+  const checked = (token: string, signature: string) => {
+    // Compared as text: base64url's last character has spare bits, and a token that differs only there
+    // is still an altered token.
+    const given = Buffer.from(signature);
+    const expected = Buffer.from(
+      sign(token.slice(0, token.length - signature.length - 1)).toString("base64url"),
+    );
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalid();
+  };
+  const notExpired = (expiry: string) => {
+    const expiresAt = Number.parseInt(expiry, 36);
+    if (!(expiresAt > options.now()))
+      throw new ApiError(403, "STREAM_EXPIRED", "This stream link has expired; ask /api/download again.");
+    return expiresAt;
+  };
+
   return {
+    forPicture(url) {
+      // Expiry rounded up to the minute: every instance signs the same picture alike within a minute.
+      const expiry = Math.ceil((options.now() + options.ttlMs) / 60_000) * 60_000;
+      const body = `pic.${Buffer.from(url).toString("base64url")}.${expiry.toString(36)}`;
+      return `${body}.${sign(body).toString("base64url")}`;
+    },
+    isPicture: (token) => token.startsWith("pic."),
+    openPicture(token) {
+      const [, address = "", expiry = "", signature = ""] = PICTURE.exec(token) ?? [];
+      if (!signature) throw invalid();
+      checked(token, signature);
+      notExpired(expiry);
+      return Buffer.from(address, "base64url").toString("utf8");
+    },
     forPost(postId, source) {
       const expiry = (options.now() + options.ttlMs).toString(36);
       return (kind, index) => {
@@ -64,21 +107,12 @@ export function createStreamTokens(options: {
       };
     },
     open(token) {
-      const invalid = () => new ApiError(403, "STREAM_INVALID", "This stream link is not valid.");
       const parts = TOKEN.exec(token);
       if (!parts) throw invalid();
       const [, kind = "", index = "", postId = "", source = "", expiry = "", signature = ""] = parts;
-      // Compared as text: base64url's last character has spare bits, and a token that differs only there
-      // is still an altered token.
-      const given = Buffer.from(signature);
-      const expected = Buffer.from(
-        sign(token.slice(0, token.length - signature.length - 1)).toString("base64url"),
-      );
-      if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalid();
+      checked(token, signature);
       if (!KINDS.has(kind) || INDEXED.has(kind) !== (index !== "")) throw invalid();
-      const expiresAt = Number.parseInt(expiry, 36);
-      if (!(expiresAt > options.now()))
-        throw new ApiError(403, "STREAM_EXPIRED", "This stream link has expired; ask /api/download again.");
+      const expiresAt = notExpired(expiry);
       return {
         postId,
         source,

@@ -51,6 +51,19 @@ export class ApiError extends Error {
     super(message);
     this.name = "ApiError";
   }
+
+  /** A link that is not a post but leads to a profile, collection or playlist: that list's address. */
+  list?: string;
+}
+
+/** A post was asked for, and the (short) link leads to a list: the answer says which, so a face can list it. */
+export function leadsToList(list: string, kind: string): ApiError {
+  const error = badRequest(
+    "UNSUPPORTED_LINK",
+    `This short link leads to a ${kind}: list its posts with /api/list.`,
+  );
+  error.list = list;
+  return error;
 }
 
 export const badRequest = (code: ApiErrorCode, message: string) => new ApiError(400, code, message);

@@ -15,6 +15,8 @@ export interface ListItem {
   stats?: { plays?: number; likes?: number; comments?: number; shares?: number; saves?: number };
   /** Whose post it is, as the source names them. */
   author?: { username?: string; nickname?: string; id?: string };
+  /** The cover through this server (`/api/stream/…`), so a page need not send its visitors to TikTok. */
+  stream?: { thumb?: string };
 }
 
 export interface ListOwner {
@@ -22,6 +24,8 @@ export interface ListOwner {
   nickname?: string;
   id?: string;
   avatar?: string;
+  /** The avatar through this server. */
+  stream?: { avatar?: string };
 }
 
 /**

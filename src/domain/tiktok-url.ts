@@ -38,7 +38,8 @@ export function isTikTokHost(hostname: string): boolean {
 }
 
 export type PostLink = { kind: "post"; id: string; username?: string };
-export type ShortLink = { kind: "short"; code: string; url: string };
+/** A short link: its code, where we resolve it (every code resolves at vt.tiktok.com), and as it was shared. */
+export type ShortLink = { kind: "short"; code: string; url: string; shared: string };
 export type TikTokLink = PostLink | ShortLink;
 
 /** What a list link names: a creator's posts, a public collection, or a playlist ("mix"). */
@@ -53,6 +54,14 @@ export type ListLink = {
   /** The collection or playlist title, as the link spells it. */
   title?: string;
 };
+
+/** A list's own address on TikTok, whatever form of link led to it. */
+export function listUrlOf(link: ListLink): string {
+  const owner = `https://www.tiktok.com/@${link.username}`;
+  if (link.list === "profile" || !link.id) return owner;
+  const title = link.title ? `${encodeURIComponent(link.title)}-` : "";
+  return `${owner}/${link.list}/${title}${link.id}`;
+}
 
 const USERNAME = "[A-Za-z0-9_.-]*";
 const POST_ID = "(\\d{1,25})";
@@ -256,7 +265,7 @@ function matchShortPath(path: string, host: string): ShortLink | undefined {
     code = segments[1];
   if (code === undefined || !SHORT_CODE.test(code)) return undefined;
   // Every code resolves at vt.tiktok.com, whatever host it was shared on (as cobalt does).
-  return { kind: "short", code, url: `https://vt.tiktok.com/${code}/` };
+  return { kind: "short", code, url: `https://vt.tiktok.com/${code}/`, shared: `${host}${path}` };
 }
 
 /** The profile, collection or playlist a TikTok address names (a short link's target), if it names one. */

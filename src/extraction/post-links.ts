@@ -1,7 +1,7 @@
 import { LRUCache } from "lru-cache";
 import type { BaseLogger } from "pino";
-import { badRequest } from "../domain/errors.js";
-import { type PostLink, parseTikTokLink } from "../domain/tiktok-url.js";
+import { leadsToList } from "../domain/errors.js";
+import { listUrlOf, type PostLink, parseTikTokLink } from "../domain/tiktok-url.js";
 import type { Egress } from "../net/egress.js";
 import type { Store } from "../stores/types.js";
 import { resolveShortLink } from "./short-links.js";
@@ -28,11 +28,7 @@ export function createPostLinks(deps: { store: Store; egress: Egress; now: () =>
     const known = await safely(() => deps.store.getShortLink(link.code), undefined);
     if (known) return { id: known, username: undefined };
     const target = await resolveShortLink(deps.egress.pick("tiktok").browser, link);
-    if (target.kind === "list")
-      throw badRequest(
-        "UNSUPPORTED_LINK",
-        `This short link leads to a ${target.list}: list its posts with /api/list.`,
-      );
+    if (target.kind === "list") throw leadsToList(listUrlOf(target), target.list);
     await safely(() => deps.store.setShortLink(link.code, target.id, SHORT_LINK_TTL_MS), undefined);
     return target;
   };

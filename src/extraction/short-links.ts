@@ -25,16 +25,19 @@ export async function resolveShortLink(
 ): Promise<PostLink | ListLink> {
   let current = new URL(link.url);
   for (let hop = 0; hop < MAX_HOPS; hop++) {
-    let response = await ask(http, current, pageHeaders(DESKTOP_USER_AGENT), signal);
+    let response = await ask(http, link, current, pageHeaders(DESKTOP_USER_AGENT), signal);
     // A page instead of a redirect (the WAF's "Please wait...", a stub, a captcha) is not a verdict. TikTok
     // answers link-preview crawlers with plain redirects: ask once more as one, as yt-dlp and gallery-dl do.
     if (response.status >= 200 && response.status < 300)
-      response = await ask(http, current, { "user-agent": LINK_PREVIEW_AGENT, accept: "*/*" }, signal);
+      response = await ask(http, link, current, { "user-agent": LINK_PREVIEW_AGENT, accept: "*/*" }, signal);
     if (response.status === 404) throw postErrors.notFound("TikTok says this short link leads nowhere.");
     if (response.status >= 200 && response.status < 300)
-      throw shortLinkFailure(`TikTok answered a ${classifyPage(response.text())} page instead of a redirect`);
+      throw shortLinkFailure(
+        link,
+        `TikTok answered a ${classifyPage(response.text())} page instead of a redirect`,
+      );
     if (!REDIRECT_STATUSES.has(response.status))
-      throw shortLinkFailure(`TikTok answered HTTP ${response.status}`);
+      throw shortLinkFailure(link, `TikTok answered HTTP ${response.status}`);
     const target = redirectTarget(response.header("location"), response.text(), current);
     if (!target) throw postErrors.notFound("This short link does not lead to a post.");
     if (!isTikTokHost(target.hostname))
@@ -57,11 +60,19 @@ export async function resolveShortLink(
 /** The user agent TikTok serves plain redirects to (Facebook's link-preview crawler). */
 const LINK_PREVIEW_AGENT = "facebookexternalhit/1.1";
 
-async function ask(http: HttpClient, url: URL, headers: Record<string, string>, signal?: AbortSignal) {
+async function ask(
+  http: HttpClient,
+  link: ShortLink,
+  url: URL,
+  headers: Record<string, string>,
+  signal?: AbortSignal,
+) {
   try {
     return await http.request({ url, headers, maxBytes: SHORT_LINK_BODY_BYTES, signal });
   } catch (error) {
-    throw shortLinkFailure(error instanceof Error ? error.message : String(error));
+    // The failure names the host we asked (every code is asked of vt.tiktok.com), not the one shared.
+    const detail = error instanceof Error ? error.message : String(error);
+    throw shortLinkFailure(link, detail.replace(/^\S+ (could not be reached|did not answer)/, "TikTok $1"));
   }
 }
 
@@ -79,5 +90,5 @@ function redirectTarget(location: string | undefined, body: string, base: URL): 
   return undefined;
 }
 
-const shortLinkFailure = (detail: string) =>
-  new ApiError(502, "ALL_SOURCES_FAILED", `TikTok did not resolve the short link (${detail}).`);
+const shortLinkFailure = (link: ShortLink, detail: string) =>
+  new ApiError(502, "ALL_SOURCES_FAILED", `Could not follow the short link ${link.shared}: ${detail}.`);

@@ -4,8 +4,8 @@ import { ApiError, type ApiErrorCode } from "../domain/errors.js";
 import type { TypedApp } from "./types.js";
 
 /** The one error shape of the API: `{"error": "human sentence", "code": "MACHINE_CODE"}`. */
-export function errorBody(code: ApiErrorCode, message: string) {
-  return { error: message, code };
+export function errorBody(code: ApiErrorCode, message: string, list?: string) {
+  return list ? { error: message, code, list } : { error: message, code };
 }
 
 const FIELD_CODES: Record<string, ApiErrorCode> = { url: "INVALID_URL", type: "INVALID_TYPE" };
@@ -123,7 +123,7 @@ export function installErrorHandlers(app: TypedApp): void {
       if (error.status >= 500)
         request.log.warn({ code: error.code, detail: error.message }, "request failed");
       if (error.retryAfterS !== undefined) reply.header("retry-after", String(error.retryAfterS));
-      return reply.code(error.status).send(errorBody(error.code, error.message));
+      return reply.code(error.status).send(errorBody(error.code, error.message, error.list));
     }
     if (error.validation?.[0]) {
       const { code, message } = describeValidation(

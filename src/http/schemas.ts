@@ -93,6 +93,12 @@ export const DownloadResponse = Type.Object({ result: DownloadResult });
 export const ErrorResponse = Type.Object({
   error: Type.String({ description: "A sentence for humans." }),
   code: Type.String({ description: "A stable machine code, e.g. NOT_FOUND." }),
+  list: Type.Optional(
+    Type.String({
+      description:
+        "With UNSUPPORTED_LINK for a short link that leads to a profile, collection or playlist: its address, for /api/list.",
+    }),
+  ),
 });
 
 /** `Authorization: Api-Key <key>`, optional unless the server requires a key (documented per route). */

@@ -122,11 +122,15 @@ export class TikTokDlError extends Error {
     readonly code: ApiErrorCode | "INVALID_OPTIONS",
     readonly status: number,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; list?: string },
   ) {
     super(message, options);
     this.name = "TikTokDlError";
+    this.list = options?.list;
   }
+
+  /** With UNSUPPORTED_LINK, for a short link that leads to a profile, collection or playlist: its address. */
+  readonly list?: string;
 }
 
 const toEnvName = (key: string) => key.replace(/[A-Z]/g, (letter) => `_${letter}`).toUpperCase();
@@ -174,7 +178,7 @@ function asLibraryError(error: unknown, options: ClientOptions): TikTokDlError {
   if (error instanceof TikTokDlError) return error;
   if (error instanceof ConfigError) return optionError(options, error);
   if (error instanceof ApiError)
-    return new TikTokDlError(error.code, error.status, error.message, { cause: error });
+    return new TikTokDlError(error.code, error.status, error.message, { cause: error, list: error.list });
   return new TikTokDlError("INTERNAL_ERROR", 500, (error as Error)?.message ?? String(error), {
     cause: error,
   });

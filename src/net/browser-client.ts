@@ -11,7 +11,7 @@ import {
   headerValue,
   storeCookies,
 } from "./http-client.js";
-import { throughProxy } from "./proxy-label.js";
+import { networkReason, throughProxy } from "./proxy-label.js";
 import type { UpstreamMap } from "./upstreams.js";
 
 type ImpitModule = typeof import("impit");
@@ -219,8 +219,5 @@ function asFailure(
     return new SourceFailure("timeout", `${url.host} did not answer${via} within ${timeoutMs} ms`);
   if (/Proxy/.test(name))
     return new SourceFailure("network", `${url.host} could not be reached${via}: the proxy failed (${name})`);
-  return new SourceFailure(
-    "network",
-    `${url.host} could not be reached${via} (${name || (error as Error).message})`,
-  );
+  return new SourceFailure("network", `${url.host} could not be reached${via} (${networkReason(error)})`);
 }

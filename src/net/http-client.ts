@@ -7,7 +7,7 @@ import { Agent, type Dispatcher, ProxyAgent, request, Socks5ProxyAgent } from "u
 import { deadline } from "../domain/deadline.js";
 import { isAbortError, SourceFailure } from "../domain/errors.js";
 import { isPrivateAddress } from "./addresses.js";
-import { throughProxy } from "./proxy-label.js";
+import { networkReason, throughProxy } from "./proxy-label.js";
 import type { UpstreamMap } from "./upstreams.js";
 
 export interface HttpRequest {
@@ -343,10 +343,7 @@ function toSourceFailure(
   )
     return new SourceFailure("timeout", `${url.host} did not answer${via} within ${timeoutMs} ms`);
   if (code === "EREFUSED_PRIVATE") return new SourceFailure("refused_target", (error as Error).message);
-  return new SourceFailure(
-    "network",
-    `${url.host} could not be reached${via} (${code ?? (error as Error).message})`,
-  );
+  return new SourceFailure("network", `${url.host} could not be reached${via} (${networkReason(error)})`);
 }
 
 type LookupCallback = (

@@ -1,7 +1,9 @@
-import { type StreamLinks, streamLinksFor } from "../delivery/links.js";
+import { STREAM_PATH, type StreamLinks, streamLinksFor } from "../delivery/links.js";
 import type { StreamTokens } from "../delivery/token.js";
+import type { ListPage } from "../domain/lists.js";
 import type { Extraction, Subtitle } from "../domain/media.js";
 import { toApiResult } from "../domain/media.js";
+import { isTikTokHost } from "../domain/tiktok-url.js";
 import type { Answer } from "../extraction/pipeline.js";
 
 export type ApiResult = Omit<ReturnType<typeof toApiResult>, "subtitles"> & {
@@ -37,4 +39,25 @@ export function createAnswers(options: { tokens: StreamTokens; now: () => number
     hits.set(answer.extraction, { result, builtAt: options.now() });
     return result;
   };
+}
+
+/** A listing's page with its pictures (covers, the owner's avatar) as tunnel links on TikTok's hosts. */
+export function withPictureLinks(page: ListPage, tokens: StreamTokens): ListPage {
+  const link = (url: string | undefined) =>
+    url && isTikTokImage(url) ? `${STREAM_PATH}${tokens.forPicture(url)}` : undefined;
+  const avatar = link(page.owner.avatar);
+  return {
+    ...page,
+    owner: avatar ? { ...page.owner, stream: { avatar } } : page.owner,
+    items: page.items.map((item) => {
+      const thumb = link(item.thumb);
+      return thumb ? { ...item, stream: { thumb } } : item;
+    }),
+  };
+}
+
+function isTikTokImage(url: string): boolean {
+  if (!URL.canParse(url)) return false;
+  const { protocol, hostname } = new URL(url);
+  return protocol === "https:" && isTikTokHost(hostname);
 }

@@ -12,7 +12,8 @@ const noSlot = () => {};
  */
 export function createOpenFile(core: Pick<Core, "tokens" | "slots" | "relay">) {
   return async function openFile(request: OpenFileRequest): Promise<OpenedFile> {
-    const ticket = core.tokens.open(request.token);
+    const picture = core.tokens.isPicture(request.token) ? core.tokens.openPicture(request.token) : undefined;
+    const ticket = picture === undefined ? core.tokens.open(request.token) : undefined;
     const release = request.client === undefined ? noSlot : core.slots.take(request.client);
     if (release === "client-busy")
       throw new ApiError(
@@ -31,7 +32,10 @@ export function createOpenFile(core: Pick<Core, "tokens" | "slots" | "relay">) {
         5,
       );
     try {
-      return { ...(await openLinked(core.relay, ticket, request)), release };
+      const opened = ticket
+        ? await openLinked(core.relay, ticket, request)
+        : await core.relay.openPicture(picture as string, request);
+      return { ...opened, release };
     } catch (error) {
       release();
       throw error;

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { itemsOfPages } from "../domain/lists.js";
 import type { DownloadRequest, Settled } from "../domain/requests.js";
 import type { RedisTarget } from "../stores/redis-connect.js";
-import { createAnswers } from "./answers.js";
+import { createAnswers, withPictureLinks } from "./answers.js";
 import { checkAllowedSource, checkDownloadRequest } from "./checks.js";
 import type { Config } from "./config.js";
 import { buildCore, type Core, type ServiceDeps } from "./core.js";
@@ -33,9 +33,9 @@ export function createServices(config: Config, deps: ServiceDeps = {}): Services
     checkDownloadRequest(request, core.registry.all, isEnabled);
     return request;
   };
-  const listPage: Services["listPage"] = (request) => {
+  const listPage: Services["listPage"] = async (request) => {
     checkAllowedSource(request);
-    return listing.page(request);
+    return withPictureLinks(await listing.page(request), core.tokens);
   };
   const startedAt = core.now();
   const version = packageVersion();

@@ -97,7 +97,7 @@ export const SAMPLE_PROFILES = new Map<string, FakeProfile>(
   [
     makeProfile("grid.maker", makePosts(130, { gapAfter: 60, gapDays: 12 }), { staleDevices: 1 }),
     makeProfile("quiet.one", []),
-    makeProfile("locked.down", makePosts(5), { private: true }),
+    makeProfile("locked.down", makePosts(5, { salt: 7900 }), { private: true }),
     makeProfile("no.secuid", makePosts(40, { salt: 900 }), { pageWithoutSecUid: true }),
     makeProfile("lists.refused", makePosts(50, { salt: 1900 }), { refuseLists: true }),
     makeProfile("tiny.list", makePosts(4, { salt: 2900 })),

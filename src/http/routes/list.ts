@@ -58,6 +58,9 @@ const ListItemSchema = Type.Object({
   thumb: Type.Optional(Type.String()),
   duration: Type.Optional(Type.Number()),
   stats: Type.Optional(Stats),
+  stream: Type.Optional(
+    Type.Object({ thumb: Type.Optional(Type.String({ description: "The cover, through this server." })) }),
+  ),
   author: Type.Optional(
     Type.Object(
       {
@@ -80,6 +83,11 @@ const ListResponse = Type.Object({
       nickname: Type.Optional(Type.String()),
       id: Type.Optional(Type.String()),
       avatar: Type.Optional(Type.String()),
+      stream: Type.Optional(
+        Type.Object({
+          avatar: Type.Optional(Type.String({ description: "The avatar, through this server." })),
+        }),
+      ),
     }),
     total: Type.Optional(Count),
     items: Type.Array(ListItemSchema),
