@@ -86,4 +86,42 @@ describe("the files operators deploy with", () => {
     ])
       assert.equal(directive(name as string), value, name);
   });
+
+  it("the guide copies everything its later steps use: the unit, and the page the unit's Documentation names", async () => {
+    const guide = await read("docs/run-an-instance.md");
+    const section = guide.slice(guide.indexOf("## Without Docker (systemd)"));
+    const copied = /copy into \/opt\/tiktok-dl:\n#\s+(.+)/.exec(section)?.[1]?.split(/\s+/) ?? [];
+    const unit = await read("deploy/tiktok-dl.service");
+    const documentation = /^Documentation=file:\/\/\/opt\/tiktok-dl\/(.+)$/m.exec(unit)?.[1];
+    assert.ok(documentation && copied.includes(documentation), `${documentation} is copied`);
+    const installed = /sudo cp \/opt\/tiktok-dl\/(\S+) \/etc\/systemd\/system\//.exec(section)?.[1];
+    assert.ok(
+      installed?.startsWith("deploy/") && copied.includes("deploy"),
+      "the unit is installed from the copy",
+    );
+    assert.match(
+      section,
+      /ENV_FILE[\s\S]*EACCES[\s\S]*chmod 640/,
+      "the guide says a root-only file is no ENV_FILE",
+    );
+  });
+
+  it("the README's option table has every option the CLI's help has", async () => {
+    const readme = await read("README.md");
+    const { USAGE } = await import("../src/cli/options.js");
+    const options = [...USAGE.matchAll(/^\s+(?:(-\w), )?(--[\w-]+)/gm)].map(([, short, long]) => ({
+      short,
+      long,
+    }));
+    assert.ok(options.length > 10);
+    const table = readme.slice(
+      readme.indexOf("| Option | Meaning |"),
+      readme.indexOf("### In your own program"),
+    );
+    for (const { short, long } of options.filter(({ long }) => long !== "--help" && long !== "--version"))
+      assert.ok(
+        table.includes(`\`${long}`) || (short !== undefined && table.includes(`\`${short} `)),
+        `${long} is in the README's table`,
+      );
+  });
 });

@@ -161,6 +161,14 @@ describe("the library: createClient()", () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     await assert.rejects(keyless.download(VIDEO), invalid(/^apiKeysFile: /));
     await keyless.close();
+    // The same for the cookies file: createClient() itself does not throw, ready() and the first call say it.
+    const cookieless = createClient({ tiktokCookies: join(dir, "no-such-cookies.txt") });
+    await assert.rejects(
+      cookieless.ready(),
+      invalid(/^tiktokCookies: cannot read .*no-such-cookies\.txt \(ENOENT\)/),
+    );
+    await assert.rejects(cookieless.download(VIDEO), invalid(/^tiktokCookies: /));
+    await cookieless.close();
     assert.throws(
       () => createClient({ sources: ["nativ"] }),
       invalid(/^sources: unknown source\(s\) nativ; known: native/),

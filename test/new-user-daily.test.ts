@@ -91,6 +91,37 @@ describe("what a new user hit, fixed", () => {
     }
   });
 
+  it("npm run demo serves every kind of post, list and error offline, with links to try", async () => {
+    const { spawn } = await import("node:child_process");
+    const demo = spawn(process.execPath, ["--import", "tsx", "scripts/demo.ts"], {
+      cwd: new URL("..", import.meta.url).pathname,
+      env: { PATH: process.env.PATH ?? "", PORT: "0" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    try {
+      let out = "";
+      demo.stdout.on("data", (chunk) => {
+        out += chunk;
+      });
+      for (let waited = 0; !out.includes("Stop with Ctrl+C") && waited < 20_000; waited += 100)
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      const calls = [...out.matchAll(/curl '([^']+)'/g)].map((match) => match[1] as string);
+      assert.ok(calls.length >= 12, out);
+      const statuses = await Promise.all(calls.map(async (url) => (await fetch(url)).status));
+      const answered = Object.fromEntries(
+        calls.map((url, i) => [decodeURIComponent(url.split("url=")[1] ?? ""), statuses[i]]),
+      );
+      assert.equal(statuses.filter((status) => status === 200).length >= 8, true, JSON.stringify(answered));
+      for (const [link, status] of Object.entries(answered)) {
+        if (/deleted|7478545426949232344/.test(link)) assert.equal(status, 404, link);
+        if (/example\.com/.test(link)) assert.equal(status, 400, link);
+        if (/grid\.maker$|ZMprofile|collection|playlist/.test(link)) assert.equal(status, 200, link);
+      }
+    } finally {
+      demo.kill("SIGTERM");
+    }
+  });
+
   it("the fakes' sample posts never share an id between accounts", () => {
     const owners = new Map<string, string>();
     for (const [name, profile] of SAMPLE_PROFILES)

@@ -22,10 +22,13 @@ export const SETTINGS_FILE_MAX_BYTES = 1024 * 1024;
 
 const FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
 
-const failure = (path: string, error: unknown) =>
-  error instanceof LocalFileError
-    ? error
-    : new LocalFileError(path, (error as NodeJS.ErrnoException).code ?? (error as Error).message);
+const failure = (path: string, error: unknown) => {
+  if (error instanceof LocalFileError) return error;
+  const code = (error as NodeJS.ErrnoException).code;
+  // The usual cause: a root-only file (chmod 600) read by the service's own user.
+  if (code === "EACCES") return new LocalFileError(path, "EACCES: the user this runs as may not read it");
+  return new LocalFileError(path, code ?? (error as Error).message);
+};
 
 function checkSize(path: string, stats: { isFile(): boolean; size: number }, maxBytes: number) {
   if (!stats.isFile()) throw new LocalFileError(path, "not a regular file");

@@ -31,6 +31,10 @@ export function createCookieFile(options: {
   });
 
   return {
+    /** Reads the file now; throws when it cannot be read (at start, where that must be said). */
+    async ready(): Promise<void> {
+      await file.load();
+    },
     /** The file's live cookies for the domain, read again first if the file changed. */
     async current(): Promise<FileCookie[]> {
       const nowSeconds = options.now() / 1000;

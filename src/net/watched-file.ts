@@ -1,6 +1,6 @@
 import { stat } from "node:fs/promises";
 import type { BaseLogger } from "pino";
-import { readLocalFile, SETTINGS_FILE_MAX_BYTES } from "../domain/local-files.js";
+import { LocalFileError, readLocalFile, SETTINGS_FILE_MAX_BYTES } from "../domain/local-files.js";
 
 /**
  * An operator's file, read again whenever it changes (its modification time, looked at no more than once
@@ -25,7 +25,9 @@ export function watchedFile<T>(options: {
 
   async function read() {
     checkedAt = options.now();
-    const info = await stat(options.path);
+    const info = await stat(options.path).catch((error: NodeJS.ErrnoException) => {
+      throw new LocalFileError(options.path, error.code ?? error.message);
+    });
     if (info.mtimeMs === modified) return;
     const parsed = options.parse(await readLocalFile(options.path, SETTINGS_FILE_MAX_BYTES));
     modified = info.mtimeMs;

@@ -1,5 +1,4 @@
 import { randomBytes } from "node:crypto";
-import { accessSync, constants } from "node:fs";
 import { type DestinationStream, type Logger, type LoggerOptions, pino } from "pino";
 import { createRelay } from "../delivery/relay.js";
 import { createTunnelSlots } from "../delivery/slots.js";
@@ -64,7 +63,7 @@ export function buildCore(config: Config, deps: ServiceDeps) {
   const network = buildNetwork(config, deps, log, now);
   const tiktokCookies = config.tiktokCookiesFile
     ? createCookieFile({
-        path: readable("TIKTOK_COOKIES", config.tiktokCookiesFile),
+        path: config.tiktokCookiesFile,
         domain: "tiktok.com",
         now,
         log,
@@ -289,16 +288,4 @@ function checkNames(config: Config, known: string[]) {
       `Unknown proxy pool(s): ${proxies.map(variable("PROXY_")).join(", ")}; ` +
         `known: PROXY_URL, ${known.map(variable("PROXY_")).join(", ")}.`,
     );
-}
-
-/** An operator's file named in the configuration must be there at start, like a keys file. */
-function readable(variable: string, path: string): string {
-  try {
-    accessSync(path, constants.R_OK);
-    return path;
-  } catch (error) {
-    throw new ConfigError(
-      `${variable}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? "error"})`,
-    );
-  }
 }

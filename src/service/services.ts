@@ -5,7 +5,7 @@ import type { DownloadRequest, Settled } from "../domain/requests.js";
 import type { RedisTarget } from "../stores/redis-connect.js";
 import { createAnswers, withPictureLinks } from "./answers.js";
 import { checkAllowedSource, checkDownloadRequest } from "./checks.js";
-import type { Config } from "./config.js";
+import { type Config, ConfigError } from "./config.js";
 import { buildCore, type Core, type ServiceDeps } from "./core.js";
 import { createOpenFile } from "./open-file.js";
 import type { HealthReport, ProviderInfo, Services } from "./types.js";
@@ -131,8 +131,10 @@ async function healthReport(
 async function ready(core: Core) {
   const { redis, config, log } = core;
   await core.apiKeys?.ready();
-  // The cookies file is read now, so that a file of no use is reported at start.
-  await core.tiktokCookies?.current();
+  // The cookies file is read now, so that a file that cannot be read, or is of no use, is said at start.
+  await core.tiktokCookies?.ready().catch((error: unknown) => {
+    throw new ConfigError(`TIKTOK_COOKIES: ${error instanceof Error ? error.message : String(error)}`);
+  });
   if (!redis || redis.status === "ready") return;
   await Promise.race([once(redis, "ready"), sleep(2_000)]).catch(() => {});
   // Read again after the wait: the status may have changed meanwhile.
