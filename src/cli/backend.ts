@@ -21,7 +21,7 @@ export interface Backend {
   /** The sources that run and are not retired (what --provider may name). */
   liveSources(): Promise<string[]>;
   post(link: string, choice: SaveChoice, provider?: string): Promise<CliPost>;
-  listPage(link: string, cursor?: string): Promise<Pick<ListPage, "items" | "cursor" | "total">>;
+  listPage(link: string, cursor?: string): Promise<Pick<ListPage, "items" | "cursor" | "total" | "title">>;
   close(): Promise<void>;
 }
 

@@ -2,13 +2,14 @@ import { mkdir } from "node:fs/promises";
 import { mapLimited } from "../domain/concurrency.js";
 import { isPostId, visible } from "../domain/files.js";
 import { itemsOfPages, type ListItem } from "../domain/lists.js";
+import { fileNamer, type PostFacts } from "../domain/output-template.js";
 import { parseTikTokListLink } from "../domain/tiktok-url.js";
 import { TikTokDlError } from "../library/index.js";
 import { packageVersion } from "../service/version.js";
-import { type Backend, localBackend, remoteBackend } from "./backend.js";
+import { type Backend, type CliPost, localBackend, remoteBackend } from "./backend.js";
 import { type Options, readOptions, USAGE, UsageError } from "./options.js";
 import { Progress } from "./progress.js";
-import { type Archive, openArchive, save } from "./saving.js";
+import { type Archive, openArchive, save, writeInfoJson } from "./saving.js";
 
 /** One post to handle: its link, and where it comes from (a listing's "post 37 of 412"). */
 interface Job {
@@ -16,6 +17,8 @@ interface Job {
   /** Known before any request when the post came from a listing. */
   id?: string;
   label?: string;
+  /** The profile, collection or playlist it was listed from (`{list}` in a template). */
+  list?: string;
 }
 
 /** Whether a link names a profile, a collection or a playlist (short links are tried as posts first). */
@@ -84,12 +87,14 @@ async function walkList(link: string, run: Run, onPost: (job: Job) => Promise<vo
   const { backend, opts, tally } = run;
   try {
     let total: number | undefined;
+    let title: string | undefined;
     const bounds = { limit: opts.limit, since: opts.since, until: opts.until, type: opts.postType };
     const items = itemsOfPages(
       (cursor) => backend.listPage(link, cursor),
       bounds,
       (page) => {
         total ??= page.total;
+        title ??= page.title;
       },
     );
     let found = 0;
@@ -102,7 +107,12 @@ async function walkList(link: string, run: Run, onPost: (job: Job) => Promise<vo
       found++;
       if (opts.json) process.stdout.write(`${JSON.stringify(item satisfies ListItem)}\n`);
       else
-        await onPost({ link: item.url, id: item.id, label: `post ${found}${total ? ` of ${total}` : ""}` });
+        await onPost({
+          link: item.url,
+          id: item.id,
+          label: `post ${found}${total ? ` of ${total}` : ""}`,
+          list: title,
+        });
     }
   } catch (error) {
     tally.listFailures.push({ link, reason: reasonOf(error) });
@@ -139,7 +149,7 @@ async function handle(job: Job, index: number, run: Run): Promise<void> {
       tally.jsonResults[index] = { url: job.link, result: post.result };
       return;
     }
-    await savePost(post, run);
+    await savePost(post, job, run);
   } catch (error) {
     const list = job.id ? undefined : listTarget(error);
     if (list) return walkList(list, run, (item) => handle(item, -1, run));
@@ -150,7 +160,7 @@ async function handle(job: Job, index: number, run: Run): Promise<void> {
 }
 
 /** A post's files, once per run and unless the archive has it; then the post is archived. */
-async function savePost(post: Awaited<ReturnType<Backend["post"]>>, run: Run) {
+async function savePost(post: CliPost, job: Job, run: Run) {
   const { opts, archive, tally, handled, progress } = run;
   // Posts being saved, by id: the same post twice (a short and a long link) is saved once.
   if (handled.has(post.id)) {
@@ -164,10 +174,12 @@ async function savePost(post: Awaited<ReturnType<Backend["post"]>>, run: Run) {
   handled.add(post.id);
   tally.posts++;
   if (post.files.length === 0) throw new Error("nothing to download for these options");
+  const naming = fileNamer(opts.template, { ...(post.result as PostFacts), id: post.id }, job.list);
   for (const file of post.files) {
-    await save(file, opts, progress);
+    await save(file, opts, progress, naming);
     tally.saved++;
   }
+  if (opts.writeInfoJson) await writeInfoJson(post.result, naming("", true), opts);
   await archive.add(post.id);
 }
 

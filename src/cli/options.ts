@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { visible } from "../domain/files.js";
 import { readLocalFile } from "../domain/local-files.js";
+import { templateProblem } from "../domain/output-template.js";
 
 export const USAGE = `Usage: tiktok-dl [options] <url...>
 
@@ -22,6 +23,11 @@ Options:
       --since DATE        lists: posts from DATE on (YYYY-MM-DD or an ISO date and time)
       --until DATE        lists: posts up to DATE
       --type video|photo  lists: only this kind of post
+      --output-template T name the files with a template, folders made inside -o: {user} {id} {date}
+                          (YYYYMMDD) {title} (the caption) {kind} (video or photo) {list} (the profile,
+                          collection or playlist saved) {index} (a photo's number) {ext}; for example
+                          "{user}/{date}_{id}.{ext}" (default: the server's names, tiktok_<user>_<id>.mp4)
+      --write-info-json   save each post's JSON result beside its files (<name>.info.json)
       --archive FILE      yt-dlp's download archive: skip the posts listed in FILE ("tiktok <id>"),
                           add each post once all its files are saved
       --server URL        use a running tiktok-dl server instead of extracting here
@@ -51,6 +57,10 @@ export interface Options {
   postType?: "video" | "photo";
   archive?: string;
   force: boolean;
+  /** File names from a template (`{user}/{id}.{ext}`), inside `output`. */
+  template?: string;
+  /** The post's result as JSON beside its files. */
+  writeInfoJson: boolean;
   /** Files no download may replace: the archive and the list of links. */
   protectedPaths: Set<string>;
 }
@@ -59,33 +69,33 @@ export interface Options {
 const LINKS_FILE_MAX_BYTES = 16 * 1024 * 1024;
 export const ARCHIVE_MAX_BYTES = 64 * 1024 * 1024;
 
+/** The command line's options, as node's parseArgs takes them. */
+const OPTION_SPEC = {
+  output: { type: "string", short: "o" },
+  input: { type: "string", short: "i" },
+  audio: { type: "boolean" },
+  images: { type: "boolean" },
+  zip: { type: "boolean" },
+  hd: { type: "boolean" },
+  provider: { type: "string" },
+  json: { type: "boolean" },
+  server: { type: "string" },
+  concurrency: { type: "string", short: "c" },
+  limit: { type: "string" },
+  since: { type: "string" },
+  until: { type: "string" },
+  type: { type: "string" },
+  archive: { type: "string" },
+  force: { type: "boolean" },
+  "output-template": { type: "string" },
+  "write-info-json": { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+  version: { type: "boolean", short: "V" },
+} as const;
+
 export async function readOptions(argv: string[]): Promise<Options | "help" | "version"> {
   let parsed: ReturnType<typeof parse>;
-  const parse = () =>
-    parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        output: { type: "string", short: "o" },
-        input: { type: "string", short: "i" },
-        audio: { type: "boolean" },
-        images: { type: "boolean" },
-        zip: { type: "boolean" },
-        hd: { type: "boolean" },
-        provider: { type: "string" },
-        json: { type: "boolean" },
-        server: { type: "string" },
-        concurrency: { type: "string", short: "c" },
-        limit: { type: "string" },
-        since: { type: "string" },
-        until: { type: "string" },
-        type: { type: "string" },
-        archive: { type: "string" },
-        force: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-        version: { type: "boolean", short: "V" },
-      },
-    });
+  const parse = () => parseArgs({ args: argv, allowPositionals: true, options: OPTION_SPEC });
   try {
     parsed = parse();
   } catch (error) {
@@ -125,6 +135,8 @@ export async function readOptions(argv: string[]): Promise<Options | "help" | "v
     postType: values.type as Options["postType"],
     archive: values.archive,
     force: values.force ?? false,
+    template: checkedTemplate(values["output-template"]),
+    writeInfoJson: values["write-info-json"] ?? false,
     protectedPaths: new Set(
       [values.archive, values.input].filter((path) => path !== undefined).map((path) => resolve(path)),
     ),
@@ -147,4 +159,12 @@ function dateOption(name: string, value: string | undefined, endOfDay = false): 
   const ms = Date.parse(day ? `${value}T${endOfDay ? "23:59:59.999" : "00:00:00.000"}Z` : value);
   if (!Number.isFinite(ms)) throw new UsageError(`${name} must be a date (YYYY-MM-DD or ISO 8601)`);
   return ms;
+}
+
+/** --output-template, checked: a template that would leave -o, or names an unknown field, is a usage error. */
+function checkedTemplate(template: string | undefined): string | undefined {
+  if (template === undefined) return undefined;
+  const problem = templateProblem(template);
+  if (problem) throw new UsageError(`--output-template ${problem}`);
+  return template;
 }

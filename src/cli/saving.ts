@@ -1,7 +1,7 @@
-import { appendFile, stat } from "node:fs/promises";
-import { join, resolve } from "node:path";
-import { Transform } from "node:stream";
-import { isPostId, safeFileName, visible } from "../domain/files.js";
+import { appendFile, mkdir, stat } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import { Readable, Transform } from "node:stream";
+import { isPostId, safeRelativePath, visible } from "../domain/files.js";
 import { type LocalFileError, readLocalFile } from "../domain/local-files.js";
 import { writeFileAtomically } from "../library/files.js";
 import type { PostFile } from "../library/index.js";
@@ -38,11 +38,17 @@ export async function openArchive(path: string | undefined) {
  * size already there is kept; otherwise nothing is replaced (a free name is taken, `name (2).mp4`) unless
  * --force asks for it, and never the archive or the list of links, whatever the server calls its file.
  */
-export async function save(file: PostFile, options: Options, progress: Progress): Promise<string> {
+export async function save(
+  file: PostFile,
+  options: Options,
+  progress: Progress,
+  nameOf: (serverName: string) => string = (serverName) => serverName,
+): Promise<string> {
   const abort = new AbortController();
   const opened = await file.open(abort.signal);
-  const name = safeFileName(opened.name, `tiktok_${Date.now()}.bin`);
+  const name = safeRelativePath(nameOf(opened.name), `tiktok_${Date.now()}.bin`);
   const final = join(options.output, name);
+  await mkdir(dirname(final), { recursive: true });
   const isProtected = (path: string) => options.protectedPaths.has(resolve(path));
   const existing = options.force || isProtected(final) ? undefined : await stat(final).catch(() => undefined);
   if (existing?.isFile() && opened.size !== undefined && existing.size === opened.size) {
@@ -73,3 +79,14 @@ export async function save(file: PostFile, options: Options, progress: Progress)
 }
 
 export type Archive = Awaited<ReturnType<typeof openArchive>>;
+
+/** The post's result as JSON beside its files (yt-dlp's `--write-info-json`), written like them. */
+export async function writeInfoJson(result: unknown, name: string, options: Options): Promise<string> {
+  const path = join(options.output, safeRelativePath(name, "tiktok.info.json"));
+  await mkdir(dirname(path), { recursive: true });
+  const body = Readable.from([Buffer.from(`${JSON.stringify(result, null, 2)}\n`)]);
+  return writeFileAtomically(body, path, [], {
+    replace: true,
+    refuse: (target) => options.protectedPaths.has(resolve(target)),
+  });
+}

@@ -72,6 +72,13 @@ export function safeFileName(name: string, fallback: string): string {
   return safe && safe !== "_" ? safe : fallback;
 }
 
+/** A relative path (a template's folders and name) made safe piece by piece: nothing climbs out of its folder. */
+export const safeRelativePath = (path: string, fallback: string) =>
+  path
+    .split("/")
+    .map((part, i, all) => safeFileName(part, i === all.length - 1 ? fallback : "_"))
+    .join("/");
+
 /** The name cut to `max` UTF-8 bytes, whole characters only, its extension (up to 10 characters) kept. */
 export function fitBytes(name: string, max: number): string {
   if (Buffer.byteLength(name) <= max) return name;

@@ -74,10 +74,10 @@ export const MAX_PAGES_WITHOUT_POSTS = 3;
  * bringing posts it has not given yet (a page of repeats at once, empty pages after a few), so a source
  * that answers a cursor for ever cannot keep a walk going.
  */
-export async function* itemsOfPages(
-  nextPage: (cursor: string | undefined) => Promise<Pick<ListPage, "items" | "cursor" | "total">>,
+export async function* itemsOfPages<Page extends Pick<ListPage, "items" | "cursor">>(
+  nextPage: (cursor: string | undefined) => Promise<Page>,
   bounds: ListBounds,
-  onPage?: (page: Pick<ListPage, "total">) => void,
+  onPage?: (page: Page) => void,
 ): AsyncGenerator<ListItem> {
   const seen = new Set<string>();
   let cursor: string | undefined;

@@ -1,10 +1,11 @@
 import { mkdir } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { Readable } from "node:stream";
 import { ApiError, type ApiErrorCode } from "../domain/errors.js";
-import { linksToSave, type SaveChoice, safeFileName } from "../domain/files.js";
+import { linksToSave, type SaveChoice, safeRelativePath } from "../domain/files.js";
 import type { ListItem, ListPage } from "../domain/lists.js";
 import type { Media, toApiResult } from "../domain/media.js";
+import { checkTemplate, fileNamer } from "../domain/output-template.js";
 import { ConfigError, loadConfig, SETTING_NAMES, type SettingName } from "../service/config.js";
 import { createServices } from "../service/services.js";
 import type { ApiResult, ProviderInfo, Services } from "../service/types.js";
@@ -48,6 +49,12 @@ export interface SaveOptions extends SaveChoice {
   /** The folder to save into (made if missing). */
   dir: string;
   source?: string;
+  /**
+   * File names from a template, inside `dir` (the CLI's `--output-template`): `{user}`, `{id}`, `{date}`
+   * (YYYYMMDD), `{title}`, `{kind}`, `{list}`, `{index}`, `{ext}`; `/` makes folders. Default: the
+   * server's names (`tiktok_<user>_<id>.mp4`).
+   */
+  template?: string;
 }
 
 /** The API's result, with the files' own addresses (no tunnel links: a program fetches them itself). */
@@ -193,15 +200,19 @@ export interface PostFile {
 }
 
 /** Writes a post's files into `dir` (made if missing), one after another; the paths, in order. */
-async function saveFiles(files: PostFile[], dir: string): Promise<string[]> {
+async function saveFiles(
+  files: PostFile[],
+  dir: string,
+  name: (serverName: string) => string = (serverName) => serverName,
+): Promise<string[]> {
   if (files.length === 0)
     throw new TikTokDlError("NOT_FOUND", 404, "The post has nothing to save for these options.");
-  await mkdir(dir, { recursive: true });
   const saved: string[] = [];
   for (const file of files) {
     const abort = new AbortController();
     const opened = await file.open(abort.signal);
-    const path = join(dir, safeFileName(opened.name, "tiktok.bin"));
+    const path = join(dir, safeRelativePath(name(opened.name), "tiktok.bin"));
+    await mkdir(dirname(path), { recursive: true });
     const placed = await writeFileAtomically(opened.body, path).catch((error: unknown) => {
       abort.abort();
       throw error;
@@ -263,6 +274,14 @@ export function createClientFromEnv(env: NodeJS.ProcessEnv = process.env) {
   );
 }
 
+const downloadRequest = (url: string, choice: DownloadOptions) => ({
+  url,
+  source: choice.source ?? "random",
+  nocache: choice.nocache ?? false,
+  rotateOnError: choice.rotateOnError ?? true,
+  params: {},
+});
+
 function clientOf(services: Services, options: ClientOptions) {
   const ready = services.ready();
   // A start that fails (an unreadable keys file) is told to the first call, not thrown into the process.
@@ -275,14 +294,7 @@ function clientOf(services: Services, options: ClientOptions) {
       throw asLibraryError(error, options);
     }
   };
-  const extract = (url: string, choice: DownloadOptions) =>
-    services.download({
-      url,
-      source: choice.source ?? "random",
-      nocache: choice.nocache ?? false,
-      rotateOnError: choice.rotateOnError ?? true,
-      params: {},
-    });
+  const extract = (url: string, choice: DownloadOptions) => services.download(downloadRequest(url, choice));
   const client = {
     /** The post's result: the API's result object, with the files' own addresses. */
     download: (url: string, choice: DownloadOptions = {}): Promise<PostResult> =>
@@ -298,7 +310,11 @@ function clientOf(services: Services, options: ClientOptions) {
 
     /** Saves a post's files into `dir` (named as the server names them); the paths saved, in order. */
     save: (url: string, choice: SaveOptions): Promise<string[]> =>
-      use(async () => saveFiles((await client.files(url, choice)).files, choice.dir)),
+      use(async () => {
+        if (choice.template !== undefined) checkTemplate(choice.template);
+        const { post, files } = await client.files(url, choice);
+        return saveFiles(files, choice.dir, fileNamer(choice.template, post));
+      }),
 
     /** One page of a profile, collection or playlist: pass `cursor` from the previous page to go on. */
     listPage: (url: string, choice: ListPageOptions = {}): Promise<ListPage> =>
