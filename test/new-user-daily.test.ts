@@ -176,12 +176,17 @@ describe("what a new user hit, fixed", () => {
       );
       assert.ok(sources.length >= 31, `${sources.length} pictures`);
       for (const src of sources) assert.match(String(src), /^\/api\/stream\/pic\./);
-      await page.waitForFunction(
-        "[...document.querySelectorAll('section.list img')].slice(0, 3).every((i) => i.naturalWidth > 0)",
-      );
+      // Covers load lazily: every one on screen must have loaded (the photo posts' covers too).
+      const loaded =
+        "[...document.querySelectorAll('section.list img')].filter((i) => i.getBoundingClientRect().top < innerHeight).every((i) => i.complete && i.naturalWidth > 0)";
+      // Polled from here: the page's CSP forbids the string evaluation waitForFunction polls with.
+      for (let waited = 0; !(await page.evaluate(loaded)) && waited < 10_000; waited += 100)
+        await page.waitForTimeout(100);
+      assert.equal(await page.evaluate(loaded), true, "the first covers load");
       const all = page.getByRole("button", { name: /^Download all 30 shown \(of 130\)$/ });
       assert.equal(await all.count(), 1);
       await page.evaluate("window.scrollTo(0, document.body.scrollHeight)");
+      await page.evaluate("document.querySelectorAll('article.tile')[3].scrollIntoView()");
       const box = await page.locator(".list-actions .status").boundingBox();
       assert.ok(box && box.y >= 0 && box.y + box.height <= 844, "the progress line stays in view");
       await page.close();

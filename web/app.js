@@ -1,5 +1,7 @@
 // The page's only script: asks /api/download for each link and shows what can be downloaded.
-// Plain ES module, no build step. Every value from the API is inserted as text, never as HTML.
+// Plain ES module, no build step. Every value from the API is inserted as text, never as HTML. Every
+// word the page shows comes from the catalogs in i18n.js.
+import { LANGUAGES, pickLanguage, translator } from "./i18n.js";
 
 const form = document.getElementById("lookup");
 const input = document.getElementById("links");
@@ -7,7 +9,32 @@ const button = document.getElementById("go");
 const status = document.getElementById("status");
 const results = document.getElementById("results");
 
-const numberFormat = new Intl.NumberFormat(undefined, { notation: "compact" });
+const LANGUAGE_STORAGE = "tiktok-dl:language";
+const language = pickLanguage(localStorage.getItem(LANGUAGE_STORAGE), navigator.languages);
+const t = translator(language);
+const numberFormat = new Intl.NumberFormat(language, { notation: "compact" });
+
+/** The static page in the visitor's language, and a picker that is remembered. */
+function translatePage() {
+  document.documentElement.lang = language;
+  for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
+  for (const node of document.querySelectorAll("[data-i18n-aria-label]"))
+    node.setAttribute("aria-label", t(node.dataset.i18nAriaLabel));
+  const picker = document.getElementById("language");
+  for (const [tag, name] of Object.entries(LANGUAGES)) {
+    const option = document.createElement("option");
+    option.value = tag;
+    option.textContent = name;
+    option.selected = tag === language;
+    option.lang = tag;
+    picker.append(option);
+  }
+  picker.addEventListener("change", () => {
+    localStorage.setItem(LANGUAGE_STORAGE, picker.value);
+    location.reload();
+  });
+}
+translatePage();
 
 /** Creates an element with text and attributes; children appended in order. */
 function el(tag, attributes = {}, ...children) {
@@ -41,28 +68,31 @@ const apiHeaders = () => {
   return { accept: "application/json", ...(key ? { authorization: `Api-Key ${key}` } : {}) };
 };
 
-/** The API's errors in plain words; its own sentence where it already is plain. */
-function plainWords(body, status) {
-  const host = /"([^"]+)" is not TikTok/.exec(body.error ?? "")?.[1];
-  switch (body.code) {
-    case "UNSUPPORTED_HOST":
-      return `This is not a TikTok link${host ? ` (${host})` : ""}. Copy the link from TikTok's Share button.`;
-    case "INVALID_URL":
-    case "MISSING_URL":
-      return "This does not look like a TikTok link. Copy the link from TikTok's Share button.";
-    case "UNSUPPORTED_LINK":
-      return (body.error ?? "").replace(/^The "url" field is/, "This link is");
-    case "RATE_LIMITED":
-      return "You asked for a lot in a short time: wait a minute, then try again.";
-    case "ALL_SOURCES_FAILED":
-    case "UPSTREAM_FAILED":
-      return "TikTok and the other sources could not be reached just now. Try again in a moment.";
-    case "AUTH_REQUIRED":
-    case "INVALID_API_KEY":
-      return "This server needs an API key: enter yours below.";
-    default:
-      return body.error ?? `The server answered HTTP ${status}.`;
+/** The API's errors in plain words, in the visitor's language; the API's own sentence for the rest. */
+const PLAIN_WORDS = {
+  INVALID_URL: "notTikTok",
+  MISSING_URL: "notTikTok",
+  UNSUPPORTED_LINK: "notAPost",
+  RATE_LIMITED: "rateLimited",
+  ALL_SOURCES_FAILED: "sourcesFailed",
+  UPSTREAM_FAILED: "sourcesFailed",
+  AUTH_REQUIRED: "needsKey",
+  INVALID_API_KEY: "needsKey",
+  NOT_FOUND: "notFound",
+  PRIVATE: "private",
+  AGE_RESTRICTED: "ageRestricted",
+  REGION_BLOCKED: "regionBlocked",
+};
+function plainWords(body, status, link = "") {
+  if (body.code === "UNSUPPORTED_HOST") {
+    const host = /"([^"]+)" is not TikTok/.exec(body.error ?? "")?.[1];
+    return host ? t("notTikTokHost", { host }) : t("notTikTok");
   }
+  if (body.code === "LOGIN_REQUIRED")
+    return t("loginRequired", { command: `tiktok-dl ${link} --cookies cookies.txt` });
+  const key = PLAIN_WORDS[body.code];
+  if (key) return t(key);
+  return body.error ?? t("serverAnswered", { status });
 }
 
 function duration(seconds) {
@@ -82,24 +112,23 @@ function card(result) {
   const author = result.author ?? {};
   const stats = result.stats ?? {};
   const facts = [
-    duration(result.video?.duration) && ["Duration", duration(result.video.duration)],
-    stats.plays !== undefined && ["Plays", numberFormat.format(stats.plays)],
-    stats.likes !== undefined && ["Likes", numberFormat.format(stats.likes)],
-    stats.comments !== undefined && ["Comments", numberFormat.format(stats.comments)],
-    stats.shares !== undefined && ["Shares", numberFormat.format(stats.shares)],
+    duration(result.video?.duration) && [t("duration"), duration(result.video.duration)],
+    ...["plays", "likes", "comments", "shares", "saves"].map(
+      (name) => stats[name] !== undefined && [t(name), numberFormat.format(stats[name])],
+    ),
   ].filter(Boolean);
   const buttons =
     result.type === "photo"
       ? [
-          downloadButton(stream.zip, "All as ZIP", true),
-          ...(stream.images ?? []).map((href, i) => downloadButton(href, `Image ${i + 1}`)),
-          downloadButton(stream.music, "Audio"),
+          downloadButton(stream.zip, t("allAsZip"), true),
+          ...(stream.images ?? []).map((href, i) => downloadButton(href, t("image", { number: i + 1 }))),
+          downloadButton(stream.music, t("audio")),
         ]
       : [
-          downloadButton(stream.video, "Without watermark", true),
-          downloadButton(stream.hd, "HD"),
-          downloadButton(stream.videoWatermark, "With watermark"),
-          downloadButton(stream.music, "Audio"),
+          downloadButton(stream.video, t("withoutWatermark"), true),
+          downloadButton(stream.hd, t("hd")),
+          downloadButton(stream.videoWatermark, t("withWatermark")),
+          downloadButton(stream.music, t("audio")),
         ];
   const who = author.username ? `@${author.username}` : undefined;
   return el(
@@ -109,15 +138,19 @@ function card(result) {
       ? el("img", {
           class: "thumb",
           src: stream.thumb ?? result.thumb,
-          alt: result.caption ? `Cover: ${result.caption}` : "Cover",
+          alt: result.caption ? t("coverOf", { caption: result.caption }) : t("cover"),
           loading: "lazy",
         })
       : undefined,
     el(
       "div",
       { class: "body" },
-      el("h2", { class: "caption" }, result.caption ?? (result.type === "photo" ? "Photo post" : "Video")),
-      el("p", { class: "author" }, [author.nickname, who].filter(Boolean).join(" · ") || "Unknown author"),
+      el(
+        "h2",
+        { class: "caption" },
+        result.caption ?? (result.type === "photo" ? t("photoPost") : t("video")),
+      ),
+      el("p", { class: "author" }, [author.nickname, who].filter(Boolean).join(" · ") || t("unknownAuthor")),
       facts.length
         ? el(
             "dl",
@@ -125,7 +158,7 @@ function card(result) {
             ...facts.flatMap(([name, value]) => [el("dt", {}, name), el("dd", {}, value)]),
           )
         : undefined,
-      el("div", { class: "buttons", role: "group", "aria-label": "Downloads" }, ...buttons),
+      el("div", { class: "buttons", role: "group", "aria-label": t("downloads") }, ...buttons),
     ),
   );
 }
@@ -137,7 +170,7 @@ function errorCard(link, message) {
     el(
       "div",
       { class: "body" },
-      el("h2", {}, "Could not get this link"),
+      el("h2", {}, t("couldNotGet")),
       el("p", { class: "link" }, link),
       el("p", { class: "message" }, message),
     ),
@@ -145,18 +178,17 @@ function errorCard(link, message) {
 }
 
 async function lookUp(link) {
-  if (!holdsLink(link))
-    return errorCard(link, "This line is not a link. Copy the link from TikTok's Share button.");
+  if (!holdsLink(link)) return errorCard(link, t("notALinkLine"));
   try {
     const response = await fetch(`/api/download?url=${encodeURIComponent(link)}`, { headers: apiHeaders() });
     const body = await response.json().catch(() => ({}));
     if (response.status === 401) offerKeyField();
     // A short link to a profile, a collection or a playlist (TikTok's Share button gives those): list it.
     if (body.code === "UNSUPPORTED_LINK" && body.list) return listView(body.list);
-    if (!response.ok || !body.result) return errorCard(link, plainWords(body, response.status));
+    if (!response.ok || !body.result) return errorCard(link, plainWords(body, response.status, link));
     return card(body.result);
   } catch {
-    return errorCard(link, "The server could not be reached. Check your connection and try again.");
+    return errorCard(link, t("unreachable"));
   }
 }
 
@@ -174,11 +206,11 @@ function startDownload(href) {
 /** The main file of a post: the video without watermark, or a photo post's ZIP. */
 const mainFileOf = (result) => (result.type === "photo" ? result.stream?.zip : result.stream?.video);
 
-async function fetchJson(url) {
+async function fetchJson(url, link) {
   const response = await fetch(url, { headers: apiHeaders() });
   const body = await response.json().catch(() => ({}));
   if (response.status === 401) offerKeyField();
-  if (!response.ok || !body.result) throw new Error(plainWords(body, response.status));
+  if (!response.ok || !body.result) throw new Error(plainWords(body, response.status, link));
   return body.result;
 }
 
@@ -189,41 +221,37 @@ function offerKeyField() {
     id: "api-key",
     type: "password",
     autocomplete: "off",
-    placeholder: "Your API key",
+    placeholder: t("apiKeyPlaceholder"),
     "aria-describedby": "api-key-help",
   });
-  const save = el("button", { type: "button", class: "secondary" }, "Save key");
+  const save = el("button", { type: "button", class: "secondary" }, t("saveKey"));
   save.addEventListener("click", () => {
     const key = field.value.trim();
     if (key) localStorage.setItem(KEY_STORAGE, key);
     else localStorage.removeItem(KEY_STORAGE);
-    status.textContent = key ? "Key saved in this browser. Press the button again." : "Key removed.";
+    status.textContent = key ? t("keySaved") : t("keyRemoved");
     button.focus();
   });
   form.after(
     el(
       "div",
       { class: "api-key" },
-      el("label", { for: "api-key" }, "API key"),
+      el("label", { for: "api-key" }, t("apiKey")),
       el("div", { class: "row" }, field, save),
-      el(
-        "p",
-        { id: "api-key-help", class: "help" },
-        "This server asks for a key. It is kept in this browser only.",
-      ),
+      el("p", { id: "api-key-help", class: "help" }, t("apiKeyHelp")),
     ),
   );
 }
 
 /** A paste button where the browser lets a page read the clipboard. */
 if (navigator.clipboard?.readText) {
-  const paste = el("button", { type: "button", class: "secondary", id: "paste" }, "Paste");
+  const paste = el("button", { type: "button", class: "secondary", id: "paste" }, t("paste"));
   paste.addEventListener("click", async () => {
     try {
       input.value = await navigator.clipboard.readText();
       input.focus();
     } catch {
-      status.textContent = "The browser did not allow reading the clipboard: paste with Ctrl+V.";
+      status.textContent = t("clipboardRefused");
     }
   });
   button.after(paste);
@@ -232,12 +260,12 @@ if (navigator.clipboard?.readText) {
 /** One post of a listing: its cover, caption, date and type, and its downloads once asked for. */
 function tile(item) {
   const date = item.createdAt ? new Date(item.createdAt).toLocaleDateString() : undefined;
-  const buttons = el("div", { class: "buttons", role: "group", "aria-label": "Downloads" });
-  const get = el("button", { type: "button", class: "secondary" }, "Downloads");
+  const buttons = el("div", { class: "buttons", role: "group", "aria-label": t("downloads") });
+  const get = el("button", { type: "button", class: "secondary" }, t("downloads"));
   get.addEventListener("click", async () => {
     get.disabled = true;
     try {
-      const result = await fetchJson(`/api/download?url=${encodeURIComponent(item.url)}`);
+      const result = await fetchJson(`/api/download?url=${encodeURIComponent(item.url)}`, item.url);
       buttons.replaceChildren(...card(result).querySelectorAll(".buttons > a"));
     } catch (error) {
       buttons.replaceChildren(el("p", { class: "message", role: "alert" }, error.message));
@@ -252,18 +280,18 @@ function tile(item) {
       ? el("img", {
           class: "thumb",
           src: item.stream.thumb,
-          alt: item.caption ? `Cover: ${item.caption}` : "Cover",
+          alt: item.caption ? t("coverOf", { caption: item.caption }) : t("cover"),
           loading: "lazy",
         })
       : el("div", { class: "thumb placeholder", "aria-hidden": "true" }),
     el(
       "div",
       { class: "body" },
-      el("p", { class: "caption" }, item.caption || (item.type === "photo" ? "Photo post" : "Video")),
+      el("p", { class: "caption" }, item.caption || (item.type === "photo" ? t("photoPost") : t("video"))),
       el(
         "p",
         { class: "meta" },
-        [item.type === "photo" ? "Photo" : "Video", date, duration(item.duration)]
+        [item.type === "photo" ? t("photo") : t("video"), date, duration(item.duration)]
           .filter(Boolean)
           .join(" · "),
       ),
@@ -274,15 +302,19 @@ function tile(item) {
 
 /** A profile, collection or playlist: its owner, a grid of its posts, more as the user scrolls. */
 function listView(link) {
-  const header = el("header", { class: "list-header" }, el("h2", {}, "Loading the list…"));
+  const header = el("header", { class: "list-header" }, el("h2", {}, t("loadingList")));
   const grid = el("div", { class: "grid", role: "list" });
-  const more = el("button", { type: "button", class: "secondary more", hidden: "" }, "More");
-  const all = el("button", { type: "button", class: "primary", disabled: "" }, "Download all shown");
+  const more = el("button", { type: "button", class: "secondary more", hidden: "" }, t("more"));
+  const all = el(
+    "button",
+    { type: "button", class: "primary", disabled: "" },
+    t("downloadAllShown", { shown: 0 }),
+  );
   // The progress of "Download all" sits beside its button, where the person who pressed it looks.
   const note = el("p", { class: "status", role: "status", "aria-live": "polite" });
   const view = el(
     "section",
-    { class: "list", "aria-label": "List" },
+    { class: "list", "aria-label": t("list") },
     header,
     el("div", { class: "buttons list-actions" }, all, note),
     grid,
@@ -299,10 +331,9 @@ function listView(link) {
     all.disabled = shown === 0;
     all.textContent =
       total !== undefined && total > shown
-        ? `Download all ${shown} shown (of ${total})`
-        : `Download all ${shown} shown`;
-    note.textContent =
-      shown === 0 ? "No posts to show." : `${shown} posts shown${hasMore ? "" : ", the whole list"}.`;
+        ? t("downloadAllShownOf", { shown, total })
+        : t("downloadAllShown", { shown });
+    note.textContent = shown === 0 ? t("noPosts") : t(hasMore ? "postsShown" : "postsShownAll", { shown });
   }
 
   async function loadPage() {
@@ -313,7 +344,7 @@ function listView(link) {
     try {
       const query = new URLSearchParams({ url: link });
       if (cursor) query.set("cursor", cursor);
-      const page = await fetchJson(`/api/list?${query}`);
+      const page = await fetchJson(`/api/list?${query}`, link);
       if (!started) {
         const owner = page.owner ?? {};
         total = page.total;
@@ -325,7 +356,10 @@ function listView(link) {
           el(
             "p",
             { class: "author" },
-            [owner.username && `@${owner.username}`, page.total !== undefined && `${page.total} posts`]
+            [
+              owner.username && `@${owner.username}`,
+              page.total !== undefined && t("postsCount", { count: page.total }),
+            ]
               .filter(Boolean)
               .join(" · "),
           ),
@@ -356,9 +390,11 @@ function listView(link) {
     let done = 0;
     // One after another, not one giant ZIP: each post's file is saved as it comes.
     for (const item of tiles) {
-      note.textContent = `Downloading ${done + 1} of ${tiles.length} shown…`;
+      note.textContent = t("downloadingOf", { number: done + 1, count: tiles.length });
       try {
-        const href = mainFileOf(await fetchJson(`/api/download?url=${encodeURIComponent(item.dataset.url)}`));
+        const href = mainFileOf(
+          await fetchJson(`/api/download?url=${encodeURIComponent(item.dataset.url)}`, item.dataset.url),
+        );
         if (href) startDownload(href);
         done++;
       } catch (error) {
@@ -368,7 +404,7 @@ function listView(link) {
       }
       await new Promise((resolve) => setTimeout(resolve, 300));
     }
-    note.textContent = `${done} of ${tiles.length} downloads started.`;
+    note.textContent = t("downloadsStarted", { done, count: tiles.length });
     all.disabled = false;
   });
   loadPage();
@@ -385,21 +421,23 @@ form.addEventListener("submit", async (event) => {
     return;
   }
   if (links.length === 0) {
-    status.textContent = "Paste at least one TikTok link.";
+    status.textContent = t("pasteFirst");
     input.focus();
     return;
   }
   button.disabled = true;
   form.setAttribute("aria-busy", "true");
-  status.textContent = links.length === 1 ? "Looking it up…" : `Looking up ${links.length} links…`;
+  status.textContent = links.length === 1 ? t("lookingUpOne") : t("lookingUpMany", { count: links.length });
   results.replaceChildren();
   const cards = await Promise.all(links.slice(0, 20).map(lookUp));
   results.replaceChildren(...cards);
   const failed = cards.filter((node) => node.classList.contains("error")).length;
   status.textContent =
     failed === 0
-      ? `Ready: ${cards.length} result${cards.length > 1 ? "s" : ""}.`
-      : `${cards.length - failed} ready, ${failed} failed.`;
+      ? cards.length === 1
+        ? t("readyOne")
+        : t("readyMany", { count: cards.length })
+      : t("readyAndFailed", { ready: cards.length - failed, failed });
   button.disabled = false;
   form.removeAttribute("aria-busy");
   results.querySelector(".button, .card")?.focus?.();
@@ -408,3 +446,20 @@ form.addEventListener("submit", async (event) => {
 input.addEventListener("keydown", (event) => {
   if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) form.requestSubmit();
 });
+
+/**
+ * `/?url=<link>` fills the box and looks it up: bookmarklets, iOS Shortcuts and the Web Share Target
+ * (Android's Share → tiktok-dl, which may put the link in `text` or `title` instead) all land here.
+ */
+function lookUpShared() {
+  const query = new URLSearchParams(location.search);
+  const shared = ["url", "text", "title"].map((name) => query.get(name)?.trim()).find((value) => value);
+  if (!shared) return;
+  input.value = shared;
+  history.replaceState(null, "", location.pathname);
+  form.requestSubmit();
+}
+lookUpShared();
+
+// Makes the page installable (Chromium asks for a service worker); it keeps nothing offline.
+if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js").catch(() => {});

@@ -7,6 +7,11 @@ import type { TypedApp } from "./types.js";
 const FILES: Record<string, { file: string; type: string }> = {
   "/": { file: "index.html", type: "text/html; charset=utf-8" },
   "/app.js": { file: "app.js", type: "text/javascript; charset=utf-8" },
+  "/i18n.js": { file: "i18n.js", type: "text/javascript; charset=utf-8" },
+  "/sw.js": { file: "sw.js", type: "text/javascript; charset=utf-8" },
+  "/manifest.webmanifest": { file: "manifest.webmanifest", type: "application/manifest+json" },
+  "/icon-192.png": { file: "icon-192.png", type: "image/png" },
+  "/icon-512.png": { file: "icon-512.png", type: "image/png" },
   "/style.css": { file: "style.css", type: "text/css; charset=utf-8" },
   // Browsers ask /favicon.ico whatever the page says: both names serve the one SVG icon.
   "/favicon.svg": { file: "favicon.svg", type: "image/svg+xml" },

@@ -130,7 +130,9 @@ export function itemStructOf(
   post: FakePost,
   owner: Pick<FakeProfile, "username" | "nickname" | "userId" | "secUid">,
 ) {
-  const image = `https://p16-common-sign.tiktokcdn-us.com/tos-useast8-i-photomode-tx2/${post.id}~tplv-photomode-image.jpeg?x-expires=${post.createTime + 2 * DAY}&x-signature=x`;
+  // TikTok signs its image addresses when it answers, for about two days (rounded here to the hour).
+  const expires = Math.ceil((Date.now() / 1000 + 2 * DAY) / 3600) * 3600;
+  const image = `https://p16-common-sign.tiktokcdn-us.com/tos-useast8-i-photomode-tx2/${post.id}~tplv-photomode-image.jpeg?x-expires=${expires}&x-signature=x`;
   return {
     id: post.id,
     desc: `post ${post.id.slice(-4)} #fake`,
@@ -139,7 +141,7 @@ export function itemStructOf(
     video: {
       id: post.id,
       duration: post.photo ? 0 : 15 + (post.createTime % 40),
-      cover: `https://p16-common-sign.tiktokcdn-us.com/tos-useast8-p-0068-tx2/${post.id}~tplv-tiktokx-origin.image?x-expires=${post.createTime + 2 * DAY}`,
+      cover: `https://p16-common-sign.tiktokcdn-us.com/tos-useast8-p-0068-tx2/${post.id}~tplv-tiktokx-origin.image?x-expires=${expires}`,
       playAddr: "",
     },
     ...(post.photo
