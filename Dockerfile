@@ -1,8 +1,8 @@
 # syntax=docker/dockerfile:1
 # tiktok-dl: build on the full Node image, run on the slim one with production dependencies only.
-# Node 20 is the major version the project supports (package.json "engines").
+# Node 24, the active LTS (package.json "engines" also allows Node 20, which CI tests too).
 
-FROM node:20-bookworm AS build
+FROM node:24-bookworm AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -10,7 +10,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build
 
-FROM node:20-bookworm-slim AS runtime
+FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=3000

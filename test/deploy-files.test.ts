@@ -9,11 +9,11 @@ const read = (path: string) => readFile(new URL(`../${path}`, import.meta.url), 
 const composeWorks = spawnSync("docker", ["compose", "version"], { encoding: "utf8" }).status === 0;
 
 describe("the files operators deploy with", () => {
-  it("Dockerfile: two stages on Node 20, production dependencies only, unprivileged, healthcheck, node as the command", async () => {
+  it("Dockerfile: two stages on Node 24, production dependencies only, unprivileged, healthcheck, node as the command", async () => {
     const text = await read("Dockerfile");
     const stages = [...text.matchAll(/^FROM\s+(\S+)(?:\s+AS\s+(\w+))?/gim)];
     assert.equal(stages.length, 2, "multi-stage");
-    for (const [, image] of stages) assert.match(image ?? "", /^node:20[-.]/, "Node's major version pinned");
+    for (const [, image] of stages) assert.match(image ?? "", /^node:24[-.]/, "Node's major version pinned");
     const final = text.slice(text.lastIndexOf("FROM "));
     assert.match(final, /npm ci --omit=dev/);
     assert.match(final, /COPY --from=build \/app\/dist\/src \.\/dist\/src/);

@@ -123,8 +123,9 @@ describe("a photo post in one ZIP (result.stream.zip)", () => {
       const total = IMAGE_BYTES * (IMAGES + 1);
       assert.ok(received > total, `the ZIP holds every file (${received} bytes)`);
       assert.equal(mostOpen, 1, "one upstream file at a time");
+      // Measured after collections: 8-10 MiB seen on Node 20 and 24; a ZIP held whole would be 168 MiB.
       assert.ok(
-        grew < total / 3,
+        grew < 32 * 2 ** 20,
         `memory grew by ${(grew / 2 ** 20).toFixed(1)} MiB for a ${(total / 2 ** 20).toFixed(0)} MiB ZIP`,
       );
     } finally {

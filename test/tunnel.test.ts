@@ -199,8 +199,9 @@ describe("the streaming tunnel", () => {
     }
     const growth = memory.stop() / (1024 * 1024);
     assert.equal(received, 64 * 1024 * 1024);
-    // Garbage not yet collected counts too (5–38 MiB seen); holding the file would be 64 MiB and more.
-    assert.ok(growth < 48, `memory in use grew by ${growth.toFixed(1)} MiB while relaying 64 MiB`);
+    // Measured after collections: 5-8 MiB seen on Node 20 and 24 (the client's buffers included); holding
+    // the file would be 64 MiB and more.
+    assert.ok(growth < 24, `memory in use grew by ${growth.toFixed(1)} MiB while relaying 64 MiB`);
   });
 
   it("bounds concurrent tunnels: over the limit, 503 with Retry-After", async () => {

@@ -154,6 +154,9 @@ async function openPicture(deps: RelayDeps, url: string, request: RelayRequest):
   return checkedPicture(upstream, request, Math.min(deps.maxBytes, PICTURE_MAX_BYTES));
 }
 
+/** What the relay's own stage of a stream buffers, at most, on each side. */
+const RELAY_BUFFER_BYTES = 64 * 1024;
+
 /** A cover or an avatar is a few hundred kilobytes; anything past this is not one. */
 const PICTURE_MAX_BYTES = 10 * 1024 * 1024;
 
@@ -240,6 +243,9 @@ const ignore = () => {};
 function capped(body: Readable, maxBytes: number): Readable {
   let relayed = 0;
   const counter = new Transform({
+    // Set here, not left to the runtime (Node 22 raised the default from 16 to 64 KiB): what one relayed
+    // stream may hold between the media host and the client stays the same on every runtime.
+    highWaterMark: RELAY_BUFFER_BYTES,
     transform(chunk: Buffer, _encoding, done) {
       relayed += chunk.length;
       done(relayed > maxBytes ? new Error("over the size cap") : null, chunk);
