@@ -35,17 +35,21 @@ const hasTaskset = spawnSync("taskset", ["-c", "0", "true"]).status === 0;
 
 async function serve(role: Role): Promise<string> {
   if (role.role === "service") {
+    // A user's cache hit as it is served: rate limiting on (a limit this run never reaches, so every
+    // request pays the count), the default hooks, CORS and headers.
     const config = loadConfig({
       UPSTREAM_TIKTOK: role.upstream,
-      RATE_LIMIT: "0",
+      RATE_LIMIT: process.env.BENCH_RATE_LIMIT ?? "1000000",
       ...(role.redisUrl ? { REDIS_URL: role.redisUrl, REDIS_PREFIX: role.prefix } : {}),
     });
     // Only the native source: the providers' real sites are not reachable from a bench.
     const app = await createApp(config, { logger: false, sources: [nativeSource] });
     return app.listen({ port: 0, host: "127.0.0.1" });
   }
+  // The cheapest a Fastify route can answer the same bytes: the body serialized once, sent as a string.
   const bare = Fastify({ logger: false });
-  bare.get("/json", async () => role.payload);
+  const body = JSON.stringify(role.payload);
+  bare.get("/json", async (_request, reply) => reply.type("application/json; charset=utf-8").send(body));
   return bare.listen({ port: 0, host: "127.0.0.1" });
 }
 
@@ -100,16 +104,17 @@ async function compare(
     // Both servers warm up first (JIT, connection pools): the first seconds are not what is compared.
     await measure(`${bare.address}${BARE_PATH}`, 2, options.connections);
     await measure(`${service.address}${DOWNLOAD_PATH}`, 2, options.connections);
+    // Cycles of ours, bare, bare, ours: a drift of the machine during a cycle weighs on both alike.
     for (let round = 1; round <= options.rounds; round++) {
-      const baseline = await measure(`${bare.address}${BARE_PATH}`, options.duration, options.connections);
-      const cached = await measure(
-        `${service.address}${DOWNLOAD_PATH}`,
-        options.duration,
-        options.connections,
-      );
+      const hit = (url: string) => measure(url, options.duration, options.connections);
+      const ours1 = await hit(`${service.address}${DOWNLOAD_PATH}`);
+      const bare1 = await hit(`${bare.address}${BARE_PATH}`);
+      const bare2 = await hit(`${bare.address}${BARE_PATH}`);
+      const ours2 = await hit(`${service.address}${DOWNLOAD_PATH}`);
+      const [cached, baseline] = [(ours1 + ours2) / 2, (bare1 + bare2) / 2];
       ratios.push(cached / baseline);
       console.log(
-        `round ${round}: bare Fastify ${baseline.toFixed(0)} req/s, /api/download cache hit ${cached.toFixed(0)} req/s, ratio ${(cached / baseline).toFixed(2)}`,
+        `cycle ${round}: bare Fastify ${baseline.toFixed(0)} req/s, /api/download cache hit ${cached.toFixed(0)} req/s, ratio ${(cached / baseline).toFixed(2)}`,
       );
     }
   } finally {
@@ -151,7 +156,7 @@ async function main(): Promise<void> {
   const modes = values.mode === "both" ? (["memory", "redis"] as const) : [values.mode as "memory" | "redis"];
   const medians = [];
   for (const mode of modes) medians.push(`${mode} ${(await compare(mode, options)).toFixed(2)}`);
-  console.log(`\nmedian ratios: ${medians.join(", ")} (aim: redis ≥ 0.90, memory no worse than before)`);
+  console.log(`\nmedian ratios: ${medians.join(", ")} (aim: ≥ 0.95 in both modes)`);
 }
 
 if (process.argv.includes("--child")) await child();
