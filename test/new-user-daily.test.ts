@@ -21,7 +21,10 @@ describe("what a new user hit, fixed", () => {
   let browser: Browser | undefined;
   before(async () => {
     fake = await new FakeTikTok({ waf: false }).start();
-    stack = await startStack({ sharedFake: fake, env: { STREAM_SECRET: "new-user-test-secret-0123456789" } });
+    stack = await startStack({
+      sharedFake: fake,
+      env: { STREAM_SECRET: "new-user-test-secret-0123456789", UPSTREAM_TIMEOUT_MS: "10000" },
+    });
     await stack.app.listen({ port: 0, host: "127.0.0.1" });
     base = `http://127.0.0.1:${(stack.app.server.address() as AddressInfo).port}`;
     dir = await mkdtemp(join(tmpdir(), "tiktok-dl-daily-"));

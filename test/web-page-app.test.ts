@@ -46,7 +46,7 @@ describe("the page as an app, in the visitor's language, for everyone", () => {
     if (!CHROMIUM) return;
     stack = await startStack({
       fake: { waf: false },
-      env: { STREAM_SECRET: "web-app-test-secret-0123456789" },
+      env: { STREAM_SECRET: "web-app-test-secret-0123456789", UPSTREAM_TIMEOUT_MS: "10000" },
     });
     await stack.app.listen({ port: 0, host: "127.0.0.1" });
     base = `http://127.0.0.1:${(stack.app.server.address() as AddressInfo).port}`;

@@ -300,6 +300,23 @@ function tile(item) {
   );
 }
 
+/**
+ * The feed of a list, for a feed reader: a plain feed URL, or, where this browser keeps an API key (the
+ * server asks for keys), a feed link signed for that key, since a reader cannot send one.
+ */
+async function feedLinkOf(link) {
+  if (!localStorage.getItem(KEY_STORAGE))
+    return `${location.origin}/api/feed?url=${encodeURIComponent(link)}`;
+  const response = await fetch("/api/feed-link", {
+    method: "POST",
+    headers: { ...apiHeaders(), "content-type": "application/json" },
+    body: JSON.stringify({ url: link }),
+  });
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok || !body.result) throw new Error(plainWords(body, response.status, link));
+  return body.result.url;
+}
+
 /** A profile, collection or playlist: its owner, a grid of its posts, more as the user scrolls. */
 function listView(link) {
   const header = el("header", { class: "list-header" }, el("h2", {}, t("loadingList")));
@@ -312,11 +329,26 @@ function listView(link) {
   );
   // The progress of "Download all" sits beside its button, where the person who pressed it looks.
   const note = el("p", { class: "status", role: "status", "aria-live": "polite" });
+  const follow = el("button", { type: "button", class: "secondary follow", hidden: "" }, t("follow"));
+  const followNote = el("p", { class: "help follow-note", role: "status", "aria-live": "polite" });
+  follow.addEventListener("click", async () => {
+    try {
+      const url = await feedLinkOf(link);
+      const copied = await navigator.clipboard
+        ?.writeText(url)
+        .then(() => true)
+        .catch(() => false);
+      followNote.textContent = t(copied ? "followCopied" : "followShown", { url });
+    } catch (error) {
+      followNote.textContent = error.message;
+    }
+  });
   const view = el(
     "section",
     { class: "list", "aria-label": t("list") },
     header,
-    el("div", { class: "buttons list-actions" }, all, note),
+    el("div", { class: "buttons list-actions" }, all, follow, note),
+    followNote,
     grid,
     more,
   );
@@ -366,6 +398,7 @@ function listView(link) {
         );
       }
       started = true;
+      follow.hidden = false;
       const shownIds = new Set([...grid.children].map((node) => node.dataset.id));
       grid.append(...page.items.filter((item) => !shownIds.has(item.id)).map(tile));
       cursor = page.hasMore ? page.cursor : undefined;

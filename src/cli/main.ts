@@ -103,6 +103,8 @@ async function walkList(link: string, run: Run, onPost: (job: Job) => Promise<vo
         tally.listFailures.push({ link, reason: "the listing named a post id that is not TikTok's" });
         continue;
       }
+      // Newest first: past the first post already saved, everything is older and saved too.
+      if (opts.breakOnExisting && run.archive.has(item.id)) break;
       tally.listed++;
       found++;
       if (opts.json) process.stdout.write(`${JSON.stringify(item satisfies ListItem)}\n`);

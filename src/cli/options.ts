@@ -28,6 +28,8 @@ Options:
                           collection or playlist saved) {index} (a photo's number) {ext}; for example
                           "{user}/{date}_{id}.{ext}" (default: the server's names, tiktok_<user>_<id>.mp4)
       --write-info-json   save each post's JSON result beside its files (<name>.info.json)
+      --break-on-existing with --archive: stop listing at the first post already in the archive (posts
+                          come newest first, so a sync of a creator costs one list request)
       --archive FILE      yt-dlp's download archive: skip the posts listed in FILE ("tiktok <id>"),
                           add each post once all its files are saved
       --server URL        use a running tiktok-dl server instead of extracting here
@@ -61,6 +63,8 @@ export interface Options {
   template?: string;
   /** The post's result as JSON beside its files. */
   writeInfoJson: boolean;
+  /** Stop a listing at the first post the archive has. */
+  breakOnExisting: boolean;
   /** Files no download may replace: the archive and the list of links. */
   protectedPaths: Set<string>;
 }
@@ -89,6 +93,7 @@ const OPTION_SPEC = {
   force: { type: "boolean" },
   "output-template": { type: "string" },
   "write-info-json": { type: "boolean" },
+  "break-on-existing": { type: "boolean" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "V" },
 } as const;
@@ -125,6 +130,8 @@ export async function readOptions(argv: string[]): Promise<Options | "help" | "v
   const limit = values.limit === undefined ? undefined : Number(values.limit);
   if (limit !== undefined && (!Number.isInteger(limit) || limit < 1))
     throw new UsageError("--limit must be a whole number of at least 1");
+  if (values["break-on-existing"] && !values.archive)
+    throw new UsageError("--break-on-existing needs --archive FILE (the posts already saved)");
   if (values.type !== undefined && values.type !== "video" && values.type !== "photo")
     throw new UsageError("--type must be video or photo");
   return {
@@ -137,6 +144,7 @@ export async function readOptions(argv: string[]): Promise<Options | "help" | "v
     force: values.force ?? false,
     template: checkedTemplate(values["output-template"]),
     writeInfoJson: values["write-info-json"] ?? false,
+    breakOnExisting: values["break-on-existing"] ?? false,
     protectedPaths: new Set(
       [values.archive, values.input].filter((path) => path !== undefined).map((path) => resolve(path)),
     ),

@@ -59,6 +59,10 @@ export interface ListPage extends Omit<ListAnswer, "next"> {
   hasMore: boolean;
   provider: string;
   cached: boolean;
+  /** When the source answered this page (ms since the epoch): a cached page keeps it. */
+  fetchedAt?: number;
+  /** When the cached page is asked of the source again (ms since the epoch). */
+  freshUntil?: number;
 }
 
 /** A post's canonical address in a listing: photo posts keep `/photo/`. */

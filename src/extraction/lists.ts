@@ -61,8 +61,12 @@ export function createListing(deps: ListingDeps) {
       key,
       (signal) =>
         shared(key, async () => {
-          const page = await fetchPage(deps, cursors, { link, request, cursor, signal });
           const now = deps.now();
+          const page = {
+            ...(await fetchPage(deps, cursors, { link, request, cursor, signal })),
+            fetchedAt: now,
+            freshUntil: now + deps.cacheTtlMs,
+          };
           const { cached: _cached, ...kept } = page;
           const entry: CacheEntry = {
             kind: "list",

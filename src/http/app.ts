@@ -11,6 +11,7 @@ import { registerDocs } from "./docs.js";
 import { clientErrorHandler, errorBody, frameworkErrors, installErrorHandlers } from "./errors.js";
 import { registerLoadShedding } from "./load-shedding.js";
 import { BODY_LIMIT_BYTES, downloadRoutes } from "./routes/download.js";
+import { feedRoutes } from "./routes/feed.js";
 import { infoRoutes } from "./routes/info.js";
 import { listRoutes } from "./routes/list.js";
 import { metricsRoutes } from "./routes/metrics.js";
@@ -74,6 +75,13 @@ export async function buildApp(services: Services): Promise<TypedApp> {
     batchMax: config.batchMax,
   });
   listRoutes(app, { listPage: services.listPage, authenticate: auth, rateLimit: downloadLimiter });
+  feedRoutes(app, {
+    listPage: services.listPage,
+    download: services.download,
+    feedLinks: services.feedLinks,
+    authenticate: auth,
+    rateLimit: downloadLimiter,
+  });
   webRoutes(app);
   streamRoutes(app, {
     openFile: services.openFile,

@@ -19,6 +19,7 @@ export async function registerDocs(app: TypedApp, version: string) {
       tags: [
         { name: "download", description: "The v1 download API" },
         { name: "stream", description: "The files themselves, through this server" },
+        { name: "follow", description: "Feeds of profiles, collections and playlists" },
         { name: "cache", description: "What is cached" },
         { name: "sources", description: "TikTok and the third-party providers" },
         { name: "meta", description: "Liveness and readiness" },

@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import ipaddr from "ipaddr.js";
 import type { BaseLogger } from "pino";
 import { z } from "zod";
@@ -63,6 +63,21 @@ const KeyFile = z.record(
 );
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest();
+
+const feedSignature = (digest: Buffer, parameters: string) =>
+  createHmac("sha256", digest)
+    .update(`tiktok-dl feed\0${parameters}`)
+    .digest()
+    .subarray(0, 16)
+    .toString("base64url");
+
+const grantOf = (key: KeyEntry): KeyGrant => ({
+  name: key.name,
+  id: key.id,
+  limit: key.limit,
+  sources: key.sources,
+  ...(key.privateTabs ? { privateTabs: true } : {}),
+});
 
 /** Parses a keys file; a bad file throws with the reason (the caller keeps the last good one). */
 export function parseKeyFile(text: string, knownSources: readonly string[]): KeyEntry[] {
@@ -172,6 +187,30 @@ export function createApiKeys(options: {
         throw new ConfigError(`API_KEYS_FILE: ${(error as Error).message}`);
       }
     },
+    /**
+     * A feed link's signature (RSSHub's access code): an HMAC of the feed's own parameters keyed by the
+     * key's digest, so the link carries the key's id and never the key; it dies with the key.
+     */
+    async signFeed(keyId: string, parameters: string): Promise<string> {
+      const key = (await file.current()).find((entry) => entry.id === keyId);
+      if (!key) throw new ApiError(401, "INVALID_API_KEY", "This API key is not valid.");
+      return feedSignature(key.digest, parameters);
+    },
+    /** The grant of a signed feed link: its key must still be there, unchanged, and used from its `ips`. */
+    async checkFeed(keyId: string, parameters: string, signature: string, ip: string): Promise<KeyGrant> {
+      const key = (await file.current()).find((entry) => entry.id === keyId);
+      const expected = key ? Buffer.from(feedSignature(key.digest, parameters)) : undefined;
+      const given = Buffer.from(signature);
+      if (!key || !expected || expected.length !== given.length || !timingSafeEqual(expected, given))
+        throw new ApiError(
+          401,
+          "INVALID_API_KEY",
+          "This feed link is not valid (its key was removed or changed?).",
+        );
+      if (key.ranges && !inRanges(ip, key.ranges))
+        throw new ApiError(403, "API_KEY_IP_FORBIDDEN", "This API key may not be used from this address.");
+      return grantOf(key);
+    },
     /** The grant of a presented key; 401 when no key matches, 403 from an address outside its `ips`. */
     async check(presented: string, ip: string, userAgent = ""): Promise<KeyGrant> {
       const digest = sha256(presented);
@@ -186,13 +225,7 @@ export function createApiKeys(options: {
           "API_KEY_USER_AGENT_FORBIDDEN",
           "This API key may not be used from this client.",
         );
-      return {
-        name: found.name,
-        id: found.id,
-        limit: found.limit,
-        sources: found.sources,
-        ...(found.privateTabs ? { privateTabs: true } : {}),
-      };
+      return grantOf(found);
     },
   };
 }

@@ -51,6 +51,7 @@ export function createServices(config: Config, deps: ServiceDeps = {}): Services
     storedLinks: (limit) => store.storedLinks(limit),
     health: () => healthReport(core, { version, startedAt }),
     checkKey: core.apiKeys?.check,
+    feedLinks: core.apiKeys ? { sign: core.apiKeys.signFeed, check: core.apiKeys.checkFeed } : undefined,
     countHits: (key, windowMs, amount) => core.rateCounters.hit(key, windowMs, amount),
     config,
     log,

@@ -69,6 +69,11 @@ export interface Services {
   health(): Promise<HealthReport>;
   /** The grant of a presented API key (absent without a keys file); throws the API's 401/403. */
   checkKey?: (key: string, ip: string, userAgent: string) => Promise<KeyGrant>;
+  /** Signed feed links, for readers that cannot send a key (absent without a keys file). */
+  feedLinks?: {
+    sign(keyId: string, parameters: string): Promise<string>;
+    check(keyId: string, parameters: string, signature: string, ip: string): Promise<KeyGrant>;
+  };
   /** Counts `amount` hits of a rate-limit key in its window (shared through Redis when there is one). */
   countHits(key: string, windowMs: number, amount?: number): Promise<{ count: number; ttlMs: number }>;
   readonly config: Config;

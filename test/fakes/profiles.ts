@@ -7,6 +7,8 @@ export interface FakePost {
   /** Unix seconds; the id's top 32 bits are the same time, as on TikTok. */
   createTime: number;
   photo: boolean;
+  /** The caption (`desc`); `post <last 4 digits> #fake` when absent. */
+  caption?: string;
 }
 
 export interface FakeProfile {
@@ -135,7 +137,7 @@ export function itemStructOf(
   const image = `https://p16-common-sign.tiktokcdn-us.com/tos-useast8-i-photomode-tx2/${post.id}~tplv-photomode-image.jpeg?x-expires=${expires}&x-signature=x`;
   return {
     id: post.id,
-    desc: `post ${post.id.slice(-4)} #fake`,
+    desc: post.caption ?? `post ${post.id.slice(-4)} #fake`,
     createTime: post.createTime,
     author: { id: owner.userId, uniqueId: owner.username, nickname: owner.nickname, secUid: owner.secUid },
     video: {

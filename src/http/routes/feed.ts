@@ -1,0 +1,270 @@
+import { createHash } from "node:crypto";
+import type { FastifyReply, FastifyRequest } from "fastify";
+import { type Static, Type } from "typebox";
+import { ApiError } from "../../domain/errors.js";
+import type { ListItem } from "../../domain/lists.js";
+import { MAX_LINK_LENGTH } from "../../domain/tiktok-url.js";
+import type { Services } from "../../service/types.js";
+import { clientGone } from "../client-gone.js";
+import { FEED_TYPES, type FeedFormat, renderFeed } from "../feed-render.js";
+import { AuthHeaders, ErrorResponse } from "../schemas.js";
+import type { RequestHook, TypedApp } from "../types.js";
+
+export interface FeedRouteDeps {
+  listPage: Services["listPage"];
+  download: Services["download"];
+  feedLinks: Services["feedLinks"];
+  authenticate?: RequestHook;
+  /** Each feed and each file link counts as one request against the caller's download budget. */
+  rateLimit: RequestHook;
+}
+
+const FEED_DEFAULT = 20;
+const FEED_MAX = 50;
+/** The page `/api/list` answers by default: a feed of up to that many reads the same cached page. */
+const LIST_DEFAULT = 30;
+
+const FeedFields = {
+  url: Type.String({
+    maxLength: MAX_LINK_LENGTH * 2,
+    description: "A profile, a collection or a playlist (a short link to one works too).",
+  }),
+  format: Type.Optional(
+    Type.Union([Type.Literal("atom"), Type.Literal("rss"), Type.Literal("json")], {
+      description: "atom (default, Atom 1.0), rss (RSS 2.0) or json (JSON Feed 1.1).",
+    }),
+  ),
+  limit: Type.Optional(
+    Type.Union(
+      [Type.Integer({ minimum: 1, maximum: FEED_MAX }), Type.String({ pattern: "^([1-9]|[1-4][0-9]|50)$" })],
+      {
+        description: `The newest this many posts, 1-${FEED_MAX} (default ${FEED_DEFAULT}).`,
+      },
+    ),
+  ),
+  type: Type.Optional(
+    Type.Union([Type.Literal("video"), Type.Literal("photo")], { description: "Only this kind of post." }),
+  ),
+};
+const FeedLinkBody = Type.Object(FeedFields);
+const FeedQuery = Type.Object({
+  ...FeedFields,
+  key: Type.Optional(Type.String({ pattern: "^[0-9a-f]{16}$", description: "A keyed feed link's key id." })),
+  sig: Type.Optional(Type.String({ pattern: "^[\\w-]{22}$", description: "A keyed feed link's signature." })),
+});
+type FeedParameters = Static<typeof FeedLinkBody>;
+
+/** The parameters a keyed link signs, in one fixed form: a changed one breaks the signature. */
+const canonical = (fields: FeedParameters) =>
+  [fields.url, fields.format ?? "atom", String(fields.limit ?? FEED_DEFAULT), fields.type ?? ""].join("\n");
+
+/** This instance as the client reached it (behind a proxy, as TRUST_PROXY lets Fastify read it). */
+const originOf = (request: FastifyRequest) => `${request.protocol}://${request.host}`;
+
+function feedQuery(fields: FeedParameters, keyed?: { key: string; sig: string }) {
+  const query = new URLSearchParams({ url: fields.url });
+  if (fields.format && fields.format !== "atom") query.set("format", fields.format);
+  if (fields.limit !== undefined && Number(fields.limit) !== FEED_DEFAULT)
+    query.set("limit", String(fields.limit));
+  if (fields.type) query.set("type", fields.type);
+  if (keyed) {
+    query.set("key", keyed.key);
+    query.set("sig", keyed.sig);
+  }
+  return query;
+}
+
+/**
+ * GET /api/feed: the newest posts of a profile, collection or playlist as a feed, from the same cached
+ * first page /api/list answers; ETag and Last-Modified so that a reader's poll of an unchanged feed costs
+ * no upstream request and no body. POST /api/feed-link: a feed URL signed for a key, for readers that
+ * cannot send one. GET /api/file: a post's file by its post link, through a fresh tunnel link.
+ */
+export function feedRoutes(app: TypedApp, deps: FeedRouteDeps) {
+  const keyed = keyedFeedAuth(deps);
+  const responses = { "4xx": ErrorResponse, "5xx": ErrorResponse };
+
+  app.get(
+    "/api/feed",
+    {
+      schema: {
+        summary: "A profile, collection or playlist as an Atom, RSS or JSON feed",
+        tags: ["follow"],
+        querystring: FeedQuery,
+        headers: AuthHeaders,
+        response: responses,
+      },
+      onRequest: [keyed, deps.rateLimit],
+    },
+    (request, reply) => answerFeed(deps, request, reply),
+  );
+
+  app.post(
+    "/api/feed-link",
+    {
+      schema: {
+        summary: "A feed URL signed for this API key (for readers that cannot send one)",
+        tags: ["follow"],
+        body: FeedLinkBody,
+        headers: AuthHeaders,
+        response: { 200: Type.Object({ result: Type.Object({ url: Type.String() }) }), ...responses },
+      },
+      onRequest: [...(deps.authenticate ? [deps.authenticate] : []), deps.rateLimit],
+    },
+    async (request) => {
+      const fields = request.body;
+      const key = request.apiKey;
+      if (!key || !deps.feedLinks)
+        throw new ApiError(
+          401,
+          "AUTH_REQUIRED",
+          "A keyed feed link needs an API key: Authorization: Api-Key <key>.",
+        );
+      const sig = await deps.feedLinks.sign(key.id, canonical(fields));
+      return { result: { url: `${originOf(request)}/api/feed?${feedQuery(fields, { key: key.id, sig })}` } };
+    },
+  );
+
+  fileRoute(app, deps, responses);
+}
+
+/** A keyed link's signature stands for the key; otherwise the usual key check. */
+function keyedFeedAuth(deps: FeedRouteDeps): RequestHook {
+  return async (request, reply) => {
+    const query = request.query as Static<typeof FeedQuery>;
+    if (query.key !== undefined || query.sig !== undefined) {
+      if (!deps.feedLinks || !query.key || !query.sig)
+        throw new ApiError(401, "INVALID_API_KEY", "This feed link is not valid.");
+      request.apiKey = await deps.feedLinks.check(query.key, canonical(query), query.sig, request.ip);
+      return;
+    }
+    await deps.authenticate?.(request, reply);
+  };
+}
+
+async function answerFeed(deps: FeedRouteDeps, request: FastifyRequest, reply: FastifyReply) {
+  const query = request.query as Static<typeof FeedQuery>;
+  const limit = Number(query.limit ?? FEED_DEFAULT);
+  const format: FeedFormat = query.format ?? "atom";
+  const page = await deps.listPage({
+    url: query.url,
+    limit: Math.max(LIST_DEFAULT, limit),
+    source: "random",
+    allowedSources: request.apiKey?.sources,
+    privateTabs: request.apiKey?.privateTabs === true,
+    signal: clientGone(reply),
+  });
+  const items = page.items
+    .filter((item: ListItem) => !query.type || item.type === query.type)
+    .slice(0, limit);
+  const now = Date.now();
+  const fetchedAt = page.fetchedAt ?? now;
+  const lastModified = new Date(Math.floor(fetchedAt / 1000) * 1000);
+  const etag = `"${createHash("sha256")
+    .update(
+      [format, limit, query.type ?? "", ...items.map((item) => item.id), page.owner.username ?? ""].join(
+        "\n",
+      ),
+    )
+    .digest("base64url")
+    .slice(0, 27)}"`;
+  const maxAge = Math.max(0, Math.floor(((page.freshUntil ?? now) - now) / 1000));
+  reply.header("etag", etag).header("last-modified", lastModified.toUTCString());
+  reply.header("cache-control", `max-age=${maxAge}`);
+  if (notModified(request, etag, lastModified)) return reply.code(304).send();
+  const selfUrl = `${originOf(request)}${request.url}`;
+  const body = renderFeed(page, items, { format, selfUrl, base: originOf(request) });
+  return reply.type(FEED_TYPES[format]).send(body);
+}
+
+/** `If-None-Match` wins over `If-Modified-Since` (RFC 9110 §13.2.2). */
+function notModified(request: FastifyRequest, etag: string, lastModified: Date): boolean {
+  const match = request.headers["if-none-match"];
+  if (typeof match === "string")
+    return match === "*" || match.split(",").some((tag) => tag.trim().replace(/^W\//, "") === etag);
+  const since = Date.parse(String(request.headers["if-modified-since"] ?? ""));
+  return Number.isFinite(since) && lastModified.getTime() <= since;
+}
+
+const FILE_KINDS = ["video", "hd", "watermark", "audio", "zip", "image"] as const;
+type FileKind = (typeof FILE_KINDS)[number];
+
+const FileQuery = Type.Object({
+  url: Type.String({
+    maxLength: MAX_LINK_LENGTH * 2,
+    description: "A post link (any form /api/download takes).",
+  }),
+  kind: Type.Optional(
+    Type.Union(
+      FILE_KINDS.map((kind) => Type.Literal(kind)),
+      { description: "video (default; a photo post's default is zip), hd, watermark, audio, zip or image." },
+    ),
+  ),
+  index: Type.Optional(
+    Type.Union(
+      [Type.Integer({ minimum: 1, maximum: 100 }), Type.String({ pattern: "^([1-9][0-9]?|100)$" })],
+      {
+        description: "With kind=image: the image's number, from 1.",
+      },
+    ),
+  ),
+});
+
+/** GET /api/file: 302 to a fresh tunnel link of one of a post's files; what a feed's enclosure points at. */
+function fileRoute(app: TypedApp, deps: FeedRouteDeps, responses: Record<string, unknown>) {
+  app.get(
+    "/api/file",
+    {
+      schema: {
+        summary: "A post's file, by the post's link: 302 to a fresh stream link",
+        tags: ["download"],
+        querystring: FileQuery,
+        headers: AuthHeaders,
+        response: responses,
+      },
+      onRequest: [...(deps.authenticate ? [deps.authenticate] : []), deps.rateLimit],
+    },
+    async (request, reply) => {
+      const { url, kind, index } = request.query;
+      const result = await deps.download({
+        url,
+        source: "random",
+        nocache: false,
+        rotateOnError: true,
+        params: {},
+        allowedSources: request.apiKey?.sources,
+      });
+      const link = fileLink(
+        { ...result.stream },
+        kind ?? (result.type === "photo" ? "zip" : "video"),
+        Number(index ?? 1),
+      );
+      return reply.code(302).header("location", link).header("cache-control", "no-store").send();
+    },
+  );
+}
+
+const STREAM_OF: Record<Exclude<FileKind, "image">, string> = {
+  video: "video",
+  hd: "hd",
+  watermark: "videoWatermark",
+  audio: "music",
+  zip: "zip",
+};
+
+function fileLink(stream: Record<string, unknown>, kind: FileKind, index: number): string {
+  const images = Array.isArray(stream.images) ? (stream.images as string[]) : [];
+  const link = kind === "image" ? images[index - 1] : stream[STREAM_OF[kind]];
+  if (typeof link === "string") return link;
+  const has = [
+    ...Object.entries(STREAM_OF)
+      .filter(([, name]) => typeof stream[name] === "string")
+      .map(([name]) => name),
+    ...(images.length ? [`image (1-${images.length})`] : []),
+  ];
+  throw new ApiError(
+    404,
+    "NOT_FOUND",
+    `This post has no ${kind}${kind === "image" ? ` ${index}` : ""} file; it has: ${has.join(", ") || "nothing to download"}.`,
+  );
+}
