@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { FastifyReply, FastifyRequest } from "fastify";
+import { LRUCache } from "lru-cache";
 import { type Static, Type } from "typebox";
 import { ApiError } from "../../domain/errors.js";
 import type { ListItem } from "../../domain/lists.js";
@@ -82,6 +83,8 @@ function feedQuery(fields: FeedParameters, keyed?: { key: string; sig: string })
  */
 export function feedRoutes(app: TypedApp, deps: FeedRouteDeps) {
   const keyed = keyedFeedAuth(deps);
+  // A feed is rendered once per version of its page: polls of a cached feed cost what the page costs.
+  const rendered = new LRUCache<string, string>({ max: 500 });
   const responses = { "4xx": ErrorResponse, "5xx": ErrorResponse };
 
   app.get(
@@ -96,7 +99,7 @@ export function feedRoutes(app: TypedApp, deps: FeedRouteDeps) {
       },
       onRequest: [keyed, deps.rateLimit],
     },
-    (request, reply) => answerFeed(deps, request, reply),
+    (request, reply) => answerFeed(deps, rendered, request, reply),
   );
 
   app.post(
@@ -142,7 +145,12 @@ function keyedFeedAuth(deps: FeedRouteDeps): RequestHook {
   };
 }
 
-async function answerFeed(deps: FeedRouteDeps, request: FastifyRequest, reply: FastifyReply) {
+async function answerFeed(
+  deps: FeedRouteDeps,
+  rendered: LRUCache<string, string>,
+  request: FastifyRequest,
+  reply: FastifyReply,
+) {
   const query = request.query as Static<typeof FeedQuery>;
   const limit = Number(query.limit ?? FEED_DEFAULT);
   const format: FeedFormat = query.format ?? "atom";
@@ -173,7 +181,12 @@ async function answerFeed(deps: FeedRouteDeps, request: FastifyRequest, reply: F
   reply.header("cache-control", `max-age=${maxAge}`);
   if (notModified(request, etag, lastModified)) return reply.code(304).send();
   const selfUrl = `${originOf(request)}${request.url}`;
-  const body = renderFeed(page, items, { format, selfUrl, base: originOf(request) });
+  const version = `${etag}|${fetchedAt}|${selfUrl}`;
+  let body = rendered.get(version);
+  if (body === undefined) {
+    body = renderFeed(page, items, { format, selfUrl, base: originOf(request) });
+    rendered.set(version, body);
+  }
   return reply.type(FEED_TYPES[format]).send(body);
 }
 
