@@ -17,12 +17,11 @@ const PROFILE = "https://www.tiktok.com/@feed.maker";
 const itemLists = (fake: FakeTikTok) =>
   fake.count((request) => request.path.startsWith("/api/creator/item_list/"));
 
-function feedProfile() {
-  const posts = makePosts(25, { salt: 8100 }).map((post, i) =>
-    i === 0 ? { ...post, caption: HOSTILE } : post,
-  );
-  return makeProfile("feed.maker", posts);
-}
+/** Made once: the posts' times (and so their ids) come from the clock. */
+const FEED_PROFILE = makeProfile(
+  "feed.maker",
+  makePosts(25, { salt: 8100 }).map((post, i) => (i === 0 ? { ...post, caption: HOSTILE } : post)),
+);
 
 describe("feeds of a profile", () => {
   let stack: Stack;
@@ -36,7 +35,7 @@ describe("feeds of a profile", () => {
       fake: { waf: false },
       env: { STREAM_SECRET: "feeds-test-secret-0123456789abcdef", API_KEYS_FILE: join(dir, "keys.json") },
     });
-    stack.fake.profiles.set("feed.maker", feedProfile());
+    stack.fake.profiles.set("feed.maker", FEED_PROFILE);
     stack.fake.servePosts(
       stack.fake.profiles.get("feed.maker")?.posts ?? [],
       stack.fake.profiles.get("feed.maker"),
@@ -53,7 +52,7 @@ describe("feeds of a profile", () => {
     fetch(`${base}/api/feed?url=${encodeURIComponent(PROFILE)}${query}`, { headers });
 
   it("Atom and RSS, read by a feed parser: ids, titles, dates, enclosures, and a hostile caption escaped", async () => {
-    const posts = feedProfile().posts;
+    const posts = FEED_PROFILE.posts;
     for (const [format, type] of [
       ["", "application/atom+xml"],
       ["&format=rss", "application/rss+xml"],

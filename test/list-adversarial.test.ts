@@ -7,14 +7,9 @@ import { PROVIDERS } from "../src/sources/registry.js";
 import { makePosts, makeProfile } from "./fakes/profiles.js";
 import { type FakeProviders, startProviderFakes } from "./fakes/providers/index.js";
 import { delay, download, type Stack, startStack } from "./helpers.js";
+import { list, listPages, type Page } from "./support/lists.js";
 
-type Page = Record<string, any>;
 const tikwmOnly = PROVIDERS.filter((provider) => provider.name === "tikwm");
-
-async function list(stack: Stack, query: Record<string, string>) {
-  const response = await stack.app.inject({ url: "/api/list", query });
-  return { status: response.statusCode, body: response.json() as Page };
-}
 
 describe("lists that must not steer the service", () => {
   let fakes: FakeProviders;
@@ -73,20 +68,9 @@ describe("lists that must not steer the service", () => {
   });
 
   it("a whole listing of that account gives each post once and stops", async () => {
-    const ids: string[] = [];
-    let pages = 0;
-    let cursor: string | undefined;
-    do {
-      const { body } = await list(stack, {
-        url: "https://www.tiktok.com/@endless.page",
-        limit: "10",
-        ...(cursor ? { cursor } : {}),
-      });
-      pages++;
-      ids.push(...body.result.items.map((item: Page) => item.id));
-      cursor = body.result.cursor;
-    } while (cursor && pages < 20);
-    assert.ok(pages < 20, `${pages} pages`);
+    const pages = await listPages(stack, "https://www.tiktok.com/@endless.page", 10);
+    const ids = pages.flatMap((page) => page.items.map((item: Page) => item.id));
+    assert.ok(pages.length < 20, `${pages.length} pages`);
     assert.equal(new Set(ids).size, ids.length);
   });
 });

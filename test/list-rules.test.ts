@@ -10,26 +10,10 @@ import { makePosts, makeProfile, SAMPLE_PROFILES } from "./fakes/profiles.js";
 import { type FakeProviders, startProviderFakes } from "./fakes/providers/index.js";
 import { SAMPLE_IDS } from "./fakes/tiktok.js";
 import { type Stack, startStack } from "./helpers.js";
+import { list, listPages, type Page } from "./support/lists.js";
 
-type Page = Record<string, any>;
-
-async function list(stack: Stack, query: Record<string, string>, headers: Record<string, string> = {}) {
-  const response = await stack.app.inject({ url: "/api/list", query, headers });
-  return { status: response.statusCode, body: response.json() as Page };
-}
-
-async function listAll(stack: Stack, url: string, limit = 30) {
-  const items: Page[] = [];
-  let cursor: string | undefined;
-  for (let pages = 0; pages < 40; pages++) {
-    const { status, body } = await list(stack, { url, limit: String(limit), ...(cursor ? { cursor } : {}) });
-    assert.equal(status, 200, JSON.stringify(body));
-    items.push(...body.result.items);
-    cursor = body.result.cursor;
-    if (!cursor) break;
-  }
-  return items;
-}
+const listAll = async (stack: Stack, url: string, limit = 30) =>
+  (await listPages(stack, url, limit)).flatMap((page) => page.items as Page[]);
 
 const itemListRequests = (stack: Stack) =>
   stack.fake.requests.filter((r) => r.path.startsWith("/api/creator/item_list/"));

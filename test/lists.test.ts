@@ -5,27 +5,9 @@ import { PROVIDERS } from "../src/sources/registry.js";
 import { SAMPLE_COLLECTIONS, SAMPLE_PROFILES } from "./fakes/profiles.js";
 import { type FakeProviders, startProviderFakes } from "./fakes/providers/index.js";
 import { type Stack, startStack } from "./helpers.js";
+import { list, listPages, type Page } from "./support/lists.js";
 
-type Page = Record<string, any>;
 const PROFILE = "https://www.tiktok.com/@grid.maker";
-
-async function list(stack: Stack, query: Record<string, string>) {
-  const response = await stack.app.inject({ url: "/api/list", query });
-  return { status: response.statusCode, body: response.json() as Page };
-}
-
-/** Every page of a listing, following the cursors. */
-async function listAll(stack: Stack, url: string, limit: number) {
-  const pages: Page[] = [];
-  let cursor: string | undefined;
-  do {
-    const { status, body } = await list(stack, { url, limit: String(limit), ...(cursor ? { cursor } : {}) });
-    assert.equal(status, 200, JSON.stringify(body));
-    pages.push(body.result);
-    cursor = body.result.cursor;
-  } while (cursor && pages.length < 50);
-  return pages;
-}
 
 describe("GET /api/list: profiles, collections and playlists from TikTok", () => {
   let stack: Stack;
@@ -35,7 +17,7 @@ describe("GET /api/list: profiles, collections and playlists from TikTok", () =>
   after(() => stack.close());
 
   it("lists a 130-post profile completely, newest first, through a stale device id and a 12-day gap", async () => {
-    const pages = await listAll(stack, PROFILE, 30);
+    const pages = await listPages(stack, PROFILE, 30);
     const items = pages.flatMap((page) => page.items);
     const expected = SAMPLE_PROFILES.get("grid.maker")?.posts ?? [];
     assert.deepEqual(
@@ -84,14 +66,14 @@ describe("GET /api/list: profiles, collections and playlists from TikTok", () =>
   });
 
   it("a profile page without secUid: the embed page and one post give it", async () => {
-    const pages = await listAll(stack, "https://www.tiktok.com/@no.secuid", 25);
+    const pages = await listPages(stack, "https://www.tiktok.com/@no.secuid", 25);
     assert.equal(pages.flatMap((page) => page.items).length, 40);
     assert.ok(stack.fake.requests.some((request) => request.path === "/embed/@no.secuid"));
   });
 
   it("a collection and a playlist across pages", async () => {
     const collection = SAMPLE_COLLECTIONS.get("7300000000000000001");
-    const pages = await listAll(
+    const pages = await listPages(
       stack,
       "https://www.tiktok.com/@grid.maker/collection/Best%20bits-7300000000000000001",
       20,
@@ -106,7 +88,7 @@ describe("GET /api/list: profiles, collections and playlists from TikTok", () =>
     );
     assert.equal(pages[0]?.kind, "collection");
     assert.equal(pages[0]?.title, "Best bits");
-    const playlist = await listAll(
+    const playlist = await listPages(
       stack,
       "https://www.tiktok.com/@grid.maker/playlist/Lake-series-7300000000000000002",
       20,
