@@ -65,7 +65,7 @@ describe("the packed library, from another project", { timeout: 300_000 }, () =>
     const paths = packed.files.map((file) => file.path);
     const outside = paths.filter(
       (path) =>
-        !/^(dist\/src\/.+\.(js|d\.ts)|bin\/tiktok-dl\.js|web\/[\w.]+|package\.json|README\.md|LICENSE)$/.test(
+        !/^(dist\/src\/.+\.(js|d\.ts)|bin\/tiktok-dl\.js|web\/[\w.-]+|package\.json|README\.md|LICENSE)$/.test(
           path,
         ),
     );
