@@ -18,6 +18,8 @@ export type ApiErrorCode =
   | "RATE_LIMITED"
   | "NOT_FOUND"
   | "PRIVATE"
+  /** A user's tab TikTok shows only to a login (its owner's, or one it was shared with). */
+  | "LOGIN_REQUIRED"
   | "AGE_RESTRICTED"
   | "REGION_BLOCKED"
   | "ALL_SOURCES_FAILED"
@@ -73,6 +75,7 @@ export const postErrors = {
   notFound: (detail = "TikTok says this post does not exist.") =>
     new ApiError(404, "NOT_FOUND", detail, true),
   private: (detail = "This post is private.") => new ApiError(403, "PRIVATE", detail, true),
+  loginRequired: (detail: string) => new ApiError(403, "LOGIN_REQUIRED", detail, true),
   ageRestricted: () =>
     new ApiError(
       403,

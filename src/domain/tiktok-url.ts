@@ -43,7 +43,11 @@ export type ShortLink = { kind: "short"; code: string; url: string; shared: stri
 export type TikTokLink = PostLink | ShortLink;
 
 /** What a list link names: a creator's posts, a public collection, or a playlist ("mix"). */
-export type ListKind = "profile" | "collection" | "playlist";
+export type ListKind = "profile" | "collection" | "playlist" | TabKind;
+/** A person's own tabs (docs/upstreams/tiktok.md §8): liked, saved, reposts, stories, and the stories of whom the login follows. */
+export type TabKind = "liked" | "saved" | "reposts" | "stories" | "following";
+export const TAB_KINDS: readonly TabKind[] = ["liked", "saved", "reposts", "stories", "following"];
+export const isTab = (kind: ListKind): kind is TabKind => (TAB_KINDS as readonly string[]).includes(kind);
 export type ListLink = {
   kind: "list";
   list: ListKind;
@@ -57,7 +61,9 @@ export type ListLink = {
 
 /** A list's own address on TikTok, whatever form of link led to it. */
 export function listUrlOf(link: ListLink): string {
+  if (link.list === "following") return "https://www.tiktok.com/following";
   const owner = `https://www.tiktok.com/@${link.username}`;
+  if (isTab(link.list)) return `${owner}/${link.list}`;
   if (link.list === "profile" || !link.id) return owner;
   const title = link.title ? `${encodeURIComponent(link.title)}-` : "";
   return `${owner}/${link.list}/${title}${link.id}`;
@@ -211,6 +217,10 @@ function matchListPath(rawPath: string, host: string): ListLink | undefined {
   const path = rawPath.replace(/\/{2,}/g, "/");
   const profile = new RegExp(`^/@${HANDLE}/?$`).exec(path);
   if (profile?.[1]) return { kind: "list", list: "profile", username: profile[1] };
+  const tab = new RegExp(`^/@${HANDLE}/(liked|likes|saved|reposts|stories)/?$`).exec(path);
+  if (tab?.[1] && tab[2])
+    return { kind: "list", list: tab[2] === "likes" ? "liked" : (tab[2] as TabKind), username: tab[1] };
+  if (/^\/following\/?$/.test(path)) return { kind: "list", list: "following", username: "" };
   // The title is percent-encoded and may hold "-": the id is the last run of digits.
   const named = new RegExp(`^/@${HANDLE}/(collection|playlist)/([^/]*?)-?(\\d{1,25})/?$`).exec(path);
   if (!named?.[1] || !named[4]) return undefined;

@@ -162,7 +162,9 @@ async function fetchPage(
 function forThisClient(page: ListPage, request: ListRequest, link: ListLink): ListPage {
   if (!page.viaLogin || request.privateTabs) return page;
   if (link.list === "profile") throw postErrors.private("This account is private.");
-  throw postErrors.private(`TikTok shows this ${link.list} only to a login.`);
+  throw postErrors.loginRequired(
+    `TikTok shows this ${link.list} tab only to a login; this server answers it only to API keys marked privateTabs.`,
+  );
 }
 
 /** What identifies a list: its kind and its owner's handle or its id. */
@@ -193,6 +195,11 @@ async function candidates(
       source.lists?.includes(link.list) &&
       (!request.allowedSources || request.allowedSources.includes(source.name)),
   );
+  if (able.length === 0 && !request.allowedSources)
+    throw badRequest(
+      "UNSUPPORTED_LINK",
+      `No source on this instance lists ${link.list === "following" ? "the following feed" : `${link.list} tabs`} yet.`,
+    );
   const named = fixed ?? (request.source === "random" ? undefined : request.source);
   if (named) {
     const source = able.find((candidate) => candidate.name === named);

@@ -39,8 +39,20 @@ export interface FakeProfile {
   hiddenPosts?: boolean;
   /** Post ids the embed page lists before the account's own (a deleted one, say). */
   embedFirst?: string[];
+  /**
+   * The account's tabs (docs/upstreams/tiktok.md §8): their posts (by `author`, another account, except
+   * stories), and whether a visitor without a login may see them.
+   */
+  tabs?: Partial<Record<"liked" | "saved" | "reposts" | "stories", FakeTab>>;
   /** A private account whose posts a logged-in visitor (a `sessionid` cookie) may list. */
   visibleToLogin?: boolean;
+}
+
+export interface FakeTab {
+  posts: FakePost[];
+  /** Whose posts they are (liked, saved and reposted posts belong to others). */
+  author?: Pick<FakeProfile, "username" | "nickname" | "userId" | "secUid">;
+  public?: boolean;
 }
 
 export interface FakeCollection {
@@ -87,7 +99,11 @@ export function makeProfile(
   return {
     username,
     secUid: `MS4wLjABAAAA${suffix}`,
-    userId: String(6_800_000_000_000_000_000n + BigInt(username.length * 7919)),
+    // Distinct per handle (stories are asked by this id).
+    userId: String(
+      6_800_000_000_000_000_000n +
+        BigInt([...username].reduce((sum, c) => sum * 31 + c.charCodeAt(0), 7) % 1_000_000_007),
+    ),
     nickname: username.replace(/[._]/g, " "),
     posts,
     ...extra,

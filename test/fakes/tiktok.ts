@@ -255,6 +255,14 @@ export class FakeTikTok {
     const embed = /^\/embed\/@([\w.-]+)\/?$/.exec(path)?.[1];
     if (embed) return this.embedPage(response, embed);
     if (path === "/api/creator/item_list/") return this.creatorItems(request, response, url);
+    const tab = /^\/api\/(favorite|user\/collect|repost|story)\/item_list\/$/.exec(path)?.[1];
+    if (tab)
+      return this.tabItems(
+        request,
+        response,
+        url,
+        TAB_OF_ENDPOINT[tab] as keyof NonNullable<FakeProfile["tabs"]>,
+      );
     if (path === "/api/collection/item_list/") return this.offsetItems(request, response, url, "collection");
     if (path === "/api/mix/item_list/") return this.offsetItems(request, response, url, "playlist");
     const desktopPost = /^\/@([\w.-]*)\/(?:video|photo)\/(\d+)\/?$/.exec(path);
@@ -518,6 +526,77 @@ export class FakeTikTok {
       itemList: shown.map(({ post }) => itemStructOf(post, owner)),
       hasMore: offset + count < collection.posts.length,
       ...(kind === "playlist" ? { cursor: String(offset + count) } : {}),
+      statusCode: 0,
+    });
+  }
+
+  /**
+   * A person's tab (docs/upstreams/tiktok.md §8), as gallery-dl reads it: withheld (no itemList, no
+   * "more") without a `sessionid` unless the tab is public; liked and saved page by a cursor that goes
+   * down and is not a time, reposts by an offset (each page two posts short of `count`, so a client that
+   * adds `count` skips posts), stories by a `MaxCursor` that goes up while `HasMoreAfter`.
+   */
+  private tabItems(
+    request: IncomingMessage,
+    response: ServerResponse,
+    url: URL,
+    tab: keyof NonNullable<FakeProfile["tabs"]>,
+  ) {
+    if (this.challenged(request)) return send(response, 200, "text/html; charset=utf-8", this.wafPage());
+    const stories = tab === "stories";
+    const required = [
+      ...WEB_APP_PARAMETERS,
+      "count",
+      "cursor",
+      ...(stories ? STORY_PARAMETERS : TAB_PARAMETERS),
+    ];
+    const missing = missingParameters(url, required);
+    if (missing) return sendJson(response, badListRequest(missing));
+    if (
+      !stories &&
+      (url.searchParams.get("post_item_list_request_type") !== "0" ||
+        url.searchParams.get("needPinnedItemIds") !== "false")
+    )
+      return sendJson(response, badListRequest("post_item_list_request_type"));
+    const profile = [...this.profiles.values()].find((candidate) =>
+      stories
+        ? candidate.userId === url.searchParams.get("authorId")
+        : candidate.secUid === url.searchParams.get("secUid"),
+    );
+    const served = profile?.tabs?.[tab];
+    const cookies = parseCookies(request.headers.cookie);
+    this.setSessionCookies(response, cookies);
+    if (!profile || !served || (!served.public && !cookies.has("sessionid")))
+      return sendJson(response, { statusCode: 0, statusMsg: "" });
+    const count = Math.min(Number(url.searchParams.get("count")) || 15, stories ? 5 : 15);
+    const cursor = Number(url.searchParams.get("cursor")) || 0;
+    const author = served.author ?? profile;
+    const items = (from: number, n: number) =>
+      served.posts.slice(from, from + n).map((post) => itemStructOf(post, author));
+    if (stories) {
+      const page = items(cursor, count);
+      return sendJson(response, {
+        itemList: page,
+        MaxCursor: cursor + page.length,
+        HasMoreAfter: cursor + page.length < served.posts.length,
+        statusCode: 0,
+      });
+    }
+    if (tab === "reposts") {
+      const page = items(cursor, Math.max(1, count - 2));
+      return sendJson(response, {
+        itemList: page,
+        hasMore: cursor + page.length < served.posts.length,
+        statusCode: 0,
+      });
+    }
+    // A cursor that goes down from a large number, the position read back from it.
+    const position = cursor === 0 ? 0 : TAB_CURSOR_TOP - cursor;
+    const page = items(position, count);
+    sendJson(response, {
+      itemList: page,
+      cursor: String(TAB_CURSOR_TOP - (position + page.length)),
+      hasMore: position + page.length < served.posts.length,
       statusCode: 0,
     });
   }
@@ -832,6 +911,16 @@ const WEB_APP_PARAMETERS = [
   "webcast_language",
 ];
 const CREATOR_LIST_PARAMETERS = [...WEB_APP_PARAMETERS, "count", "cursor", "secUid", "type"];
+const TAB_PARAMETERS = ["secUid", "post_item_list_request_type", "needPinnedItemIds"];
+const STORY_PARAMETERS = ["authorId", "loadBackward"];
+const TAB_OF_ENDPOINT: Record<string, string> = {
+  favorite: "liked",
+  "user/collect": "saved",
+  repost: "reposts",
+  story: "stories",
+};
+/** Where the liked and saved tabs' cursors count down from (inferred: a number that goes down, not a time). */
+const TAB_CURSOR_TOP = 1_700_000_000_000;
 const COLLECTION_PARAMETERS = ["aid", "collectionId", "count", "cursor", "sourceType"];
 const MIX_PARAMETERS = ["aid", "mixId", "count", "cursor"];
 

@@ -75,7 +75,16 @@ const ListItemSchema = Type.Object({
 
 const ListResponse = Type.Object({
   result: Type.Object({
-    kind: Type.Union([Type.Literal("profile"), Type.Literal("collection"), Type.Literal("playlist")]),
+    kind: Type.Union([
+      Type.Literal("profile"),
+      Type.Literal("collection"),
+      Type.Literal("playlist"),
+      Type.Literal("liked"),
+      Type.Literal("saved"),
+      Type.Literal("reposts"),
+      Type.Literal("stories"),
+      Type.Literal("following"),
+    ]),
     id: Type.String({ description: "A profile's secUid, a collection's or playlist's id." }),
     title: Type.String(),
     owner: Type.Object({

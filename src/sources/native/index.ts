@@ -2,7 +2,7 @@ import { SourceFailure } from "../../domain/errors.js";
 import type { Extraction } from "../../domain/media.js";
 import { DESKTOP_USER_AGENT, MOBILE_USER_AGENT } from "../../net/browser.js";
 import type { ExtractInput, SourceDescriptor } from "../types.js";
-import { createNativeLister } from "./lists.js";
+import { createNativeLister } from "./lister.js";
 import { earliestExpiry, mapPost, readPost } from "./page.js";
 import { createTikTokWeb, type TikTokWeb, type Visit } from "./web.js";
 
@@ -15,7 +15,7 @@ export const nativeSource: SourceDescriptor = {
   provesPostId: true,
   // TikTok's own page is the first choice until the health figures say otherwise.
   preferred: true,
-  lists: ["profile", "collection", "playlist"],
+  lists: ["profile", "collection", "playlist", "liked", "saved", "reposts", "stories"],
   create: (deps) => {
     // Posts and lists share one web client, and so the kept sessions.
     const web = createTikTokWeb(deps);

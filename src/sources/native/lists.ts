@@ -5,32 +5,9 @@ import { at, list, num, record, str } from "../../domain/json-path.js";
 import type { ListAnswer, ListItem, ListOwner } from "../../domain/lists.js";
 import { isSecUid, type ListLink } from "../../domain/tiktok-url.js";
 import { DESKTOP_USER_AGENT } from "../../net/browser.js";
-import type { ListInput, SourceDeps } from "../types.js";
+import type { ListInput } from "../types.js";
 import { DATA_SCRIPT_ID, listItemOf, readPost } from "./page.js";
 import type { TikTokWeb, Visit } from "./web.js";
-
-/**
- * Profiles, collections and playlists from TikTok's web app (docs/upstreams/tiktok.md §6), without
- * any request signature: the profile page gives the account's `secUid`, `/api/creator/item_list/` walks
- * its posts newest first by a time cursor, and collections and playlists page by offset. A body that is
- * not JSON is asked again at once on the same session, then once more on another session.
- */
-export function createNativeLister(web: TikTokWeb, deps: SourceDeps) {
-  const page = (input: ListInput) =>
-    web.visit(input.signal, async (visit) => {
-      if (input.link.list === "profile") return profilePage(web, visit, input, deps.now());
-      return offsetPage(web, visit, input);
-    });
-  return async (input: ListInput): Promise<ListAnswer> => {
-    try {
-      return await page(input);
-    } catch (error) {
-      if (!(error instanceof SourceFailure) || error.reason !== "bad_response" || input.signal.aborted)
-        throw error;
-      return page(input);
-    }
-  };
-}
 
 const WEEK_MS = 604_800_000;
 /** TikTok's web lists begin in September 2016: a cursor before that is the end. */
@@ -209,7 +186,7 @@ async function accountFromEmbed(web: TikTokWeb, visit: Visit, username: string):
 }
 
 /** The account a page of a profile lists: from the cursor, from a `secUid` link, or from TikTok's pages. */
-async function accountFor(web: TikTokWeb, visit: Visit, input: ListInput): Promise<Account> {
+export async function accountFor(web: TikTokWeb, visit: Visit, input: ListInput): Promise<Account> {
   const { username } = input.link;
   if (typeof input.position?.u === "string")
     return { secUid: input.position.u, owner: isSecUid(username) ? {} : { username } };
@@ -225,7 +202,7 @@ async function accountFor(web: TikTokWeb, visit: Visit, input: ListInput): Promi
  * TikTok repeats its first page whatever the cursor (yt-dlp #14031): an answer with nothing older than
  * the cursor is that, and a new device id is drawn.
  */
-async function profilePage(
+export async function profilePage(
   web: TikTokWeb,
   visit: Visit,
   input: ListInput,
@@ -317,7 +294,7 @@ const OFFSET_ENDPOINTS = {
  * otherwise the count asked for (yt-dlp's rule: a short or empty page that says `hasMore` goes on past
  * the positions TikTok left out, where counting the items received would ask for them again and again).
  */
-async function offsetPage(web: TikTokWeb, visit: Visit, input: ListInput): Promise<ListAnswer> {
+export async function offsetPage(web: TikTokWeb, visit: Visit, input: ListInput): Promise<ListAnswer> {
   const link = input.link as ListLink & { list: "collection" | "playlist"; id: string };
   const endpoint = OFFSET_ENDPOINTS[link.list];
   let offset = typeof input.position?.o === "number" ? input.position.o : 0;

@@ -1,0 +1,30 @@
+import { SourceFailure } from "../../domain/errors.js";
+import type { ListAnswer } from "../../domain/lists.js";
+import type { ListInput, SourceDeps } from "../types.js";
+import { offsetPage, profilePage } from "./lists.js";
+import { LISTED_TABS, tabPage } from "./tabs.js";
+import type { TikTokWeb } from "./web.js";
+
+/**
+ * Profiles, collections and playlists from TikTok's web app (docs/upstreams/tiktok.md §6), without
+ * any request signature: the profile page gives the account's `secUid`, `/api/creator/item_list/` walks
+ * its posts newest first by a time cursor, and collections and playlists page by offset. A body that is
+ * not JSON is asked again at once on the same session, then once more on another session.
+ */
+export function createNativeLister(web: TikTokWeb, deps: SourceDeps) {
+  const page = (input: ListInput) =>
+    web.visit(input.signal, async (visit) => {
+      if (input.link.list === "profile") return profilePage(web, visit, input, deps.now());
+      if ((LISTED_TABS as string[]).includes(input.link.list)) return tabPage(web, visit, input);
+      return offsetPage(web, visit, input);
+    });
+  return async (input: ListInput): Promise<ListAnswer> => {
+    try {
+      return await page(input);
+    } catch (error) {
+      if (!(error instanceof SourceFailure) || error.reason !== "bad_response" || input.signal.aborted)
+        throw error;
+      return page(input);
+    }
+  };
+}

@@ -1,0 +1,162 @@
+import { postErrors, SourceFailure } from "../../domain/errors.js";
+import { at, list, num } from "../../domain/json-path.js";
+import type { ListAnswer, ListItem } from "../../domain/lists.js";
+import type { TabKind } from "../../domain/tiktok-url.js";
+import type { ListInput } from "../types.js";
+import { accountFor, itemsOf, listJson, newDeviceId, webAppQuery } from "./lists.js";
+import { listItemOf } from "./page.js";
+import type { TikTokWeb, Visit } from "./web.js";
+
+/**
+ * A person's tabs from TikTok's web app (docs/upstreams/tiktok.md §8, as gallery-dl reads them): the
+ * profile's query plus each tab's parameters, and each tab's own cursor.
+ */
+const TABS = {
+  liked: { endpoint: "favorite/item_list", count: "15", cursor: "answer" },
+  saved: { endpoint: "user/collect/item_list", count: "15", cursor: "answer" },
+  reposts: { endpoint: "repost/item_list", count: "15", cursor: "offset" },
+  stories: { endpoint: "story/item_list", count: "5", cursor: "max" },
+} as const;
+
+export type ListedTab = keyof typeof TABS;
+export const LISTED_TABS = Object.keys(TABS) as ListedTab[];
+
+const REQUESTS_PER_PAGE = 12;
+
+const WITHHELD: Record<TabKind, string> = {
+  liked: "this account's liked videos",
+  saved: "this account's saved videos",
+  reposts: "this account's reposts",
+  stories: "this account's stories",
+  following: "the stories of the accounts a login follows",
+};
+
+/**
+ * One page of a tab. TikTok withholds a tab from a visitor by answering without any `itemList` and any
+ * "more" flag: then, for a client allowed to see what the operator's login shows, the page is asked
+ * again with that login (and marked so: it is the operator's private data); otherwise it is a 403
+ * LOGIN_REQUIRED that names the tab.
+ */
+export async function tabPage(web: TikTokWeb, visit: Visit, input: ListInput): Promise<ListAnswer> {
+  const tab = input.link.list as ListedTab;
+  const account = await accountFor(web, visit, input);
+  const userId = typeof input.position?.i === "string" ? input.position.i : account.owner.id;
+  if (tab === "stories" && !userId)
+    throw new SourceFailure("bad_response", "the profile page has no user id");
+  const login = visit.operatorCookie;
+  // The operator's login is sent only when this page needs it (a later page of a tab that did), and
+  // only for a client allowed to see what it shows: a cursor such a client got is no way in for another.
+  const withLogin = input.position?.l === 1;
+  if (withLogin && !input.withLogin)
+    throw postErrors.loginRequired(`TikTok shows ${WITHHELD[tab]} only to a login.`);
+  if (!withLogin) visit.operatorCookie = undefined;
+  const state = {
+    cursor: typeof input.position?.c === "number" ? input.position.c : 0,
+    deviceId: typeof input.position?.d === "string" ? input.position.d : newDeviceId(),
+    viaLogin: withLogin,
+  };
+  // Each request asks for no more than the page still needs (TikTok takes any count up to its own).
+  const ask = (wanted = input.limit) => {
+    const query = tabQuery(
+      tab,
+      { ...state, count: Math.min(Number(TABS[tab].count), wanted) },
+      account.secUid,
+      userId,
+    );
+    return listJson(web, visit, `https://www.tiktok.com/api/${TABS[tab].endpoint}/?${query}`);
+  };
+  let answer = await ask();
+  if (withheld(answer) && input.position === undefined && input.withLogin && login) {
+    visit.operatorCookie = login;
+    state.viaLogin = true;
+    answer = await ask();
+  }
+  if (withheld(answer))
+    throw postErrors.loginRequired(
+      `TikTok shows ${WITHHELD[tab]} only to a login (the owner keeps the tab private, or it needs the owner's own login).`,
+    );
+  const walked = await walkTab(tab, answer, ask, state, input.limit);
+  visit.operatorCookie = login;
+  return {
+    kind: tab,
+    id: `${account.secUid}:${tab}`,
+    title: `@${account.owner.username ?? input.link.username} ${tab}`,
+    owner: account.owner,
+    items: walked.items,
+    next: walked.more
+      ? {
+          c: state.cursor,
+          d: state.deviceId,
+          u: account.secUid,
+          ...(userId ? { i: userId } : {}),
+          ...(state.viaLogin ? { l: 1 } : {}),
+        }
+      : undefined,
+    ...(state.viaLogin ? { viaLogin: true } : {}),
+  };
+}
+
+function tabQuery(
+  tab: ListedTab,
+  state: { cursor: number; deviceId: string; count: number },
+  secUid: string,
+  userId?: string,
+) {
+  const common = { count: String(state.count), cursor: String(state.cursor), device_id: state.deviceId };
+  if (tab === "stories") return webAppQuery({ ...common, authorId: userId ?? "", loadBackward: "false" });
+  return webAppQuery({ ...common, secUid, post_item_list_request_type: "0", needPinnedItemIds: "false" });
+}
+
+/** Nothing to list for this visitor: no `itemList` and no "more" flag at all. */
+const withheld = (answer: unknown) =>
+  !Array.isArray(at(answer, ["itemList"])) &&
+  at(answer, ["hasMore"]) === undefined &&
+  at(answer, ["hasMorePrevious"]) === undefined &&
+  at(answer, ["HasMoreAfter"]) === undefined;
+
+/** The answers from the first on, each tab's cursor moved its own way, until the page is full or the tab ends. */
+async function walkTab(
+  tab: ListedTab,
+  first: unknown,
+  ask: (wanted: number) => Promise<unknown>,
+  state: { cursor: number },
+  limit: number,
+) {
+  const items: ListItem[] = [];
+  let answer = first;
+  let more = true;
+  for (let requests = 1; ; requests++) {
+    const status = num(at(answer, ["statusCode"])) ?? 0;
+    if (status !== 0) throw new SourceFailure("blocked", `TikTok refused the ${tab} (status ${status})`);
+    const received = itemsOf(answer);
+    items.push(...received.map((item) => listItemOf(item)));
+    const next = nextCursor(tab, answer, state.cursor, received.length);
+    more = next.more && received.length + list(at(answer, ["itemList"])).length > 0;
+    state.cursor = next.cursor;
+    if (!more || items.length >= limit || requests >= REQUESTS_PER_PAGE) break;
+    answer = await ask(limit - items.length);
+  }
+  return { items, more };
+}
+
+/**
+ * liked and saved: the answer's `cursor` (a number that goes down, not a time); reposts: an offset grown
+ * by the items received (TikTok answers fewer than `count` at times); stories: the answer's `MaxCursor`,
+ * going up, while `HasMoreAfter`.
+ */
+function nextCursor(tab: ListedTab, answer: unknown, cursor: number, received: number) {
+  const kind = TABS[tab].cursor;
+  if (kind === "offset") return { cursor: cursor + received, more: at(answer, ["hasMore"]) === true };
+  if (kind === "max") {
+    const next = num(at(answer, ["MaxCursor"]));
+    return {
+      cursor: next ?? cursor,
+      more: at(answer, ["HasMoreAfter"]) === true && next !== undefined && next > cursor,
+    };
+  }
+  const next = num(at(answer, ["cursor"]));
+  return {
+    cursor: next ?? cursor,
+    more: at(answer, ["hasMore"]) === true && next !== undefined && next !== cursor,
+  };
+}

@@ -1,0 +1,126 @@
+import assert from "node:assert/strict";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { parseTikTokListLink } from "../src/domain/tiktok-url.js";
+import { makePosts, makeProfile, SAMPLE_PROFILES } from "./fakes/profiles.js";
+import { type Stack, startStack } from "./helpers.js";
+import { list, listPages, type Page } from "./support/lists.js";
+
+const maker = SAMPLE_PROFILES.get("grid.maker");
+const OWNER = makeProfile("tab.owner", makePosts(3, { salt: 9100 }), {
+  tabs: {
+    liked: { posts: makePosts(20, { salt: 9200 }), author: maker, public: true },
+    saved: { posts: makePosts(8, { salt: 9300 }), author: maker },
+    reposts: { posts: makePosts(23, { salt: 9400 }), author: maker, public: true },
+    stories: { posts: makePosts(7, { salt: 9500 }), public: true },
+  },
+});
+const tab = (name: string) => `https://www.tiktok.com/@tab.owner/${name}`;
+const idsOf = (pages: Page[]) => pages.flatMap((page) => page.items.map((item: Page) => item.id as string));
+
+describe("a person's tabs", () => {
+  let dir: string;
+  let stack: Stack;
+  const KEYS = { marked: "m".repeat(40), plain: "p".repeat(40) };
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), "tiktok-dl-tabs-"));
+    await writeFile(join(dir, "cookies.txt"), ".tiktok.com\tTRUE\t/\tTRUE\t0\tsessionid\toperator-login\n");
+    await writeFile(
+      join(dir, "keys.json"),
+      JSON.stringify({ [KEYS.marked]: { name: "me", privateTabs: true }, [KEYS.plain]: { name: "other" } }),
+    );
+    stack = await startStack({
+      fake: { waf: false },
+      env: {
+        ALLOW_PRIVATE_UPSTREAMS: "1",
+        TIKTOK_COOKIES: join(dir, "cookies.txt"),
+        API_KEYS_FILE: join(dir, "keys.json"),
+      },
+    });
+    stack.fake.profiles.set("tab.owner", OWNER);
+  });
+  after(async () => {
+    await stack.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("reads tab links, short forms and pasted text", () => {
+    for (const [text, kind] of [
+      ["https://www.tiktok.com/@tab.owner/liked", "liked"],
+      ["https://www.tiktok.com/@tab.owner/likes", "liked"],
+      ["look at my saved https://www.tiktok.com/@tab.owner/saved ok", "saved"],
+      ["tiktok.com/@tab.owner/reposts/", "reposts"],
+      ["https://m.tiktok.com/@tab.owner/stories", "stories"],
+      ["https://www.tiktok.com/following", "following"],
+    ] as const) {
+      const link = parseTikTokListLink(text);
+      assert.equal(link.kind === "list" && link.list, kind, text);
+    }
+  });
+
+  it("lists a public liked tab without cookies, completely, in order, each item naming its author", async () => {
+    const pages = await listPages(stack, tab("liked"), 7);
+    assert.deepEqual(
+      idsOf(pages),
+      OWNER.tabs?.liked?.posts.map((post) => post.id),
+    );
+    assert.equal(pages[0]?.kind, "liked");
+    const item = pages[0]?.items[0];
+    assert.equal(item.author.username, "grid.maker");
+    assert.match(item.url, /^https:\/\/www\.tiktok\.com\/@grid\.maker\/(video|photo)\//);
+  });
+
+  it("reposts by an offset of the items received, stories by MaxCursor", async () => {
+    assert.deepEqual(
+      idsOf(await listPages(stack, tab("reposts"), 10)),
+      OWNER.tabs?.reposts?.posts.map((p) => p.id),
+    );
+    assert.deepEqual(
+      idsOf(await listPages(stack, tab("stories"), 3)),
+      OWNER.tabs?.stories?.posts.map((p) => p.id),
+    );
+  });
+
+  it("a private tab is a 403 LOGIN_REQUIRED, served with the operator's login to a marked key only, never from a cache", async () => {
+    const anonymous = await list(stack, { url: tab("saved") });
+    assert.deepEqual([anonymous.status, anonymous.body.code], [403, "LOGIN_REQUIRED"]);
+    assert.match(anonymous.body.error, /saved videos only to a login/);
+    const plain = await list(stack, { url: tab("saved") }, { authorization: `Api-Key ${KEYS.plain}` });
+    assert.deepEqual([plain.status, plain.body.code], [403, "LOGIN_REQUIRED"]);
+    const marked = await list(
+      stack,
+      { url: tab("saved"), limit: "5" },
+      { authorization: `Api-Key ${KEYS.marked}` },
+    );
+    assert.equal(marked.status, 200, JSON.stringify(marked.body));
+    assert.equal(marked.body.result.items.length, 5);
+    const next = await list(
+      stack,
+      { url: tab("saved"), limit: "5", cursor: marked.body.result.cursor },
+      { authorization: `Api-Key ${KEYS.marked}` },
+    );
+    assert.deepEqual(
+      [...marked.body.result.items, ...next.body.result.items].map((item: Page) => item.id),
+      OWNER.tabs?.saved?.posts.map((post) => post.id),
+    );
+    const later = await list(stack, { url: tab("saved"), limit: "5" });
+    assert.deepEqual(
+      [later.status, later.body.code],
+      [403, "LOGIN_REQUIRED"],
+      "nothing of it was cached for others",
+    );
+    const borrowed = await list(stack, { url: tab("saved"), limit: "5", cursor: marked.body.result.cursor });
+    assert.deepEqual(
+      [borrowed.status, borrowed.body.code],
+      [403, "LOGIN_REQUIRED"],
+      "a marked key's cursor is no way in",
+    );
+  });
+
+  it("the following feed is not listed yet, and says so", async () => {
+    const answer = await list(stack, { url: "https://www.tiktok.com/following" });
+    assert.deepEqual([answer.status, answer.body.code], [400, "UNSUPPORTED_LINK"]);
+  });
+});
