@@ -124,3 +124,74 @@ describe("a person's tabs", () => {
     assert.deepEqual([answer.status, answer.body.code], [400, "UNSUPPORTED_LINK"]);
   });
 });
+
+describe("a user's own login in the CLI and the library", () => {
+  let fake: import("./fakes/tiktok.js").FakeTikTok;
+  let dir: string;
+  before(async () => {
+    const { FakeTikTok } = await import("./fakes/tiktok.js");
+    fake = await new FakeTikTok({ waf: false }).start();
+    fake.profiles.set("tab.owner", OWNER);
+    fake.servePosts(OWNER.tabs?.saved?.posts ?? [], maker);
+    dir = await mkdtemp(join(tmpdir(), "tiktok-dl-own-login-"));
+    await writeFile(
+      join(dir, "cookies.txt"),
+      "# Netscape HTTP Cookie File\n.tiktok.com\tTRUE\t/\tTRUE\t0\tsessionid\tmy-own-login\n",
+    );
+  });
+  after(async () => {
+    await fake.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("--cookies lists a private saved tab; the cookie reaches TikTok's own hosts only; --server refuses it", async () => {
+    const { runCli } = await import("./support/cli.js");
+    const env = { UPSTREAM_TIKTOK: fake.url, ALLOW_PRIVATE_UPSTREAMS: "1" };
+    const without = await runCli([tab("saved"), "--json"], env, dir);
+    assert.match(without.stderr, /saved videos only to a login/);
+    const listed = await runCli([tab("saved"), "--json", "--cookies", join(dir, "cookies.txt")], env, dir);
+    assert.equal(listed.code, 0, listed.stderr);
+    const ids = listed.stdout
+      .trim()
+      .split("\n")
+      .map((line) => (JSON.parse(line) as { id: string }).id);
+    assert.deepEqual(
+      ids,
+      OWNER.tabs?.saved?.posts.map((post) => post.id),
+    );
+    const carried = fake.requests.filter((request) =>
+      String(request.headers.cookie).includes("my-own-login"),
+    );
+    assert.ok(carried.length > 0);
+    assert.ok(
+      carried.every((request) => !request.path.startsWith("/video/tos/") && !request.path.includes("~tplv-")),
+    );
+    const refused = await runCli(
+      [tab("saved"), "--cookies", join(dir, "cookies.txt"), "--server", "http://127.0.0.1:1"],
+      {},
+      dir,
+    );
+    assert.equal(refused.code, 2);
+  });
+
+  it("createClient({ cookies }) takes the file's text or its path", async () => {
+    const { createClient } = await import("../src/library/index.js");
+    const { readFile } = await import("node:fs/promises");
+    const text = await readFile(join(dir, "cookies.txt"), "utf8");
+    for (const cookies of [text, join(dir, "cookies.txt")]) {
+      const client = createClient({ upstreams: { tiktok: fake.url }, allowPrivateUpstreams: true, cookies });
+      try {
+        const page = await client.listPage(tab("saved"), { limit: 8 });
+        assert.equal(page.items.length, 8);
+      } finally {
+        await client.close();
+      }
+    }
+    const missing = createClient({ upstreams: { tiktok: fake.url }, cookies: join(dir, "nope.txt") });
+    await assert.rejects(
+      missing.ready(),
+      /^TikTokDlError: cookies: cannot read .*nope\.txt \(ENOENT\)|cookies: cannot read/,
+    );
+    await missing.close();
+  });
+});

@@ -26,8 +26,8 @@ export interface Backend {
 }
 
 /** The library, configured by the environment as the server would be. */
-export function localBackend(): Backend {
-  const client = createClientFromEnv();
+export function localBackend(cookies?: string): Backend {
+  const client = createClientFromEnv(process.env, { cookies });
   return {
     ready: () => client.ready(),
     async liveSources() {

@@ -245,7 +245,7 @@ async function backendFor(opts: Options): Promise<Backend | number> {
   if (opts.server) return remoteBackend(opts.server);
   let backend: Backend | undefined;
   try {
-    backend = localBackend();
+    backend = localBackend(opts.cookies);
     await backend.ready();
     return backend;
   } catch (error) {

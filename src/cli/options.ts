@@ -32,6 +32,9 @@ Options:
                           come newest first, so a sync of a creator costs one list request)
       --archive FILE      yt-dlp's download archive: skip the posts listed in FILE ("tiktok <id>"),
                           add each post once all its files are saved
+      --cookies FILE      your own TikTok login, a Netscape cookies.txt as browser extensions export it:
+                          for your private tabs (liked, saved, ...); sent to TikTok's own hosts only,
+                          kept in memory, never written (not with --server: a server never takes them)
       --server URL        use a running tiktok-dl server instead of extracting here
   -c, --concurrency N     posts handled at once (default 3)
   -h, --help              this help
@@ -65,6 +68,8 @@ export interface Options {
   writeInfoJson: boolean;
   /** Stop a listing at the first post the archive has. */
   breakOnExisting: boolean;
+  /** The user's own cookies.txt (in-process only). */
+  cookies?: string;
   /** Files no download may replace: the archive and the list of links. */
   protectedPaths: Set<string>;
 }
@@ -94,6 +99,7 @@ const OPTION_SPEC = {
   "output-template": { type: "string" },
   "write-info-json": { type: "boolean" },
   "break-on-existing": { type: "boolean" },
+  cookies: { type: "string" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "V" },
 } as const;
@@ -130,6 +136,8 @@ export async function readOptions(argv: string[]): Promise<Options | "help" | "v
   const limit = values.limit === undefined ? undefined : Number(values.limit);
   if (limit !== undefined && (!Number.isInteger(limit) || limit < 1))
     throw new UsageError("--limit must be a whole number of at least 1");
+  if (values.cookies !== undefined && values.server !== undefined)
+    throw new UsageError("--cookies works without --server: a server never takes your cookies");
   if (values["break-on-existing"] && !values.archive)
     throw new UsageError("--break-on-existing needs --archive FILE (the posts already saved)");
   if (values.type !== undefined && values.type !== "video" && values.type !== "photo")
@@ -145,6 +153,7 @@ export async function readOptions(argv: string[]): Promise<Options | "help" | "v
     template: checkedTemplate(values["output-template"]),
     writeInfoJson: values["write-info-json"] ?? false,
     breakOnExisting: values["break-on-existing"] ?? false,
+    cookies: values.cookies,
     protectedPaths: new Set(
       [values.archive, values.input].filter((path) => path !== undefined).map((path) => resolve(path)),
     ),

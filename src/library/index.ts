@@ -9,6 +9,7 @@ import { checkTemplate, fileNamer } from "../domain/output-template.js";
 import { ConfigError, loadConfig, SETTING_NAMES, type SettingName } from "../service/config.js";
 import { createServices } from "../service/services.js";
 import type { ApiResult, ProviderInfo, Services } from "../service/types.js";
+import { userCookies } from "../service/user-cookies.js";
 import { writeFileAtomically } from "./files.js";
 
 /**
@@ -254,11 +255,13 @@ const dateMs = (value: Date | string | number | undefined) =>
  * tiktok-dl inside your program: the same core as the server (sources, rotation, cache, single flight;
  * Redis when `redisUrl` is set), without HTTP. Close it when done.
  */
-export function createClient(options: ClientOptions = {}) {
-  const config = configOf(options);
+export function createClient(options: ClientOptions & { cookies?: string } = {}) {
+  const { cookies, ...settings } = options;
+  const config = configOf(settings);
+  const deps = cookies === undefined ? {} : { tiktokCookies: userCookies(cookies, "cookies", Date.now) };
   return clientOf(
-    asOptionError(options, () => createServices(config)),
-    options,
+    asOptionError(settings, () => createServices(config, deps)),
+    settings,
   );
 }
 
@@ -267,9 +270,11 @@ export function createClient(options: ClientOptions = {}) {
  * what the command-line downloader runs on. Its log stays silent. A bad variable is a TikTokDlError
  * INVALID_OPTIONS that names it.
  */
-export function createClientFromEnv(env: NodeJS.ProcessEnv = process.env) {
+export function createClientFromEnv(env: NodeJS.ProcessEnv = process.env, extra: { cookies?: string } = {}) {
+  const deps =
+    extra.cookies === undefined ? {} : { tiktokCookies: userCookies(extra.cookies, "--cookies", Date.now) };
   return clientOf(
-    asOptionError({}, () => createServices(loadConfig({ ...env, LOG_LEVEL: "silent" }))),
+    asOptionError({}, () => createServices(loadConfig({ ...env, LOG_LEVEL: "silent" }), deps)),
     {},
   );
 }

@@ -44,3 +44,20 @@ export function createCookieFile(options: {
 }
 
 export type CookieFile = ReturnType<typeof createCookieFile>;
+
+/**
+ * A user's own cookies.txt, given as its text (the CLI's `--cookies`, the library's `cookies`): held in
+ * memory for the run, never written and never logged; only `domain`'s live cookies are kept.
+ */
+export function cookiesFromText(text: string, domain: string, now: () => number): CookieFile {
+  const cookies = parseCookiesTxt(text).filter((cookie) => {
+    const host = cookie.domain.replace(/^\./, "");
+    return host === domain || host.endsWith(`.${domain}`);
+  });
+  return {
+    ready: async () => {
+      if (cookies.length === 0) throw new Error(`the cookies hold no cookie for ${domain}`);
+    },
+    current: async () => cookies.filter((cookie) => cookie.expires === 0 || cookie.expires > now() / 1000),
+  };
+}

@@ -7,7 +7,7 @@ import { SourceHealth } from "../extraction/health.js";
 import { createListing } from "../extraction/lists.js";
 import { createPipeline } from "../extraction/pipeline.js";
 import { browserClients } from "../net/browser-client.js";
-import { createCookieFile } from "../net/cookie-file.js";
+import { type CookieFile, createCookieFile } from "../net/cookie-file.js";
 import { createEgress } from "../net/egress.js";
 import { createHttpClient, type HttpClient } from "../net/http-client.js";
 import { createUpstreamMap } from "../net/upstreams.js";
@@ -46,6 +46,8 @@ export interface ServiceDeps {
   logger?: boolean | LoggerOptions;
   /** Where the log lines go (default: standard output). */
   logStream?: DestinationStream;
+  /** The cookies to send to TikTok's own hosts instead of TIKTOK_COOKIES (a library user's own login). */
+  tiktokCookies?: CookieFile;
 }
 
 /**
@@ -61,14 +63,16 @@ export function buildCore(config: Config, deps: ServiceDeps) {
   const now = deps.now ?? Date.now;
   const log = createLogger(config, deps);
   const network = buildNetwork(config, deps, log, now);
-  const tiktokCookies = config.tiktokCookiesFile
-    ? createCookieFile({
-        path: config.tiktokCookiesFile,
-        domain: "tiktok.com",
-        now,
-        log,
-      })
-    : undefined;
+  const tiktokCookies =
+    deps.tiktokCookies ??
+    (config.tiktokCookiesFile
+      ? createCookieFile({
+          path: config.tiktokCookiesFile,
+          domain: "tiktok.com",
+          now,
+          log,
+        })
+      : undefined);
   const powSolver = createPowSolver();
   const registry = createRegistry(descriptors, {
     egress: network.egress,

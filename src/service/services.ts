@@ -134,6 +134,7 @@ async function ready(core: Core) {
   await core.apiKeys?.ready();
   // The cookies file is read now, so that a file that cannot be read, or is of no use, is said at start.
   await core.tiktokCookies?.ready().catch((error: unknown) => {
+    if (error instanceof ConfigError) throw error;
     throw new ConfigError(`TIKTOK_COOKIES: ${error instanceof Error ? error.message : String(error)}`);
   });
   if (!redis || redis.status === "ready") return;
