@@ -6,6 +6,7 @@ import { after, before, describe, it } from "node:test";
 import { parseTikTokListLink } from "../src/domain/tiktok-url.js";
 import { makePosts, makeProfile, SAMPLE_PROFILES } from "./fakes/profiles.js";
 import { type Stack, startStack } from "./helpers.js";
+import { pageTest } from "./support/browser.js";
 import { list, listPages, type Page } from "./support/lists.js";
 
 const maker = SAMPLE_PROFILES.get("grid.maker");
@@ -194,4 +195,39 @@ describe("a user's own login in the CLI and the library", () => {
     );
     await missing.close();
   });
+});
+
+describe("the page and a tab TikTok withholds", () => {
+  pageTest(
+    "explains LOGIN_REQUIRED in plain words, with the command that can do it with one's own login",
+    async () => {
+      const { chromium } = await import("playwright-core");
+      const { CHROMIUM, LAUNCH_ARGS } = await import("./support/browser.js");
+      const stack = await startStack({
+        fake: { waf: false },
+        env: { STREAM_SECRET: "tabs-page-secret-0123456789" },
+      });
+      const browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
+      try {
+        stack.fake.profiles.set("tab.owner", OWNER);
+        await stack.app.listen({ port: 0, host: "127.0.0.1" });
+        const page = await browser.newPage();
+        await page.goto(
+          `http://127.0.0.1:${(stack.app.server.address() as import("node:net").AddressInfo).port}`,
+        );
+        await page.getByLabel("TikTok links").fill(tab("saved"));
+        await page.getByRole("button", { name: "Get downloads" }).click();
+        const alert = page.getByRole("alert");
+        await alert.waitFor();
+        assert.match(await alert.innerText(), /only to its owner's login/);
+        assert.match(
+          await alert.innerText(),
+          /tiktok-dl https:\/\/www\.tiktok\.com\/@tab\.owner\/saved --cookies cookies\.txt/,
+        );
+      } finally {
+        await browser.close();
+        await stack.close();
+      }
+    },
+  );
 });

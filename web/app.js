@@ -192,8 +192,9 @@ async function lookUp(link) {
   }
 }
 
-/** A profile, a collection or a playlist (short links are looked up as posts). */
-const LIST_LINK = /tiktok\.com\/@[\w.-]+(\/(collection|playlist)\/[^/?#\s]*-\d+)?\/?(?:[?#].*)?$/i;
+/** A profile, a collection, a playlist or a person's tab (short links are looked up as posts first). */
+const LIST_LINK =
+  /tiktokv?\.com\/(@[\w.-]+(\/(collection|playlist)\/[^/?#\s]*-\d+|\/(liked|likes|saved|reposts|stories))?|following)\/?(?:[?#].*)?$/i;
 
 /** Clicks a download link for one file, as a person would (the browser saves it). */
 function startDownload(href) {
