@@ -1,7 +1,4 @@
 import assert from "node:assert/strict";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { nativeSource } from "../src/sources/native/index.js";
 import { newDeviceId } from "../src/sources/native/lists.js";
@@ -11,6 +8,7 @@ import { type FakeProviders, startProviderFakes } from "./fakes/providers/index.
 import { SAMPLE_IDS } from "./fakes/tiktok.js";
 import { type Stack, startStack } from "./helpers.js";
 import { list, listPages, type Page } from "./support/lists.js";
+import { LOGIN_KEYS, startStackWithOperatorLogin } from "./support/operator-login.js";
 
 const listAll = async (stack: Stack, url: string, limit = 30) =>
   (await listPages(stack, url, limit)).flatMap((page) => page.items as Page[]);
@@ -149,33 +147,16 @@ describe("profiles the way TikTok serves them (both references' rules)", () => {
 });
 
 describe("a private account with the operator's login", () => {
-  let dir: string;
   let stack: Stack;
-  const KEYS = { marked: "a".repeat(40), plain: "b".repeat(40) };
+  const KEYS = LOGIN_KEYS;
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), "tiktok-dl-private-"));
-    await writeFile(join(dir, "cookies.txt"), ".tiktok.com\tTRUE\t/\tTRUE\t0\tsessionid\toperator-login\n");
-    await writeFile(
-      join(dir, "keys.json"),
-      JSON.stringify({ [KEYS.marked]: { name: "me", privateTabs: true }, [KEYS.plain]: { name: "other" } }),
-    );
-    stack = await startStack({
-      fake: { waf: false },
-      env: {
-        ALLOW_PRIVATE_UPSTREAMS: "1",
-        TIKTOK_COOKIES: join(dir, "cookies.txt"),
-        API_KEYS_FILE: join(dir, "keys.json"),
-      },
-    });
+    stack = await startStackWithOperatorLogin();
     stack.fake.profiles.set(
       "friends.only",
       makeProfile("friends.only", makePosts(7, { salt: 6600 }), { private: true, visibleToLogin: true }),
     );
   });
-  after(async () => {
-    await stack.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  after(() => stack.close());
 
   it("is tried with the login for a key marked privateTabs, and refused to anyone else without trying", async () => {
     const url = "https://www.tiktok.com/@friends.only";

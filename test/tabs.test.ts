@@ -8,6 +8,7 @@ import { makePosts, makeProfile, SAMPLE_PROFILES } from "./fakes/profiles.js";
 import { type Stack, startStack } from "./helpers.js";
 import { pageTest } from "./support/browser.js";
 import { list, listPages, type Page } from "./support/lists.js";
+import { LOGIN_KEYS, startStackWithOperatorLogin } from "./support/operator-login.js";
 
 const maker = SAMPLE_PROFILES.get("grid.maker");
 const OWNER = makeProfile("tab.owner", makePosts(3, { salt: 9100 }), {
@@ -22,30 +23,13 @@ const tab = (name: string) => `https://www.tiktok.com/@tab.owner/${name}`;
 const idsOf = (pages: Page[]) => pages.flatMap((page) => page.items.map((item: Page) => item.id as string));
 
 describe("a person's tabs", () => {
-  let dir: string;
   let stack: Stack;
-  const KEYS = { marked: "m".repeat(40), plain: "p".repeat(40) };
+  const KEYS = LOGIN_KEYS;
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), "tiktok-dl-tabs-"));
-    await writeFile(join(dir, "cookies.txt"), ".tiktok.com\tTRUE\t/\tTRUE\t0\tsessionid\toperator-login\n");
-    await writeFile(
-      join(dir, "keys.json"),
-      JSON.stringify({ [KEYS.marked]: { name: "me", privateTabs: true }, [KEYS.plain]: { name: "other" } }),
-    );
-    stack = await startStack({
-      fake: { waf: false },
-      env: {
-        ALLOW_PRIVATE_UPSTREAMS: "1",
-        TIKTOK_COOKIES: join(dir, "cookies.txt"),
-        API_KEYS_FILE: join(dir, "keys.json"),
-      },
-    });
+    stack = await startStackWithOperatorLogin();
     stack.fake.profiles.set("tab.owner", OWNER);
   });
-  after(async () => {
-    await stack.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  after(() => stack.close());
 
   it("reads tab links, short forms and pasted text", () => {
     for (const [text, kind] of [
