@@ -2,30 +2,19 @@ import assert from "node:assert/strict";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { itemsOfPages, type ListItem } from "../src/domain/lists.js";
-import { nativeSource } from "../src/sources/native/index.js";
 import { PROVIDERS } from "../src/sources/registry.js";
 import { makePosts, makeProfile } from "./fakes/profiles.js";
-import { type FakeProviders, startProviderFakes } from "./fakes/providers/index.js";
 import { delay, download, type Stack, startStack } from "./helpers.js";
-import { list, listPages, type Page } from "./support/lists.js";
+import { list, listPages, type Page, startNativeAndTikwm } from "./support/lists.js";
 
-const tikwmOnly = PROVIDERS.filter((provider) => provider.name === "tikwm");
+const _tikwmOnly = PROVIDERS.filter((provider) => provider.name === "tikwm");
 
 describe("lists that must not steer the service", () => {
-  let fakes: FakeProviders;
   let stack: Stack;
   before(async () => {
-    fakes = await startProviderFakes();
-    stack = await startStack({
-      fake: { waf: false },
-      env: { ...fakes.env(), ALLOW_PRIVATE_UPSTREAMS: "1" },
-      deps: { sources: [nativeSource, ...tikwmOnly] },
-    });
+    stack = await startNativeAndTikwm();
   });
-  after(async () => {
-    await stack.close();
-    await fakes.close();
-  });
+  after(() => stack.close());
 
   it("three accounts TikTok refuses to list leave native's circuit for posts closed", async () => {
     for (const name of ["refused.a", "refused.b", "refused.c"]) {

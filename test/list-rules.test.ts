@@ -1,13 +1,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { nativeSource } from "../src/sources/native/index.js";
 import { newDeviceId } from "../src/sources/native/lists.js";
-import { PROVIDERS } from "../src/sources/registry.js";
 import { makePosts, makeProfile, SAMPLE_PROFILES } from "./fakes/profiles.js";
-import { type FakeProviders, startProviderFakes } from "./fakes/providers/index.js";
 import { SAMPLE_IDS } from "./fakes/tiktok.js";
 import { type Stack, startStack } from "./helpers.js";
-import { list, listPages, type Page } from "./support/lists.js";
+import { list, listPages, type Page, startNativeAndTikwm } from "./support/lists.js";
 import { LOGIN_KEYS, startStackWithOperatorLogin } from "./support/operator-login.js";
 
 const listAll = async (stack: Stack, url: string, limit = 30) =>
@@ -178,15 +175,9 @@ describe("a private account with the operator's login", () => {
 });
 
 describe("tikwm's profile list when its account card fails", () => {
-  let fakes: FakeProviders;
   let stack: Stack;
   before(async () => {
-    fakes = await startProviderFakes();
-    stack = await startStack({
-      fake: { waf: false },
-      env: { ...fakes.env(), ALLOW_PRIVATE_UPSTREAMS: "1" },
-      deps: { sources: [nativeSource, ...PROVIDERS.filter((provider) => provider.name === "tikwm")] },
-    });
+    stack = await startNativeAndTikwm();
     stack.fake.profiles.set(
       "no.card",
       makeProfile("no.card", makePosts(12, { salt: 6700 }), { refuseLists: true }),
@@ -199,7 +190,6 @@ describe("tikwm's profile list when its account card fails", () => {
   after(async () => {
     SAMPLE_PROFILES.delete("no.card");
     await stack.close();
-    await fakes.close();
   });
 
   it("lists with /api/user/posts alone", async () => {

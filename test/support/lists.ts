@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
-import type { Stack } from "../helpers.js";
+import { nativeSource } from "../../src/sources/native/index.js";
+import { PROVIDERS } from "../../src/sources/registry.js";
+import { type FakeProviders, startProviderFakes } from "../fakes/providers/index.js";
+import { type Stack, startStack } from "../helpers.js";
 
 export type Page = Record<string, any>;
 
@@ -24,4 +27,24 @@ export async function listPages(stack: Stack, url: string, limit: number): Promi
     cursor = body.result.cursor;
   } while (cursor && pages.length < 50);
   return pages;
+}
+
+/** A service whose listers are TikTok's own and tikwm's, each against its fake; `close()` closes both. */
+export async function startNativeAndTikwm(
+  env: Record<string, string> = {},
+): Promise<Stack & { fakes: FakeProviders }> {
+  const fakes = await startProviderFakes();
+  const stack = await startStack({
+    fake: { waf: false },
+    env: { ...fakes.env(), ALLOW_PRIVATE_UPSTREAMS: "1", ...env },
+    deps: { sources: [nativeSource, ...PROVIDERS.filter((provider) => provider.name === "tikwm")] },
+  });
+  return {
+    ...stack,
+    fakes,
+    async close() {
+      await stack.close();
+      await fakes.close();
+    },
+  };
 }

@@ -1,5 +1,5 @@
 import { postErrors, SourceFailure } from "../../domain/errors.js";
-import { at, list, num } from "../../domain/json-path.js";
+import { at, num } from "../../domain/json-path.js";
 import type { ListAnswer, ListItem } from "../../domain/lists.js";
 import type { TabKind } from "../../domain/tiktok-url.js";
 import type { ListInput } from "../types.js";
@@ -131,7 +131,8 @@ async function walkTab(
     const received = itemsOf(answer);
     items.push(...received.map((item) => listItemOf(item)));
     const next = nextCursor(tab, answer, state.cursor, received.length);
-    more = next.more && received.length + list(at(answer, ["itemList"])).length > 0;
+    // An answer with nothing in it ends the tab, whatever it says: it cannot move an offset on.
+    more = next.more && received.length > 0;
     state.cursor = next.cursor;
     if (!more || items.length >= limit || requests >= REQUESTS_PER_PAGE) break;
     answer = await ask(limit - items.length);

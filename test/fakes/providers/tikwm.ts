@@ -62,8 +62,17 @@ function profileAnswer(request: FakeRequest) {
     });
   const offset = Number(request.query.get("cursor") ?? 0) || 0;
   const count = Math.min(Number(request.query.get("count") ?? 10) || 10, 34);
-  if (profile.tikwm === "foreign" || profile.tikwm === "repeat") return misbehaving(profile, offset, count);
+  // An evil or broken tikwm: another account's posts, or the same page for ever, saying there is more.
+  if (profile.tikwm === "foreign" || profile.tikwm === "repeat") {
+    const shown = profile.tikwm === "foreign" ? (SAMPLE_PROFILES.get("grid.maker") as FakeProfile) : profile;
+    return postsPage(shown, shown.posts.slice(0, count), offset, true);
+  }
   const page = profile.posts.slice(offset, offset + count);
+  return postsPage(profile, page, offset, offset + page.length < profile.posts.length);
+}
+
+/** A page of `/api/user/posts`: tikwm's post fields, each naming `owner` as its author. */
+function postsPage(owner: FakeProfile, page: FakeProfile["posts"], offset: number, hasMore: boolean) {
   return json({
     code: 0,
     msg: "success",
@@ -81,33 +90,10 @@ function profileAnswer(request: FakeRequest) {
         digg_count: 50,
         comment_count: 3,
         share_count: 1,
-        author: { unique_id: profile.username, nickname: profile.nickname },
+        author: { id: owner.userId, unique_id: owner.username, nickname: owner.nickname },
       })),
       cursor: String(offset + page.length),
-      hasMore: offset + page.length < profile.posts.length,
-    },
-  });
-}
-
-/** An evil or broken tikwm: another account's posts, or the same page for ever. */
-function misbehaving(profile: FakeProfile, offset: number, count: number) {
-  const shown = profile.tikwm === "foreign" ? (SAMPLE_PROFILES.get("grid.maker") as FakeProfile) : profile;
-  const page = shown.posts.slice(0, count);
-  return json({
-    code: 0,
-    msg: "success",
-    data: {
-      videos: page.map((post) => ({
-        video_id: post.id,
-        title: `post ${post.id.slice(-4)}`,
-        cover: `/video/cover/${post.id}.webp`,
-        duration: 21,
-        play: `/video/media/play/${post.id}.mp4`,
-        create_time: post.createTime,
-        author: { id: shown.userId, unique_id: shown.username, nickname: shown.nickname },
-      })),
-      cursor: String(offset + page.length),
-      hasMore: true,
+      hasMore,
     },
   });
 }
