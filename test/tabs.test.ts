@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { parseTikTokListLink } from "../src/domain/tiktok-url.js";
 import { makePosts, makeProfile, SAMPLE_PROFILES } from "./fakes/profiles.js";
-import { type Stack, startStack } from "./helpers.js";
+import { download, type Stack, startStack } from "./helpers.js";
 import { pageTest } from "./support/browser.js";
 import { list, listPages, type Page } from "./support/lists.js";
 import { LOGIN_KEYS, startStackWithOperatorLogin } from "./support/operator-login.js";
@@ -104,9 +104,125 @@ describe("a person's tabs", () => {
     );
   });
 
-  it("the following feed is not listed yet, and says so", async () => {
-    const answer = await list(stack, { url: "https://www.tiktok.com/following" });
-    assert.deepEqual([answer.status, answer.body.code], [400, "UNSUPPORTED_LINK"]);
+  it("a story whose own page fails is downloaded from its list item, with the listing's session", async () => {
+    const teller = makeProfile("story.teller", [], {
+      tabs: { stories: { posts: makePosts(3, { salt: 9550 }), public: true } },
+    });
+    stack.fake.profiles.set(teller.username, teller);
+    const story = teller.tabs?.stories?.posts[0];
+    assert.ok(story && !story.photo);
+    const url = `https://www.tiktok.com/@story.teller/video/${story.id}`;
+    const before = await download(stack.app, { url, type: "native" });
+    assert.equal(before.status, 404, "the story's page fails, and nothing listed it yet");
+    await listPages(stack, "https://www.tiktok.com/@story.teller/stories", 5);
+    const after = await download(stack.app, { url, type: "native", nocache: "true" });
+    assert.equal(after.status, 200, JSON.stringify(after.body));
+    assert.equal(after.body.result.id, story.id);
+    const file = await stack.app.inject({ url: after.body.result.stream.video });
+    assert.equal(file.statusCode, 200);
+    assert.equal(file.rawPayload.length, 1_048_576, "the CDN took the listing session's cookies");
+  });
+});
+
+describe("the following feed", () => {
+  let stack: Stack;
+  // Twelve followed accounts (two batches), some without stories, one with a photo story; the login's
+  // own account comes first in TikTok's list, with stories of its own that are not the feed's.
+  const FOLLOWED = Array.from({ length: 12 }, (_, index) =>
+    makeProfile(`followed.${index}`, [], {
+      tabs: {
+        stories: {
+          posts: makePosts(index % 4 === 1 ? 0 : (index % 3) + 1, { salt: 9600 + index * 10 }).map(
+            (post, position) => ({ ...post, photo: index === 6 && position === 0 }),
+          ),
+        },
+      },
+    }),
+  );
+  const VIEWER = makeProfile("the.viewer", [], {
+    tabs: { stories: { posts: makePosts(2, { salt: 9590 }) } },
+  });
+  const FEED = FOLLOWED.flatMap((profile) => profile.tabs?.stories?.posts.map((post) => post.id) ?? []);
+  const marked = { authorization: `Api-Key ${LOGIN_KEYS.marked}` };
+  before(async () => {
+    stack = await startStackWithOperatorLogin();
+    for (const profile of [VIEWER, ...FOLLOWED]) stack.fake.profiles.set(profile.username, profile);
+    stack.fake.following.viewer = VIEWER;
+    stack.fake.following.accounts.push(...FOLLOWED.map((profile) => profile.username));
+  });
+  after(() => stack.close());
+
+  it("lists every followed account's stories with the operator's login, in order, for a marked key only", async () => {
+    const feedRequests = () => stack.fake.count((request) => request.path.startsWith("/api/story/"));
+    for (const headers of [{}, { authorization: `Api-Key ${LOGIN_KEYS.plain}` }] as Record<
+      string,
+      string
+    >[]) {
+      const refused = await list(stack, { url: "https://www.tiktok.com/following" }, headers);
+      assert.deepEqual([refused.status, refused.body.code], [403, "LOGIN_REQUIRED"]);
+    }
+    assert.equal(feedRequests(), 0, "a client that may not see it costs no request");
+    const pages: Page[] = [];
+    let cursor: string | undefined;
+    do {
+      const query = { url: "https://www.tiktok.com/following", limit: "4", ...(cursor ? { cursor } : {}) };
+      const { status, body } = await list(stack, query, marked);
+      assert.equal(status, 200, JSON.stringify(body));
+      pages.push(body.result);
+      cursor = body.result.cursor;
+    } while (cursor && pages.length < 20);
+    assert.deepEqual(idsOf(pages), FEED, "complete, in order, without repeats or the viewer's own");
+    assert.equal(pages[0]?.kind, "following");
+    assert.ok(pages.flatMap((page) => page.items).some((item: Page) => item.type === "photo"));
+    assert.equal(pages[0]?.items[0].author.username, FOLLOWED[0]?.username);
+    const batches = stack.fake.requests.filter((request) => request.path.startsWith("/api/story/batch/"));
+    for (const request of batches) {
+      const authors = new URL(request.path, "http://x").searchParams.get("authorIds")?.split(",") ?? [];
+      assert.ok(authors.length >= 1 && authors.length <= 10);
+      assert.ok(!authors.includes(VIEWER.userId));
+    }
+    const anonymous = await list(stack, { url: "https://www.tiktok.com/following" });
+    assert.deepEqual([anonymous.status, anonymous.body.code], [403, "LOGIN_REQUIRED"], "nothing cached");
+  });
+
+  it("a followed account's story is downloaded from the feed's item by a marked key only, never from a cache", async () => {
+    const story = FOLLOWED[0]?.tabs?.stories?.posts[0];
+    assert.ok(story);
+    await list(stack, { url: "https://www.tiktok.com/following", limit: "3" }, marked);
+    const url = `https://www.tiktok.com/@${FOLLOWED[0]?.username}/video/${story.id}`;
+    const anonymous = await download(stack.app, { url, type: "native" });
+    assert.equal(anonymous.status, 404, "listed with the operator's login: not for anyone");
+    const mine = await stack.app.inject({
+      url: "/api/download",
+      query: { url, type: "native" },
+      headers: marked,
+    });
+    assert.equal(mine.statusCode, 200, mine.body);
+    const again = await download(stack.app, { url, type: "native" });
+    assert.equal(again.status, 404, "not served from a cache");
+  });
+
+  it("a login TikTok does not know, and no login at all, are each LOGIN_REQUIRED", async () => {
+    const { createClient } = await import("../src/library/index.js");
+    const notALogin = ".tiktok.com\tTRUE\t/\tTRUE\t0\tmsToken\tnot-a-login\n";
+    for (const cookies of [notALogin, undefined]) {
+      const client = createClient({
+        upstreams: { tiktok: stack.fake.url },
+        allowPrivateUpstreams: true,
+        ...(cookies ? { cookies } : {}),
+      });
+      try {
+        await assert.rejects(
+          client.listPage("https://www.tiktok.com/following"),
+          (error: Error & { code?: string }) => {
+            assert.equal(error.code, "LOGIN_REQUIRED", error.message);
+            return true;
+          },
+        );
+      } finally {
+        await client.close();
+      }
+    }
   });
 });
 

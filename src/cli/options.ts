@@ -33,7 +33,8 @@ Options:
       --archive FILE      yt-dlp's download archive: skip the posts listed in FILE ("tiktok <id>"),
                           add each post once all its files are saved
       --cookies FILE      your own TikTok login, a Netscape cookies.txt as browser extensions export it:
-                          for your private tabs (liked, saved, ...); sent to TikTok's own hosts only,
+                          for your private tabs (liked, saved, ...) and /following (the stories of
+                          the accounts you follow); sent to TikTok's own hosts only,
                           kept in memory, never written (not with --server: a server never takes them)
       --server URL        use a running tiktok-dl server instead of extracting here
   -c, --concurrency N     posts handled at once (default 3)

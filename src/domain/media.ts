@@ -54,6 +54,8 @@ export interface Extraction {
   session?: MediaSession;
   /** When the first of the media addresses stops working (ms since epoch), if known. */
   expiresAt?: number;
+  /** Built from what only the operator's login showed: answered to the client that asked, never cached. */
+  viaLogin?: boolean;
 }
 
 export function isHttpUrl(value: unknown): value is string {

@@ -11,6 +11,11 @@ export interface DownloadRequest {
   allowedSources?: readonly string[];
   /** A re-extraction the service asks for (a tunnel link's): its source is not the client's choice. */
   refresh?: boolean;
+  /**
+   * The client may be given what only the operator's login shows (see ListRequest): a story listed
+   * with that login, whose own page fails, is answered from its list item to such a client only.
+   */
+  privateTabs?: boolean;
 }
 
 export interface ListRequest {

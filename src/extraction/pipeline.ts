@@ -40,6 +40,7 @@ const flightKey = (id: string, request: DownloadRequest) =>
     request.rotateOnError,
     JSON.stringify(request.params),
     request.allowedSources?.join(",") ?? "*",
+    request.privateTabs ? "login" : "",
   ].join("|");
 
 type Fresh = Sourced | { error: ApiError };
@@ -154,6 +155,7 @@ function extractor(deps: PipelineDeps) {
         params: request.params,
         allowedSources: request.allowedSources,
         clientChose: !request.refresh,
+        withLogin: request.privateTabs === true,
       },
     );
 }

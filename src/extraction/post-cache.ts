@@ -89,7 +89,8 @@ export function createPostCache(deps: PostCacheDeps) {
      */
     async remember(id: string, { extraction, source }: Sourced) {
       const { entry, ttl } = resultEntry(id, { extraction, source }, deps.now(), deps.cacheTtlMs);
-      if (ttl <= 0) return;
+      // What only the operator's login showed is never where another client can read it.
+      if (ttl <= 0 || extraction.viaLogin) return;
       if (!extraction.verified && (deps.provers.some((name) => name !== source) || (await holdsProven(id)))) {
         await safely(
           () => deps.store.setPost(ownKey(id, source), { ...entry, unlisted: true }, ttl),

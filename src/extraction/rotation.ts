@@ -19,6 +19,8 @@ export interface RotationRequest {
    * link's re-extraction): a client's choice never steers the health everyone's rotation reads.
    */
   clientChose?: boolean;
+  /** The client may be given what only the operator's login shows. */
+  withLogin?: boolean;
 }
 
 export interface RotationDeps {
@@ -142,6 +144,7 @@ async function attempt(
       url: request.url,
       params: request.params,
       signal,
+      ...(request.withLogin ? { withLogin: true } : {}),
     });
     if (extraction.media.id !== request.id)
       throw new SourceFailure(

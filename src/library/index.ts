@@ -285,6 +285,8 @@ const downloadRequest = (url: string, choice: DownloadOptions) => ({
   nocache: choice.nocache ?? false,
   rotateOnError: choice.rotateOnError ?? true,
   params: {},
+  // The library runs with the user's own settings: what their login shows is theirs.
+  privateTabs: true,
 });
 
 function clientOf(services: Services, options: ClientOptions) {

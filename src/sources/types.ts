@@ -20,6 +20,8 @@ export interface ExtractInput {
   url: string;
   params: Record<string, unknown>;
   signal: AbortSignal;
+  /** The client may be given what only the operator's login shows (a story listed with it). */
+  withLogin?: boolean;
 }
 
 export type Extract = (input: ExtractInput) => Promise<Extraction>;

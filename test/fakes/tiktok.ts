@@ -8,6 +8,7 @@ import {
   type FakePost,
   type FakeProfile,
   itemStructOf,
+  makeProfile,
   SAMPLE_COLLECTIONS,
   SAMPLE_PROFILES,
 } from "./profiles.js";
@@ -179,6 +180,12 @@ export class FakeTikTok {
   /** Accounts, collections and playlists (docs/upstreams/tiktok.md §6); tests may add their own. */
   readonly profiles = new Map<string, FakeProfile>(SAMPLE_PROFILES);
   readonly collections = new Map<string, FakeCollection>(SAMPLE_COLLECTIONS);
+  /**
+   * The following feed (docs/upstreams/tiktok.md §8) of whoever sends a `sessionid`: the login's own
+   * account (TikTok may list it among the followed, as gallery-dl notes) and, in order, the handles of
+   * the accounts it follows that have stories (their `tabs.stories`, shown whether public or not).
+   */
+  readonly following = { viewer: makeProfile("the.viewer", []), accounts: [] as string[] };
   /** Device ids each account's list has seen, in order (the first `staleDevices` of them are stale). */
   private readonly devices = new Map<string, string[]>();
   private readonly challenges = new Map<string, Challenge>();
@@ -255,6 +262,9 @@ export class FakeTikTok {
     const embed = /^\/embed\/@([\w.-]+)\/?$/.exec(path)?.[1];
     if (embed) return this.embedPage(response, embed);
     if (path === "/api/creator/item_list/") return this.creatorItems(request, response, url);
+    if (path === "/following") return this.followingPage(request, response);
+    if (path === "/api/story/user_list/") return this.storyUsers(request, response, url);
+    if (path === "/api/story/batch/item_list/") return this.storyBatch(request, response, url);
     const tab = /^\/api\/(favorite|user\/collect|repost|story)\/item_list\/$/.exec(path)?.[1];
     if (tab)
       return this.tabItems(
@@ -571,8 +581,11 @@ export class FakeTikTok {
     const count = Math.min(Number(url.searchParams.get("count")) || 15, stories ? 5 : 15);
     const cursor = Number(url.searchParams.get("cursor")) || 0;
     const author = served.author ?? profile;
+    // A story item is the whole itemStruct, its media addresses in it (a story may have no page).
     const items = (from: number, n: number) =>
-      served.posts.slice(from, from + n).map((post) => itemStructOf(post, author));
+      served.posts
+        .slice(from, from + n)
+        .map((post) => (stories ? storyStructOf(post, author) : itemStructOf(post, author)));
     if (stories) {
       const page = items(cursor, count);
       return sendJson(response, {
@@ -599,6 +612,85 @@ export class FakeTikTok {
       hasMore: position + page.length < served.posts.length,
       statusCode: 0,
     });
+  }
+
+  /** The /following page: its app context names the login's own account when a `sessionid` comes. */
+  private followingPage(request: IncomingMessage, response: ServerResponse) {
+    if (this.challenged(request)) return send(response, 200, "text/html; charset=utf-8", this.wafPage());
+    const cookies = parseCookies(request.headers.cookie);
+    this.setSessionCookies(response, cookies);
+    const { viewer } = this.following;
+    const user = cookies.has("sessionid")
+      ? { uid: viewer.userId, uniqueId: viewer.username, nickName: viewer.nickname, secUid: viewer.secUid }
+      : {};
+    const data = JSON.stringify({
+      __DEFAULT_SCOPE__: { "webapp.app-context": { language: "en", region: "US", user } },
+    });
+    send(response, 200, "text/html; charset=utf-8", postPage(data.replaceAll("/", "\\u002F"), "0", false));
+  }
+
+  /**
+   * `story/user_list` (gallery-dl's request): the accounts with stories a login follows, by an offset,
+   * at most 15 a request; without a `sessionid`, an answer without `storyUsers`.
+   */
+  private storyUsers(request: IncomingMessage, response: ServerResponse, url: URL) {
+    if (this.challenged(request)) return send(response, 200, "text/html; charset=utf-8", this.wafPage());
+    const missing = missingParameters(url, [...WEB_APP_PARAMETERS, "count", "cursor", "storyFeedScene"]);
+    if (missing || url.searchParams.get("storyFeedScene") !== "3")
+      return sendJson(response, badListRequest(missing ?? "storyFeedScene"));
+    const cookies = parseCookies(request.headers.cookie);
+    this.setSessionCookies(response, cookies);
+    if (!cookies.has("sessionid")) return sendJson(response, { statusCode: 0, statusMsg: "" });
+    const accounts = [this.following.viewer, ...this.followedProfiles()];
+    const offset = Number(url.searchParams.get("cursor")) || 0;
+    const count = Math.min(Number(url.searchParams.get("count")) || 15, 15);
+    const page = accounts.slice(offset, offset + count);
+    sendJson(response, {
+      storyUsers: page.map((account) => ({
+        user: { id: account.userId, uniqueId: account.username, nickname: account.nickname },
+      })),
+      hasMore: offset + page.length < accounts.length,
+      statusCode: 0,
+    });
+  }
+
+  /**
+   * `story/batch/item_list`: the stories of the `authorIds` named (one to ten, `storyCallScene=2`), each
+   * author's in `batchStoryItemLists`; without a `sessionid`, nothing.
+   */
+  private storyBatch(request: IncomingMessage, response: ServerResponse, url: URL) {
+    if (this.challenged(request)) return send(response, 200, "text/html; charset=utf-8", this.wafPage());
+    const missing = missingParameters(url, [...WEB_APP_PARAMETERS, "authorIds", "storyCallScene"]);
+    const authors = (url.searchParams.get("authorIds") ?? "").split(",").filter(Boolean);
+    if (
+      missing ||
+      url.searchParams.get("storyCallScene") !== "2" ||
+      authors.length < 1 ||
+      authors.length > 10
+    )
+      return sendJson(response, badListRequest(missing ?? "authorIds"));
+    const cookies = parseCookies(request.headers.cookie);
+    this.setSessionCookies(response, cookies);
+    if (!cookies.has("sessionid")) return sendJson(response, { statusCode: 0, statusMsg: "" });
+    const byId = new Map([...this.profiles.values()].map((profile) => [profile.userId, profile]));
+    sendJson(response, {
+      batchStoryItemLists: authors.map((id) => {
+        const profile = byId.get(id);
+        return {
+          authorId: id,
+          itemList: (profile?.tabs?.stories?.posts ?? []).map((post) =>
+            storyStructOf(post, profile as FakeProfile),
+          ),
+        };
+      }),
+      statusCode: 0,
+    });
+  }
+
+  private followedProfiles(): FakeProfile[] {
+    return this.following.accounts
+      .map((handle) => this.profiles.get(handle))
+      .filter((profile): profile is FakeProfile => profile !== undefined);
   }
 
   /** Whether this account's next list answer is one of the empty bodies it is set to give. */
@@ -828,6 +920,29 @@ export function sampleData(
       .replace(/"uniqueId":"[^"]*"/, `"uniqueId":"${options.author.username}"`)
       .replace(/"secUid":"[^"]*"/, `"secUid":"${options.author.secUid}"`);
   return text;
+}
+
+/**
+ * A story as TikTok lists it: the whole itemStruct of the video or photo sample, under the story's id
+ * and author, its media addresses bound to the session as a post page's are.
+ */
+function storyStructOf(
+  post: FakePost,
+  author: Pick<FakeProfile, "username" | "nickname" | "userId" | "secUid">,
+): Record<string, unknown> {
+  const data = JSON.parse(
+    sampleData(post.photo ? "photo" : "video", {
+      id: post.id,
+      author: { username: author.username, secUid: author.secUid },
+    }),
+  );
+  const item = data.__DEFAULT_SCOPE__["webapp.video-detail"].itemInfo.itemStruct;
+  return {
+    ...item,
+    createTime: post.createTime,
+    desc: post.caption ?? `story ${post.id.slice(-4)}`,
+    author: { ...item.author, id: author.userId, nickname: author.nickname },
+  };
 }
 
 function errorData(statusCode: number, statusMsg: string): string {

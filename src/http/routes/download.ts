@@ -97,6 +97,7 @@ export function downloadRoutes(app: TypedApp, deps: DownloadRouteDeps) {
     rotateOnError: parseFlag("rotateOnError", raw.rotateOnError, true),
     params: ("params" in raw ? raw.params : undefined) ?? {},
     allowedSources: request.apiKey?.sources,
+    ...(request.apiKey?.privateTabs ? { privateTabs: true } : {}),
   });
 
   const keyCheck = deps.authenticate ? [deps.authenticate] : [];

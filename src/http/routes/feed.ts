@@ -246,6 +246,7 @@ function fileRoute(app: TypedApp, deps: FeedRouteDeps, responses: Record<string,
         rotateOnError: true,
         params: {},
         allowedSources: request.apiKey?.sources,
+        ...(request.apiKey?.privateTabs ? { privateTabs: true } : {}),
       });
       const link = fileLink(
         { ...result.stream },

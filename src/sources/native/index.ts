@@ -2,6 +2,7 @@ import { SourceFailure } from "../../domain/errors.js";
 import type { Extraction } from "../../domain/media.js";
 import { DESKTOP_USER_AGENT, MOBILE_USER_AGENT } from "../../net/browser.js";
 import type { ExtractInput, SourceDescriptor } from "../types.js";
+import { createListedStories, type ListedStories, SESSION_COOKIE_DOMAINS } from "./listed-stories.js";
 import { createNativeLister } from "./lister.js";
 import { earliestExpiry, mapPost, readPost } from "./page.js";
 import { createTikTokWeb, type TikTokWeb, type Visit } from "./web.js";
@@ -15,17 +16,28 @@ export const nativeSource: SourceDescriptor = {
   provesPostId: true,
   // TikTok's own page is the first choice until the health figures say otherwise.
   preferred: true,
-  lists: ["profile", "collection", "playlist", "liked", "saved", "reposts", "stories"],
+  lists: ["profile", "collection", "playlist", "liked", "saved", "reposts", "stories", "following"],
   create: (deps) => {
-    // Posts and lists share one web client, and so the kept sessions.
+    // Posts and lists share one web client, and so the kept sessions; stories listed are kept for a while.
     const web = createTikTokWeb(deps);
-    return { extract: createNativeExtractor(web), list: createNativeLister(web, deps) };
+    const stories = createListedStories(deps.now);
+    return { extract: createNativeExtractor(web, stories), list: createNativeLister(web, deps, stories) };
   },
 };
 
-function createNativeExtractor(web: TikTokWeb) {
-  return (input: ExtractInput): Promise<Extraction> =>
-    web.visit(input.signal, (visit) => readPage(web, visit, input));
+/** The post's page; for a story whose page fails, the item its listing returned (with that session). */
+function createNativeExtractor(web: TikTokWeb, stories: ListedStories) {
+  return async (input: ExtractInput): Promise<Extraction> => {
+    try {
+      return await web.visit(input.signal, (visit) => readPage(web, visit, input));
+    } catch (error) {
+      const listed = input.signal.aborted
+        ? undefined
+        : stories.extraction(input.id, input.withLogin === true);
+      if (!listed) throw error;
+      return listed;
+    }
+  };
 }
 
 /** The post's page (the mobile one when the desktop page is a stub), read into the common result. */
@@ -61,6 +73,3 @@ async function readPage(web: TikTokWeb, visit: Visit, input: ExtractInput): Prom
     expiresAt: earliestExpiry(media),
   };
 }
-
-/** The domain TikTok's page sets its cookies on: media hosts elsewhere (tiktokcdn.com) never get them. */
-const SESSION_COOKIE_DOMAINS = ["tiktok.com"] as const;

@@ -3,6 +3,7 @@ import { at, num } from "../../domain/json-path.js";
 import type { ListAnswer, ListItem } from "../../domain/lists.js";
 import type { TabKind } from "../../domain/tiktok-url.js";
 import type { ListInput } from "../types.js";
+import type { ListedStories } from "./listed-stories.js";
 import { accountFor, itemsOf, listJson, newDeviceId, webAppQuery } from "./lists.js";
 import { listItemOf } from "./page.js";
 import type { TikTokWeb, Visit } from "./web.js";
@@ -31,13 +32,22 @@ const WITHHELD: Record<TabKind, string> = {
   following: "the stories of the accounts a login follows",
 };
 
+/** A tab TikTok withheld: 403 LOGIN_REQUIRED, naming it. */
+export const tabWithheld = (tab: TabKind, why: string) =>
+  postErrors.loginRequired(`TikTok shows ${WITHHELD[tab]} only to a login${why}.`);
+
 /**
  * One page of a tab. TikTok withholds a tab from a visitor by answering without any `itemList` and any
  * "more" flag: then, for a client allowed to see what the operator's login shows, the page is asked
  * again with that login (and marked so: it is the operator's private data); otherwise it is a 403
  * LOGIN_REQUIRED that names the tab.
  */
-export async function tabPage(web: TikTokWeb, visit: Visit, input: ListInput): Promise<ListAnswer> {
+export async function tabPage(
+  web: TikTokWeb,
+  visit: Visit,
+  input: ListInput,
+  stories: ListedStories,
+): Promise<ListAnswer> {
   const tab = input.link.list as ListedTab;
   const account = await accountFor(web, visit, input);
   const userId = typeof input.position?.i === "string" ? input.position.i : account.owner.id;
@@ -47,8 +57,7 @@ export async function tabPage(web: TikTokWeb, visit: Visit, input: ListInput): P
   // The operator's login is sent only when this page needs it (a later page of a tab that did), and
   // only for a client allowed to see what it shows: a cursor such a client got is no way in for another.
   const withLogin = input.position?.l === 1;
-  if (withLogin && !input.withLogin)
-    throw postErrors.loginRequired(`TikTok shows ${WITHHELD[tab]} only to a login.`);
+  if (withLogin && !input.withLogin) throw tabWithheld(tab, "");
   if (!withLogin) visit.operatorCookie = undefined;
   const state = {
     cursor: typeof input.position?.c === "number" ? input.position.c : 0,
@@ -72,10 +81,11 @@ export async function tabPage(web: TikTokWeb, visit: Visit, input: ListInput): P
     answer = await ask();
   }
   if (withheld(answer))
-    throw postErrors.loginRequired(
-      `TikTok shows ${WITHHELD[tab]} only to a login (the owner keeps the tab private, or it needs the owner's own login).`,
-    );
-  const walked = await walkTab(tab, answer, ask, state, input.limit);
+    throw tabWithheld(tab, " (the owner keeps the tab private, or it needs the owner's own login)");
+  // A story's own page may fail: its list item is kept, with this listing's session, to download it from.
+  const keep = (items: Record<string, unknown>[]) =>
+    tab === "stories" ? stories.remember(items, visit, state.viaLogin) : Promise.resolve();
+  const walked = await walkTab(tab, { first: answer, ask, keep }, state, input.limit);
   visit.operatorCookie = login;
   return {
     kind: tab,
@@ -117,8 +127,15 @@ const withheld = (answer: unknown) =>
 /** The answers from the first on, each tab's cursor moved its own way, until the page is full or the tab ends. */
 async function walkTab(
   tab: ListedTab,
-  first: unknown,
-  ask: (wanted: number) => Promise<unknown>,
+  {
+    first,
+    ask,
+    keep,
+  }: {
+    first: unknown;
+    ask: (wanted: number) => Promise<unknown>;
+    keep: (items: Record<string, unknown>[]) => Promise<void>;
+  },
   state: { cursor: number },
   limit: number,
 ) {
@@ -130,6 +147,7 @@ async function walkTab(
     if (status !== 0) throw new SourceFailure("blocked", `TikTok refused the ${tab} (status ${status})`);
     const received = itemsOf(answer);
     items.push(...received.map((item) => listItemOf(item)));
+    await keep(received);
     const next = nextCursor(tab, answer, state.cursor, received.length);
     // An answer with nothing in it ends the tab, whatever it says: it cannot move an offset on.
     more = next.more && received.length > 0;

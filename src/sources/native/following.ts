@@ -1,0 +1,158 @@
+import { postErrors, SourceFailure } from "../../domain/errors.js";
+import { scriptById } from "../../domain/html.js";
+import { at, list, num, record, str } from "../../domain/json-path.js";
+import type { ListAnswer, ListItem } from "../../domain/lists.js";
+import { DESKTOP_USER_AGENT } from "../../net/browser.js";
+import type { ListInput } from "../types.js";
+import type { ListedStories } from "./listed-stories.js";
+import { listJson, newDeviceId, webAppQuery } from "./lists.js";
+import { DATA_SCRIPT_ID, listItemOf } from "./page.js";
+import type { TikTokWeb, Visit } from "./web.js";
+
+/** Accounts `story/user_list` is asked for at a time (gallery-dl's count). */
+const USERS_COUNT = 15;
+/** Authors one `story/batch/item_list` request names, at most (as TikTok's web app asks). */
+const BATCH_AUTHORS = 10;
+/** Upstream requests one page of ours may make. */
+const REQUESTS_PER_PAGE = 12;
+
+interface FollowingState {
+  /** The offset in the followed accounts of the first one whose stories are not all given. */
+  offset: number;
+  /** Stories of the batch that starts at `offset` already given. */
+  skip: number;
+  deviceId: string;
+  /** The login's own user id ("" unknown): TikTok may list the viewer among the accounts it follows. */
+  viewer: string;
+}
+
+/**
+ * One page of the following feed (docs/upstreams/tiktok.md §8, as gallery-dl reads it): the stories of
+ * every account the login follows. `story/user_list` gives the accounts by an offset; their stories come
+ * from `story/batch/item_list`, at most ten authors a request. It is always a login's own data: asked only
+ * for a client allowed to see what the operator's login shows, and marked so.
+ */
+export async function followingPage(
+  web: TikTokWeb,
+  visit: Visit,
+  input: ListInput,
+  stories: ListedStories,
+): Promise<ListAnswer> {
+  if (!input.withLogin)
+    throw postErrors.loginRequired(
+      "The following feed shows the stories of the accounts a login follows: this server answers it only to API keys marked privateTabs.",
+    );
+  if (!visit.operatorCookie)
+    throw postErrors.loginRequired(
+      "The following feed needs a TikTok login: give your own cookies (the CLI's --cookies, the library's cookies option).",
+    );
+  const position = input.position ?? {};
+  const viewer = typeof position.m === "string" ? { id: position.m } : await viewerOf(web, visit);
+  const state: FollowingState = {
+    offset: typeof position.o === "number" ? position.o : 0,
+    skip: typeof position.s === "number" ? position.s : 0,
+    deviceId: typeof position.d === "string" ? position.d : newDeviceId(),
+    viewer: viewer.id,
+  };
+  const walked = await walkFollowing(web, visit, input.limit, state, (items) =>
+    stories.remember(items, visit, true),
+  );
+  return {
+    kind: "following",
+    id: "following",
+    title: "Following",
+    owner: viewer.id ? { id: viewer.id, ...(viewer.username ? { username: viewer.username } : {}) } : {},
+    items: walked.items,
+    next: walked.more ? { o: state.offset, s: state.skip, d: state.deviceId, m: state.viewer } : undefined,
+    viaLogin: true,
+  };
+}
+
+/** The accounts from `state.offset` on, ten at a time, their stories until the page is full or the feed ends. */
+async function walkFollowing(
+  web: TikTokWeb,
+  visit: Visit,
+  limit: number,
+  state: FollowingState,
+  keep: (items: Record<string, unknown>[]) => Promise<void>,
+): Promise<{ items: ListItem[]; more: boolean }> {
+  const items: ListItem[] = [];
+  let requests = 0;
+  for (;;) {
+    if (items.length >= limit || requests >= REQUESTS_PER_PAGE) return { items, more: true };
+    const users = await followedAccounts(web, visit, state);
+    requests++;
+    for (let index = 0; index < users.ids.length; index += BATCH_AUTHORS) {
+      if (items.length >= limit || requests >= REQUESTS_PER_PAGE) return { items, more: true };
+      const batch = users.ids.slice(index, index + BATCH_AUTHORS);
+      const authors = batch.filter((id) => id !== state.viewer);
+      if (authors.length > 0) {
+        const received = await storiesOf(web, visit, authors, state.deviceId);
+        requests++;
+        await keep(received);
+        const rest = received.slice(state.skip);
+        const room = limit - items.length;
+        items.push(...rest.slice(0, room).map((item) => listItemOf(item)));
+        if (rest.length > room) {
+          state.skip += room;
+          return { items, more: true };
+        }
+      }
+      state.offset += batch.length;
+      state.skip = 0;
+    }
+    if (!users.more || users.ids.length === 0) return { items, more: false };
+  }
+}
+
+/** One answer of `story/user_list`: the followed accounts' ids from the offset on. */
+async function followedAccounts(web: TikTokWeb, visit: Visit, state: FollowingState) {
+  const query = webAppQuery({
+    count: String(USERS_COUNT),
+    cursor: String(state.offset),
+    device_id: state.deviceId,
+    storyFeedScene: "3",
+  });
+  const answer = await listJson(web, visit, `https://www.tiktok.com/api/story/user_list/?${query}`);
+  checkStatus(answer);
+  const users = at(answer, ["storyUsers"]);
+  // gallery-dl: no `storyUsers` at all means the cookies are not a login.
+  if (!Array.isArray(users))
+    throw postErrors.loginRequired(
+      "TikTok answered no followed accounts for this login: its cookies are not logged in, or have expired.",
+    );
+  const ids = users
+    .map((user) => str(at(user, ["user", "id"])))
+    .filter((id): id is string => id !== undefined && /^\d{1,25}$/.test(id));
+  return { ids, more: at(answer, ["hasMore"]) === true };
+}
+
+/** The stories of up to ten authors, in the order TikTok gives them. */
+async function storiesOf(web: TikTokWeb, visit: Visit, authors: string[], deviceId: string) {
+  const query = webAppQuery({ authorIds: authors.join(","), storyCallScene: "2", device_id: deviceId });
+  const answer = await listJson(web, visit, `https://www.tiktok.com/api/story/batch/item_list/?${query}`);
+  checkStatus(answer);
+  return list(at(answer, ["batchStoryItemLists"]))
+    .flatMap((stories) => list(at(stories, ["itemList"])))
+    .map(record)
+    .filter((item) => item !== undefined);
+}
+
+function checkStatus(answer: unknown) {
+  const status = num(at(answer, ["statusCode"])) ?? 0;
+  if (status !== 0)
+    throw new SourceFailure("blocked", `TikTok refused the following feed (status ${status})`);
+}
+
+/** The login's own account, from the /following page's app context (the page a browser opens first). */
+async function viewerOf(web: TikTokWeb, visit: Visit): Promise<{ id: string; username?: string }> {
+  const page = await web.loadPage(visit, "https://www.tiktok.com/following", DESKTOP_USER_AGENT);
+  const text = page.kind === "data" ? scriptById(page.html, DATA_SCRIPT_ID) : undefined;
+  if (text === undefined) return { id: "" };
+  try {
+    const user = record(at(JSON.parse(text), ["__DEFAULT_SCOPE__", "webapp.app-context", "user"]));
+    return { id: str(user?.uid) ?? "", username: str(user?.uniqueId) };
+  } catch {
+    return { id: "" };
+  }
+}
