@@ -57,6 +57,18 @@ describe("a person's tabs", () => {
     assert.match(item.url, /^https:\/\/www\.tiktok\.com\/@grid\.maker\/(video|photo)\//);
   });
 
+  it("lists a tab from a short link, also inside pasted text", async () => {
+    for (const url of ["https://vm.tiktok.com/ZMliked01/", "my likes: vt.tiktok.com/ZMliked01 enjoy"]) {
+      const { status, body } = await list(stack, { url, limit: "3" });
+      assert.equal(status, 200, JSON.stringify(body));
+      assert.equal(body.result.kind, "liked");
+      assert.deepEqual(
+        body.result.items.map((item: Page) => item.id),
+        OWNER.tabs?.liked?.posts.slice(0, 3).map((post) => post.id),
+      );
+    }
+  });
+
   it("reposts by an offset of the items received, stories by MaxCursor", async () => {
     assert.deepEqual(
       idsOf(await listPages(stack, tab("reposts"), 10)),

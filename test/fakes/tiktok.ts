@@ -139,6 +139,8 @@ const SHORT_CODES: Record<
   },
   // Short links lead to profiles, collections and playlists too.
   ZMprofile: { status: 301, location: "https://www.tiktok.com/@grid.maker?_r=1&_t=8qXk2Lm9" },
+  // And to a person's tab, as the app shares one.
+  ZMliked01: { status: 301, location: "https://www.tiktok.com/@tab.owner/liked?_r=1&_t=8qXk2Lm9" },
   // How TikTok answers a dead code: a redirect to its home page.
   ZMdead001: { status: 301, location: "https://www.tiktok.com/?_r=1" },
 };
