@@ -30,6 +30,11 @@ describe("what a new user hits", () => {
     const policy = String(page.headers["content-security-policy"]);
     assert.match(policy, /default-src 'self'/);
     assert.doesNotMatch(policy, /upgrade-insecure-requests/);
+    // The page's own files come from the UI's app, built at the first visit.
+    const style = await stack.app.inject({ url: "/docs/static/swagger-ui.css" });
+    assert.deepEqual([style.statusCode, style.headers["content-type"]], [200, "text/css; charset=utf-8"]);
+    const missing = await stack.app.inject({ url: "/docs/nope" });
+    assert.deepEqual([missing.statusCode, missing.json().code], [404, "ROUTE_NOT_FOUND"]);
   });
 
   it("GET /api/download has a summary and a tag in the OpenAPI document", async () => {

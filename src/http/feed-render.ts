@@ -1,4 +1,4 @@
-import { Feed, type Item } from "feed";
+import type { Item } from "feed";
 import type { ListItem, ListPage } from "../domain/lists.js";
 
 export type FeedFormat = "atom" | "rss" | "json";
@@ -36,8 +36,12 @@ function summaryOf(item: ListItem, base: string): string {
 export const fileLinkOf = (base: string, item: ListItem) =>
   `${base}/api/file?url=${encodeURIComponent(item.url)}`;
 
-/** A page of a listing as Atom 1.0, RSS 2.0 or JSON Feed 1.1, written by the `feed` library. */
-export function renderFeed(page: ListPage, items: ListItem[], view: FeedView): string {
+/**
+ * A page of a listing as Atom 1.0, RSS 2.0 or JSON Feed 1.1, written by the `feed` library (loaded at the
+ * first feed asked for: an instance nobody follows does not carry it).
+ */
+export async function renderFeed(page: ListPage, items: ListItem[], view: FeedView): Promise<string> {
+  const { Feed } = await import("feed");
   const owner = page.owner;
   const updated = new Date(page.fetchedAt ?? Date.now());
   const feed = new Feed({

@@ -184,7 +184,7 @@ async function answerFeed(
   const version = `${etag}|${fetchedAt}|${selfUrl}`;
   let body = rendered.get(version);
   if (body === undefined) {
-    body = renderFeed(page, items, { format, selfUrl, base: originOf(request) });
+    body = await renderFeed(page, items, { format, selfUrl, base: originOf(request) });
     rendered.set(version, body);
   }
   return reply.type(FEED_TYPES[format]).send(body);
