@@ -1,4 +1,5 @@
-import { CookieJar } from "tough-cookie";
+import type { CookieJar } from "tough-cookie";
+import { newCookieJar } from "../../net/cookie-jar.js";
 
 /**
  * TikTok sessions kept between extractions (docs/upstreams/tiktok.md §7): a fresh cookie jar meets
@@ -33,7 +34,8 @@ export interface SessionLease {
 
 interface Session {
   readonly id: number;
-  jar: CookieJar;
+  /** None until the session's first extraction. */
+  jar?: CookieJar;
   readonly createdAt: number;
   uses: number;
   passed: boolean;
@@ -95,7 +97,7 @@ export function createSessionPool(options: SessionPoolOptions) {
     session.uses++;
     let jar: CookieJar;
     try {
-      jar = await session.jar.clone();
+      jar = session.jar ? await session.jar.clone() : await newCookieJar();
     } catch (error) {
       giveBack(route, session, true);
       throw error;
@@ -127,7 +129,6 @@ export type SessionPool = ReturnType<typeof createSessionPool>;
 
 const newSession = (id: number, now: number): Session => ({
   id,
-  jar: new CookieJar(),
   createdAt: now,
   uses: 0,
   passed: false,
@@ -137,7 +138,7 @@ const newSession = (id: number, now: number): Session => ({
 
 /** The extraction's jar without the one-use WAF cookies: what the session keeps. */
 async function keptCookies(jar: CookieJar): Promise<CookieJar> {
-  const kept = new CookieJar();
+  const kept = await newCookieJar();
   for (const cookie of await jar.getCookies("https://www.tiktok.com/", { allPaths: true })) {
     if (ONE_USE_COOKIES.has(cookie.key)) continue;
     await kept.setCookie(cookie, `https://${cookie.domain ?? "www.tiktok.com"}/`, { ignoreError: true });

@@ -1,8 +1,8 @@
-import { CookieJar } from "tough-cookie";
 import { SourceFailure } from "../../domain/errors.js";
 import { at, list } from "../../domain/json-path.js";
 import { type Media, postIdsInLinks, withIdEvidence } from "../../domain/media.js";
 import { DESKTOP_USER_AGENT, pageHeaders } from "../../net/browser.js";
+import { newCookieJar } from "../../net/cookie-jar.js";
 import type { HttpResponse } from "../../net/http-client.js";
 import { joinBase } from "../../net/upstreams.js";
 import { decodePackedScript, PackedScriptError } from "../packed-script.js";
@@ -48,7 +48,7 @@ export function openSite(
   input: Pick<ExtractInput, "signal">,
 ): Site {
   const base = deps.upstreams.baseOf(name, origin);
-  const jar = new CookieJar();
+  const jar = newCookieJar();
   // One way out for the whole exchange: the site's cookies and tokens belong to it.
   const route = deps.egress.pick(name);
   const url = (path: string) => joinBase(base, path);
@@ -91,7 +91,7 @@ export function openSite(
           method: step.method ?? (body === undefined ? "GET" : "POST"),
           headers,
           body,
-          jar,
+          jar: await jar,
           signal: input.signal,
           redirects:
             step.follow === false ? undefined : { max: 3, allow: (next) => next.origin === base.origin },
