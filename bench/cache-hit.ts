@@ -7,18 +7,17 @@
  *   npm run bench:cache [-- --mode memory|redis|both --duration 5 --rounds 5 --connections 50]
  *
  * Each server runs in its own process, pinned to CPU 1 where `taskset` exists; autocannon drives them
- * from this process, pinned to CPU 0.
+ * from this process, pinned to CPU 0. Ours is the service's process entry, as users run it.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
+import { type AddressInfo, createServer } from "node:net";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import Fastify from "fastify";
 import { Redis } from "ioredis";
-import { createApp } from "../src/http/app.js";
-import { loadConfig } from "../src/service/config.js";
-import { nativeSource } from "../src/sources/native/index.js";
 import { FakeTikTok, SAMPLE_IDS } from "../test/fakes/tiktok.js";
 
 const POST_URL = `https://www.tiktok.com/@river.cooks/video/${SAMPLE_IDS.video}`;
@@ -26,26 +25,12 @@ const DOWNLOAD_PATH = `/api/download?url=${encodeURIComponent(POST_URL)}`;
 /** Same request and answer sizes: the difference is only what the service does for a cache hit. */
 const BARE_PATH = `/json?url=${encodeURIComponent(POST_URL)}`;
 
-type Role =
-  | { role: "service"; upstream: string; redisUrl?: string; prefix: string }
-  | { role: "bare"; payload: unknown };
+type Role = { role: "bare"; payload: unknown };
 
 const REDIS_URL = process.env.REDIS_URL || "redis://127.0.0.1:6379";
 const hasTaskset = spawnSync("taskset", ["-c", "0", "true"]).status === 0;
 
 async function serve(role: Role): Promise<string> {
-  if (role.role === "service") {
-    // A user's cache hit as it is served: rate limiting on (a limit this run never reaches, so every
-    // request pays the count), the default hooks, CORS and headers.
-    const config = loadConfig({
-      UPSTREAM_TIKTOK: role.upstream,
-      RATE_LIMIT: process.env.BENCH_RATE_LIMIT ?? "1000000",
-      ...(role.redisUrl ? { REDIS_URL: role.redisUrl, REDIS_PREFIX: role.prefix } : {}),
-    });
-    // Only the native source: the providers' real sites are not reachable from a bench.
-    const app = await createApp(config, { logger: false, sources: [nativeSource] });
-    return app.listen({ port: 0, host: "127.0.0.1" });
-  }
   // The cheapest a Fastify route can answer the same bytes: the body serialized once, sent as a string.
   const bare = Fastify({ logger: false });
   const body = JSON.stringify(role.payload);
@@ -67,6 +52,56 @@ async function startChild(role: Role): Promise<{ process: ChildProcess; address:
   return { process: worker, address: reply.address };
 }
 
+/**
+ * The service as a user runs it: its process entry (`src/server.ts`, as `npm start` runs the built one),
+ * its own settings from the environment, logging off. Rate limiting is on (a limit this run never
+ * reaches, so every request pays its count); only the native source is on (the providers' real sites
+ * are not reachable from a bench).
+ */
+async function startService(
+  env: Record<string, string>,
+): Promise<{ process: ChildProcess; address: string }> {
+  const port = await freePort();
+  const node = [
+    process.execPath,
+    "--import",
+    "tsx",
+    fileURLToPath(new URL("../src/server.ts", import.meta.url)),
+  ];
+  const [command, ...args] = hasTaskset ? ["taskset", "-c", "1", ...node] : node;
+  const service = spawn(command as string, args, {
+    stdio: "inherit",
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      LOG_LEVEL: "silent",
+      SOURCES: "native",
+      RATE_LIMIT: process.env.BENCH_RATE_LIMIT ?? "1000000",
+      STREAM_SECRET: "cache-bench-secret-0123456789abcdef",
+      ...env,
+    },
+  });
+  const address = `http://127.0.0.1:${port}`;
+  for (let tries = 0; ; tries++) {
+    try {
+      await fetch(`${address}/api/health`);
+      return { process: service, address };
+    } catch (error) {
+      if (tries > 200) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const { port } = server.address() as AddressInfo;
+  server.close();
+  return port;
+}
+
 async function measure(url: string, duration: number, connections: number): Promise<number> {
   const result = await autocannon({ url, duration, connections, pipelining: 1 });
   if (result.non2xx > 0 || result.errors > 0)
@@ -81,11 +116,9 @@ async function compare(
 ) {
   const prefix = `tiktok-dl-bench:${randomBytes(4).toString("hex")}:`;
   const fake = await new FakeTikTok().start();
-  const service = await startChild({
-    role: "service",
-    upstream: fake.url,
-    prefix,
-    ...(mode === "redis" ? { redisUrl: REDIS_URL } : {}),
+  const service = await startService({
+    UPSTREAM_TIKTOK: fake.url,
+    ...(mode === "redis" ? { REDIS_URL, REDIS_PREFIX: prefix } : {}),
   });
   const warm = await fetch(`${service.address}${DOWNLOAD_PATH}`);
   const body = (await warm.json()) as { result: { cached: boolean } };

@@ -1,19 +1,25 @@
 // The service as `npm run bench:memory` measures it: the built code (dist/), in its own process, told by
 // its parent over IPC when to collect garbage and report its memory. Run with --expose-gc.
 const mode = process.argv[2] ?? "service";
-let server;
+let port;
 if (mode === "bare") {
   // The baseline: a bare Node HTTP server answering JSON.
   const { createServer } = await import("node:http");
-  server = createServer((_request, response) => response.end('{"ok":true}'));
+  const server = createServer((_request, response) => response.end('{"ok":true}'));
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  port = server.address().port;
 } else {
-  // Loaded only here: the bare baseline must not carry the service's modules.
-  const { createApp } = await import("../dist/src/http/app.js");
-  const { loadConfig } = await import("../dist/src/service/config.js");
-  const app = await createApp(loadConfig(process.env));
-  await app.listen({ port: 0, host: "127.0.0.1" });
-  server = app.server;
+  // The service as `npm start` runs it: its process entry (loaded only here: the bare baseline must
+  // not carry the service's modules), on the PORT the bench chose; ready when it takes connections.
+  await import("../dist/src/server.js");
+  port = Number(process.env.PORT);
+  const { connect } = await import("node:net");
+  const answers = () =>
+    new Promise((resolve) => {
+      const socket = connect(port, "127.0.0.1", () => resolve(socket.end() && true));
+      socket.once("error", () => resolve(false));
+    });
+  while (!(await answers())) await new Promise((resolve) => setTimeout(resolve, 50));
 }
 
 const reading = () => {
@@ -34,4 +40,4 @@ process.on("message", (message) => {
   if (message === "snapshot")
     import("node:v8").then((v8) => process.send?.({ kind: "snapshot", file: v8.writeHeapSnapshot() }));
 });
-process.send?.({ kind: "ready", port: server.address().port });
+process.send?.({ kind: "ready", port });

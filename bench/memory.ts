@@ -6,6 +6,8 @@
  *   npm run build && npm run bench:memory [-- --posts 20000]
  */
 import { type ChildProcess, fork } from "node:child_process";
+import { once } from "node:events";
+import { type AddressInfo, createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { request } from "undici";
 import { FakeTikTok } from "../test/fakes/tiktok.js";
@@ -45,6 +47,15 @@ function measure(child: ChildProcess): Promise<Reading> {
   });
 }
 
+/** A port nothing listens on now, for the service's own PORT. */
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const { port } = server.address() as AddressInfo;
+  server.close();
+  return port;
+}
+
 const settle = () => new Promise((resolve) => setTimeout(resolve, 1_000));
 const mib = (bytes: number) => `${(bytes / MiB).toFixed(1)} MiB`;
 
@@ -60,6 +71,8 @@ const ids = Array.from({ length: POSTS }, (_, i) =>
 );
 for (const id of ids) fake.scenarios.set(id, { kind: "sample", sample: "video" });
 const service = start("service", {
+  PORT: String(await freePort()),
+  HOST: "127.0.0.1",
   UPSTREAM_TIKTOK: fake.url,
   ALLOW_PRIVATE_UPSTREAMS: "1",
   RATE_LIMIT: "0",
@@ -106,7 +119,7 @@ console.log(
     `external ${perEntry("external").toFixed(2)} KiB`,
 );
 console.log(
-  `aims: idle RSS ≤ 80 MiB (${mib(idle.rss)}), ≤ 4 KiB per entry (heap ${perEntry("heapUsed").toFixed(2)} KiB)`,
+  `aims: idle RSS ≤ 90 MiB on Node 24 (${mib(idle.rss)}), ≤ 4 KiB per entry (heap ${perEntry("heapUsed").toFixed(2)} KiB)`,
 );
 if (args.has("snapshot")) {
   const file = await new Promise<string>((resolve) => {
