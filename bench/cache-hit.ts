@@ -12,13 +12,13 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
-import { type AddressInfo, createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import Fastify from "fastify";
 import { Redis } from "ioredis";
 import { FakeTikTok, SAMPLE_IDS } from "../test/fakes/tiktok.js";
+import { freePort } from "./free-port.js";
 
 const POST_URL = `https://www.tiktok.com/@river.cooks/video/${SAMPLE_IDS.video}`;
 const DOWNLOAD_PATH = `/api/download?url=${encodeURIComponent(POST_URL)}`;
@@ -92,14 +92,6 @@ async function startService(
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as AddressInfo;
-  server.close();
-  return port;
 }
 
 async function measure(url: string, duration: number, connections: number): Promise<number> {

@@ -6,11 +6,10 @@
  *   npm run build && npm run bench:memory [-- --posts 20000]
  */
 import { type ChildProcess, fork } from "node:child_process";
-import { once } from "node:events";
-import { type AddressInfo, createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { request } from "undici";
 import { FakeTikTok } from "../test/fakes/tiktok.js";
+import { freePort } from "./free-port.js";
 
 const args = new Map(
   process.argv.slice(2).flatMap((arg, i, all) => (arg.startsWith("--") ? [[arg.slice(2), all[i + 1]]] : [])),
@@ -45,15 +44,6 @@ function measure(child: ChildProcess): Promise<Reading> {
     child.once("message", (message: Reading) => resolve(message));
     child.send("measure");
   });
-}
-
-/** A port nothing listens on now, for the service's own PORT. */
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as AddressInfo;
-  server.close();
-  return port;
 }
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 1_000));
