@@ -1,7 +1,7 @@
 import { Readable } from "node:stream";
 import { linksToSave, type SaveChoice, safeFileName } from "../domain/files.js";
 import type { ListPage } from "../domain/lists.js";
-import { createClientFromEnv, type PostFile } from "../library/index.js";
+import type { PostFile } from "../library/index.js";
 import type { ApiResult } from "../service/types.js";
 
 /** A post as the CLI handles it: its id, its result (for --json), and the files the options select. */
@@ -26,7 +26,10 @@ export interface Backend {
 }
 
 /** The library, configured by the environment as the server would be. */
-export function localBackend(cookies?: string): Backend {
+export async function localBackend(cookies?: string): Promise<Backend> {
+  // The library (and the whole service under it) loads only here: with --server, or for a usage
+  // error, the CLI starts without it.
+  const { createClientFromEnv } = await import("../library/index.js");
   const client = createClientFromEnv(process.env, { cookies });
   return {
     ready: () => client.ready(),

@@ -4,7 +4,6 @@ import { isPostId, visible } from "../domain/files.js";
 import { itemsOfPages, type ListItem } from "../domain/lists.js";
 import { fileNamer, type PostFacts } from "../domain/output-template.js";
 import { parseTikTokListLink } from "../domain/tiktok-url.js";
-import { TikTokDlError } from "../library/index.js";
 import { packageVersion } from "../service/version.js";
 import { type Backend, type CliPost, localBackend, remoteBackend } from "./backend.js";
 import { type Options, readOptions, USAGE, UsageError } from "./options.js";
@@ -245,11 +244,12 @@ async function backendFor(opts: Options): Promise<Backend | number> {
   if (opts.server) return remoteBackend(opts.server);
   let backend: Backend | undefined;
   try {
-    backend = localBackend(opts.cookies);
+    backend = await localBackend(opts.cookies);
     await backend.ready();
     return backend;
   } catch (error) {
     await backend?.close();
+    const { TikTokDlError } = await import("../library/index.js");
     if (!(error instanceof TikTokDlError) || error.code !== "INVALID_OPTIONS") throw error;
     process.stderr.write(`tiktok-dl: ${error.message}\n`);
     return 2;
