@@ -22,12 +22,17 @@ if (mode === "bare") {
   while (!(await answers())) await new Promise((resolve) => setTimeout(resolve, 50));
 }
 
-const reading = () => {
+// "measure": what the waiting process holds (three full collections); "measure-reduced": what it keeps
+// once V8 gives back the heap it grew under load and no longer needs, as its memory reducer does in an
+// idle process (a last-resort collection).
+const reading = (reduced) => {
   for (let i = 0; i < 3; i++) globalThis.gc?.();
+  if (reduced) globalThis.gc?.({ type: "major", execution: "sync", flavor: "last-resort" });
   const memory = process.memoryUsage();
   return {
     rss: memory.rss,
     heapUsed: memory.heapUsed,
+    heapTotal: memory.heapTotal,
     external: memory.external,
     arrayBuffers: memory.arrayBuffers,
   };
@@ -35,7 +40,8 @@ const reading = () => {
 // The bench that started this process went away: so does this process.
 process.on("disconnect", () => process.exit(0));
 process.on("message", (message) => {
-  if (message === "measure") process.send?.({ kind: "reading", ...reading() });
+  if (message === "measure" || message === "measure-reduced")
+    process.send?.({ kind: "reading", ...reading(message === "measure-reduced") });
   if (message === "exit") process.exit(0);
   if (message === "snapshot")
     import("node:v8").then((v8) => process.send?.({ kind: "snapshot", file: v8.writeHeapSnapshot() }));
