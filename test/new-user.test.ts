@@ -163,7 +163,7 @@ describe("tests tell the truth", () => {
     const run = promisify(execFile);
     const { stdout } = await run(
       process.execPath,
-      ["--import", "tsx", "--test", "--test-reporter=tap", "test/web-page.test.ts"],
+      ["--import", "tsx", "--test", "--test-reporter=tap", "test/slow/web-page.test.ts"],
       { cwd: fileURLToPath(new URL("..", import.meta.url)), env: childEnv({ CHROMIUM_PATH: "none" }) },
     );
     const skipped = Number(/^# skipped (\d+)$/m.exec(stdout)?.[1]);

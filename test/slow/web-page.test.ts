@@ -6,10 +6,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe } from "node:test";
 import { type Browser, chromium } from "playwright-core";
-import { SAMPLE_PROFILES } from "./fakes/profiles.js";
-import { patternByte, SAMPLE_IDS } from "./fakes/tiktok.js";
-import { type Stack, startStack } from "./helpers.js";
-import { ARTIFACTS, CHROMIUM, pageTest } from "./support/browser.js";
+import { SAMPLE_PROFILES } from "../fakes/profiles.js";
+import { patternByte, SAMPLE_IDS } from "../fakes/tiktok.js";
+import { type Stack, startStack } from "../helpers.js";
+import { ARTIFACTS, CHROMIUM, pageTest } from "../support/browser.js";
 
 describe("the web page in a real browser", () => {
   let stack: Stack;

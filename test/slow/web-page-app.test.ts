@@ -6,13 +6,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { type Browser, chromium, type Page } from "playwright-core";
-import { SAMPLE_IDS } from "./fakes/tiktok.js";
-import { type Stack, startStack } from "./helpers.js";
-import { ARTIFACTS, CHROMIUM, LAUNCH_ARGS, pageTest } from "./support/browser.js";
+import { SAMPLE_IDS } from "../fakes/tiktok.js";
+import { type Stack, startStack } from "../helpers.js";
+import { ARTIFACTS, CHROMIUM, LAUNCH_ARGS, pageTest } from "../support/browser.js";
 
 const VIDEO = `https://www.tiktok.com/@river.cooks/video/${SAMPLE_IDS.video}`;
 /** The page's own plain-JS module (no types of its own). */
-const CATALOG_MODULE = "../web/i18n.js";
+const CATALOG_MODULE = "../../web/i18n.js";
 const AXE = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
 
 describe("the page's catalogs", () => {
