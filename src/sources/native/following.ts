@@ -1,11 +1,11 @@
-import { postErrors, SourceFailure } from "../../domain/errors.js";
+import { postErrors } from "../../domain/errors.js";
 import { scriptById } from "../../domain/html.js";
-import { at, list, num, record, str } from "../../domain/json-path.js";
+import { at, list, record, str } from "../../domain/json-path.js";
 import type { ListAnswer, ListItem } from "../../domain/lists.js";
 import { DESKTOP_USER_AGENT } from "../../net/browser.js";
 import type { ListInput } from "../types.js";
 import type { ListedStories } from "./listed-stories.js";
-import { listJson, newDeviceId, webAppQuery } from "./lists.js";
+import { checkListStatus, listJson, newDeviceId, REQUESTS_PER_PAGE, webAppQuery } from "./lists.js";
 import { DATA_SCRIPT_ID, listItemOf } from "./page.js";
 import type { TikTokWeb, Visit } from "./web.js";
 
@@ -13,8 +13,6 @@ import type { TikTokWeb, Visit } from "./web.js";
 const USERS_COUNT = 15;
 /** Authors one `story/batch/item_list` request names, at most (as TikTok's web app asks). */
 const BATCH_AUTHORS = 10;
-/** Upstream requests one page of ours may make. */
-const REQUESTS_PER_PAGE = 12;
 
 interface FollowingState {
   /** The offset in the followed accounts of the first one whose stories are not all given. */
@@ -114,7 +112,7 @@ async function followedAccounts(web: TikTokWeb, visit: Visit, state: FollowingSt
     storyFeedScene: "3",
   });
   const answer = await listJson(web, visit, `https://www.tiktok.com/api/story/user_list/?${query}`);
-  checkStatus(answer);
+  checkListStatus(answer, "the following feed");
   const users = at(answer, ["storyUsers"]);
   // gallery-dl: no `storyUsers` at all means the cookies are not a login.
   if (!Array.isArray(users))
@@ -131,17 +129,11 @@ async function followedAccounts(web: TikTokWeb, visit: Visit, state: FollowingSt
 async function storiesOf(web: TikTokWeb, visit: Visit, authors: string[], deviceId: string) {
   const query = webAppQuery({ authorIds: authors.join(","), storyCallScene: "2", device_id: deviceId });
   const answer = await listJson(web, visit, `https://www.tiktok.com/api/story/batch/item_list/?${query}`);
-  checkStatus(answer);
+  checkListStatus(answer, "the following feed");
   return list(at(answer, ["batchStoryItemLists"]))
     .flatMap((stories) => list(at(stories, ["itemList"])))
     .map(record)
     .filter((item) => item !== undefined);
-}
-
-function checkStatus(answer: unknown) {
-  const status = num(at(answer, ["statusCode"])) ?? 0;
-  if (status !== 0)
-    throw new SourceFailure("blocked", `TikTok refused the following feed (status ${status})`);
 }
 
 /** The login's own account, from the /following page's app context (the page a browser opens first). */

@@ -2,9 +2,9 @@ import { SourceFailure } from "../../domain/errors.js";
 import type { Extraction } from "../../domain/media.js";
 import { DESKTOP_USER_AGENT, MOBILE_USER_AGENT } from "../../net/browser.js";
 import type { ExtractInput, SourceDescriptor } from "../types.js";
-import { createListedStories, type ListedStories, SESSION_COOKIE_DOMAINS } from "./listed-stories.js";
+import { createListedStories, type ListedStories } from "./listed-stories.js";
 import { createNativeLister } from "./lister.js";
-import { earliestExpiry, mapPost, readPost } from "./page.js";
+import { extractionOf, readPost } from "./page.js";
 import { createTikTokWeb, type TikTokWeb, type Visit } from "./web.js";
 
 /** TikTok's own post page, read from its __UNIVERSAL_DATA_FOR_REHYDRATION__ script (docs/upstreams/tiktok.md §2). */
@@ -54,22 +54,11 @@ async function readPage(web: TikTokWeb, visit: Visit, input: ExtractInput): Prom
     page = await web.loadPage(visit, `https://m.tiktok.com/v/${input.id}.html`, userAgent);
     if (page.kind === "stub") throw new SourceFailure("blocked", "TikTok served a page without post data");
   }
-  const media = mapPost(readPost(page.html, input.id));
-  return {
-    media,
-    // readPost checked that the page's itemStruct is the post asked for.
-    verified: true,
-    session: {
-      headers: { referer: "https://www.tiktok.com/", "user-agent": userAgent },
-      // The page's own cookies bind its media addresses. They follow their domain (.tiktok.com), so
-      // media on tiktokcdn.com hosts get none; the operator's login is never among them.
-      cookie: {
-        value: await visit.jar.getCookieString("https://www.tiktok.com/"),
-        domains: SESSION_COOKIE_DOMAINS,
-      },
-      // TikTok binds the media to this session, and so to this way out.
-      route: visit.route.id,
-    },
-    expiresAt: earliestExpiry(media),
-  };
+  // readPost checks that the page's itemStruct is the post asked for; TikTok binds its media to this
+  // session's cookies, and so to this way out.
+  return extractionOf(readPost(page.html, input.id), {
+    userAgent,
+    cookie: await visit.jar.getCookieString("https://www.tiktok.com/"),
+    route: visit.route.id,
+  });
 }

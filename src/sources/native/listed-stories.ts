@@ -1,16 +1,13 @@
 import { LRUCache } from "lru-cache";
 import type { Extraction } from "../../domain/media.js";
 import { DESKTOP_USER_AGENT } from "../../net/browser.js";
-import { earliestExpiry, mapPost } from "./page.js";
+import { extractionOf } from "./page.js";
 import type { Visit } from "./web.js";
 
 /** Stories kept per service: a listing gives a few at a time, and a story lives a day. */
 const MAX_STORIES = 500;
 /** How long a listed story is kept for a download that follows its listing. */
 const KEEP_MS = 60 * 60_000;
-
-/** The domain TikTok's page sets its cookies on: media hosts elsewhere (tiktokcdn.com) never get them. */
-export const SESSION_COOKIE_DOMAINS = ["tiktok.com"] as const;
 
 interface ListedStory {
   item: Record<string, unknown>;
@@ -40,20 +37,13 @@ export function createListedStories(now: () => number) {
     extraction(id: string, withLogin: boolean): Extraction | undefined {
       const story = kept.get(id);
       if (!story || (story.viaLogin && !withLogin)) return undefined;
-      const media = mapPost(story.item);
-      const expiresAt = earliestExpiry(media);
-      if (expiresAt !== undefined && expiresAt <= now()) return undefined;
-      return {
-        media,
-        verified: true,
-        session: {
-          headers: { referer: "https://www.tiktok.com/", "user-agent": DESKTOP_USER_AGENT },
-          cookie: { value: story.cookie, domains: SESSION_COOKIE_DOMAINS },
-          route: story.route,
-        },
-        expiresAt,
-        ...(story.viaLogin ? { viaLogin: true } : {}),
-      };
+      const extraction = extractionOf(story.item, {
+        userAgent: DESKTOP_USER_AGENT,
+        cookie: story.cookie,
+        route: story.route,
+      });
+      if (extraction.expiresAt !== undefined && extraction.expiresAt <= now()) return undefined;
+      return story.viaLogin ? { ...extraction, viaLogin: true } : extraction;
     },
   };
 }

@@ -1,10 +1,11 @@
 import { SourceFailure } from "../../domain/errors.js";
 import type { ListAnswer } from "../../domain/lists.js";
+import { isTab } from "../../domain/tiktok-url.js";
 import type { ListInput, SourceDeps } from "../types.js";
 import { followingPage } from "./following.js";
 import type { ListedStories } from "./listed-stories.js";
 import { offsetPage, profilePage } from "./lists.js";
-import { LISTED_TABS, tabPage } from "./tabs.js";
+import { tabPage } from "./tabs.js";
 import type { TikTokWeb } from "./web.js";
 
 /**
@@ -19,7 +20,7 @@ export function createNativeLister(web: TikTokWeb, deps: SourceDeps, stories: Li
     web.visit(input.signal, async (visit) => {
       if (input.link.list === "profile") return profilePage(web, visit, input, deps.now());
       if (input.link.list === "following") return followingPage(web, visit, input, stories);
-      if ((LISTED_TABS as string[]).includes(input.link.list)) return tabPage(web, visit, input, stories);
+      if (isTab(input.link.list)) return tabPage(web, visit, input, stories);
       return offsetPage(web, visit, input);
     });
   return async (input: ListInput): Promise<ListAnswer> => {

@@ -12,8 +12,8 @@ import type { TikTokWeb, Visit } from "./web.js";
 const WEEK_MS = 604_800_000;
 /** TikTok's web lists begin in September 2016: a cursor before that is the end. */
 const EARLIEST_CURSOR_MS = 1_472_706_000_000;
-/** Upstream requests one page of ours may make (gaps and stale device ids cost requests). */
-const REQUESTS_PER_PAGE = 12;
+/** Upstream requests one page of ours may make, in any list (gaps and stale device ids cost requests). */
+export const REQUESTS_PER_PAGE = 12;
 /** New device ids drawn for one page before TikTok's repeating first page is taken as a block. */
 const DEVICE_RETRIES = 3;
 /** What both references ask `creator/item_list` for, and the most it answers. */
@@ -253,9 +253,7 @@ async function walkProfile(
       type: "1",
     });
     const answer = await listJson(web, visit, `https://www.tiktok.com/api/creator/item_list/?${query}`);
-    const status = num(at(answer, ["statusCode"])) ?? 0;
-    if (status !== 0)
-      throw new SourceFailure("blocked", `TikTok refused the profile's posts (status ${status})`);
+    checkListStatus(answer, "the profile's posts");
     const older = itemsOf(answer).filter((item) => (num(item.createTime) ?? 0) * 1000 < cursor);
     if (itemsOf(answer).length > 0 && older.length === 0) {
       if (++deviceRetries > DEVICE_RETRIES)
@@ -276,6 +274,12 @@ async function walkProfile(
     if (cursor < EARLIEST_CURSOR_MS) more = false;
   }
   return { items, more, cursor, deviceId };
+}
+
+/** A list answer whose `statusCode` is not 0: TikTok refused `what` (a failure of this source). */
+export function checkListStatus(answer: unknown, what: string): void {
+  const status = num(at(answer, ["statusCode"])) ?? 0;
+  if (status !== 0) throw new SourceFailure("blocked", `TikTok refused ${what} (status ${status})`);
 }
 
 /** An answer's `itemList`, the records only. */

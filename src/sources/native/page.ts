@@ -2,7 +2,7 @@ import { postErrors, SourceFailure } from "../../domain/errors.js";
 import { scriptById } from "../../domain/html.js";
 import { at, firstOf, list, num, record, str } from "../../domain/json-path.js";
 import { type ListItem, listItemUrl } from "../../domain/lists.js";
-import type { Media } from "../../domain/media.js";
+import type { Extraction, Media } from "../../domain/media.js";
 import { postIdTime } from "../../domain/tiktok-url.js";
 
 export const DATA_SCRIPT_ID = "__UNIVERSAL_DATA_FOR_REHYDRATION__";
@@ -303,6 +303,33 @@ function cdnOnly<T extends Record<string, string | undefined>>(addresses: T): Pa
   const values = Object.values(addresses);
   if (!values.some((url) => url !== undefined && !onWww(url))) return addresses;
   return Object.fromEntries(Object.entries(addresses).filter(([, url]) => !onWww(url))) as Partial<T>;
+}
+
+/** The domain TikTok's page sets its cookies on: media hosts elsewhere (tiktokcdn.com) never get them. */
+const SESSION_COOKIE_DOMAINS = ["tiktok.com"] as const;
+
+/**
+ * A post's itemStruct (a page's, or a list's), checked to be the post asked for, as the common result:
+ * its media bound to the session that read it, whose cookies (`cookie`, the jar's for www.tiktok.com) and
+ * way out (`route`) its files are fetched with.
+ */
+export function extractionOf(
+  item: Record<string, unknown>,
+  session: { userAgent: string; cookie: string; route: string },
+): Extraction {
+  const media = mapPost(item);
+  return {
+    media,
+    verified: true,
+    session: {
+      headers: { referer: "https://www.tiktok.com/", "user-agent": session.userAgent },
+      // The cookies follow their domain (.tiktok.com), so media on tiktokcdn.com hosts get none; the
+      // operator's login is never among them.
+      cookie: { value: session.cookie, domains: SESSION_COOKIE_DOMAINS },
+      route: session.route,
+    },
+    expiresAt: earliestExpiry(media),
+  };
 }
 
 /** The earliest expiry among media addresses (`expire=` on video/audio, `x-expires=` on images), in ms. */

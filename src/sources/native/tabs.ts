@@ -1,10 +1,17 @@
 import { postErrors, SourceFailure } from "../../domain/errors.js";
 import { at, num } from "../../domain/json-path.js";
 import type { ListAnswer, ListItem } from "../../domain/lists.js";
-import type { TabKind } from "../../domain/tiktok-url.js";
 import type { ListInput } from "../types.js";
 import type { ListedStories } from "./listed-stories.js";
-import { accountFor, itemsOf, listJson, newDeviceId, webAppQuery } from "./lists.js";
+import {
+  accountFor,
+  checkListStatus,
+  itemsOf,
+  listJson,
+  newDeviceId,
+  REQUESTS_PER_PAGE,
+  webAppQuery,
+} from "./lists.js";
 import { listItemOf } from "./page.js";
 import type { TikTokWeb, Visit } from "./web.js";
 
@@ -19,21 +26,17 @@ const TABS = {
   stories: { endpoint: "story/item_list", count: "5", cursor: "max" },
 } as const;
 
-export type ListedTab = keyof typeof TABS;
-export const LISTED_TABS = Object.keys(TABS) as ListedTab[];
+type ListedTab = keyof typeof TABS;
 
-const REQUESTS_PER_PAGE = 12;
-
-const WITHHELD: Record<TabKind, string> = {
+const WITHHELD: Record<ListedTab, string> = {
   liked: "this account's liked videos",
   saved: "this account's saved videos",
   reposts: "this account's reposts",
   stories: "this account's stories",
-  following: "the stories of the accounts a login follows",
 };
 
 /** A tab TikTok withheld: 403 LOGIN_REQUIRED, naming it. */
-export const tabWithheld = (tab: TabKind, why: string) =>
+const tabWithheld = (tab: ListedTab, why: string) =>
   postErrors.loginRequired(`TikTok shows ${WITHHELD[tab]} only to a login${why}.`);
 
 /**
@@ -143,8 +146,7 @@ async function walkTab(
   let answer = first;
   let more = true;
   for (let requests = 1; ; requests++) {
-    const status = num(at(answer, ["statusCode"])) ?? 0;
-    if (status !== 0) throw new SourceFailure("blocked", `TikTok refused the ${tab} (status ${status})`);
+    checkListStatus(answer, `the ${tab}`);
     const received = itemsOf(answer);
     items.push(...received.map((item) => listItemOf(item)));
     await keep(received);
