@@ -562,7 +562,7 @@ export class FakeTikTok {
       "cursor",
       ...(stories ? STORY_PARAMETERS : TAB_PARAMETERS),
     ];
-    const missing = missingParameters(url, required);
+    const missing = webAppProblem(url, required);
     if (missing) return sendJson(response, badListRequest(missing));
     if (
       !stories &&
@@ -637,7 +637,7 @@ export class FakeTikTok {
    */
   private storyUsers(request: IncomingMessage, response: ServerResponse, url: URL) {
     if (this.challenged(request)) return send(response, 200, "text/html; charset=utf-8", this.wafPage());
-    const missing = missingParameters(url, [...WEB_APP_PARAMETERS, "count", "cursor", "storyFeedScene"]);
+    const missing = webAppProblem(url, [...WEB_APP_PARAMETERS, "count", "cursor", "storyFeedScene"]);
     if (missing || url.searchParams.get("storyFeedScene") !== "3")
       return sendJson(response, badListRequest(missing ?? "storyFeedScene"));
     const cookies = parseCookies(request.headers.cookie);
@@ -662,7 +662,7 @@ export class FakeTikTok {
    */
   private storyBatch(request: IncomingMessage, response: ServerResponse, url: URL) {
     if (this.challenged(request)) return send(response, 200, "text/html; charset=utf-8", this.wafPage());
-    const missing = missingParameters(url, [...WEB_APP_PARAMETERS, "authorIds", "storyCallScene"]);
+    const missing = webAppProblem(url, [...WEB_APP_PARAMETERS, "authorIds", "storyCallScene"]);
     const authors = (url.searchParams.get("authorIds") ?? "").split(",").filter(Boolean);
     if (
       missing ||
@@ -1044,6 +1044,15 @@ const MIX_PARAMETERS = ["aid", "mixId", "count", "cursor"];
 /** The first parameter the request lacks, if any. */
 const missingParameters = (url: URL, names: readonly string[]) =>
   names.find((name) => !url.searchParams.has(name));
+
+/**
+ * What a web app list request (a tab, the following feed) lacks: a parameter, or a `device_id` in
+ * TikTok's range. The profile list treats an id out of range as a stale one (its first page again);
+ * these lists, whose behaviour for one is not documented, refuse it, so a wrong id fails loudly.
+ */
+const webAppProblem = (url: URL, names: readonly string[]) =>
+  missingParameters(url, names) ??
+  (isWebDeviceId(url.searchParams.get("device_id") ?? "") ? undefined : "device_id");
 
 /** How the fake answers a request without a parameter the references always send (inferred: a code, no items). */
 const badListRequest = (missing: string) => ({
