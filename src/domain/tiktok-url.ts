@@ -47,6 +47,8 @@ export type ListKind = "profile" | "collection" | "playlist" | TabKind;
 /** A person's own tabs (docs/upstreams/tiktok.md §8): liked, saved, reposts, stories, and the stories of whom the login follows. */
 export type TabKind = "liked" | "saved" | "reposts" | "stories" | "following";
 export const TAB_KINDS: readonly TabKind[] = ["liked", "saved", "reposts", "stories", "following"];
+/** Every kind of list, in the order the API documents them. */
+export const LIST_KINDS: readonly ListKind[] = ["profile", "collection", "playlist", ...TAB_KINDS];
 export const isTab = (kind: ListKind): kind is TabKind => (TAB_KINDS as readonly string[]).includes(kind);
 export type ListLink = {
   kind: "list";

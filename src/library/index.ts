@@ -9,7 +9,7 @@ import { checkTemplate, fileNamer } from "../domain/output-template.js";
 import { ConfigError, loadConfig, SETTING_NAMES, type SettingName } from "../service/config.js";
 import { createServices } from "../service/services.js";
 import type { ApiResult, ProviderInfo, Services } from "../service/types.js";
-import { userCookies } from "../service/user-cookies.js";
+import { userLoginDeps } from "../service/user-cookies.js";
 import { writeFileAtomically } from "./files.js";
 
 /**
@@ -258,9 +258,8 @@ const dateMs = (value: Date | string | number | undefined) =>
 export function createClient(options: ClientOptions & { cookies?: string } = {}) {
   const { cookies, ...settings } = options;
   const config = configOf(settings);
-  const deps = cookies === undefined ? {} : { tiktokCookies: userCookies(cookies, "cookies", Date.now) };
   return clientOf(
-    asOptionError(settings, () => createServices(config, deps)),
+    asOptionError(settings, () => createServices(config, userLoginDeps(cookies, "cookies"))),
     settings,
   );
 }
@@ -271,8 +270,7 @@ export function createClient(options: ClientOptions & { cookies?: string } = {})
  * INVALID_OPTIONS that names it.
  */
 export function createClientFromEnv(env: NodeJS.ProcessEnv = process.env, extra: { cookies?: string } = {}) {
-  const deps =
-    extra.cookies === undefined ? {} : { tiktokCookies: userCookies(extra.cookies, "--cookies", Date.now) };
+  const deps = userLoginDeps(extra.cookies, "--cookies");
   return clientOf(
     asOptionError({}, () => createServices(loadConfig({ ...env, LOG_LEVEL: "silent" }), deps)),
     {},

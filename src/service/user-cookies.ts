@@ -8,6 +8,10 @@ import { ConfigError } from "./config.js";
  * never written anywhere and never logged. A file that cannot be read, or holds no TikTok cookie, is said
  * at `ready()` or the first call, naming `option`.
  */
+/** The services' dependencies for a user's own login, if one is given (`option` names it in errors). */
+export const userLoginDeps = (given: string | undefined, option: string) =>
+  given === undefined ? {} : { tiktokCookies: userCookies(given, option, Date.now) };
+
 export function userCookies(given: string, option: string, now: () => number): CookieFile {
   const isText = /[\t\n]/.test(given);
   let loaded: Promise<CookieFile> | undefined;

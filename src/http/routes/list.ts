@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { type Static, Type } from "typebox";
 import type { ListRequest } from "../../domain/requests.js";
-import { MAX_LINK_LENGTH } from "../../domain/tiktok-url.js";
+import { LIST_KINDS, type ListKind, MAX_LINK_LENGTH } from "../../domain/tiktok-url.js";
 import type { Services } from "../../service/types.js";
 import { clientGone } from "../client-gone.js";
 import { AuthHeaders, ErrorResponse, Stats } from "../schemas.js";
@@ -75,16 +75,7 @@ const ListItemSchema = Type.Object({
 
 const ListResponse = Type.Object({
   result: Type.Object({
-    kind: Type.Union([
-      Type.Literal("profile"),
-      Type.Literal("collection"),
-      Type.Literal("playlist"),
-      Type.Literal("liked"),
-      Type.Literal("saved"),
-      Type.Literal("reposts"),
-      Type.Literal("stories"),
-      Type.Literal("following"),
-    ]),
+    kind: Type.Unsafe<ListKind>(Type.Union(LIST_KINDS.map((kind) => Type.Literal(kind)))),
     id: Type.String({ description: "A profile's secUid, a collection's or playlist's id." }),
     title: Type.String(),
     owner: Type.Object({
