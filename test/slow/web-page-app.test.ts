@@ -1,14 +1,13 @@
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { SAMPLE_IDS } from "../fakes/tiktok.js";
-import { type Stack, startStack } from "../helpers.js";
-import { ARTIFACTS, CHROMIUM, LAUNCH_ARGS, pageTest } from "../support/browser.js";
+import type { Stack } from "../helpers.js";
+import { ARTIFACTS, CHROMIUM, LAUNCH_ARGS, pageTest, startPageStack } from "../support/browser.js";
 
 const VIDEO = `https://www.tiktok.com/@river.cooks/video/${SAMPLE_IDS.video}`;
 /** The page's own plain-JS module (no types of its own). */
@@ -44,14 +43,10 @@ describe("the page as an app, in the visitor's language, for everyone", () => {
   let browser: Browser;
   before(async () => {
     if (!CHROMIUM) return;
-    stack = await startStack({
-      fake: { waf: false },
-      env: { STREAM_SECRET: "web-app-test-secret-0123456789", UPSTREAM_TIMEOUT_MS: "10000" },
-    });
-    await stack.app.listen({ port: 0, host: "127.0.0.1" });
-    base = `http://127.0.0.1:${(stack.app.server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
-    await mkdir(ARTIFACTS, { recursive: true });
+    ({ stack, base, browser } = await startPageStack({
+      STREAM_SECRET: "web-app-test-secret-0123456789",
+      UPSTREAM_TIMEOUT_MS: "10000",
+    }));
   });
   after(async () => {
     await browser?.close();

@@ -1,15 +1,15 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe } from "node:test";
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { SAMPLE_PROFILES } from "../fakes/profiles.js";
 import { patternByte, SAMPLE_IDS } from "../fakes/tiktok.js";
 import { type Stack, startStack } from "../helpers.js";
-import { ARTIFACTS, CHROMIUM, pageTest } from "../support/browser.js";
+import { ARTIFACTS, CHROMIUM, pageTest, startPageStack } from "../support/browser.js";
 
 describe("the web page in a real browser", () => {
   let stack: Stack;
@@ -18,14 +18,7 @@ describe("the web page in a real browser", () => {
 
   before(async () => {
     if (!CHROMIUM) return;
-    stack = await startStack({
-      fake: { waf: false },
-      env: { STREAM_SECRET: "web-page-test-secret-0123456789" },
-    });
-    await stack.app.listen({ port: 0, host: "127.0.0.1" });
-    base = `http://127.0.0.1:${(stack.app.server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-gpu"] });
-    await mkdir(ARTIFACTS, { recursive: true });
+    ({ stack, base, browser } = await startPageStack({ STREAM_SECRET: "web-page-test-secret-0123456789" }));
   });
   after(async () => {
     await browser?.close();

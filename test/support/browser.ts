@@ -27,3 +27,27 @@ export const LAUNCH_ARGS = [
   "--disable-component-update",
   "--no-first-run",
 ];
+
+/**
+ * A service listening on a free port for the page tests, and Chromium to drive it (with LAUNCH_ARGS);
+ * the screenshots' folder made. `close()` closes both.
+ */
+export async function startPageStack(env: Record<string, string>) {
+  const { startStack } = await import("../helpers.js");
+  const { chromium } = await import("playwright-core");
+  const { mkdir } = await import("node:fs/promises");
+  const stack = await startStack({ fake: { waf: false }, env });
+  await stack.app.listen({ port: 0, host: "127.0.0.1" });
+  const { port } = stack.app.server.address() as import("node:net").AddressInfo;
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
+  await mkdir(ARTIFACTS, { recursive: true });
+  return {
+    stack,
+    base: `http://127.0.0.1:${port}`,
+    browser,
+    async close() {
+      await browser.close();
+      await stack.close();
+    },
+  };
+}
