@@ -101,7 +101,12 @@ export function clientBudgets(app: TypedApp, services: Pick<Services, "config" |
   const spendDownloads = async (request: FastifyRequest, amount: number) => {
     const limit = limitOf(request);
     if (limit === "unlimited") return { granted: amount, retryAfterS: 0 };
-    const { count, ttlMs } = await services.countHits(clientKey("download", request), RATE_WINDOW_MS, amount);
+    const { count, ttlMs } = await services.countHits(
+      clientKey("download", request),
+      RATE_WINDOW_MS,
+      amount,
+      limit,
+    );
     return {
       granted: Math.max(0, Math.min(amount, limit - (count - amount))),
       retryAfterS: Math.ceil(ttlMs / 1000),

@@ -153,8 +153,9 @@ function rateLimitStore(countHits: Services["countHits"]): FastifyRateLimitStore
       key: string,
       done: (error: Error | null, result?: { current: number; ttl: number }) => void,
       windowMs: number,
+      max: number,
     ) {
-      countHits(key, windowMs).then(
+      countHits(key, windowMs, 1, max).then(
         (count) => done(null, { current: count.count, ttl: count.ttlMs }),
         (error: Error) => done(error),
       );

@@ -52,7 +52,7 @@ export function createServices(config: Config, deps: ServiceDeps = {}): Services
     health: () => healthReport(core, { version, startedAt }),
     checkKey: core.apiKeys?.check,
     feedLinks: core.apiKeys ? { sign: core.apiKeys.signFeed, check: core.apiKeys.checkFeed } : undefined,
-    countHits: (key, windowMs, amount) => core.rateCounters.hit(key, windowMs, amount),
+    countHits: (key, windowMs, amount, limit) => core.rateCounters.hit(key, windowMs, amount, limit),
     config,
     log,
     version,

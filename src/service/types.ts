@@ -74,8 +74,16 @@ export interface Services {
     sign(keyId: string, parameters: string): Promise<string>;
     check(keyId: string, parameters: string, signature: string, ip: string): Promise<KeyGrant>;
   };
-  /** Counts `amount` hits of a rate-limit key in its window (shared through Redis when there is one). */
-  countHits(key: string, windowMs: number, amount?: number): Promise<{ count: number; ttlMs: number }>;
+  /**
+   * Counts `amount` hits of a rate-limit key in its window (shared through Redis when there is one);
+   * given the key's `limit`, a busy key's hits are reserved in Redis several at a time.
+   */
+  countHits(
+    key: string,
+    windowMs: number,
+    amount?: number,
+    limit?: number,
+  ): Promise<{ count: number; ttlMs: number }>;
   readonly config: Config;
   readonly log: Logger;
   readonly version: string;
