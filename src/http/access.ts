@@ -17,9 +17,11 @@ declare module "fastify" {
 const RATE_WINDOW_MS = 60_000;
 const API_KEY_HEADER = /^Api-Key\s+(\S{1,512})\s*$/i;
 
-/** Who a request counts as: its API key, or its address. */
+/** Who a request counts as: its API key, or its address (an IPv6 one by its /64). */
 export const clientKey = (space: string, request: Pick<FastifyRequest, "apiKey" | "ip">) =>
-  request.apiKey ? `${space}:key:${request.apiKey.id}` : `${space}:${normalizeIP(request.ip, 64)}`;
+  request.apiKey
+    ? `${space}:key:${request.apiKey.id}`
+    : `${space}:${request.ip.includes(":") ? normalizeIP(request.ip, 64) : request.ip}`;
 
 /** The downloads a minute a request may make: its key's limit, else the server's (`0`: unlimited). */
 const downloadLimitOf = (request: Pick<FastifyRequest, "apiKey">, rateLimit: number) =>
@@ -65,6 +67,7 @@ export async function registerCors(app: TypedApp, origins: "*" | string[]) {
     origin: origins,
     methods: ["GET", "HEAD", "POST"],
     allowedHeaders: ["Content-Type", "Authorization"],
+    // One string, not a list the plugin joins again for every answer.
     exposedHeaders: [
       "Retry-After",
       "Content-Disposition",
@@ -74,7 +77,7 @@ export async function registerCors(app: TypedApp, origins: "*" | string[]) {
       "X-RateLimit-Limit",
       "X-RateLimit-Remaining",
       "X-RateLimit-Reset",
-    ],
+    ].join(", "),
     maxAge: 86_400,
     // An OPTIONS without Origin is not a preflight but a plain question: 204, not a text/plain 400.
     strictPreflight: false,
@@ -85,15 +88,21 @@ export async function registerCors(app: TypedApp, origins: "*" | string[]) {
  * The budgets of one client (its API key, or its address): one for the download API (GET, POST and each
  * link of a batch, and the extractions stale tunnel links cause), another for tunnel requests.
  */
-export function clientBudgets(app: TypedApp, services: Pick<Services, "config" | "countHits">) {
+export function clientBudgets(app: TypedApp, services: Pick<Services, "config" | "countHits" | "checkKey">) {
   const { config } = services;
   const limitOf = (request: FastifyRequest) => downloadLimitOf(request, config.rateLimit);
+  // Without a keys file every client has the server's limit: no per-request look-up.
+  const sameForAll = services.checkKey === undefined && config.rateLimit > 0;
   const downloadLimiter = app.rateLimit({
-    max: async (request) => {
-      const limit = limitOf(request);
-      return limit === "unlimited" ? Number.MAX_SAFE_INTEGER : limit;
-    },
-    allowList: (request) => limitOf(request) === "unlimited",
+    ...(sameForAll
+      ? { max: config.rateLimit }
+      : {
+          max: async (request: FastifyRequest) => {
+            const limit = limitOf(request);
+            return limit === "unlimited" ? Number.MAX_SAFE_INTEGER : limit;
+          },
+          allowList: (request: FastifyRequest) => limitOf(request) === "unlimited",
+        }),
     timeWindow: RATE_WINDOW_MS,
     keyGenerator: (request) => clientKey("download", request),
   });
