@@ -2,7 +2,9 @@
  * Cache-hit throughput of GET /api/download against a bare Fastify route that takes the same query and
  * returns the same JSON, measured alternately in the same run (machines are noisy: only the ratio means
  * something), with the in-memory store and with Redis (`REDIS_URL`, default the local one, under a
- * prefix of its own that is deleted afterwards).
+ * prefix of its own that is deleted afterwards). Two bare routes: one answers the JSON text (the issue's
+ * baseline, what a route that keeps its answer as a string costs), the other the same answer already
+ * encoded as bytes, as a cache hit now sends it (the strictest baseline: Fastify with no work at all).
  *
  *   npm run bench:cache [-- --mode memory|redis|both --duration 5 --rounds 5 --connections 50]
  *
@@ -23,7 +25,8 @@ import { freePort } from "./free-port.js";
 const POST_URL = `https://www.tiktok.com/@river.cooks/video/${SAMPLE_IDS.video}`;
 const DOWNLOAD_PATH = `/api/download?url=${encodeURIComponent(POST_URL)}`;
 /** Same request and answer sizes: the difference is only what the service does for a cache hit. */
-const BARE_PATH = `/json?url=${encodeURIComponent(POST_URL)}`;
+const BARE_TEXT_PATH = `/json?url=${encodeURIComponent(POST_URL)}`;
+const BARE_BYTES_PATH = `/bytes?url=${encodeURIComponent(POST_URL)}`;
 
 type Role = { role: "bare"; payload: unknown };
 
@@ -31,10 +34,13 @@ const REDIS_URL = process.env.REDIS_URL || "redis://127.0.0.1:6379";
 const hasTaskset = spawnSync("taskset", ["-c", "0", "true"]).status === 0;
 
 async function serve(role: Role): Promise<string> {
-  // The cheapest a Fastify route can answer the same bytes: the body serialized once, sent as a string.
+  // The cheapest a Fastify route can answer the same body: serialized once, sent as text or as bytes.
   const bare = Fastify({ logger: false });
-  const body = JSON.stringify(role.payload);
-  bare.get("/json", async (_request, reply) => reply.type("application/json; charset=utf-8").send(body));
+  const text = JSON.stringify(role.payload);
+  const bytes = Buffer.from(text);
+  const json = "application/json; charset=utf-8";
+  bare.get("/json", async (_request, reply) => reply.type(json).send(text));
+  bare.get("/bytes", async (_request, reply) => reply.type(json).send(bytes));
   return bare.listen({ port: 0, host: "127.0.0.1" });
 }
 
@@ -121,25 +127,32 @@ async function compare(
   if (!hit.result.cached) throw new Error("the second request was not a cache hit");
   const bare = await startChild({ role: "bare", payload: body });
 
-  const ratios: number[] = [];
+  const ratios = { text: [] as number[], bytes: [] as number[] };
   console.log(
     `\n${mode} store: ${options.rounds} rounds × ${options.duration} s, ${options.connections} connections, payload ${JSON.stringify(hit).length} B`,
   );
+  const ours = `${service.address}${DOWNLOAD_PATH}`;
+  const [text, bytes] = [`${bare.address}${BARE_TEXT_PATH}`, `${bare.address}${BARE_BYTES_PATH}`];
   try {
-    // Both servers warm up first (JIT, connection pools): the first seconds are not what is compared.
-    await measure(`${bare.address}${BARE_PATH}`, 2, options.connections);
-    await measure(`${service.address}${DOWNLOAD_PATH}`, 2, options.connections);
-    // Cycles of ours, bare, bare, ours: a drift of the machine during a cycle weighs on both alike.
+    // The servers warm up first (JIT, connection pools): the first seconds are not what is compared.
+    for (const url of [text, bytes, ours]) await measure(url, 2, options.connections);
+    // Cycles of ours, text, bytes, bytes, text, ours: a drift of the machine during a cycle weighs on
+    // each alike.
     for (let round = 1; round <= options.rounds; round++) {
-      const hit = (url: string) => measure(url, options.duration, options.connections);
-      const ours1 = await hit(`${service.address}${DOWNLOAD_PATH}`);
-      const bare1 = await hit(`${bare.address}${BARE_PATH}`);
-      const bare2 = await hit(`${bare.address}${BARE_PATH}`);
-      const ours2 = await hit(`${service.address}${DOWNLOAD_PATH}`);
-      const [cached, baseline] = [(ours1 + ours2) / 2, (bare1 + bare2) / 2];
-      ratios.push(cached / baseline);
+      const rate = (url: string) => measure(url, options.duration, options.connections);
+      const [ours1, text1, bytes1, bytes2, text2, ours2] = [
+        await rate(ours),
+        await rate(text),
+        await rate(bytes),
+        await rate(bytes),
+        await rate(text),
+        await rate(ours),
+      ];
+      const [cached, textRate, bytesRate] = [(ours1 + ours2) / 2, (text1 + text2) / 2, (bytes1 + bytes2) / 2];
+      ratios.text.push(cached / textRate);
+      ratios.bytes.push(cached / bytesRate);
       console.log(
-        `cycle ${round}: bare Fastify ${baseline.toFixed(0)} req/s, /api/download cache hit ${cached.toFixed(0)} req/s, ratio ${(cached / baseline).toFixed(2)}`,
+        `cycle ${round}: cache hit ${cached.toFixed(0)} req/s; bare route, text ${textRate.toFixed(0)} req/s (ratio ${(cached / textRate).toFixed(2)}), bytes ${bytesRate.toFixed(0)} req/s (ratio ${(cached / bytesRate).toFixed(2)})`,
       );
     }
   } finally {
@@ -153,9 +166,12 @@ async function compare(
       redis.disconnect();
     }
   }
-  const median = [...ratios].sort((a, b) => a - b)[Math.floor(ratios.length / 2)] ?? 0;
-  console.log(`${mode} store: median ratio (cache hit / bare route) ${median.toFixed(2)}`);
-  return median;
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+  const medians = { text: median(ratios.text), bytes: median(ratios.bytes) };
+  console.log(
+    `${mode} store: median ratio cache hit / bare route: ${medians.text.toFixed(2)} (text), ${medians.bytes.toFixed(2)} (bytes)`,
+  );
+  return medians;
 }
 
 async function main(): Promise<void> {
@@ -179,9 +195,12 @@ async function main(): Promise<void> {
       : "taskset not found: processes not pinned",
   );
   const modes = values.mode === "both" ? (["memory", "redis"] as const) : [values.mode as "memory" | "redis"];
-  const medians = [];
-  for (const mode of modes) medians.push(`${mode} ${(await compare(mode, options)).toFixed(2)}`);
-  console.log(`\nmedian ratios: ${medians.join(", ")} (aim: ≥ 0.95 in both modes)`);
+  const lines = [];
+  for (const mode of modes) {
+    const medians = await compare(mode, options);
+    lines.push(`${mode} ${medians.text.toFixed(2)} (bytes: ${medians.bytes.toFixed(2)})`);
+  }
+  console.log(`\nmedian ratios against the bare route: ${lines.join(", ")} (aim: ≥ 0.95 in both modes)`);
 }
 
 if (process.argv.includes("--child")) await child();
