@@ -66,6 +66,8 @@ const ids = Array.from({ length: POSTS }, (_, i) =>
 );
 for (const id of ids) fake.scenarios.set(id, { kind: "sample", sample: "video" });
 const service = start("service", {
+  // As the image and the systemd unit run it (Dockerfile): glibc's malloc with a fixed mmap threshold.
+  GLIBC_TUNABLES: "glibc.malloc.mmap_threshold=131072",
   PORT: String(await freePort()),
   HOST: "127.0.0.1",
   UPSTREAM_TIKTOK: fake.url,
@@ -122,7 +124,7 @@ for (const [label, from, entries] of [
   [`from post ${slopeFrom} to ${ids.length}`, middle, ids.length - slopeFrom],
 ] as const)
   console.log(
-    `per cached post, ${label}: heap ${perEntry("heapUsed", from, entries).toFixed(2)} KiB, RSS ${perEntry("rss", from, entries).toFixed(2)} KiB`,
+    `per cached post, ${label}: heap ${perEntry("heapUsed", from, entries).toFixed(2)} KiB (committed ${perEntry("heapTotal", from, entries).toFixed(2)}), external (buffers) ${perEntry("external", from, entries).toFixed(2)} KiB, RSS ${perEntry("rss", from, entries).toFixed(2)} KiB`,
   );
 console.log(
   `aims: idle RSS ≤ 90 MiB on Node 24 (${mib(idle.rss)}), about 4 KiB of RSS per further post (${perEntry("rss", middle, ids.length - slopeFrom).toFixed(2)} KiB)`,

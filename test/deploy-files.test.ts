@@ -87,6 +87,16 @@ describe("the files operators deploy with", () => {
       assert.equal(directive(name as string), value, name);
   });
 
+  it("the image, the unit and bench:memory run node with the same fixed malloc mmap threshold", async () => {
+    const setting = /GLIBC_TUNABLES=(glibc\.malloc\.mmap_threshold=\d+)/;
+    const image = setting.exec(await read("Dockerfile"))?.[1];
+    const unit = /^Environment=GLIBC_TUNABLES=(.+)$/m.exec(await read("deploy/tiktok-dl.service"))?.[1];
+    const bench = /GLIBC_TUNABLES: "(.+)"/.exec(await read("bench/memory.ts"))?.[1];
+    assert.ok(image, "the image sets it");
+    assert.equal(unit, image);
+    assert.equal(bench, image);
+  });
+
   it("the guide copies everything its later steps use: the unit, and the page the unit's Documentation names", async () => {
     const guide = await read("docs/run-an-instance.md");
     const section = guide.slice(guide.indexOf("## Without Docker (systemd)"));
