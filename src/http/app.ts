@@ -98,26 +98,26 @@ export async function buildApp(services: Services): Promise<TypedApp> {
  * to drop their keep-alive sockets so the server can stop promptly.
  */
 function logAndDrain(app: TypedApp, logRequests: boolean) {
-  app.addHook("onResponse", (request, reply, done) => {
-    if (!logRequests) return done();
-    request.log.info(
-      {
-        method: request.method,
-        // Tunnel tokens are credentials: never written to logs.
-        path: request.url
-          .split("?")[0]
-          ?.replace(/^\/api\/stream\/.+/, "/api/stream/<token>")
-          .slice(0, 200),
-        status: reply.statusCode,
-        ms: Math.round(reply.elapsedTime),
-        ip: request.ip,
-        // The key's name, never the key.
-        ...(request.apiKey ? { key: request.apiKey.name } : {}),
-      },
-      "request",
-    );
-    done();
-  });
+  if (logRequests)
+    app.addHook("onResponse", (request, reply, done) => {
+      request.log.info(
+        {
+          method: request.method,
+          // Tunnel tokens are credentials: never written to logs.
+          path: request.url
+            .split("?")[0]
+            ?.replace(/^\/api\/stream\/.+/, "/api/stream/<token>")
+            .slice(0, 200),
+          status: reply.statusCode,
+          ms: Math.round(reply.elapsedTime),
+          ip: request.ip,
+          // The key's name, never the key.
+          ...(request.apiKey ? { key: request.apiKey.name } : {}),
+        },
+        "request",
+      );
+      done();
+    });
   // While closing, answers ask clients to drop keep-alive sockets so the server can stop promptly.
   let draining = false;
   app.addHook("preClose", async () => {
