@@ -14,6 +14,7 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
@@ -100,11 +101,60 @@ async function startService(
   }
 }
 
-async function measure(url: string, duration: number, connections: number): Promise<number> {
+/** CPU seconds a process has used (user and system), from /proc; undefined where there is none. */
+const CLOCK_TICKS = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout) || 100;
+function cpuSeconds(pid: number | undefined): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+
+interface Segment {
+  rate: number;
+  requests: number;
+  /** The server's CPU seconds over the segment. */
+  cpu: number | undefined;
+}
+
+async function measure(url: string, duration: number, connections: number, pid?: number): Promise<Segment> {
+  const cpuBefore = cpuSeconds(pid);
   const result = await autocannon({ url, duration, connections, pipelining: 1 });
+  const cpuAfter = cpuSeconds(pid);
   if (result.non2xx > 0 || result.errors > 0)
     throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
-  return result.requests.average;
+  const cpu = cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore;
+  return { rate: result.requests.average, requests: result.requests.total, cpu };
+}
+
+/** Two segments of one server in a cycle: the mean rate, and its CPU microseconds a request. */
+const summary = (first: Segment, second: Segment) => ({
+  rate: (first.rate + second.rate) / 2,
+  cpuPerRequest:
+    first.cpu === undefined || second.cpu === undefined
+      ? undefined
+      : ((first.cpu + second.cpu) / (first.requests + second.requests)) * 1e6,
+});
+
+/**
+ * One cycle: ours, text, bytes, bytes, text, ours, so that a drift of the machine weighs on each alike.
+ * Throughput is capped by the load generator too (on one core, it is as busy as the server), so the
+ * server's CPU time a request is also compared: what a hit costs the server against the bare route.
+ */
+async function cycle(
+  servers: { ours: string; text: string; bytes: string; oursPid?: number; barePid?: number },
+  options: { duration: number; connections: number },
+) {
+  const run = (url: string, pid?: number) => measure(url, options.duration, options.connections, pid);
+  const ours1 = await run(servers.ours, servers.oursPid);
+  const text1 = await run(servers.text, servers.barePid);
+  const bytes1 = await run(servers.bytes, servers.barePid);
+  const bytes2 = await run(servers.bytes, servers.barePid);
+  const text2 = await run(servers.text, servers.barePid);
+  const ours2 = await run(servers.ours, servers.oursPid);
+  return { ours: summary(ours1, ours2), text: summary(text1, text2), bytes: summary(bytes1, bytes2) };
 }
 
 /** One mode's rounds: the bare route and the cache hit, alternately; the median ratio. */
@@ -127,32 +177,36 @@ async function compare(
   if (!hit.result.cached) throw new Error("the second request was not a cache hit");
   const bare = await startChild({ role: "bare", payload: body });
 
-  const ratios = { text: [] as number[], bytes: [] as number[] };
+  const ratios = {
+    text: [] as number[],
+    bytes: [] as number[],
+    textCpu: [] as number[],
+    bytesCpu: [] as number[],
+  };
   console.log(
     `\n${mode} store: ${options.rounds} rounds × ${options.duration} s, ${options.connections} connections, payload ${JSON.stringify(hit).length} B`,
   );
-  const ours = `${service.address}${DOWNLOAD_PATH}`;
-  const [text, bytes] = [`${bare.address}${BARE_TEXT_PATH}`, `${bare.address}${BARE_BYTES_PATH}`];
+  const servers = {
+    ours: `${service.address}${DOWNLOAD_PATH}`,
+    text: `${bare.address}${BARE_TEXT_PATH}`,
+    bytes: `${bare.address}${BARE_BYTES_PATH}`,
+    oursPid: service.process.pid,
+    barePid: bare.process.pid,
+  };
+  const micros = (value: number | undefined) => (value === undefined ? "?" : value.toFixed(1));
   try {
     // The servers warm up first (JIT, connection pools): the first seconds are not what is compared.
-    for (const url of [text, bytes, ours]) await measure(url, 2, options.connections);
-    // Cycles of ours, text, bytes, bytes, text, ours: a drift of the machine during a cycle weighs on
-    // each alike.
+    for (const url of [servers.text, servers.bytes, servers.ours]) await measure(url, 2, options.connections);
     for (let round = 1; round <= options.rounds; round++) {
-      const rate = (url: string) => measure(url, options.duration, options.connections);
-      const [ours1, text1, bytes1, bytes2, text2, ours2] = [
-        await rate(ours),
-        await rate(text),
-        await rate(bytes),
-        await rate(bytes),
-        await rate(text),
-        await rate(ours),
-      ];
-      const [cached, textRate, bytesRate] = [(ours1 + ours2) / 2, (text1 + text2) / 2, (bytes1 + bytes2) / 2];
-      ratios.text.push(cached / textRate);
-      ratios.bytes.push(cached / bytesRate);
+      const { ours, text, bytes } = await cycle(servers, options);
+      ratios.text.push(ours.rate / text.rate);
+      ratios.bytes.push(ours.rate / bytes.rate);
+      if (ours.cpuPerRequest && text.cpuPerRequest && bytes.cpuPerRequest) {
+        ratios.textCpu.push(text.cpuPerRequest / ours.cpuPerRequest);
+        ratios.bytesCpu.push(bytes.cpuPerRequest / ours.cpuPerRequest);
+      }
       console.log(
-        `cycle ${round}: cache hit ${cached.toFixed(0)} req/s; bare route, text ${textRate.toFixed(0)} req/s (ratio ${(cached / textRate).toFixed(2)}), bytes ${bytesRate.toFixed(0)} req/s (ratio ${(cached / bytesRate).toFixed(2)})`,
+        `cycle ${round}: cache hit ${ours.rate.toFixed(0)} req/s (${micros(ours.cpuPerRequest)} µs CPU each); bare text ${text.rate.toFixed(0)} req/s (${micros(text.cpuPerRequest)} µs), bytes ${bytes.rate.toFixed(0)} req/s (${micros(bytes.cpuPerRequest)} µs)`,
       );
     }
   } finally {
@@ -167,9 +221,14 @@ async function compare(
     }
   }
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
-  const medians = { text: median(ratios.text), bytes: median(ratios.bytes) };
+  const medians = {
+    text: median(ratios.text),
+    bytes: median(ratios.bytes),
+    textCpu: median(ratios.textCpu),
+    bytesCpu: median(ratios.bytesCpu),
+  };
   console.log(
-    `${mode} store: median ratio cache hit / bare route: ${medians.text.toFixed(2)} (text), ${medians.bytes.toFixed(2)} (bytes)`,
+    `${mode} store: median ratio cache hit / bare route, throughput: ${medians.text.toFixed(2)} (text), ${medians.bytes.toFixed(2)} (bytes); CPU a request (bare's / ours): ${medians.textCpu.toFixed(2)} (text), ${medians.bytesCpu.toFixed(2)} (bytes)`,
   );
   return medians;
 }
@@ -198,7 +257,9 @@ async function main(): Promise<void> {
   const lines = [];
   for (const mode of modes) {
     const medians = await compare(mode, options);
-    lines.push(`${mode} ${medians.text.toFixed(2)} (bytes: ${medians.bytes.toFixed(2)})`);
+    lines.push(
+      `${mode} ${medians.text.toFixed(2)} (bytes ${medians.bytes.toFixed(2)}; CPU a request ${medians.textCpu.toFixed(2)}, bytes ${medians.bytesCpu.toFixed(2)})`,
+    );
   }
   console.log(`\nmedian ratios against the bare route: ${lines.join(", ")} (aim: ≥ 0.95 in both modes)`);
 }
