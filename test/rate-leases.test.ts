@@ -8,23 +8,10 @@ import pino from "pino";
 import { createRateCounters, type RateCounters } from "../src/stores/rate-counters.js";
 import { RESILIENT_REDIS_OPTIONS } from "../src/stores/redis-connect.js";
 import { createRedisGuard } from "../src/stores/redis-guard.js";
+import { redisAnswers } from "./support/redis-server.js";
 
 const REDIS_URL = process.env.REDIS_URL || "redis://127.0.0.1:6379";
-const available = await (async () => {
-  const probe = new Redis(REDIS_URL, {
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  try {
-    await probe.connect();
-    return (await probe.ping()) === "PONG";
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
-  }
-})();
+const available = await redisAnswers(REDIS_URL);
 
 const MINUTE = 60_000;
 
