@@ -1,12 +1,11 @@
 import { postErrors } from "../../domain/errors.js";
-import { scriptById } from "../../domain/html.js";
 import { at, list, record, str } from "../../domain/json-path.js";
 import type { ListAnswer, ListItem } from "../../domain/lists.js";
 import { DESKTOP_USER_AGENT } from "../../net/browser.js";
 import type { ListInput } from "../types.js";
 import type { ListedStories } from "./listed-stories.js";
 import { checkListStatus, listJson, newDeviceId, REQUESTS_PER_PAGE, webAppQuery } from "./lists.js";
-import { DATA_SCRIPT_ID, listItemOf } from "./page.js";
+import { listItemOf, pageScope } from "./page.js";
 import type { TikTokWeb, Visit } from "./web.js";
 
 /** Accounts `story/user_list` is asked for at a time (gallery-dl's count). */
@@ -139,10 +138,9 @@ async function storiesOf(web: TikTokWeb, visit: Visit, authors: string[], device
 /** The login's own account, from the /following page's app context (the page a browser opens first). */
 async function viewerOf(web: TikTokWeb, visit: Visit): Promise<{ id: string; username?: string }> {
   const page = await web.loadPage(visit, "https://www.tiktok.com/following", DESKTOP_USER_AGENT);
-  const text = page.kind === "data" ? scriptById(page.html, DATA_SCRIPT_ID) : undefined;
-  if (text === undefined) return { id: "" };
   try {
-    const user = record(at(JSON.parse(text), ["__DEFAULT_SCOPE__", "webapp.app-context", "user"]));
+    const scope = page.kind === "data" ? pageScope(page.html) : undefined;
+    const user = record(at(scope, ["webapp.app-context", "user"]));
     return { id: str(user?.uid) ?? "", username: str(user?.uniqueId) };
   } catch {
     return { id: "" };

@@ -6,7 +6,7 @@ import type { ListAnswer, ListItem, ListOwner } from "../../domain/lists.js";
 import { isSecUid, type ListLink } from "../../domain/tiktok-url.js";
 import { DESKTOP_USER_AGENT } from "../../net/browser.js";
 import type { ListInput } from "../types.js";
-import { DATA_SCRIPT_ID, listItemOf, readPost } from "./page.js";
+import { listItemOf, pageScope, readPost } from "./page.js";
 import type { TikTokWeb, Visit } from "./web.js";
 
 const WEEK_MS = 604_800_000;
@@ -120,15 +120,7 @@ async function accountOf(
   return accountFromEmbed(web, visit, username);
 }
 
-function userDetail(html: string): Record<string, unknown> | undefined {
-  const text = scriptById(html, DATA_SCRIPT_ID);
-  if (text === undefined) return undefined;
-  try {
-    return record(at(JSON.parse(text), ["__DEFAULT_SCOPE__", "webapp.user-detail"]));
-  } catch {
-    throw new SourceFailure("bad_response", "the profile page's data script is not valid JSON");
-  }
-}
+const userDetail = (html: string) => record(pageScope(html)?.["webapp.user-detail"]);
 
 function videoCount(detail: Record<string, unknown>): number | undefined {
   const count =

@@ -17,17 +17,24 @@ export function classifyPage(html: string): PageKind {
   return "stub";
 }
 
-/** The post object of a page, or TikTok's own verdict on it, or a failure of this source. */
-export function readPost(html: string, requestedId: string): Record<string, unknown> {
+/**
+ * The `__DEFAULT_SCOPE__` of a page's data script (a post's, a profile's, /following's): undefined
+ * when the page has no data script, a failure of this source when the script is not JSON.
+ */
+export function pageScope(html: string): Record<string, unknown> | undefined {
   const text = scriptById(html, DATA_SCRIPT_ID);
-  if (text === undefined) throw new SourceFailure("bad_response", "the page has no data script");
-  let data: unknown;
+  if (text === undefined) return undefined;
   try {
-    data = JSON.parse(text);
+    return record(at(JSON.parse(text), ["__DEFAULT_SCOPE__"])) ?? {};
   } catch {
     throw new SourceFailure("bad_response", "the page's data script is not valid JSON");
   }
-  const scope = at(data, ["__DEFAULT_SCOPE__"]);
+}
+
+/** The post object of a page, or TikTok's own verdict on it, or a failure of this source. */
+export function readPost(html: string, requestedId: string): Record<string, unknown> {
+  const scope = pageScope(html);
+  if (scope === undefined) throw new SourceFailure("bad_response", "the page has no data script");
   const detail = DETAIL_KEYS.map((key) => record(at(scope, [key]))).find(Boolean);
   if (!detail) throw new SourceFailure("bad_response", "the page's data has no post details");
   throwOnStatus(num(detail.statusCode) ?? 0, typeof detail.statusMsg === "string" ? detail.statusMsg : "");
