@@ -79,7 +79,7 @@ export function createRateCounters(options: {
   };
   const leases = createLeases({ now: options.now, maxClients: options.maxClients ?? 50_000, hitShared });
   return {
-    hit: (key, windowMs, amount = 1, limit = undefined) =>
+    hit: (key, windowMs, amount = 1, limit?: number) =>
       limit === undefined ? hitShared(key, windowMs, amount) : leases.hit(key, windowMs, amount, limit),
   };
 }
