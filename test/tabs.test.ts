@@ -187,6 +187,14 @@ describe("the following feed", () => {
     assert.equal(pages[0]?.kind, "following");
     assert.ok(pages.flatMap((page) => page.items).some((item: Page) => item.type === "photo"));
     assert.equal(pages[0]?.items[0].author.username, FOLLOWED[0]?.username);
+    // gallery-dl's request: 15 accounts at a time (the fake caps at 15 whatever is asked, as TikTok's
+    // lists do, so a larger count would still walk the feed and only this shows it).
+    const userLists = stack.fake.requests.filter((request) =>
+      request.path.startsWith("/api/story/user_list/"),
+    );
+    assert.ok(userLists.length >= 1);
+    for (const request of userLists)
+      assert.equal(new URL(request.path, "http://x").searchParams.get("count"), "15");
     const batches = stack.fake.requests.filter((request) => request.path.startsWith("/api/story/batch/"));
     for (const request of batches) {
       const authors = new URL(request.path, "http://x").searchParams.get("authorIds")?.split(",") ?? [];
