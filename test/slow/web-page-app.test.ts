@@ -6,7 +6,6 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { SAMPLE_IDS } from "../fakes/tiktok.js";
-import type { Stack } from "../helpers.js";
 import { ARTIFACTS, CHROMIUM, LAUNCH_ARGS, pageTest, startPageStack } from "../support/browser.js";
 
 const VIDEO = `https://www.tiktok.com/@river.cooks/video/${SAMPLE_IDS.video}`;
@@ -38,20 +37,18 @@ describe("the page's catalogs", () => {
 });
 
 describe("the page as an app, in the visitor's language, for everyone", () => {
-  let stack: Stack;
   let base: string;
   let browser: Browser;
+  let pageStack: Awaited<ReturnType<typeof startPageStack>> | undefined;
   before(async () => {
     if (!CHROMIUM) return;
-    ({ stack, base, browser } = await startPageStack({
+    pageStack = await startPageStack({
       STREAM_SECRET: "web-app-test-secret-0123456789",
       UPSTREAM_TIMEOUT_MS: "10000",
-    }));
+    });
+    ({ base, browser } = pageStack);
   });
-  after(async () => {
-    await browser?.close();
-    await stack?.close();
-  });
+  after(() => pageStack?.close());
 
   pageTest("has a valid manifest with a share target, and installs", async () => {
     // Installing needs a profile of its own: Playwright's usual contexts are incognito.

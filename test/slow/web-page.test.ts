@@ -8,22 +8,20 @@ import { after, before, describe } from "node:test";
 import type { Browser } from "playwright-core";
 import { SAMPLE_PROFILES } from "../fakes/profiles.js";
 import { patternByte, SAMPLE_IDS } from "../fakes/tiktok.js";
-import { type Stack, startStack } from "../helpers.js";
+import { startStack } from "../helpers.js";
 import { ARTIFACTS, CHROMIUM, pageTest, startPageStack } from "../support/browser.js";
 
 describe("the web page in a real browser", () => {
-  let stack: Stack;
   let base: string;
   let browser: Browser;
+  let pageStack: Awaited<ReturnType<typeof startPageStack>> | undefined;
 
   before(async () => {
     if (!CHROMIUM) return;
-    ({ stack, base, browser } = await startPageStack({ STREAM_SECRET: "web-page-test-secret-0123456789" }));
+    pageStack = await startPageStack({ STREAM_SECRET: "web-page-test-secret-0123456789" });
+    ({ base, browser } = pageStack);
   });
-  after(async () => {
-    await browser?.close();
-    await stack?.close();
-  });
+  after(() => pageStack?.close());
 
   pageTest("previews a pasted link and downloads the file through the tunnel", async () => {
     const context = await browser.newContext({
