@@ -29,16 +29,43 @@ async function viaProxy(stack: Stack, remoteAddress: string, headers: (i: number
 }
 
 describe("rate limiting on /api/download", () => {
+  it("counts an IPv6 client by its /64 and an IPv4-mapped one as its IPv4 address", async () => {
+    const stack = await limitedStack({});
+    try {
+      const status = async (remoteAddress: string) =>
+        (await stack.app.inject({ method: "GET", url: "/api/download", query: { url: URL_ }, remoteAddress }))
+          .statusCode;
+      // Three addresses of one /64, written three ways: one budget of two.
+      assert.equal(await status("2001:db8:1:2::1"), 200);
+      assert.equal(await status("2001:0db8:0001:0002:ffff:0:0:9"), 200);
+      assert.equal(await status("2001:DB8:1:2:aaaa::"), 429);
+      // The next /64 is another client.
+      assert.equal(await status("2001:db8:1:3::1"), 200);
+      assert.equal(await status("198.51.100.4"), 200);
+      assert.equal(await status("::ffff:198.51.100.4"), 200);
+      assert.equal(await status("198.51.100.4"), 429);
+    } finally {
+      await stack.close();
+    }
+  });
+
   it("answers 429 with Retry-After and the JSON error shape past RATE_LIMIT a minute", async () => {
     const stack = await limitedStack({});
     try {
       const hit = (remoteAddress = "203.0.113.7") =>
         stack.app.inject({ method: "GET", url: "/api/download", query: { url: URL_ }, remoteAddress });
-      assert.equal((await hit()).statusCode, 200);
-      assert.equal((await hit()).statusCode, 200);
+      const first = await hit();
+      assert.equal(first.statusCode, 200);
+      assert.equal(first.headers["x-ratelimit-limit"], "2");
+      assert.equal(first.headers["x-ratelimit-remaining"], "1");
+      const resetS = Number(first.headers["x-ratelimit-reset"]);
+      assert.ok(resetS > 0 && resetS <= 60, `x-ratelimit-reset ${resetS}`);
+      assert.equal(first.headers["retry-after"], undefined);
+      assert.equal((await hit()).headers["x-ratelimit-remaining"], "0");
       const limited = await hit();
       assert.equal(limited.statusCode, 429);
       assert.ok(Number(limited.headers["retry-after"]) > 0);
+      assert.equal(limited.headers["x-ratelimit-remaining"], "0");
       assert.equal(limited.json().code, "RATE_LIMITED");
       assert.match(limited.json().error, /at most 2 a minute/);
       // Another client is not affected; nor are the other endpoints.

@@ -1,6 +1,7 @@
+import { isIPv6 } from "node:net";
 import cors from "@fastify/cors";
-import { normalizeIP } from "@fastify/rate-limit";
 import type { FastifyRequest } from "fastify";
+import { Address6 } from "ip-address";
 import { ApiError } from "../domain/errors.js";
 import type { KeyGrant } from "../service/api-keys.js";
 import type { Config } from "../service/config.js";
@@ -19,9 +20,18 @@ const API_KEY_HEADER = /^Api-Key\s+(\S{1,512})\s*$/i;
 
 /** Who a request counts as: its API key, or its address (an IPv6 one by its /64). */
 export const clientKey = (space: string, request: Pick<FastifyRequest, "apiKey" | "ip">) =>
-  request.apiKey
-    ? `${space}:key:${request.apiKey.id}`
-    : `${space}:${request.ip.includes(":") ? normalizeIP(request.ip, 64) : request.ip}`;
+  request.apiKey ? `${space}:key:${request.apiKey.id}` : `${space}:${clientAddress(request.ip)}`;
+
+/**
+ * An address as one client: an IPv6 one by its /64 (what one home or server is usually given, so a
+ * client cannot rotate through its own block), an IPv4-mapped one as the IPv4 address it is.
+ */
+export function clientAddress(ip: string): string {
+  if (!ip.includes(":") || !isIPv6(ip)) return ip.toLowerCase();
+  const address = new Address6(ip);
+  if (address.isMapped4()) return address.to4().correctForm();
+  return new Address6(`${address.correctForm()}/64`).startAddress().correctForm();
+}
 
 /** The downloads a minute a request may make: its key's limit, else the server's (`0`: unlimited). */
 const downloadLimitOf = (request: Pick<FastifyRequest, "apiKey">, rateLimit: number) =>
@@ -88,48 +98,49 @@ export async function registerCors(app: TypedApp, origins: "*" | string[]) {
  * The budgets of one client (its API key, or its address): one for the download API (GET, POST and each
  * link of a batch, and the extractions stale tunnel links cause), another for tunnel requests.
  */
-export function clientBudgets(app: TypedApp, services: Pick<Services, "config" | "countHits" | "checkKey">) {
-  const { config } = services;
+export function clientBudgets(services: Pick<Services, "config" | "countHits">) {
+  const { config, countHits } = services;
   const limitOf = (request: FastifyRequest) => downloadLimitOf(request, config.rateLimit);
-  // Without a keys file every client has the server's limit: no per-request look-up.
-  const sameForAll = services.checkKey === undefined && config.rateLimit > 0;
-  const downloadLimiter = app.rateLimit({
-    ...(sameForAll
-      ? { max: config.rateLimit }
-      : {
-          max: async (request: FastifyRequest) => {
-            const limit = limitOf(request);
-            return limit === "unlimited" ? Number.MAX_SAFE_INTEGER : limit;
-          },
-          allowList: (request: FastifyRequest) => limitOf(request) === "unlimited",
-        }),
-    timeWindow: RATE_WINDOW_MS,
-    keyGenerator: (request) => clientKey("download", request),
-  });
   /** Spends downloads from a request's budget outside the per-request limiter: how many it may make. */
   const spendDownloads = async (request: FastifyRequest, amount: number) => {
     const limit = limitOf(request);
     if (limit === "unlimited") return { granted: amount, retryAfterS: 0 };
-    const { count, ttlMs } = await services.countHits(
-      clientKey("download", request),
-      RATE_WINDOW_MS,
-      amount,
-      limit,
-    );
+    const { count, ttlMs } = await countHits(clientKey("download", request), RATE_WINDOW_MS, amount, limit);
     return {
       granted: Math.max(0, Math.min(amount, limit - (count - amount))),
       retryAfterS: Math.ceil(ttlMs / 1000),
     };
   };
-  const streamLimiter =
-    config.streamRateLimit > 0
-      ? app.rateLimit({
-          max: config.streamRateLimit,
-          timeWindow: RATE_WINDOW_MS,
-          keyGenerator: (request) => clientKey("stream", request),
-        })
-      : undefined;
-  return { downloadLimiter, streamLimiter, spendDownloads };
+  const streamLimit = config.streamRateLimit;
+  return {
+    downloadLimiter: limiter("download", limitOf, countHits),
+    streamLimiter: streamLimit > 0 ? limiter("stream", () => streamLimit, countHits) : undefined,
+    spendDownloads,
+  };
+}
+
+/**
+ * A route's limiter: each request counts one against its client's budget for the minute (in the shared
+ * counters) and is told where it stands in `X-RateLimit-Limit`, `-Remaining` and `-Reset`; past the
+ * limit it gets a 429 with `Retry-After`.
+ */
+function limiter(
+  space: string,
+  limitOf: (request: FastifyRequest) => number | "unlimited",
+  countHits: Services["countHits"],
+): RequestHook {
+  return async (request, reply) => {
+    const limit = limitOf(request);
+    if (limit === "unlimited") return;
+    const { count, ttlMs } = await countHits(clientKey(space, request), RATE_WINDOW_MS, 1, limit);
+    const resetS = Math.ceil(ttlMs / 1000);
+    reply.header("x-ratelimit-limit", limit);
+    reply.header("x-ratelimit-remaining", Math.max(0, limit - count));
+    reply.header("x-ratelimit-reset", resetS);
+    if (count <= limit) return;
+    reply.header("retry-after", resetS);
+    throw rateLimited(ttlMs, limit);
+  };
 }
 
 /** `STORED_LINKS`: everyone (v1), key holders only, or no one (the route answers as if it did not exist). */

@@ -1,12 +1,11 @@
 import { createServer, type RequestListener } from "node:http";
 import type { Socket } from "node:net";
 import formBody from "@fastify/formbody";
-import rateLimit, { type FastifyRateLimitStoreCtor } from "@fastify/rate-limit";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import Fastify, { type FastifyBaseLogger, LogController } from "fastify";
 import type { Config } from "../service/config.js";
 import { createServices, type ServiceDeps, type Services } from "../service/services.js";
-import { authenticate, clientBudgets, rateLimited, registerCors, storedLinksGuard } from "./access.js";
+import { authenticate, clientBudgets, registerCors, storedLinksGuard } from "./access.js";
 import { registerDocs } from "./docs.js";
 import { clientErrorHandler, errorBody, frameworkErrors, installErrorHandlers } from "./errors.js";
 import { registerLoadShedding } from "./load-shedding.js";
@@ -56,14 +55,9 @@ export async function buildApp(services: Services): Promise<TypedApp> {
   app.removeContentTypeParser("text/plain");
   await app.register(formBody, { bodyLimit: BODY_LIMIT_BYTES });
   await registerDocs(app, services.version);
-  await app.register(rateLimit, {
-    global: false,
-    store: rateLimitStore(services.countHits),
-    errorResponseBuilder: (_request, context) => rateLimited(context.ttl, context.max),
-  });
 
   const auth = authenticate(services);
-  const { downloadLimiter, streamLimiter, spendDownloads } = clientBudgets(app, services);
+  const { downloadLimiter, streamLimiter, spendDownloads } = clientBudgets(services);
 
   metricsRoutes(app, services.metrics);
   downloadRoutes(app, {
@@ -141,29 +135,6 @@ export async function createApp(config: Config, deps: ServiceDeps = {}): Promise
     await services.close();
     throw error;
   }
-}
-
-/**
- * @fastify/rate-limit's store interface over our counters: one key space per limiter, named by the
- * limiter's key generator (`<route>:<client>`), so the plugin's per-route key prefix is not used.
- */
-function rateLimitStore(countHits: Services["countHits"]): FastifyRateLimitStoreCtor {
-  return class {
-    incr(
-      key: string,
-      done: (error: Error | null, result?: { current: number; ttl: number }) => void,
-      windowMs: number,
-      max: number,
-    ) {
-      countHits(key, windowMs, 1, max).then(
-        (count) => done(null, { current: count.count, ttl: count.ttlMs }),
-        (error: Error) => done(error),
-      );
-    }
-    child() {
-      return this;
-    }
-  };
 }
 
 /**
