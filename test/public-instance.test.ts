@@ -233,11 +233,20 @@ describe("CORS", () => {
       assert.match(String(any.headers["access-control-allow-methods"]), /POST/);
       const simple = await open.app.inject({ url: "/api/ping", headers: { origin: "https://x.example" } });
       assert.equal(simple.headers["access-control-allow-origin"], "*");
+      assert.match(String(simple.headers["access-control-expose-headers"]), /X-RateLimit-Remaining/);
+      assert.equal(simple.headers.vary, undefined, "one answer for every origin");
 
       const allowed = await preflight(listed, "https://b.example");
       assert.equal(allowed.headers["access-control-allow-origin"], "https://b.example");
+      assert.equal(allowed.headers["access-control-max-age"], "86400");
       const other = await preflight(listed, "https://c.example");
       assert.equal(other.headers["access-control-allow-origin"], undefined);
+      const listedSimple = await listed.app.inject({
+        url: "/api/ping",
+        headers: { origin: "https://a.example" },
+      });
+      assert.equal(listedSimple.headers["access-control-allow-origin"], "https://a.example");
+      assert.equal(listedSimple.headers.vary, "Origin", "caches keep one answer per origin");
     } finally {
       await Promise.all([open.close(), listed.close()]);
     }

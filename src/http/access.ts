@@ -1,12 +1,11 @@
 import { isIPv6 } from "node:net";
-import cors from "@fastify/cors";
 import type { FastifyRequest } from "fastify";
 import { Address6 } from "ip-address";
 import { ApiError } from "../domain/errors.js";
 import type { KeyGrant } from "../service/api-keys.js";
 import type { Config } from "../service/config.js";
 import type { Services } from "../service/types.js";
-import type { RequestHook, TypedApp } from "./types.js";
+import type { RequestHook } from "./types.js";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -69,29 +68,6 @@ export function authenticate(services: Pick<Services, "checkKey" | "config">): R
     const userAgent = request.headers["user-agent"];
     request.apiKey = await checkKey(presented, request.ip, typeof userAgent === "string" ? userAgent : "");
   };
-}
-
-/** CORS for browsers on other origins: the API uses no cookies, so `*` is a safe default. */
-export async function registerCors(app: TypedApp, origins: "*" | string[]) {
-  await app.register(cors, {
-    origin: origins,
-    methods: ["GET", "HEAD", "POST"],
-    allowedHeaders: ["Content-Type", "Authorization"],
-    // One string, not a list the plugin joins again for every answer.
-    exposedHeaders: [
-      "Retry-After",
-      "Content-Disposition",
-      "Content-Length",
-      "Content-Range",
-      "Accept-Ranges",
-      "X-RateLimit-Limit",
-      "X-RateLimit-Remaining",
-      "X-RateLimit-Reset",
-    ].join(", "),
-    maxAge: 86_400,
-    // An OPTIONS without Origin is not a preflight but a plain question: 204, not a text/plain 400.
-    strictPreflight: false,
-  });
 }
 
 /**

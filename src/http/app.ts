@@ -5,7 +5,8 @@ import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import Fastify, { type FastifyBaseLogger, LogController } from "fastify";
 import type { Config } from "../service/config.js";
 import { createServices, type ServiceDeps, type Services } from "../service/services.js";
-import { authenticate, clientBudgets, registerCors, storedLinksGuard } from "./access.js";
+import { authenticate, clientBudgets, storedLinksGuard } from "./access.js";
+import { registerCors } from "./cors.js";
 import { registerDocs } from "./docs.js";
 import { clientErrorHandler, errorBody, frameworkErrors, installErrorHandlers } from "./errors.js";
 import { registerLoadShedding } from "./load-shedding.js";
@@ -49,7 +50,7 @@ export async function buildApp(services: Services): Promise<TypedApp> {
   logAndDrain(app, services.log.isLevelEnabled("info"));
 
   installErrorHandlers(app);
-  await registerCors(app, config.corsOrigins);
+  registerCors(app, config.corsOrigins);
   await registerLoadShedding(app, config);
   // Bodies are JSON or a form; anything else is a 415, not a string that fails validation.
   app.removeContentTypeParser("text/plain");
