@@ -91,3 +91,27 @@ describe("a tunnel client that leaves before the media host answers", () => {
     }
   });
 });
+
+describe("request metrics", () => {
+  it("count each request once, under its route, and unmatched ones under route unknown", async () => {
+    const stack = await startStack();
+    try {
+      for (let i = 0; i < 3; i++) await stack.app.inject({ url: "/api/ping" });
+      await stack.app.inject({ method: "HEAD", url: "/api/ping" });
+      await stack.app.inject({ url: "/no/such/route" });
+      const metrics = (await stack.app.inject({ url: "/metrics" })).body;
+      const count = (labels: string) =>
+        Number(
+          metrics.match(
+            new RegExp(`tiktokdl_http_request_duration_seconds_count\\{${labels}\\} (\\d+)`),
+          )?.[1],
+        );
+      assert.equal(count('route="/api/ping",method="GET",status="200"'), 3);
+      assert.equal(count('route="/api/ping",method="HEAD",status="200"'), 1);
+      assert.equal(count('route="unknown",method="GET",status="404"'), 1);
+      assert.doesNotMatch(metrics, /route="\/no\/such\/route"/, "unmatched paths are not labels");
+    } finally {
+      await stack.close();
+    }
+  });
+});

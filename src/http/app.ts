@@ -14,7 +14,7 @@ import { BODY_LIMIT_BYTES, downloadRoutes } from "./routes/download.js";
 import { feedRoutes } from "./routes/feed.js";
 import { infoRoutes } from "./routes/info.js";
 import { listRoutes } from "./routes/list.js";
-import { metricsRoutes } from "./routes/metrics.js";
+import { metricsRoutes, observeRequests } from "./routes/metrics.js";
 import { streamRoutes } from "./routes/stream.js";
 import type { TypedApp } from "./types.js";
 import { webRoutes } from "./web.js";
@@ -48,6 +48,7 @@ export async function buildApp(services: Services): Promise<TypedApp> {
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   logAndDrain(app, services.log.isLevelEnabled("info"));
+  observeRequests(app, services.metrics);
 
   installErrorHandlers(app);
   registerCors(app, config.corsOrigins);
