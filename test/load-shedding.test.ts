@@ -10,7 +10,7 @@ function blockFor(ms: number) {
   }
 }
 
-describe("load shedding (@fastify/under-pressure)", () => {
+describe("load shedding", () => {
   it("answers 503 SERVICE_UNAVAILABLE with Retry-After while the event loop lags; probes still answer", async () => {
     const stack = await startStack({ env: { MAX_EVENT_LOOP_DELAY_MS: "20" } });
     try {

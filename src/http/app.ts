@@ -52,7 +52,7 @@ export async function buildApp(services: Services): Promise<TypedApp> {
 
   installErrorHandlers(app);
   registerCors(app, config.corsOrigins);
-  await registerLoadShedding(app, config);
+  registerLoadShedding(app, config);
   // Bodies are JSON or a form; anything else is a 415, not a string that fails validation.
   app.removeContentTypeParser("text/plain");
   await app.register(formBody, { bodyLimit: BODY_LIMIT_BYTES });

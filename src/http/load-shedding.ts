@@ -1,5 +1,5 @@
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { getHeapStatistics } from "node:v8";
-import underPressure from "@fastify/under-pressure";
 import { ApiError } from "../domain/errors.js";
 import type { Config } from "../service/config.js";
 import type { TypedApp } from "./types.js";
@@ -7,25 +7,37 @@ import type { TypedApp } from "./types.js";
 /** Liveness, readiness and metrics answer even under load: an orchestrator must see the process. */
 const ALWAYS_ANSWERED = new Set(["/api/ping", "/api/health", "/metrics"]);
 const RETRY_AFTER_S = 5;
+/** The delay histogram's resolution: a calm loop's samples read about this much. */
+const RESOLUTION_MS = 10;
 
 /**
- * Sheds load with @fastify/under-pressure: while the event loop lags more than `maxEventLoopDelayMs`,
- * or the heap holds more than its cap, requests get a 503 `SERVICE_UNAVAILABLE` with Retry-After instead
- * of queueing behind work the process cannot finish in time.
+ * Sheds load: while the event loop lags more than `maxEventLoopDelayMs` (its mean delay over the last
+ * sample), or the heap holds more than its cap, requests get a 503 `SERVICE_UNAVAILABLE` with Retry-After
+ * instead of queueing behind work the process cannot finish in time. The state is sampled on a timer (as
+ * @fastify/under-pressure does), so a request only reads a flag.
  */
-export async function registerLoadShedding(app: TypedApp, config: Config, sampleIntervalMs = 1_000) {
+export function registerLoadShedding(app: TypedApp, config: Config, sampleIntervalMs = 1_000) {
   const heapMb = config.maxHeapUsedMb ?? Math.floor((getHeapStatistics().heap_size_limit * 0.9) / 1024 ** 2);
-  if (config.maxEventLoopDelayMs === 0 && heapMb === 0) return;
-  await app.register(underPressure, {
-    sampleInterval: sampleIntervalMs,
-    ...(config.maxEventLoopDelayMs > 0 ? { maxEventLoopDelay: config.maxEventLoopDelayMs } : {}),
-    ...(heapMb > 0 ? { maxHeapUsedBytes: heapMb * 1024 ** 2 } : {}),
-    pressureHandler: (request, reply) => {
-      if (ALWAYS_ANSWERED.has(request.routeOptions.url ?? "")) return;
-      reply.header("retry-after", String(RETRY_AFTER_S));
-      return Promise.reject(
-        new ApiError(503, "SERVICE_UNAVAILABLE", "The server is overloaded; try again in a few seconds."),
-      );
-    },
+  const maxDelayMs = config.maxEventLoopDelayMs;
+  if (maxDelayMs === 0 && heapMb === 0) return;
+  const delays = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
+  delays.enable();
+  let overloaded = false;
+  const sample = setInterval(() => {
+    const lagMs = Math.max(0, delays.mean / 1e6 - RESOLUTION_MS);
+    delays.reset();
+    overloaded =
+      (maxDelayMs > 0 && (Number.isNaN(lagMs) || lagMs > maxDelayMs)) ||
+      (heapMb > 0 && process.memoryUsage().heapUsed > heapMb * 1024 ** 2);
+  }, sampleIntervalMs);
+  sample.unref();
+  app.addHook("onClose", async () => {
+    clearInterval(sample);
+    delays.disable();
+  });
+  app.addHook("onRequest", (request, reply, done) => {
+    if (!overloaded || ALWAYS_ANSWERED.has(request.url.split("?", 1)[0] ?? "")) return done();
+    reply.header("retry-after", String(RETRY_AFTER_S));
+    done(new ApiError(503, "SERVICE_UNAVAILABLE", "The server is overloaded; try again in a few seconds."));
   });
 }
