@@ -1,9 +1,17 @@
 import assert from "node:assert/strict";
-import { createServer } from "node:http";
+import { Agent, createServer, get } from "node:http";
 import { type AddressInfo, connect } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { SAMPLE_IDS } from "./fakes/tiktok.js";
-import { delay, download, type Stack, startStack, videoSourceAt } from "./helpers.js";
+import {
+  delay,
+  download,
+  type Stack,
+  scriptedSource,
+  startStack,
+  videoFrom,
+  videoSourceAt,
+} from "./helpers.js";
 
 /** Sends raw bytes and returns what the server wrote back before closing. */
 function raw(port: number, bytes: string): Promise<string> {
@@ -112,6 +120,48 @@ describe("request metrics", () => {
       assert.doesNotMatch(metrics, /route="\/no\/such\/route"/, "unmatched paths are not labels");
     } finally {
       await stack.close();
+    }
+  });
+});
+
+describe("closing", () => {
+  it("asks the client of a request in flight to drop its keep-alive socket", async () => {
+    let release = () => {};
+    let called = () => {};
+    const sourceCalled = new Promise<void>((resolve) => {
+      called = resolve;
+    });
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const slow = scriptedSource("slow", async (input) => {
+      called();
+      await gate;
+      return videoFrom("slow")(input);
+    });
+    const stack = await startStack({ deps: { sources: [slow.descriptor] } });
+    await stack.app.listen({ port: 0, host: "127.0.0.1" });
+    const port = (stack.app.server.address() as AddressInfo).port;
+    const agent = new Agent({ keepAlive: true });
+    try {
+      const answer = new Promise<{ status?: number; connection?: string }>((resolve, reject) => {
+        const link = encodeURIComponent(`https://www.tiktok.com/@a/video/${SAMPLE_IDS.video}`);
+        get({ port, host: "127.0.0.1", path: `/api/download?url=${link}`, agent }, (response) => {
+          response.resume();
+          resolve({ status: response.statusCode, connection: response.headers.connection });
+        }).on("error", reject);
+      });
+      await sourceCalled;
+      const closed = stack.close();
+      await delay(50);
+      release();
+      const { status, connection } = await answer;
+      assert.equal(status, 200);
+      assert.equal(connection, "close");
+      await closed;
+    } finally {
+      release();
+      agent.destroy();
     }
   });
 });
