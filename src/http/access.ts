@@ -25,7 +25,7 @@ export const clientKey = (space: string, request: Pick<FastifyRequest, "apiKey" 
  * An address as one client: an IPv6 one by its /64 (what one home or server is usually given, so a
  * client cannot rotate through its own block), an IPv4-mapped one as the IPv4 address it is.
  */
-export function clientAddress(ip: string): string {
+function clientAddress(ip: string): string {
   if (!ip.includes(":") || !isIPv6(ip)) return ip.toLowerCase();
   const address = new Address6(ip);
   if (address.isMapped4()) return address.to4().correctForm();
