@@ -1,6 +1,5 @@
-import { isIPv6 } from "node:net";
 import type { FastifyRequest } from "fastify";
-import { Address6 } from "ip-address";
+import ipaddr from "ipaddr.js";
 import { ApiError } from "../domain/errors.js";
 import type { KeyGrant } from "../service/api-keys.js";
 import type { Config } from "../service/config.js";
@@ -26,10 +25,10 @@ export const clientKey = (space: string, request: Pick<FastifyRequest, "apiKey" 
  * client cannot rotate through its own block), an IPv4-mapped one as the IPv4 address it is.
  */
 function clientAddress(ip: string): string {
-  if (!ip.includes(":") || !isIPv6(ip)) return ip.toLowerCase();
-  const address = new Address6(ip);
-  if (address.isMapped4()) return address.to4().correctForm();
-  return new Address6(`${address.correctForm()}/64`).startAddress().correctForm();
+  if (!ip.includes(":") || !ipaddr.IPv6.isValid(ip)) return ip;
+  const address = ipaddr.IPv6.parse(ip);
+  if (address.isIPv4MappedAddress()) return address.toIPv4Address().toString();
+  return new ipaddr.IPv6([...address.parts.slice(0, 4), 0, 0, 0, 0]).toString();
 }
 
 /** The downloads a minute a request may make: its key's limit, else the server's (`0`: unlimited). */
@@ -70,18 +69,28 @@ export function authenticate(services: Pick<Services, "checkKey" | "config">): R
   };
 }
 
+/** Counts `amount` hits against a client's budget in one key space, for the current minute. */
+type CountHits = (
+  space: string,
+  request: FastifyRequest,
+  amount: number,
+  limit: number,
+) => ReturnType<Services["countHits"]>;
+
 /**
  * The budgets of one client (its API key, or its address): one for the download API (GET, POST and each
  * link of a batch, and the extractions stale tunnel links cause), another for tunnel requests.
  */
 export function clientBudgets(services: Pick<Services, "config" | "countHits">) {
-  const { config, countHits } = services;
+  const { config } = services;
   const limitOf = (request: FastifyRequest) => downloadLimitOf(request, config.rateLimit);
+  const countHits: CountHits = (space, request, amount, limit) =>
+    services.countHits(clientKey(space, request), RATE_WINDOW_MS, amount, limit);
   /** Spends downloads from a request's budget outside the per-request limiter: how many it may make. */
   const spendDownloads = async (request: FastifyRequest, amount: number) => {
     const limit = limitOf(request);
     if (limit === "unlimited") return { granted: amount, retryAfterS: 0 };
-    const { count, ttlMs } = await countHits(clientKey("download", request), RATE_WINDOW_MS, amount, limit);
+    const { count, ttlMs } = await countHits("download", request, amount, limit);
     return {
       granted: Math.max(0, Math.min(amount, limit - (count - amount))),
       retryAfterS: Math.ceil(ttlMs / 1000),
@@ -103,12 +112,12 @@ export function clientBudgets(services: Pick<Services, "config" | "countHits">) 
 function limiter(
   space: string,
   limitOf: (request: FastifyRequest) => number | "unlimited",
-  countHits: Services["countHits"],
+  countHits: CountHits,
 ): RequestHook {
   return async (request, reply) => {
     const limit = limitOf(request);
     if (limit === "unlimited") return;
-    const { count, ttlMs } = await countHits(clientKey(space, request), RATE_WINDOW_MS, 1, limit);
+    const { count, ttlMs } = await countHits(space, request, 1, limit);
     const resetS = Math.ceil(ttlMs / 1000);
     reply.header("x-ratelimit-limit", limit);
     reply.header("x-ratelimit-remaining", Math.max(0, limit - count));

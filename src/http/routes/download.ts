@@ -50,8 +50,8 @@ const DownloadBody = Type.Object({
 type RawDownload = Static<typeof DownloadQuery> | Static<typeof DownloadBody>;
 
 /**
- * The result is mostly long URLs, which JSON.stringify escapes faster than a compiled serializer;
- * the response schema stays for documentation and the answer already has exactly its shape.
+ * An answer is sent as bytes (`answerBytes`), so only error bodies are serialized here: with plain
+ * JSON.stringify, as the response schemas are for documentation and no serializer is compiled for them.
  */
 const serializerCompiler = () => (data: unknown) => JSON.stringify(data);
 
