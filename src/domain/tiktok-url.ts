@@ -61,6 +61,16 @@ export type ListLink = {
   title?: string;
 };
 
+/**
+ * What names a list exactly, for anything shared between requests (cache keys, flights, cursors): the
+ * platform, the kind, the owner (a handle as TikTok compares handles, whatever its case; a secUid, which
+ * is case-sensitive, as it is) and the collection's or playlist's id.
+ */
+export function listIdentity(link: ListLink): string {
+  const owner = isSecUid(link.username) ? link.username : link.username.toLowerCase();
+  return ["tiktok", link.list, owner, link.id ?? ""].join(":");
+}
+
 /** A list's own address on TikTok, whatever form of link led to it. */
 export function listUrlOf(link: ListLink): string {
   if (link.list === "following") return "https://www.tiktok.com/following";

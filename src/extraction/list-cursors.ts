@@ -9,6 +9,8 @@ export interface CursorBody {
   p: ListPosition;
   /** Tags of the posts the page before gave (list-proof.ts): a page that repeats them brings nothing new. */
   h?: string[];
+  /** The page was served because of the operator's login: the next is answered only to a client allowed to read it. */
+  v?: 1;
 }
 
 /**
@@ -51,6 +53,7 @@ export function createListCursors(secret: string) {
         body.p === null
       )
         throw refused();
+      if (body.v !== undefined && body.v !== 1) throw refused();
       if (body.h !== undefined && !(Array.isArray(body.h) && body.h.every((tag) => typeof tag === "string")))
         throw refused();
       if (listKey !== undefined) checkList(body, listKey);

@@ -3,7 +3,7 @@ import { deadline } from "../domain/deadline.js";
 import { ApiError, badRequest, postErrors, SourceFailure } from "../domain/errors.js";
 import type { ListAnswer, ListPage, ListPosition } from "../domain/lists.js";
 import type { ListRequest } from "../domain/requests.js";
-import { type ListLink, parseTikTokListLink } from "../domain/tiktok-url.js";
+import { type ListKind, type ListLink, listIdentity, parseTikTokListLink } from "../domain/tiktok-url.js";
 import type { Egress } from "../net/egress.js";
 import type { Source } from "../sources/types.js";
 import type { CacheEntry, Store } from "../stores/types.js";
@@ -43,12 +43,12 @@ export function createListing(deps: ListingDeps) {
   const cursors = createListCursors(deps.secret);
 
   /** One page for everyone asking at once: in this process, and across instances through the store's claims. */
-  const shared = (key: string, work: () => Promise<ListPage>) =>
-    sharedFlight.run(`claim:${key}`, {
+  const shared = (keys: PageKeys, work: () => Promise<ListPage>) =>
+    sharedFlight.run(`claim:${keys.flight}`, {
       work,
       waitMs: deps.attemptTimeoutMs * 2,
       async answer(since) {
-        const entry = await deps.store.getPost(key, { shared: true });
+        const entry = await deps.store.getPost(keys.cache, { shared: true });
         return entry?.kind === "list" && entry.storedAt >= since
           ? { ...entry.page, cached: true }
           : undefined;
@@ -56,11 +56,11 @@ export function createListing(deps: ListingDeps) {
     });
 
   /** The page, asked upstream and cached; the work stops when every client waiting for it has left. */
-  const fresh = (key: string, link: ListLink, request: ListRequest, cursor?: CursorBody) =>
+  const fresh = (keys: PageKeys, link: ListLink, request: ListRequest, cursor?: CursorBody) =>
     inFlight.run(
-      key,
+      keys.flight,
       (signal) =>
-        shared(key, async () => {
+        shared(keys, async () => {
           const now = deps.now();
           const page = {
             ...(await fetchPage(deps, cursors, { link, request, cursor, signal })),
@@ -76,7 +76,7 @@ export function createListing(deps: ListingDeps) {
           };
           // What only the operator's login showed is never cached where another client could read it.
           if (deps.cacheTtlMs > 0 && !page.viaLogin)
-            await safely(() => deps.store.setPost(key, entry, deps.cacheTtlMs), undefined);
+            await safely(() => deps.store.setPost(keys.cache, entry, deps.cacheTtlMs), undefined);
           return page;
         }),
       request.signal,
@@ -86,25 +86,41 @@ export function createListing(deps: ListingDeps) {
     /** One page of a profile, collection or playlist; `nocache` skips reading the cache, not sharing the flight. */
     async page(request: ListRequest): Promise<ListPage> {
       const cursor = request.cursor ? cursors.open(request.cursor) : undefined;
+      // A page the operator's login served goes on only for a client allowed to read it, before any request.
+      if (cursor?.v === 1 && !request.privateTabs) throw loginOnly(cursor.l.split(":")[1] as ListKind);
       const link = await linkOf(deps, request.url, request.signal);
-      const listKey = listKeyOf(link);
-      if (cursor) checkList(cursor, listKey);
-      const key = [
-        "list",
-        cursor?.s ?? request.source,
-        listKey,
-        cursor ? JSON.stringify([cursor.p, cursor.h]) : "",
-        request.limit,
-        request.allowedSources?.join(",") ?? "*",
-        request.privateTabs ? "login" : "",
-      ].join("|");
+      if (cursor) checkList(cursor, listIdentity(link));
+      const keys = pageKeys(link, request, cursor);
       if (!request.nocache) {
-        const hit = await safely(() => deps.store.getPost(key), undefined);
+        const hit = await safely(() => deps.store.getPost(keys.cache), undefined);
         if (hit?.kind === "list") return { ...hit.page, cached: true };
       }
-      return forThisClient(await fresh(key, link, request, cursor), request, link);
+      return forThisClient(await fresh(keys, link, request, cursor), request, link);
     },
   };
+}
+
+/**
+ * The keys of one page: the cache holds only pages TikTok served to anyone (what the operator's login
+ * served is never cached), so every client may read it; a flight runs for one kind of asker, since the
+ * same page is asked with the login for a client allowed to read what it shows, and without it for others.
+ */
+interface PageKeys {
+  cache: string;
+  flight: string;
+}
+
+function pageKeys(link: ListLink, request: ListRequest, cursor?: CursorBody): PageKeys {
+  const cache = [
+    "list",
+    cursor?.s ?? request.source,
+    listIdentity(link),
+    cursor ? JSON.stringify([cursor.p, cursor.h]) : "",
+    request.limit,
+    request.allowedSources?.join(",") ?? "*",
+    "anonymous",
+  ].join("|");
+  return { cache, flight: `${cache}|asked-by:${request.privateTabs ? "login-reader" : "anyone"}` };
 }
 
 export type Listing = ReturnType<typeof createListing>;
@@ -142,9 +158,10 @@ async function fetchPage(
       cursor: next
         ? cursors.sign({
             s: source.name,
-            l: listKeyOf(link),
+            l: listIdentity(link),
             p: next,
             h: fresh.items.map((item) => seenTag(item.id)),
+            ...(fresh.viaLogin ? { v: 1 as const } : {}),
           })
         : undefined,
       hasMore: next !== undefined,
@@ -161,15 +178,17 @@ async function fetchPage(
  */
 function forThisClient(page: ListPage, request: ListRequest, link: ListLink): ListPage {
   if (!page.viaLogin || request.privateTabs) return page;
-  if (link.list === "profile") throw postErrors.private("This account is private.");
-  throw postErrors.loginRequired(
-    `TikTok shows this ${link.list} tab only to a login; this server answers it only to API keys marked privateTabs.`,
-  );
+  throw loginOnly(link.list);
 }
 
-/** What identifies a list: its kind and its owner's handle or its id. */
-const listKeyOf = (link: ListLink) =>
-  `${link.list}:${link.list === "profile" ? link.username.toLowerCase() : (link.id ?? "")}`;
+/** What a client not allowed to read the operator's login is told of a page only that login is shown. */
+function loginOnly(list: ListKind): ApiError {
+  if (list === "profile" || list === "collection" || list === "playlist")
+    return postErrors.private(`This ${list === "profile" ? "account" : list} is private.`);
+  return postErrors.loginRequired(
+    `TikTok shows this ${list === "following" ? "feed" : `${list} tab`} only to a login; this server answers it only to API keys marked privateTabs.`,
+  );
+}
 
 /** The list a link names, a short link followed. */
 async function linkOf(deps: ListingDeps, url: string, signal?: AbortSignal): Promise<ListLink> {
@@ -235,14 +254,18 @@ async function ask(
       withLogin: request.privateTabs === true,
     });
     checkOwner(link, answer, source.name);
-    deps.health.record(listBook(source.name), { ok: true, ms: deps.now() - started, post: listKeyOf(link) });
+    deps.health.record(listBook(source.name), {
+      ok: true,
+      ms: deps.now() - started,
+      post: listIdentity(link),
+    });
     return answer;
   } catch (error) {
     if (error instanceof ApiError) {
       deps.health.record(listBook(source.name), {
         ok: true,
         ms: deps.now() - started,
-        post: listKeyOf(link),
+        post: listIdentity(link),
       });
       throw error;
     }
@@ -255,7 +278,7 @@ async function ask(
         ms: deps.now() - started,
         reason: failure.reason,
         message: failure.message,
-        post: listKeyOf(link),
+        post: listIdentity(link),
       },
       { forced: request.source === source.name },
     );

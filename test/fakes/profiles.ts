@@ -146,7 +146,7 @@ export const SAMPLE_COLLECTIONS = new Map<string, FakeCollection>(
 /** A list item as TikTok's web app answers it: the post page's itemStruct, the fields a listing reads. */
 export function itemStructOf(
   post: FakePost,
-  owner: Pick<FakeProfile, "username" | "nickname" | "userId" | "secUid">,
+  owner: Pick<FakeProfile, "username" | "nickname" | "userId" | "secUid"> & { private?: boolean },
 ) {
   // TikTok signs its image addresses when it answers, for about two days (rounded here to the hour).
   const expires = Math.ceil((Date.now() / 1000 + 2 * DAY) / 3600) * 3600;
@@ -155,7 +155,13 @@ export function itemStructOf(
     id: post.id,
     desc: post.caption ?? `post ${post.id.slice(-4)} #fake`,
     createTime: post.createTime,
-    author: { id: owner.userId, uniqueId: owner.username, nickname: owner.nickname, secUid: owner.secUid },
+    author: {
+      id: owner.userId,
+      uniqueId: owner.username,
+      nickname: owner.nickname,
+      secUid: owner.secUid,
+      privateAccount: owner.private === true,
+    },
     video: {
       id: post.id,
       duration: post.photo ? 0 : 15 + (post.createTime % 40),

@@ -38,6 +38,12 @@ export type Scenario =
       largeVideoBytes?: number;
       /** The account the post belongs to (a listed post's page names its own author). */
       author?: { username: string; secUid: string };
+      /**
+       * The author's account is private: its page is TikTok's private-account answer, except to a login
+       * (a `sessionid`) when `visibleToLogin` (the login follows the account), which sees the post with
+       * `author.privateAccount` true.
+       */
+      privateAccount?: { visibleToLogin: boolean };
     }
   | { kind: "item-missing" }
   | { kind: "blank-10204" }
@@ -208,10 +214,19 @@ export class FakeTikTok {
   }
 
   /** Serves these posts' pages (the video or photo sample under their ids), as a listing leads to them. */
-  servePosts(posts: readonly FakePost[], owner?: Pick<FakeProfile, "username" | "secUid">): void {
+  servePosts(
+    posts: readonly FakePost[],
+    owner?: Pick<FakeProfile, "username" | "secUid" | "private" | "visibleToLogin">,
+  ): void {
     const author = owner ? { username: owner.username, secUid: owner.secUid } : undefined;
+    const privateAccount = owner?.private ? { visibleToLogin: owner.visibleToLogin === true } : undefined;
     for (const post of posts)
-      this.scenarios.set(post.id, { kind: "sample", sample: post.photo ? "photo" : "video", author });
+      this.scenarios.set(post.id, {
+        kind: "sample",
+        sample: post.photo ? "photo" : "video",
+        author,
+        ...(privateAccount ? { privateAccount } : {}),
+      });
   }
 
   get url(): string {
@@ -347,7 +362,17 @@ export class FakeTikTok {
     const userAgent = request.headers["user-agent"] ?? "";
     const mobileAgent = /iPhone|Android|Mobile/.test(userAgent);
     this.setSessionCookies(response, cookies);
-    const html = this.pageFor(scenario, id, mobile, mobile && mobileAgent);
+    const login = cookies.has("sessionid");
+    const hidden =
+      scenario.kind === "sample" &&
+      scenario.privateAccount &&
+      !(login && scenario.privateAccount.visibleToLogin);
+    const html = this.pageFor(
+      hidden ? { kind: "sample", sample: "private-account" } : scenario,
+      id,
+      mobile,
+      mobile && mobileAgent,
+    );
     send(response, 200, "text/html; charset=utf-8", html);
   }
 
@@ -375,6 +400,7 @@ export class FakeTikTok {
             structOnly: "variant" in scenario && scenario.variant === "struct-only",
             largeVideoBytes: "largeVideoBytes" in scenario ? scenario.largeVideoBytes : undefined,
             author: "author" in scenario ? scenario.author : undefined,
+            privateAuthor: "privateAccount" in scenario && scenario.privateAccount !== undefined,
             id,
           }),
           id,
@@ -894,6 +920,7 @@ export function sampleData(
     id?: string;
     largeVideoBytes?: number;
     author?: { username: string; secUid: string };
+    privateAuthor?: boolean;
   } = {},
 ): string {
   const now = Math.floor(Date.now() / 1000);
@@ -921,6 +948,7 @@ export function sampleData(
     text = text
       .replace(/"uniqueId":"[^"]*"/, `"uniqueId":"${options.author.username}"`)
       .replace(/"secUid":"[^"]*"/, `"secUid":"${options.author.secUid}"`);
+  if (options.privateAuthor) text = text.replace('"privateAccount":false', '"privateAccount":true');
   return text;
 }
 

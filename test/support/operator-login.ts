@@ -10,7 +10,7 @@ export const LOGIN_KEYS = { marked: "m".repeat(40), plain: "p".repeat(40) };
  * A service with the operator's login (`TIKTOK_COOKIES`: a `sessionid`) and a keys file holding
  * LOGIN_KEYS; `close()` also removes the files.
  */
-export async function startStackWithOperatorLogin(): Promise<Stack> {
+export async function startStackWithOperatorLogin(env: Record<string, string> = {}): Promise<Stack> {
   const dir = await mkdtemp(join(tmpdir(), "tiktok-dl-operator-login-"));
   await writeFile(join(dir, "cookies.txt"), ".tiktok.com\tTRUE\t/\tTRUE\t0\tsessionid\toperator-login\n");
   await writeFile(
@@ -26,6 +26,7 @@ export async function startStackWithOperatorLogin(): Promise<Stack> {
       ALLOW_PRIVATE_UPSTREAMS: "1",
       TIKTOK_COOKIES: join(dir, "cookies.txt"),
       API_KEYS_FILE: join(dir, "keys.json"),
+      ...env,
     },
   });
   return {

@@ -1,4 +1,5 @@
-import { SourceFailure } from "../../domain/errors.js";
+import { postErrors, SourceFailure } from "../../domain/errors.js";
+import { at } from "../../domain/json-path.js";
 import type { Extraction } from "../../domain/media.js";
 import { DESKTOP_USER_AGENT, MOBILE_USER_AGENT } from "../../net/browser.js";
 import type { ExtractInput, SourceDescriptor } from "../types.js";
@@ -56,9 +57,17 @@ async function readPage(web: TikTokWeb, visit: Visit, input: ExtractInput): Prom
   }
   // readPost checks that the page's itemStruct is the post asked for; TikTok binds its media to this
   // session's cookies, and so to this way out.
-  return extractionOf(readPost(page.html, input.id), {
+  const item = readPost(page.html, input.id);
+  const extraction = extractionOf(item, {
     userAgent,
     cookie: await visit.jar.getCookieString("https://www.tiktok.com/"),
     route: visit.route.id,
   });
+  if (!visit.operatorCookie || !byPrivateAccount(item)) return extraction;
+  // TikTok showed a private account's post because of the operator's login: that login's private data.
+  if (!input.withLogin) throw postErrors.private("This post belongs to a private account.");
+  return { ...extraction, viaLogin: true };
 }
+
+const byPrivateAccount = (item: Record<string, unknown>) =>
+  at(item, ["author", "privateAccount"]) === true || at(item, ["author", "secret"]) === true;

@@ -92,12 +92,15 @@ interface Account {
   private?: boolean;
 }
 
-/** The account behind a handle: its profile page, or (a page without secUid) its embed page and a post. */
+/**
+ * The account behind a handle: its profile page, or (a page without secUid) its embed page and a post.
+ * `canLogin`: the operator's login may be used for this client, so a private account with posts is tried.
+ */
 async function accountOf(
   web: TikTokWeb,
   visit: Visit,
   username: string,
-  withLogin: boolean,
+  canLogin: boolean,
 ): Promise<Account> {
   const page = await web.loadPage(visit, `https://www.tiktok.com/@${username}`, DESKTOP_USER_AGENT);
   const detail = page.kind === "data" ? userDetail(page.html) : undefined;
@@ -109,8 +112,7 @@ async function accountOf(
     if (code === 10222 || user?.privateAccount === true || user?.secret === true) {
       // TikTok marks it private even for a login that may see it: with the operator's login and posts
       // to see, it is tried (yt-dlp and gallery-dl do the same).
-      if (!withLogin || !visit.operatorCookie || !secUid || !total)
-        throw postErrors.private("This account is private.");
+      if (!canLogin || !secUid || !total) throw postErrors.private("This account is private.");
       return { secUid, owner: ownerOf(user ?? {}), total, private: true };
     }
     if (code !== 0 && !user) throw postErrors.notFound("TikTok has no account by this name.");
@@ -177,14 +179,33 @@ async function accountFromEmbed(web: TikTokWeb, visit: Visit, username: string):
     : new SourceFailure("bad_response", "no post of the embed page names its author's secUid");
 }
 
-/** The account a page of a profile lists: from the cursor, from a `secUid` link, or from TikTok's pages. */
+/**
+ * The account a page of a profile lists: from the cursor, from a `secUid` link, or from TikTok's pages
+ * (asked without the operator's login: what they say of the account is what TikTok tells anyone).
+ */
 export async function accountFor(web: TikTokWeb, visit: Visit, input: ListInput): Promise<Account> {
   const { username } = input.link;
   if (typeof input.position?.u === "string")
     return { secUid: input.position.u, owner: isSecUid(username) ? {} : { username } };
   // A link by `secUid` needs no profile page (yt-dlp's tiktokuser: links).
   if (isSecUid(username)) return { secUid: username, owner: {} };
-  return accountOf(web, visit, username, input.withLogin === true);
+  return withoutLogin(visit, (login) =>
+    accountOf(web, visit, username, input.withLogin === true && login !== undefined),
+  );
+}
+
+/** Runs `work` on the visit without the operator's login (handed to it), which is put back after. */
+export async function withoutLogin<T>(
+  visit: Visit,
+  work: (login: Visit["operatorCookie"]) => Promise<T>,
+): Promise<T> {
+  const login = visit.operatorCookie;
+  visit.operatorCookie = undefined;
+  try {
+    return await work(login);
+  } finally {
+    visit.operatorCookie = login;
+  }
 }
 
 /**
@@ -193,6 +214,10 @@ export async function accountFor(web: TikTokWeb, visit: Visit, input: ListInput)
  * ends when `hasMorePrevious` is not true, whatever `hasMore` says (both references). For some device ids
  * TikTok repeats its first page whatever the cursor (yt-dlp #14031): an answer with nothing older than
  * the cursor is that, and a new device id is drawn.
+ *
+ * The operator's login goes only with the requests of a page it is needed for: an account TikTok says is
+ * private (its profile page, or an answer that withholds the posts from a visitor, whatever link named the
+ * account), for a client allowed to read what the login shows. Such a page is marked `viaLogin`.
  */
 export async function profilePage(
   web: TikTokWeb,
@@ -201,12 +226,28 @@ export async function profilePage(
   nowMs: number,
 ): Promise<ListAnswer> {
   const account = await accountFor(web, visit, input);
-  const walk = await walkProfile(web, visit, input, account.secUid, {
+  const start = {
     cursor: typeof input.position?.t === "number" ? input.position.t : nowMs,
     deviceId: typeof input.position?.d === "string" ? input.position.d : newDeviceId(),
-  });
+  };
   const first = input.position === undefined;
-  if (first && walk.items.length === 0 && !walk.more && account.private)
+  const { walk, viaLogin } = await withoutLogin(visit, async (login) => {
+    const canLogin = input.withLogin === true && login !== undefined;
+    if (input.position?.l === 1 || (first && account.private)) {
+      if (!canLogin) throw postErrors.private("This account is private.");
+      visit.operatorCookie = login;
+      return { walk: await walkProfile(web, visit, input, account.secUid, start), viaLogin: true };
+    }
+    const anonymous = await walkProfile(web, visit, input, account.secUid, start);
+    // No page said whether an account named by its secUid is private: TikTok withholding its posts from
+    // a visitor says it is.
+    if (!(first && anonymous.withheld && isSecUid(input.link.username)))
+      return { walk: anonymous, viaLogin: false };
+    if (!canLogin) throw postErrors.private("This account is private, or shows its posts to no visitor.");
+    visit.operatorCookie = login;
+    return { walk: await walkProfile(web, visit, input, account.secUid, start), viaLogin: true };
+  });
+  if (first && walk.items.length === 0 && !walk.more && (account.private || viaLogin))
     throw postErrors.private("This account is private.");
   if (first && walk.items.length === 0 && !walk.more && (account.total ?? 0) > 0)
     throw postErrors.private("This account's posts are hidden from visitors.");
@@ -218,8 +259,10 @@ export async function profilePage(
     owner: { ...account.owner, username: handle },
     total: account.total,
     items: walk.items,
-    next: walk.more ? { t: walk.cursor, d: walk.deviceId, u: account.secUid } : undefined,
-    ...(account.private ? { viaLogin: true } : {}),
+    next: walk.more
+      ? { t: walk.cursor, d: walk.deviceId, u: account.secUid, ...(viaLogin ? { l: 1 } : {}) }
+      : undefined,
+    ...(viaLogin ? { viaLogin: true } : {}),
   };
 }
 
@@ -235,6 +278,7 @@ async function walkProfile(
   const items: ListItem[] = [];
   let more = true;
   let deviceRetries = 0;
+  let withheld = false;
   const fallbackHandle = isSecUid(input.link.username) ? undefined : input.link.username;
   for (let requests = 0; items.length < input.limit && more && requests < REQUESTS_PER_PAGE; requests++) {
     const query = webAppQuery({
@@ -246,6 +290,11 @@ async function walkProfile(
     });
     const answer = await listJson(web, visit, `https://www.tiktok.com/api/creator/item_list/?${query}`);
     checkListStatus(answer, "the profile's posts");
+    if (requests === 0 && withholds(answer)) {
+      withheld = true;
+      more = false;
+      break;
+    }
     const older = itemsOf(answer).filter((item) => (num(item.createTime) ?? 0) * 1000 < cursor);
     if (itemsOf(answer).length > 0 && older.length === 0) {
       if (++deviceRetries > DEVICE_RETRIES)
@@ -265,8 +314,15 @@ async function walkProfile(
     }
     if (cursor < EARLIEST_CURSOR_MS) more = false;
   }
-  return { items, more, cursor, deviceId };
+  return { items, more, cursor, deviceId, withheld };
 }
+
+/** Nothing to list for this visitor: no `itemList` and no "more" flag at all (docs/upstreams/tiktok.md §6). */
+export const withholds = (answer: unknown) =>
+  !Array.isArray(at(answer, ["itemList"])) &&
+  at(answer, ["hasMore"]) === undefined &&
+  at(answer, ["hasMorePrevious"]) === undefined &&
+  at(answer, ["HasMoreAfter"]) === undefined;
 
 /** A list answer whose `statusCode` is not 0: TikTok refused `what` (a failure of this source). */
 export function checkListStatus(answer: unknown, what: string): void {

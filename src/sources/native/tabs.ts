@@ -11,6 +11,7 @@ import {
   newDeviceId,
   REQUESTS_PER_PAGE,
   webAppQuery,
+  withholds,
 } from "./lists.js";
 import { listItemOf } from "./page.js";
 import type { TikTokWeb, Visit } from "./web.js";
@@ -78,12 +79,12 @@ export async function tabPage(
     return listJson(web, visit, `https://www.tiktok.com/api/${TABS[tab].endpoint}/?${query}`);
   };
   let answer = await ask();
-  if (withheld(answer) && input.position === undefined && input.withLogin && login) {
+  if (withholds(answer) && input.position === undefined && input.withLogin && login) {
     visit.operatorCookie = login;
     state.viaLogin = true;
     answer = await ask();
   }
-  if (withheld(answer))
+  if (withholds(answer))
     throw tabWithheld(tab, " (the owner keeps the tab private, or it needs the owner's own login)");
   // A story's own page may fail: its list item is kept, with this listing's session, to download it from.
   const keep = (items: Record<string, unknown>[]) =>
@@ -119,13 +120,6 @@ function tabQuery(
   if (tab === "stories") return webAppQuery({ ...common, authorId: userId ?? "", loadBackward: "false" });
   return webAppQuery({ ...common, secUid, post_item_list_request_type: "0", needPinnedItemIds: "false" });
 }
-
-/** Nothing to list for this visitor: no `itemList` and no "more" flag at all. */
-const withheld = (answer: unknown) =>
-  !Array.isArray(at(answer, ["itemList"])) &&
-  at(answer, ["hasMore"]) === undefined &&
-  at(answer, ["hasMorePrevious"]) === undefined &&
-  at(answer, ["HasMoreAfter"]) === undefined;
 
 /** The answers from the first on, each tab's cursor moved its own way, until the page is full or the tab ends. */
 async function walkTab(
