@@ -113,8 +113,9 @@ export function streamLinksFor(
   tokens: StreamTokens,
   media: Media,
   source: string,
+  viaLogin = false,
 ): { links: StreamLinks; subtitles: string[] } {
-  const token = tokens.forPost(media.id, source);
+  const token = tokens.forPost(media.id, source, viaLogin);
   const links: StreamLinks = {};
   for (const kind of SINGLE_KINDS) {
     if (MEDIA_KINDS[kind].url(media, 0) !== undefined) links[kind] = `${STREAM_PATH}${token(kind)}`;

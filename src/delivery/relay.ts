@@ -10,10 +10,13 @@ import type { StreamTicket } from "./token.js";
 
 /** Where the relay finds a post's extraction (the pipeline is one). */
 export interface PostLookup {
-  /** The post's cached extraction by this source (never another's), if the cache still holds it. */
-  cached(postId: string, source: string): Promise<{ extraction: Extraction } | undefined>;
+  /**
+   * The post's cached extraction by this source (never another's), if the cache still holds it;
+   * `viaLogin`: the one the operator's login was used for.
+   */
+  cached(postId: string, source: string, viaLogin?: boolean): Promise<{ extraction: Extraction } | undefined>;
   /** A fresh extraction of the post: it left the cache, or its media address expired upstream. */
-  reextract(postId: string, source: string): Promise<{ extraction: Extraction }>;
+  reextract(postId: string, source: string, viaLogin?: boolean): Promise<{ extraction: Extraction }>;
 }
 
 export interface RelayDeps {
@@ -80,14 +83,23 @@ export function createRelay(deps: RelayDeps) {
     });
   }
 
-  async function extractAgain(ticket: Pick<StreamTicket, "postId" | "source">, request: RelayRequest) {
+  async function extractAgain(
+    ticket: Pick<StreamTicket, "postId" | "source" | "viaLogin">,
+    request: RelayRequest,
+  ) {
     await request.beforeExtraction?.();
-    return deps.posts.reextract(ticket.postId, ticket.source);
+    return deps.posts.reextract(ticket.postId, ticket.source, ticket.viaLogin);
   }
 
   /** The post's extraction: the cached one, or a fresh one when the link outlived its cache entry. */
-  async function current(ticket: Pick<StreamTicket, "postId" | "source">, request: RelayRequest) {
-    return (await deps.posts.cached(ticket.postId, ticket.source)) ?? (await extractAgain(ticket, request));
+  async function current(
+    ticket: Pick<StreamTicket, "postId" | "source" | "viaLogin">,
+    request: RelayRequest,
+  ) {
+    return (
+      (await deps.posts.cached(ticket.postId, ticket.source, ticket.viaLogin)) ??
+      (await extractAgain(ticket, request))
+    );
   }
 
   async function openUpstream(ticket: StreamTicket, request: RelayRequest) {
@@ -97,7 +109,7 @@ export function createRelay(deps: RelayDeps) {
     if (first.status !== 403 && first.status !== 410) return { upstream: first, media: extraction.media };
     discard(first);
     // Another request may have refreshed the post meanwhile: its answer is used before asking TikTok.
-    const cached = await deps.posts.cached(ticket.postId, ticket.source);
+    const cached = await deps.posts.cached(ticket.postId, ticket.source, ticket.viaLogin);
     const newer = cached && targetOf(cached.extraction, ticket);
     const fresh =
       cached && newer && (newer.url !== used.url || newer.cookie?.value !== used.cookie?.value)
@@ -109,7 +121,10 @@ export function createRelay(deps: RelayDeps) {
 
   return {
     /** The post a link names, from the cache or extracted again (a ZIP lists its files from it). */
-    async postMedia(ticket: Pick<StreamTicket, "postId" | "source">, request: RelayRequest): Promise<Media> {
+    async postMedia(
+      ticket: Pick<StreamTicket, "postId" | "source" | "viaLogin">,
+      request: RelayRequest,
+    ): Promise<Media> {
       return (await current(ticket, request)).extraction.media;
     },
     async open(ticket: StreamTicket, request: RelayRequest): Promise<Relayed> {

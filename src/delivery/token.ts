@@ -13,6 +13,11 @@ export interface StreamTicket<Kind extends TunnelKind = MediaKind> {
   index?: number;
   /** Milliseconds since the epoch. */
   expiresAt: number;
+  /**
+   * The post was answered because of the operator's login (to a client allowed to read what it shows):
+   * the tunnel extracts it again with that login, and caches it only where such clients read.
+   */
+  viaLogin?: true;
 }
 
 export interface StreamTokens {
@@ -20,7 +25,7 @@ export interface StreamTokens {
    * The tokens of one answer's files: the expiry is fixed once, and each token costs one HMAC (about
    * 2 µs). `kind` and `index` name the file.
    */
-  forPost(postId: string, source: string): (kind: TunnelKind, index?: number) => string;
+  forPost(postId: string, source: string, viaLogin?: boolean): (kind: TunnelKind, index?: number) => string;
   /** The ticket, or a 403 ApiError for a token that is altered, foreign or expired. */
   open(token: string): StreamTicket<TunnelKind>;
   /**
@@ -49,11 +54,12 @@ const KINDS: ReadonlySet<string> = new Set([
 ]);
 /** Kinds with several files per post, told apart by an index. */
 const INDEXED: ReadonlySet<string> = new Set(["image", "subtitle"]);
-const TOKEN = /^([a-zA-Z]{2,16})(\d{0,3})\.(\d{1,25})\.([\w-]{1,32})\.([0-9a-z]{1,12})\.([\w-]{22})$/;
+const TOKEN = /^([a-zA-Z]{2,16})(\d{0,3})\.(\d{1,25})\.([\w-]{1,32})\.([0-9a-z]{1,12})(\.L)?\.([\w-]{22})$/;
 
 /**
  * Stream tokens name a file by post, kind and index, with an expiry, signed with HMAC-SHA256 (keyed by
- * `STREAM_SECRET`, checked in constant time): `<kind><index>.<postId>.<source>.<expiry>.<signature>`.
+ * `STREAM_SECRET`, checked in constant time): `<kind><index>.<postId>.<source>.<expiry>[.L].<signature>`,
+ * `.L` for a post answered because of the operator's login.
  * The media address and the cookies it needs never leave the server: the tunnel reads them from the
  * cached extraction when the file is fetched, and extracts the post again when it has left the cache.
  * So links stay short, cost one HMAC each instead of compressing and encrypting a payload, keep working
@@ -99,17 +105,18 @@ export function createStreamTokens(options: {
       notExpired(expiry);
       return Buffer.from(address, "base64url").toString("utf8");
     },
-    forPost(postId, source) {
+    forPost(postId, source, viaLogin) {
       const expiry = (options.now() + options.ttlMs).toString(36);
+      const login = viaLogin ? ".L" : "";
       return (kind, index) => {
-        const body = `${kind}${index ?? ""}.${postId}.${source}.${expiry}`;
+        const body = `${kind}${index ?? ""}.${postId}.${source}.${expiry}${login}`;
         return `${body}.${sign(body).toString("base64url")}`;
       };
     },
     open(token) {
       const parts = TOKEN.exec(token);
       if (!parts) throw invalid();
-      const [, kind = "", index = "", postId = "", source = "", expiry = "", signature = ""] = parts;
+      const [, kind = "", index = "", postId = "", source = "", expiry = "", login, signature = ""] = parts;
       checked(token, signature);
       if (!KINDS.has(kind) || INDEXED.has(kind) !== (index !== "")) throw invalid();
       const expiresAt = notExpired(expiry);
@@ -119,6 +126,7 @@ export function createStreamTokens(options: {
         kind: kind as TunnelKind,
         ...(index === "" ? {} : { index: Number(index) }),
         expiresAt,
+        ...(login ? { viaLogin: true as const } : {}),
       };
     },
   };

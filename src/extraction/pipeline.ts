@@ -122,7 +122,7 @@ export function createPipeline(deps: PipelineDeps) {
       });
     },
     /** The post's cached extraction by this source (a tunnel link is never served another's). */
-    cached: (id: string, source: string) => cache.bySource(id, source),
+    cached: (id: string, source: string, viaLogin?: boolean) => cache.bySource(id, source, viaLogin),
     reextract: reextractor(deps, inFlight, cache, extractAndStore),
     get inFlight() {
       return inFlight.size;
@@ -174,7 +174,7 @@ function reextractor(
   /** When each post was last extracted again for a stale tunnel link, and which source answered. */
   const reextractedAt = new LRUCache<string, { at: number; source?: string }>({ max: 10_000 });
 
-  return async function reextract(id: string, source: string): Promise<Sourced> {
+  return async function reextract(id: string, source: string, viaLogin = false): Promise<Sourced> {
     const known = deps.sources.some((candidate) => candidate.name === source) ? source : "random";
     const request: DownloadRequest = {
       url: canonicalPostUrl(id),
@@ -183,14 +183,16 @@ function reextractor(
       rotateOnError: true,
       params: {},
       refresh: true,
+      ...(viaLogin ? { privateTabs: true } : {}),
     };
-    const fresh = await inFlight.run(`${id}|reextract`, async () => {
-      const last = reextractedAt.get(id);
+    const key = `${id}|reextract|${viaLogin ? "login" : "anonymous"}`;
+    const fresh = await inFlight.run(key, async () => {
+      const last = reextractedAt.get(key);
       if (last !== undefined && deps.now() - last.at < REEXTRACT_INTERVAL_MS) {
         // Extracted moments ago: that answer (in the cache) is the freshest there will be for a minute,
         // whichever source gave it (the link's own may have been the one that failed).
         return (
-          (await cache.bySource(id, last.source ?? source)) ?? {
+          (await cache.bySource(id, last.source ?? source, viaLogin)) ?? {
             error: new ApiError(
               502,
               "UPSTREAM_FAILED",
@@ -200,7 +202,7 @@ function reextractor(
         );
       }
       const entry: { at: number; source?: string } = { at: deps.now() };
-      reextractedAt.set(id, entry);
+      reextractedAt.set(key, entry);
       const answer = await extractAndStore(request, { id });
       if ("source" in answer) entry.source = answer.source;
       return answer;

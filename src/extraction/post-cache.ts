@@ -22,6 +22,8 @@ export const suits = (request: Pick<DownloadRequest, "source" | "allowedSources"
 
 /** The cache key of an answer kept only for its own source. */
 const ownKey = (id: string, source: string) => `${id}@${source}`;
+/** The cache key of an answer the operator's login was used for: read only for a tunnel link it gave. */
+const loginKey = (id: string, source: string) => `${id}@${source}|operator-login`;
 
 export interface PostCacheDeps {
   store: Store;
@@ -40,11 +42,13 @@ export interface PostCacheDeps {
 export function createPostCache(deps: PostCacheDeps) {
   const safely = storeCall(deps.log);
 
-  /** An unproven answer kept for the requests and tunnel links that name its source (see `remember`). */
-  async function ownEntry(id: string, source: string): Promise<Sourced | undefined> {
-    const entry = await safely(() => deps.store.getPost(ownKey(id, source)), undefined);
+  /** The answer kept under a key, if it is one. */
+  async function resultAt(key: string): Promise<Sourced | undefined> {
+    const entry = await safely(() => deps.store.getPost(key), undefined);
     return entry?.kind === "result" ? { extraction: entry.extraction, source: entry.source } : undefined;
   }
+  /** An unproven answer kept for the requests and tunnel links that name its source (see `remember`). */
+  const ownEntry = (id: string, source: string) => resultAt(ownKey(id, source));
 
   async function holdsProven(id: string) {
     const entry = await safely(() => deps.store.getPost(id), undefined);
@@ -74,12 +78,15 @@ export function createPostCache(deps: PostCacheDeps) {
       return undefined;
     },
 
-    /** The post's cached extraction by `source` (never another's): a tunnel link outlives its entry. */
-    async bySource(id: string, source: string): Promise<Sourced | undefined> {
-      const entry = await safely(() => deps.store.getPost(id), undefined);
-      if (entry?.kind === "result" && entry.source === source)
-        return { extraction: entry.extraction, source: entry.source };
-      return ownEntry(id, source);
+    /**
+     * The post's cached extraction by `source` (never another's): a tunnel link outlives its entry. A link
+     * given to a client allowed to read the operator's login (`viaLogin`) reads what that login was used for.
+     */
+    async bySource(id: string, source: string, viaLogin = false): Promise<Sourced | undefined> {
+      const viaLoginEntry = viaLogin ? await resultAt(loginKey(id, source)) : undefined;
+      if (viaLoginEntry) return viaLoginEntry;
+      const everyones = await resultAt(id);
+      return everyones?.source === source ? everyones : ownEntry(id, source);
     },
 
     /**
@@ -89,16 +96,18 @@ export function createPostCache(deps: PostCacheDeps) {
      */
     async remember(id: string, { extraction, source }: Sourced) {
       const { entry, ttl } = resultEntry(id, { extraction, source }, deps.now(), deps.cacheTtlMs);
-      // What only the operator's login showed is never where another client can read it.
-      if (ttl <= 0 || extraction.viaLogin) return;
-      if (!extraction.verified && (deps.provers.some((name) => name !== source) || (await holdsProven(id)))) {
-        await safely(
-          () => deps.store.setPost(ownKey(id, source), { ...entry, unlisted: true }, ttl),
-          undefined,
-        );
-        return;
-      }
-      await safely(() => deps.store.setPost(id, entry, ttl), undefined);
+      if (ttl <= 0) return;
+      // What only the operator's login showed is never where another client can read it: only the tunnel
+      // links given to a client allowed to read it (they carry that fact under their signature) find it.
+      const apart = extraction.viaLogin
+        ? loginKey(id, source)
+        : !extraction.verified && (deps.provers.some((name) => name !== source) || (await holdsProven(id)))
+          ? ownKey(id, source)
+          : undefined;
+      await safely(
+        () => deps.store.setPost(apart ?? id, apart ? { ...entry, unlisted: true } : entry, ttl),
+        undefined,
+      );
     },
 
     /** TikTok's verdict on a post (gone, private, age-restricted), kept briefly so a flood of bad links does not hammer it. */

@@ -23,7 +23,12 @@ export function createAnswers(options: { tokens: StreamTokens; now: () => number
 
   const build = ({ extraction, source, cached }: Answer): ApiResult => {
     const result = toApiResult(extraction.media, { provider: source, cached });
-    const { links, subtitles } = streamLinksFor(options.tokens, extraction.media, source);
+    const { links, subtitles } = streamLinksFor(
+      options.tokens,
+      extraction.media,
+      source,
+      extraction.viaLogin === true,
+    );
     return {
       ...result,
       subtitles: result.subtitles?.map((track, index) => ({ ...track, stream: subtitles[index] as string })),
