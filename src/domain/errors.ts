@@ -38,6 +38,8 @@ export type ApiErrorCode =
   | "API_KEY_IP_FORBIDDEN"
   | "API_KEY_SOURCE_FORBIDDEN"
   | "API_KEY_USER_AGENT_FORBIDDEN"
+  /** The request's Host is not this instance's known address (links are written only for that). */
+  | "HOST_NOT_ALLOWED"
   | "INTERNAL_ERROR";
 
 export class ApiError extends Error {

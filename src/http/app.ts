@@ -10,6 +10,7 @@ import { registerCors } from "./cors.js";
 import { registerDocs } from "./docs.js";
 import { clientErrorHandler, errorBody, frameworkErrors, installErrorHandlers } from "./errors.js";
 import { registerLoadShedding } from "./load-shedding.js";
+import { publicOrigin } from "./origin.js";
 import { BODY_LIMIT_BYTES, downloadRoutes } from "./routes/download.js";
 import { feedRoutes } from "./routes/feed.js";
 import { infoRoutes } from "./routes/info.js";
@@ -77,6 +78,8 @@ export async function buildApp(services: Services): Promise<TypedApp> {
     feedLinks: services.feedLinks,
     authenticate: auth,
     rateLimit: downloadLimiter,
+    originOf: publicOrigin(config),
+    renderedMaxBytes: config.feedCacheBytes,
   });
   webRoutes(app);
   streamRoutes(app, {

@@ -17,9 +17,23 @@ export interface FeedView {
   base: string;
 }
 
+/**
+ * Text as XML 1.0 may hold it: lone surrogates become U+FFFD, and the characters XML forbids (C0 controls
+ * but tab, LF and CR; U+FFFE, U+FFFF) are removed. Every text from TikTok passes through it.
+ */
+export function xmlSafe(text: string): string {
+  return text.toWellFormed().replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, "");
+}
+
+/** Text as HTML, escaped: what a summary is made of, and an Atom or RSS title (Atom's says `type="html"`). */
+const html = (text: string) => text.replace(/[&<>"']/g, (character) => `&#${character.codePointAt(0)};`);
+
 /** A title on one line: the caption's first line, shortened; a word for a post without one. */
 function titleOf(item: ListItem): string {
-  const line = item.caption?.split(/\r?\n/)[0]?.trim() ?? "";
+  const line =
+    xmlSafe(item.caption ?? "")
+      .split(/\r?\n/)[0]
+      ?.trim() ?? "";
   if (line === "") return item.type === "photo" ? "Photo post" : "Video";
   const characters = [...line];
   return characters.length > 100 ? `${characters.slice(0, 99).join("")}…` : line;
@@ -27,9 +41,8 @@ function titleOf(item: ListItem): string {
 
 /** The summary, as HTML the library escapes into the feed: the cover and the whole caption. */
 function summaryOf(item: ListItem, base: string): string {
-  const html = (text: string) => text.replace(/[&<>"']/g, (character) => `&#${character.codePointAt(0)};`);
   const cover = item.stream?.thumb ? `<p><img src="${html(`${base}${item.stream.thumb}`)}" alt=""></p>` : "";
-  return `${cover}<p>${html(item.caption ?? "").replaceAll("\n", "<br>")}</p>`;
+  return `${cover}<p>${html(xmlSafe(item.caption ?? "")).replaceAll("\n", "<br>")}</p>`;
 }
 
 /** Where a post's main file is: this instance's stable file link, as the enclosure points at it. */
@@ -38,45 +51,58 @@ export const fileLinkOf = (base: string, item: ListItem) =>
 
 /**
  * A page of a listing as Atom 1.0, RSS 2.0 or JSON Feed 1.1, written by the `feed` library (loaded at the
- * first feed asked for: an instance nobody follows does not carry it).
+ * first feed asked for: an instance nobody follows does not carry it). The library writes titles and
+ * summaries as CDATA and escapes only the first `]]>` in one, so no text reaches it that could hold one:
+ * they are HTML, escaped here. The body depends only on what the feed shows (its `updated` is its newest
+ * post's time), so that its hash is an entity tag that changes when, and only when, an entry does.
  */
 export async function renderFeed(page: ListPage, items: ListItem[], view: FeedView): Promise<string> {
   const { Feed } = await import("feed");
   const owner = page.owner;
-  const updated = new Date(page.fetchedAt ?? Date.now());
+  const fetchedAt = new Date(page.fetchedAt ?? 0);
+  const name = xmlSafe(owner.nickname || owner.username || page.title);
+  const title = xmlSafe(page.title);
   const feed = new Feed({
     id: view.selfUrl,
-    title:
-      page.kind === "profile" ? `${owner.nickname || owner.username || page.title} on TikTok` : page.title,
-    description: `The newest posts of ${page.kind === "profile" ? `@${owner.username ?? page.title}` : `the ${page.kind} ${page.title}`}, through tiktok-dl.`,
+    title: page.kind === "profile" ? `${name} on TikTok` : title,
+    description: `The newest posts of ${page.kind === "profile" ? `@${xmlSafe(owner.username ?? page.title)}` : `the ${page.kind} ${title}`}, through tiktok-dl.`,
     link: listLinkOf(page),
     image: owner.stream?.avatar ? `${view.base}${owner.stream.avatar}` : undefined,
     favicon: `${view.base}/favicon.svg`,
-    updated,
+    updated: new Date(
+      items.length
+        ? Math.max(...items.map((item) => dateOf(item, fetchedAt).getTime()))
+        : fetchedAt.getTime(),
+    ),
     generator: "tiktok-dl",
     feedLinks: { [view.format]: view.selfUrl },
-    author: owner.username ? { name: owner.nickname || owner.username, link: listLinkOf(page) } : undefined,
+    author: owner.username ? { name, link: listLinkOf(page) } : undefined,
     copyright: `Posts belong to their authors on TikTok.`,
   });
-  for (const item of items) feed.addItem(itemOf(item, view));
+  for (const item of items) feed.addItem(itemOf(item, view, fetchedAt));
   if (view.format === "atom") return atomEnclosureTypes(feed.atom1(), items, view);
   if (view.format === "rss") return feed.rss2();
   return jsonFeed11(feed.json1(), items, view);
 }
 
-function itemOf(item: ListItem, view: FeedView): Item {
-  const date = new Date(item.createdAt ?? Date.now());
+const dateOf = (item: ListItem, fallback: Date) => {
+  const date = new Date(item.createdAt ?? fallback);
+  return Number.isNaN(date.getTime()) ? fallback : date;
+};
+
+function itemOf(item: ListItem, view: FeedView, fetchedAt: Date): Item {
+  const date = dateOf(item, fetchedAt);
   const author = item.author?.username ?? undefined;
   return {
     id: item.url,
     guid: item.url,
     link: item.url,
-    title: titleOf(item),
+    title: view.format === "json" ? titleOf(item) : html(titleOf(item)),
     date,
     published: date,
     description: summaryOf(item, view.base),
     author: author
-      ? [{ name: item.author?.nickname || author, link: `https://www.tiktok.com/@${author}` }]
+      ? [{ name: xmlSafe(item.author?.nickname || author), link: `https://www.tiktok.com/@${author}` }]
       : [],
     enclosure: {
       url: fileLinkOf(view.base, item),

@@ -196,8 +196,17 @@ export function createApiKeys(options: {
       if (!key) throw new ApiError(401, "INVALID_API_KEY", "This API key is not valid.");
       return feedSignature(key.digest, parameters);
     },
-    /** The grant of a signed feed link: its key must still be there, unchanged, and used from its `ips`. */
-    async checkFeed(keyId: string, parameters: string, signature: string, ip: string): Promise<KeyGrant> {
+    /**
+     * The grant of a signed feed link: its key must still be there, unchanged, and used as the key itself
+     * may be (its `ips` and `userAgents`).
+     */
+    async checkFeed(
+      keyId: string,
+      parameters: string,
+      signature: string,
+      ip: string,
+      userAgent = "",
+    ): Promise<KeyGrant> {
       const key = (await file.current()).find((entry) => entry.id === keyId);
       const expected = key ? Buffer.from(feedSignature(key.digest, parameters)) : undefined;
       const given = Buffer.from(signature);
@@ -207,27 +216,26 @@ export function createApiKeys(options: {
           "INVALID_API_KEY",
           "This feed link is not valid (its key was removed or changed?).",
         );
-      if (key.ranges && !inRanges(ip, key.ranges))
-        throw new ApiError(403, "API_KEY_IP_FORBIDDEN", "This API key may not be used from this address.");
-      return grantOf(key);
+      return admitted(key, ip, userAgent);
     },
-    /** The grant of a presented key; 401 when no key matches, 403 from an address outside its `ips`. */
+    /** The grant of a presented key; 401 when no key matches, 403 from an address or client it does not allow. */
     async check(presented: string, ip: string, userAgent = ""): Promise<KeyGrant> {
       const digest = sha256(presented);
       let found: KeyEntry | undefined;
       for (const key of await file.current()) if (timingSafeEqual(key.digest, digest)) found = key;
       if (!found) throw new ApiError(401, "INVALID_API_KEY", "This API key is not valid.");
-      if (found.ranges && !inRanges(ip, found.ranges))
-        throw new ApiError(403, "API_KEY_IP_FORBIDDEN", "This API key may not be used from this address.");
-      if (found.userAgents && !found.userAgents.some((glob) => globMatches(glob, userAgent.slice(0, 1024))))
-        throw new ApiError(
-          403,
-          "API_KEY_USER_AGENT_FORBIDDEN",
-          "This API key may not be used from this client.",
-        );
-      return grantOf(found);
+      return admitted(found, ip, userAgent);
     },
   };
+}
+
+/** A key's grant when it is used as it allows: from its `ips`, by its `userAgents`; otherwise a 403. */
+function admitted(key: KeyEntry, ip: string, userAgent: string): KeyGrant {
+  if (key.ranges && !inRanges(ip, key.ranges))
+    throw new ApiError(403, "API_KEY_IP_FORBIDDEN", "This API key may not be used from this address.");
+  if (key.userAgents && !key.userAgents.some((glob) => globMatches(glob, userAgent.slice(0, 1024))))
+    throw new ApiError(403, "API_KEY_USER_AGENT_FORBIDDEN", "This API key may not be used from this client.");
+  return grantOf(key);
 }
 
 export type ApiKeys = ReturnType<typeof createApiKeys>;

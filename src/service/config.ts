@@ -91,6 +91,28 @@ const schema = z.object({
   CIRCUIT_COOLDOWN_MS: integer(100, 3_600_000).default(30_000),
   HEDGE_FLOOR_MS: integer(50, 120_000).default(1_500),
   TRUST_PROXY: trustProxy.default(false),
+  PUBLIC_URL: httpBase
+    .refine((value) => !/[?#]/.test(value), { message: "expected an origin, with a path at most" })
+    .transform((value) => value.replace(/\/+$/, ""))
+    .optional(),
+  ALLOWED_HOSTS: z
+    .string()
+    .trim()
+    .default("")
+    .transform((value) =>
+      value
+        .split(",")
+        .map((host) => host.trim().toLowerCase())
+        .filter(Boolean),
+    )
+    .refine(
+      (hosts) => hosts.every((host) => /^[a-z0-9.-]+(:\d{1,5})?$|^\[[0-9a-f:.]+\](:\d{1,5})?$/.test(host)),
+      {
+        message: "expected comma-separated host names, with a port where it is not the default",
+      },
+    ),
+  FEED_CACHE_MB: integer(1, 4096).default(32),
+  RATE_LIMIT_IPV6_SITE: integer(1, 65_536).default(8),
   ALLOW_PRIVATE_UPSTREAMS: flag.default(false),
   TIKTOK_COOKIES: z.string().trim().min(1).optional(),
   TIKTOK_SESSIONS: integer(1, 1_000).default(4),
@@ -325,6 +347,10 @@ function toConfig(
     circuitCooldownMs: values.CIRCUIT_COOLDOWN_MS,
     hedgeFloorMs: values.HEDGE_FLOOR_MS,
     trustProxy: values.TRUST_PROXY,
+    publicUrl: values.PUBLIC_URL,
+    allowedHosts: values.ALLOWED_HOSTS,
+    feedCacheBytes: values.FEED_CACHE_MB * 1024 ** 2,
+    ipv6SiteBudgets: values.RATE_LIMIT_IPV6_SITE,
     allowPrivateUpstreams: values.ALLOW_PRIVATE_UPSTREAMS,
     logLevel: values.LOG_LEVEL,
     sources: values.SOURCES?.length ? values.SOURCES : undefined,
@@ -429,6 +455,21 @@ export const SETTING_DOCS: { readonly [K in SettingName]: { meaning: string; sho
     meaning:
       "Client IPs come from the socket. Behind your own reverse proxy set `true` (trust all), a hop count, or a comma-separated list of proxy addresses/CIDRs to read `X-Forwarded-For`",
   },
+  PUBLIC_URL: {
+    meaning:
+      "This instance's public address (`https://dl.example.com`, with a path if it is served under one): the base of every link in feeds and from `POST /api/feed-link`. Unset: the request's `Host` when it is a loopback name or in `ALLOWED_HOSTS`; any other is refused (a shared cache must never keep links to a host a client made up)",
+  },
+  ALLOWED_HOSTS: {
+    meaning:
+      "Comma-separated `Host` values (`dl.example.com`, `192.168.1.5:3000`) feed links may be built on when `PUBLIC_URL` is unset",
+  },
+  FEED_CACHE_MB: {
+    meaning: "Rendered feeds kept in memory, in MiB (each version of a page once per format and origin)",
+  },
+  RATE_LIMIT_IPV6_SITE: {
+    meaning:
+      "IPv6 clients count by their /64; a whole /48 may spend this many clients' budgets a minute together (one network cannot multiply its limit by using many /64s)",
+  },
   ALLOW_PRIVATE_UPSTREAMS: {
     meaning:
       "Let upstream requests reach private or loopback addresses. Origins set below are always allowed",
@@ -472,7 +513,7 @@ export const SETTING_DOCS: { readonly [K in SettingName]: { meaning: string; sho
   },
   MAX_HEAP_USED_MB: {
     meaning: "The same when the heap holds more than this. `0`: off",
-    shown: "90% of the heap limit",
+    shown: "1024, or 75% of V8's heap limit when that is smaller",
   },
   SOURCES: {
     meaning:

@@ -72,7 +72,13 @@ export interface Services {
   /** Signed feed links, for readers that cannot send a key (absent without a keys file). */
   feedLinks?: {
     sign(keyId: string, parameters: string): Promise<string>;
-    check(keyId: string, parameters: string, signature: string, ip: string): Promise<KeyGrant>;
+    check(
+      keyId: string,
+      parameters: string,
+      signature: string,
+      ip: string,
+      userAgent: string,
+    ): Promise<KeyGrant>;
   };
   /**
    * Counts `amount` hits of a rate-limit key in its window (shared through Redis when there is one);

@@ -18,6 +18,10 @@ export interface FeedRouteDeps {
   authenticate?: RequestHook;
   /** Each feed and each file link counts as one request against the caller's download budget. */
   rateLimit: RequestHook;
+  /** This instance's origin for a request's links (PUBLIC_URL, or a Host the operator allowed). */
+  originOf: (request: FastifyRequest) => string;
+  /** Bytes of rendered feeds kept in memory. */
+  renderedMaxBytes: number;
 }
 
 const FEED_DEFAULT = 20;
@@ -59,9 +63,6 @@ type FeedParameters = Static<typeof FeedLinkBody>;
 const canonical = (fields: FeedParameters) =>
   [fields.url, fields.format ?? "atom", String(fields.limit ?? FEED_DEFAULT), fields.type ?? ""].join("\n");
 
-/** This instance as the client reached it (behind a proxy, as TRUST_PROXY lets Fastify read it). */
-const originOf = (request: FastifyRequest) => `${request.protocol}://${request.host}`;
-
 function feedQuery(fields: FeedParameters, keyed?: { key: string; sig: string }) {
   const query = new URLSearchParams({ url: fields.url });
   if (fields.format && fields.format !== "atom") query.set("format", fields.format);
@@ -83,8 +84,12 @@ function feedQuery(fields: FeedParameters, keyed?: { key: string; sig: string })
  */
 export function feedRoutes(app: TypedApp, deps: FeedRouteDeps) {
   const keyed = keyedFeedAuth(deps);
-  // A feed is rendered once per version of its page: polls of a cached feed cost what the page costs.
-  const rendered = new LRUCache<string, string>({ max: 500 });
+  // A feed is rendered once per version of its page and per what else it is written from (format, limit,
+  // type, origin): polls of a cached feed cost what the page costs. Bounded in bytes, whatever is asked.
+  const rendered = new LRUCache<string, Rendered>({
+    maxSize: deps.renderedMaxBytes,
+    sizeCalculation: (entry) => entry.body.length * 2 + 256,
+  });
   const responses = { "4xx": ErrorResponse, "5xx": ErrorResponse };
 
   app.get(
@@ -124,7 +129,8 @@ export function feedRoutes(app: TypedApp, deps: FeedRouteDeps) {
           "A keyed feed link needs an API key: Authorization: Api-Key <key>.",
         );
       const sig = await deps.feedLinks.sign(key.id, canonical(fields));
-      return { result: { url: `${originOf(request)}/api/feed?${feedQuery(fields, { key: key.id, sig })}` } };
+      const origin = deps.originOf(request);
+      return { result: { url: `${origin}/api/feed?${feedQuery(fields, { key: key.id, sig })}` } };
     },
   );
 
@@ -138,22 +144,36 @@ function keyedFeedAuth(deps: FeedRouteDeps): RequestHook {
     if (query.key !== undefined || query.sig !== undefined) {
       if (!deps.feedLinks || !query.key || !query.sig)
         throw new ApiError(401, "INVALID_API_KEY", "This feed link is not valid.");
-      request.apiKey = await deps.feedLinks.check(query.key, canonical(query), query.sig, request.ip);
+      const userAgent = request.headers["user-agent"];
+      request.apiKey = await deps.feedLinks.check(
+        query.key,
+        canonical(query),
+        query.sig,
+        request.ip,
+        typeof userAgent === "string" ? userAgent : "",
+      );
       return;
     }
     await deps.authenticate?.(request, reply);
   };
 }
 
+/** A feed as written once for a version of its page: the body and its entity tag. */
+interface Rendered {
+  body: string;
+  etag: string;
+}
+
 async function answerFeed(
   deps: FeedRouteDeps,
-  rendered: LRUCache<string, string>,
+  rendered: LRUCache<string, Rendered>,
   request: FastifyRequest,
   reply: FastifyReply,
 ) {
   const query = request.query as Static<typeof FeedQuery>;
   const limit = Number(query.limit ?? FEED_DEFAULT);
   const format: FeedFormat = query.format ?? "atom";
+  const base = deps.originOf(request);
   const page = await deps.listPage({
     url: query.url,
     limit: Math.max(LIST_DEFAULT, limit),
@@ -162,32 +182,29 @@ async function answerFeed(
     privateTabs: request.apiKey?.privateTabs === true,
     signal: clientGone(reply),
   });
-  const items = page.items
-    .filter((item: ListItem) => !query.type || item.type === query.type)
-    .slice(0, limit);
   const now = Date.now();
   const fetchedAt = page.fetchedAt ?? now;
-  const lastModified = new Date(Math.floor(fetchedAt / 1000) * 1000);
-  const etag = `"${createHash("sha256")
-    .update(
-      [format, limit, query.type ?? "", ...items.map((item) => item.id), page.owner.username ?? ""].join(
-        "\n",
-      ),
-    )
-    .digest("base64url")
-    .slice(0, 27)}"`;
-  const maxAge = Math.max(0, Math.floor(((page.freshUntil ?? now) - now) / 1000));
-  reply.header("etag", etag).header("last-modified", lastModified.toUTCString());
-  reply.header("cache-control", `max-age=${maxAge}`);
-  if (notModified(request, etag, lastModified)) return reply.code(304).send();
-  const selfUrl = `${originOf(request)}${request.url}`;
-  const version = `${etag}|${fetchedAt}|${selfUrl}`;
-  let body = rendered.get(version);
-  if (body === undefined) {
-    body = await renderFeed(page, items, { format, selfUrl, base: originOf(request) });
-    rendered.set(version, body);
+  // Its own address from what it is written from, never the request's own query (junk parameters).
+  const fields = { url: query.url, format, limit, type: query.type };
+  const signed = query.key && query.sig ? { key: query.key, sig: query.sig } : undefined;
+  const selfUrl = `${base}/api/feed?${feedQuery(fields, signed)}`;
+  const version = JSON.stringify([page.kind, page.id, page.provider, fetchedAt, selfUrl]);
+  let feed = rendered.get(version);
+  if (feed === undefined) {
+    const items = page.items
+      .filter((item: ListItem) => !query.type || item.type === query.type)
+      .slice(0, limit);
+    const body = await renderFeed(page, items, { format, selfUrl, base });
+    feed = { body, etag: `"${createHash("sha256").update(body).digest("base64url").slice(0, 27)}"` };
+    rendered.set(version, feed);
   }
-  return reply.type(FEED_TYPES[format]).send(body);
+  const lastModified = new Date(Math.floor(fetchedAt / 1000) * 1000);
+  const maxAge = Math.max(0, Math.floor(((page.freshUntil ?? now) - now) / 1000));
+  reply.header("etag", feed.etag).header("last-modified", lastModified.toUTCString());
+  // A page only the operator's login is shown is never kept by a shared cache.
+  reply.header("cache-control", `${page.viaLogin ? "private, " : ""}max-age=${maxAge}`);
+  if (notModified(request, feed.etag, lastModified)) return reply.code(304).send();
+  return reply.type(FEED_TYPES[format]).send(feed.body);
 }
 
 /** `If-None-Match` wins over `If-Modified-Since` (RFC 9110 §13.2.2). */
