@@ -18,17 +18,49 @@ const API_KEY_HEADER = /^Api-Key\s+(\S{1,512})\s*$/i;
 
 /** Who a request counts as: its API key, or its address (an IPv6 one by its /64). */
 export const clientKey = (space: string, request: Pick<FastifyRequest, "apiKey" | "ip">) =>
-  request.apiKey ? `${space}:key:${request.apiKey.id}` : `${space}:${clientAddress(request.ip)}`;
+  request.apiKey ? `${space}:key:${request.apiKey.id}` : `${space}:${clientAddress(request.ip).client}`;
 
 /**
  * An address as one client: an IPv6 one by its /64 (what one home or server is usually given, so a
- * client cannot rotate through its own block), an IPv4-mapped one as the IPv4 address it is.
+ * client cannot rotate through its own block), with its /48 as the `site` that bounds all its /64s
+ * together; an IPv6 address that carries an IPv4 one (IPv4-mapped, 6to4, Teredo) as that IPv4 address.
+ * A forwarded address with a port or in brackets is read without them; anything else is refused, so that
+ * a made-up `X-Forwarded-For` is never a new budget.
  */
-function clientAddress(ip: string): string {
-  if (!ip.includes(":") || !ipaddr.IPv6.isValid(ip)) return ip;
-  const address = ipaddr.IPv6.parse(ip);
+export function clientAddress(ip: string): { client: string; site?: string } {
+  const plain = plainAddress(ip);
+  if (plain === undefined)
+    throw new ApiError(400, "INVALID_REQUEST", "The forwarded client address is not an IP address.");
+  if (!plain.includes(":")) return { client: plain };
+  const address = ipaddr.IPv6.parse(plain);
+  const carried = carriedIPv4(address);
+  if (carried) return { client: carried };
+  const prefix = (words: number) =>
+    new ipaddr.IPv6([...address.parts.slice(0, words), ...Array(8 - words).fill(0)]).toString();
+  return { client: prefix(4), site: `${prefix(3)}/48` };
+}
+
+/** An address as a proxy may forward it: `a.b.c.d:port`, `[v6]`, `[v6]:port`, a zone; or undefined. */
+function plainAddress(raw: string): string | undefined {
+  const text = raw.trim();
+  const bracketed = /^\[([^\]]{1,64})\](?::\d{1,5})?$/.exec(text)?.[1];
+  const candidate = (bracketed ?? text.replace(/^(\d{1,3}(?:\.\d{1,3}){3}):\d{1,5}$/, "$1")).replace(
+    /%.*$/,
+    "",
+  );
+  if (ipaddr.IPv4.isValidFourPartDecimal(candidate)) return candidate;
+  return ipaddr.IPv6.isValid(candidate) ? candidate : undefined;
+}
+
+/** The IPv4 address an IPv6 one carries: IPv4-mapped, 6to4 (2002::/16), Teredo (2001::/32, inverted). */
+function carriedIPv4(address: ipaddr.IPv6): string | undefined {
   if (address.isIPv4MappedAddress()) return address.toIPv4Address().toString();
-  return new ipaddr.IPv6([...address.parts.slice(0, 4), 0, 0, 0, 0]).toString();
+  const [first = 0, second = 0, third = 0] = address.parts;
+  const [, , , , , , high = 0, low = 0] = address.parts;
+  const octets = (a: number, b: number) => [a >> 8, a & 0xff, b >> 8, b & 0xff].join(".");
+  if (first === 0x2002) return octets(second, third);
+  if (first === 0x2001 && second === 0) return octets(high ^ 0xffff, low ^ 0xffff);
+  return undefined;
 }
 
 /** The downloads a minute a request may make: its key's limit, else the server's (`0`: unlimited). */
@@ -84,8 +116,15 @@ type CountHits = (
 export function clientBudgets(services: Pick<Services, "config" | "countHits">) {
   const { config } = services;
   const limitOf = (request: FastifyRequest) => downloadLimitOf(request, config.rateLimit);
-  const countHits: CountHits = (space, request, amount, limit) =>
-    services.countHits(clientKey(space, request), RATE_WINDOW_MS, amount, limit);
+  const countHits: CountHits = async (space, request, amount, limit) => {
+    const own = await services.countHits(clientKey(space, request), RATE_WINDOW_MS, amount, limit);
+    const site = request.apiKey ? undefined : clientAddress(request.ip).site;
+    if (!site) return own;
+    // Every /64 of one /48 together may spend only so many clients' budgets.
+    const siteLimit = limit * config.ipv6SiteBudgets;
+    const shared = await services.countHits(`${space}:site:${site}`, RATE_WINDOW_MS, amount, siteLimit);
+    return shared.count > siteLimit ? { ...shared, count: Math.max(own.count, limit + amount) } : own;
+  };
   /** Spends downloads from a request's budget outside the per-request limiter: how many it may make. */
   const spendDownloads = async (request: FastifyRequest, amount: number) => {
     const limit = limitOf(request);

@@ -116,6 +116,10 @@ export function frameworkErrors(error: FastifyError, _request: FastifyRequest, r
   return reply.code(400).send(errorBody("INVALID_PARAMETER", "The address is not valid."));
 }
 
+/** The request's connection is gone (the client disconnected before its answer). */
+const clientLeft = (request: FastifyRequest) =>
+  request.raw.destroyed || request.raw.socket?.destroyed === true || request.raw.aborted;
+
 /** Every error leaves as JSON with a code; a stack trace never does. */
 export function installErrorHandlers(app: TypedApp): void {
   app.setErrorHandler((error: FastifyError | ApiError, request, reply) => {
@@ -139,6 +143,11 @@ export function installErrorHandlers(app: TypedApp): void {
     }
     if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
       return reply.code(error.statusCode).send(errorBody("INVALID_PARAMETER", "The request is not valid."));
+    }
+    if (clientLeft(request)) {
+      // Not our fault: the client went away and its request's work was called off.
+      request.log.info({ detail: error.message }, "the client went away before its answer");
+      return reply.code(499).send(errorBody("REQUEST_TIMEOUT", "The client closed the request."));
     }
     request.log.error({ err: error }, "unexpected error");
     return reply.code(500).send(errorBody("INTERNAL_ERROR", "Something went wrong on our side."));

@@ -10,6 +10,13 @@ const RETRY_AFTER_S = 5;
 /** The delay histogram's resolution: a calm loop's samples read about this much. */
 const RESOLUTION_MS = 10;
 
+/** What the service holds at rest is a few hundred MiB at most: a heap past this is a flood, well before V8's limit. */
+const DEFAULT_HEAP_CAP_MB = 1024;
+
+/** The heap cap when none is set: 1 GiB, or three quarters of V8's heap limit when that is smaller. */
+export const defaultHeapCapMb = (heapLimitBytes: number) =>
+  Math.min(DEFAULT_HEAP_CAP_MB, Math.floor((heapLimitBytes * 0.75) / 1024 ** 2));
+
 /**
  * Sheds load: while the event loop lags more than `maxEventLoopDelayMs` (its mean delay over the last
  * sample), or the heap holds more than its cap, requests get a 503 `SERVICE_UNAVAILABLE` with Retry-After
@@ -17,7 +24,7 @@ const RESOLUTION_MS = 10;
  * @fastify/under-pressure does), so a request only reads a flag.
  */
 export function registerLoadShedding(app: TypedApp, config: Config, sampleIntervalMs = 1_000) {
-  const heapMb = config.maxHeapUsedMb ?? Math.floor((getHeapStatistics().heap_size_limit * 0.9) / 1024 ** 2);
+  const heapMb = config.maxHeapUsedMb ?? defaultHeapCapMb(getHeapStatistics().heap_size_limit);
   const maxDelayMs = config.maxEventLoopDelayMs;
   if (maxDelayMs === 0 && heapMb === 0) return;
   const delays = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
