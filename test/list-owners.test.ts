@@ -146,6 +146,22 @@ for (const mode of ["memory", "redis"] as const) {
       assert.equal(viaKey.body.result.cached, true, "the anonymous page serves every client");
     });
 
+    it("collections and playlists are never asked with the operator's login, even for a marked key", async () => {
+      const before = stack.fake.requests.length;
+      for (const url of [
+        "https://www.tiktok.com/@grid.maker/collection/Best%20bits-7300000000000000001",
+        "https://www.tiktok.com/@grid.maker/playlist/Lake%20series-7300000000000000002",
+      ]) {
+        const page = await list(stack, { url, limit: "5" }, marked);
+        assert.equal(page.status, 200, JSON.stringify(page.body));
+      }
+      const sent = stack.fake.requests
+        .slice(before)
+        .filter((request) => /^\/api\/(collection|mix)\//.test(request.path));
+      assert.equal(sent.length, 2);
+      for (const request of sent) assert.doesNotMatch(String(request.headers.cookie ?? ""), /sessionid/);
+    });
+
     it("a secUid is case-sensitive: another spelling is not answered from, nor cached for, the real one", async () => {
       const flipped =
         OPEN.secUid.slice(0, 12) +

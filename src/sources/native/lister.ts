@@ -4,7 +4,7 @@ import { isTab } from "../../domain/tiktok-url.js";
 import type { ListInput, SourceDeps } from "../types.js";
 import { followingPage } from "./following.js";
 import type { ListedStories } from "./listed-stories.js";
-import { offsetPage, profilePage } from "./lists.js";
+import { offsetPage, profilePage, withoutLogin } from "./lists.js";
 import { tabPage } from "./tabs.js";
 import type { TikTokWeb } from "./web.js";
 
@@ -21,7 +21,8 @@ export function createNativeLister(web: TikTokWeb, deps: SourceDeps, stories: Li
       if (input.link.list === "profile") return profilePage(web, visit, input, deps.now());
       if (input.link.list === "following") return followingPage(web, visit, input, stories);
       if (isTab(input.link.list)) return tabPage(web, visit, input, stories);
-      return offsetPage(web, visit, input);
+      // Collections and playlists are public or nothing: never asked with the operator's login.
+      return withoutLogin(visit, () => offsetPage(web, visit, input));
     });
   return async (input: ListInput): Promise<ListAnswer> => {
     try {
