@@ -3,6 +3,7 @@ import { linksToSave, type SaveChoice, safeFileName } from "../domain/files.js";
 import type { ListPage } from "../domain/lists.js";
 import type { PostFile } from "../library/index.js";
 import type { ApiResult } from "../service/types.js";
+import { createServerPace, type ServerWait } from "./server-pace.js";
 
 /** A post as the CLI handles it: its id, its result (for --json), and the files the options select. */
 export interface CliPost {
@@ -46,8 +47,18 @@ export async function localBackend(cookies?: string): Promise<Backend> {
   };
 }
 
-/** A running server, through its HTTP API. */
-export function remoteBackend(base: string): Backend {
+/**
+ * A running server, through its HTTP API, within the limits it states (`onWait` is told when a request
+ * waits for them): a run through a server ends with every post unless the server refuses for good.
+ */
+export function remoteBackend(base: string, onWait: (wait: ServerWait) => void = () => {}): Backend {
+  const paced = createServerPace(onWait);
+  const ask = (url: string, signal?: AbortSignal) => paced(url, () => reach(url, signal), signal);
+  const json = async <T>(url: string): Promise<T> => {
+    const response = await ask(url);
+    if (!response.ok) throw await failureOf(response);
+    return (await response.json()) as T;
+  };
   const file = (link: string): PostFile => ({
     async open(signal) {
       const response = await ask(`${base}${link}`, signal);
@@ -87,13 +98,6 @@ export function remoteBackend(base: string): Backend {
   };
 }
 
-/** An answer's JSON, or the server's error sentence as the failure. */
-async function json<T>(url: string): Promise<T> {
-  const response = await ask(url);
-  if (!response.ok) throw await failureOf(response);
-  return (await response.json()) as T;
-}
-
 /** The server's failure: its sentence, and (a short link that leads to a list) where the link leads. */
 class ServerFailure extends Error {
   constructor(
@@ -117,7 +121,7 @@ async function failureOf(response: Response): Promise<ServerFailure> {
 }
 
 /** fetch, with a failure that says which server could not be reached and why. */
-async function ask(url: string, signal?: AbortSignal): Promise<Response> {
+async function reach(url: string, signal?: AbortSignal): Promise<Response> {
   try {
     return await fetch(url, { signal });
   } catch (error) {

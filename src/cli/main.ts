@@ -1,14 +1,21 @@
-import { mkdir } from "node:fs/promises";
 import { mapLimited } from "../domain/concurrency.js";
 import { isPostId, visible } from "../domain/files.js";
 import { itemsOfPages, type ListItem } from "../domain/lists.js";
 import { fileNamer, type PostFacts } from "../domain/output-template.js";
-import { parseTikTokListLink } from "../domain/tiktok-url.js";
+import { parseTikTokLink, parseTikTokListLink } from "../domain/tiktok-url.js";
 import { packageVersion } from "../service/version.js";
 import { type Backend, type CliPost, localBackend, remoteBackend } from "./backend.js";
 import { type Options, readOptions, USAGE, UsageError } from "./options.js";
 import { Progress } from "./progress.js";
-import { type Archive, openArchive, save, writeInfoJson } from "./saving.js";
+import {
+  type Archive,
+  type FailedPost,
+  openArchive,
+  openFailures,
+  prepareOutput,
+  save,
+  writeInfoJson,
+} from "./saving.js";
 
 /** One post to handle: its link, and where it comes from (a listing's "post 37 of 412"). */
 interface Job {
@@ -18,6 +25,8 @@ interface Job {
   label?: string;
   /** The profile, collection or playlist it was listed from (`{list}` in a template). */
   list?: string;
+  /** A post that failed in the run before, tried again. */
+  retry?: boolean;
 }
 
 /** Whether a link names a profile, a collection or a playlist (short links are tried as posts first). */
@@ -32,6 +41,8 @@ function isListLink(link: string): boolean {
 interface Failure {
   link: string;
   reason: string;
+  /** The post's id, when it is known: kept for the next run to try again. */
+  id?: string;
 }
 
 /** What one run did, for the summary line and the exit code. */
@@ -46,6 +57,9 @@ interface Tally {
   skipped: number;
   twice: number;
   listed: number;
+  /** Earlier failures tried again, and how many of them are done now. */
+  retried: number;
+  retriedDone: number;
 }
 
 /** A failure in plain words, as the page says them; the API's own sentence where it already is plain. */
@@ -120,14 +134,37 @@ async function walkList(link: string, run: Run, onPost: (job: Job) => Promise<vo
   }
 }
 
-/** The posts to handle: the links as given, and each listing's posts in their place. */
+/**
+ * The posts to handle: the links as given, each listing's posts in their place, then the posts that
+ * failed in the run before (not archived since, not listed again now).
+ */
 async function jobsOf(run: Run): Promise<Job[]> {
   const jobs: Job[] = [];
   for (const link of run.opts.links) {
     if (isListLink(link)) await walkList(link, run, (job) => void jobs.push(job));
     else jobs.push({ link });
   }
+  const listed = new Set(jobs.map((job) => job.id));
+  const retries = run.failures.earlier.filter((post) => !listed.has(post.id) && !run.archive.has(post.id));
+  run.tally.retried = retries.length;
+  for (const [index, post] of retries.entries())
+    jobs.push({
+      link: post.link,
+      id: post.id,
+      label: `earlier failure ${index + 1} of ${retries.length}`,
+      retry: true,
+    });
   return jobs;
+}
+
+/** A post link's id, when the link itself says it (a short link does not). */
+function idOfLink(link: string): string | undefined {
+  try {
+    const parsed = parseTikTokLink(link);
+    return parsed.kind === "post" ? parsed.id : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -151,11 +188,12 @@ async function handle(job: Job, index: number, run: Run): Promise<void> {
       return;
     }
     await savePost(post, job, run);
+    if (job.retry) tally.retriedDone++;
   } catch (error) {
     const list = job.id ? undefined : listTarget(error);
     if (list) return walkList(list, run, (item) => handle(item, -1, run));
     tally.posts++;
-    tally.postFailures.push({ link: job.link, reason: reasonOf(error) });
+    tally.postFailures.push({ link: job.link, reason: reasonOf(error), id: job.id ?? idOfLink(job.link) });
     if (opts.json && index >= 0) tally.jsonResults[index] = { url: job.link, error: reasonOf(error) };
   }
 }
@@ -176,8 +214,12 @@ async function savePost(post: CliPost, job: Job, run: Run) {
   tally.posts++;
   if (post.files.length === 0) throw new Error("nothing to download for these options");
   const naming = fileNamer(opts.template, { ...(post.result as PostFacts), id: post.id }, job.list);
+  if (opts.template && !opts.template.includes("{index}") && post.files.length > 1 && !run.indexNoted) {
+    run.indexNoted = true;
+    progress.note("the template has no {index}: a post's numbered files (a photo post's images) get _<n>");
+  }
   for (const file of post.files) {
-    await save(file, opts, progress, naming);
+    await save(file, opts, progress, naming, run.written);
     tally.saved++;
   }
   if (opts.writeInfoJson) await writeInfoJson(post.result, naming("", true), opts);
@@ -188,8 +230,12 @@ interface Run {
   backend: Backend;
   opts: Options;
   archive: Archive;
+  failures: Awaited<ReturnType<typeof openFailures>>;
   tally: Tally;
   handled: Set<string>;
+  /** The files this run wrote: another file under the same name is never taken for one of them. */
+  written: Set<string>;
+  indexNoted: boolean;
   progress: Progress;
 }
 
@@ -212,6 +258,8 @@ function report(tally: Tally, opts: Options) {
     skipped && `${skipped} already in the archive`,
     twice && `${twice} listed twice`,
     postFailures.length && `${postFailures.length} failed`,
+    tally.retried &&
+      `${tally.retried} earlier failure${tally.retried > 1 ? "s" : ""} tried again (${tally.retriedDone} done)`,
     listFailures.length && `${listFailures.length} list${listFailures.length > 1 ? "s" : ""} failed`,
   ].filter(Boolean);
   process.stderr.write(`${parts.join(", ")}${failures.length ? ":" : "."}\n`);
@@ -220,7 +268,9 @@ function report(tally: Tally, opts: Options) {
 }
 
 /** The options, or the exit code of a run that ends before any work (help, version, a usage error). */
-async function start(argv: string[]): Promise<{ opts: Options; archive: Archive } | number> {
+async function start(
+  argv: string[],
+): Promise<{ opts: Options; archive: Archive; failures: Run["failures"] } | number> {
   try {
     const options = await readOptions(argv);
     if (options === "help") {
@@ -231,17 +281,28 @@ async function start(argv: string[]): Promise<{ opts: Options; archive: Archive 
       process.stdout.write(`tiktok-dl ${packageVersion()}\n`);
       return 0;
     }
-    return { opts: options, archive: await openArchive(options.archive) };
+    if (!options.json) await prepareOutput(options.output);
+    return {
+      opts: options,
+      archive: await openArchive(options.archive),
+      failures: await openFailures(options.archive),
+    };
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`tiktok-dl: ${error.message}\n\n${USAGE}\n`);
+    const help = error.showUsage ? `\n${USAGE}` : "(tiktok-dl --help lists the options)";
+    process.stderr.write(`tiktok-dl: ${error.message}\n${help}\n`);
     return 2;
   }
 }
 
 /** The library here, or the server named by --server; a bad setting in the environment is a usage error. */
-async function backendFor(opts: Options): Promise<Backend | number> {
-  if (opts.server) return remoteBackend(opts.server);
+async function backendFor(opts: Options, progress: Progress): Promise<Backend | number> {
+  if (opts.server)
+    return remoteBackend(opts.server, ({ seconds, why }) =>
+      progress.note(
+        `waiting ${seconds} s: the server's ${why === "limit" ? "limit" : "downloads are all busy"}`,
+      ),
+    );
   let backend: Backend | undefined;
   try {
     backend = await localBackend(opts.cookies);
@@ -270,28 +331,41 @@ async function providerRefused(backend: Backend, provider: string | undefined): 
 export async function main(argv: string[]): Promise<number> {
   const started = await start(argv);
   if (typeof started === "number") return started;
-  const { opts, archive } = started;
-  const backend = await backendFor(opts);
+  const { opts, archive, failures } = started;
+  const progress = new Progress(process.stderr);
+  const backend = await backendFor(opts, progress);
   if (typeof backend === "number") return backend;
   const run: Run = {
     backend,
     opts,
     archive,
+    failures,
     tally: newTally(),
     handled: new Set(),
-    progress: new Progress(process.stderr),
+    written: new Set(),
+    indexNoted: false,
+    progress,
   };
   try {
     if (await providerRefused(backend, opts.provider)) return 2;
-    if (!opts.json) await mkdir(opts.output, { recursive: true });
     const jobs = await jobsOf(run);
     await mapLimited(jobs, opts.concurrency, (job, index) => handle(job, index, run));
     report(run.tally, opts);
+    if (!opts.json) await failures.keep(failedPosts(run.tally));
   } finally {
     await backend.close();
   }
   return run.tally.postFailures.length + run.tally.listFailures.length > 0 ? 1 : 0;
 }
+
+/** This run's failed posts whose id is known, once each. */
+const failedPosts = (tally: Tally): FailedPost[] => [
+  ...new Map(
+    tally.postFailures.flatMap((failure) =>
+      failure.id ? [[failure.id, { id: failure.id, link: failure.link }]] : [],
+    ) as [string, FailedPost][],
+  ).values(),
+];
 
 const newTally = (): Tally => ({
   posts: 0,
@@ -302,4 +376,6 @@ const newTally = (): Tally => ({
   skipped: 0,
   twice: 0,
   listed: 0,
+  retried: 0,
+  retriedDone: 0,
 });

@@ -44,7 +44,18 @@ Options:
 Without --server, extraction runs in this process and reads the same environment as the server
 (UPSTREAM_*, ALLOW_PRIVATE_UPSTREAMS, ...). Exit codes: 0 all done, 1 some failed, 2 usage error.`;
 
-export class UsageError extends Error {}
+/**
+ * A run that cannot start as asked; `showUsage`: the whole help follows (false where the one line says
+ * all there is to say: options that do not go together, a folder that cannot be written).
+ */
+export class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly showUsage = true,
+  ) {
+    super(message);
+  }
+}
 
 export interface Options {
   links: string[];
@@ -138,9 +149,9 @@ export async function readOptions(argv: string[]): Promise<Options | "help" | "v
   if (limit !== undefined && (!Number.isInteger(limit) || limit < 1))
     throw new UsageError("--limit must be a whole number of at least 1");
   if (values.cookies !== undefined && values.server !== undefined)
-    throw new UsageError("--cookies works without --server: a server never takes your cookies");
+    throw new UsageError("--cookies works without --server: a server never takes your cookies", false);
   if (values["break-on-existing"] && !values.archive)
-    throw new UsageError("--break-on-existing needs --archive FILE (the posts already saved)");
+    throw new UsageError("--break-on-existing needs --archive FILE (the posts already saved)", false);
   if (values.type !== undefined && values.type !== "video" && values.type !== "photo")
     throw new UsageError("--type must be video or photo");
   return {

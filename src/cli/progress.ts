@@ -36,6 +36,12 @@ export class Progress {
     };
   }
 
+  /** A line of its own (a wait, a notice), above the running downloads. */
+  note(line: string) {
+    if (!this.live) return void this.out.write(`${line}\n`);
+    this.paint([line]);
+  }
+
   private end(task: Task, line: string) {
     if (!this.live) return void this.out.write(`${line}\n`);
     this.running.splice(this.running.indexOf(task), 1);

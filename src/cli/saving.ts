@@ -1,4 +1,5 @@
-import { appendFile, mkdir, stat } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { appendFile, mkdir, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { Readable, Transform } from "node:stream";
 import { isPostId, safeRelativePath, visible } from "../domain/files.js";
@@ -33,6 +34,97 @@ export async function openArchive(path: string | undefined) {
   };
 }
 
+/** What a file-system error means, in plain words. */
+const PLAIN_ERRORS: Record<string, string> = {
+  EACCES: "there is no permission to write there",
+  EPERM: "writing there is not permitted",
+  EROFS: "it is on a read-only file system",
+  ENOSPC: "the disk is full",
+  EDQUOT: "the disk quota is used up",
+  ENOENT: "a folder cannot be made there",
+  ENOTDIR: "a part of the path is a file, not a folder",
+  EEXIST: "a file stands where a folder must be",
+  ENAMETOOLONG: "the path is too long",
+  ELOOP: "the path loops through links",
+};
+const plainly = (error: unknown) =>
+  PLAIN_ERRORS[(error as { code?: string }).code ?? ""] ?? (error as Error).message;
+
+/**
+ * The output folder, made if it is missing, one level at a time (Node's recursive mkdir can loop for
+ * ever under /proc), and proven writable with a file of its own: a path that cannot be one is a usage
+ * error in plain words, before anything is downloaded.
+ */
+export async function prepareOutput(output: string): Promise<void> {
+  const refused = (why: string) => new UsageError(`-o ${visible(output)}: ${why}`, false);
+  const target = resolve(output);
+  const missing: string[] = [];
+  let at = target;
+  for (;;) {
+    const found = await stat(at).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === "ENOENT") return undefined;
+      throw refused(plainly(error));
+    });
+    if (found?.isDirectory()) break;
+    if (found)
+      throw refused(
+        at === target ? "this is a file, not a folder" : `${visible(at)} is a file, not a folder`,
+      );
+    missing.unshift(at);
+    if (dirname(at) === at) throw refused("no part of this path exists");
+    at = dirname(at);
+  }
+  for (const folder of missing)
+    await mkdir(folder).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== "EEXIST") throw refused(`the folder cannot be made: ${plainly(error)}`);
+    });
+  const probe = join(target, `.tiktok-dl-${randomBytes(6).toString("hex")}.probe`);
+  try {
+    await writeFile(probe, "", { flag: "wx" });
+  } catch (error) {
+    throw refused(`files cannot be written there: ${plainly(error)}`);
+  } finally {
+    await rm(probe, { force: true });
+  }
+}
+
+/** A post that failed in a run: its id and link, kept beside the archive for the next run to try again. */
+export interface FailedPost {
+  id: string;
+  link: string;
+}
+
+/**
+ * The posts that failed in the last run (`<archive>.failed`, one `tiktok <id> <link>` line each): a run
+ * tries them again, with or without --break-on-existing (which would stop before the older ones), and
+ * leaves the file holding what failed this time.
+ */
+export async function openFailures(archivePath: string | undefined) {
+  const path = archivePath === undefined ? undefined : `${archivePath}.failed`;
+  const earlier: FailedPost[] = [];
+  if (path) {
+    const text = await readLocalFile(path, ARCHIVE_MAX_BYTES).catch((error: LocalFileError) => {
+      if (error.why === "ENOENT") return "";
+      throw new UsageError(`the failed posts beside the archive: ${visible(error.message)}`);
+    });
+    for (const line of text.split(/\r?\n/)) {
+      const match = /^tiktok\s+(\d+)\s+(https:\/\/\S+)\s*$/.exec(line.trim());
+      if (match?.[1] && match[2] && isPostId(match[1])) earlier.push({ id: match[1], link: match[2] });
+    }
+  }
+  return {
+    path,
+    earlier,
+    /** Keeps this run's failures (and nothing else) for the next run; no file when none failed. */
+    async keep(failed: readonly FailedPost[]) {
+      if (!path) return;
+      if (failed.length === 0) return void (await rm(path, { force: true }));
+      const lines = failed.map((post) => `tiktok ${post.id} ${post.link}\n`).join("");
+      await writeFileAtomically(Readable.from([Buffer.from(lines)]), path, [], { replace: true });
+    },
+  };
+}
+
 /**
  * Saves one file under a temporary name, placed only once it is complete. A complete file of the same
  * size already there is kept; otherwise nothing is replaced (a free name is taken, `name (2).mp4`) unless
@@ -43,6 +135,7 @@ export async function save(
   options: Options,
   progress: Progress,
   nameOf: (serverName: string) => string = (serverName) => serverName,
+  written: Set<string> = new Set(),
 ): Promise<string> {
   const abort = new AbortController();
   const opened = await file.open(abort.signal);
@@ -50,11 +143,15 @@ export async function save(
   const final = join(options.output, name);
   await mkdir(dirname(final), { recursive: true });
   const isProtected = (path: string) => options.protectedPaths.has(resolve(path));
-  const existing = options.force || isProtected(final) ? undefined : await stat(final).catch(() => undefined);
+  // A file this run wrote under the same name is another file: it is never taken for this one.
+  const mine = written.has(final);
+  const existing =
+    options.force || mine || isProtected(final) ? undefined : await stat(final).catch(() => undefined);
   if (existing?.isFile() && opened.size !== undefined && existing.size === opened.size) {
     abort.abort();
     opened.body.destroy();
     process.stderr.write(`already there: ${visible(name)} (the same size; --force downloads it again)\n`);
+    written.add(final);
     return final;
   }
   const task = progress.start(visible(name), opened.size);
@@ -66,10 +163,12 @@ export async function save(
   });
   try {
     const placed = await writeFileAtomically(opened.body, final, [counter], {
-      replace: options.force,
+      replace: options.force && !mine,
       refuse: isProtected,
     });
     task.finish();
+    written.add(final);
+    written.add(placed);
     return placed;
   } catch (error) {
     abort.abort();

@@ -73,6 +73,17 @@ export function fileNameFacts(name: string): { ext: string; index?: number } {
   return { ext, ...(photo ? { index: Number(photo) } : {}) };
 }
 
+/**
+ * A template that names a post's numbered files (a photo post's images) alike gets `_{index}` before its
+ * extension (or at its end): one post's files never share a name.
+ */
+export function withIndex(template: string): string {
+  if (template.includes("{index}")) return template;
+  return template.endsWith(".{ext}")
+    ? `${template.slice(0, -".{ext}".length)}_{index}.{ext}`
+    : `${template}_{index}`;
+}
+
 /** What a template may say of a post (its API result has these fields), and the listing it came from. */
 export interface PostFacts {
   id: string;
@@ -92,7 +103,7 @@ export function fileNamer(template: string | undefined, post: PostFacts, list?: 
   return (serverName: string, info = false): string => {
     if (!template) return info ? `tiktok_${user || "unknown"}_${post.id}.info.json` : serverName;
     const file = fileNameFacts(serverName);
-    return renderTemplate(template, {
+    return renderTemplate(file.index !== undefined && !info ? withIndex(template) : template, {
       user,
       id: post.id,
       date: templateDate(post.createdAt),
