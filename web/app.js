@@ -90,6 +90,10 @@ function plainWords(body, status, link = "") {
   }
   if (body.code === "LOGIN_REQUIRED")
     return t("loginRequired", { command: `tiktok-dl ${link} --cookies cookies.txt` });
+  if (body.code === "INVALID_PARAMETER" && body.field && Array.isArray(body.values))
+    return t("fieldOneOf", { field: body.field, values: body.values.join(", ") });
+  if (body.code === "INVALID_PARAMETER" && body.field && body.min !== undefined && body.max !== undefined)
+    return t("fieldBetween", { field: body.field, min: body.min, max: body.max });
   const key = PLAIN_WORDS[body.code];
   if (key) return t(key);
   return body.error ?? t("serverAnswered", { status });

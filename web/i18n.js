@@ -33,6 +33,8 @@ export const CATALOGS = {
     notAPost:
       "This link is not a post, a profile, a collection or a playlist (tags, sounds and lives are not supported).",
     rateLimited: "You asked for a lot in a short time: wait a minute, then try again.",
+    fieldOneOf: "“{field}” must be one of {values}.",
+    fieldBetween: "“{field}” must be a whole number between {min} and {max}.",
     sourcesFailed: "TikTok and the other sources could not be reached just now. Try again in a moment.",
     needsKey: "This server needs an API key: enter yours below.",
     notFound: "TikTok says this post does not exist or was removed.",
@@ -109,6 +111,8 @@ export const CATALOGS = {
     notAPost:
       "Tautan ini bukan postingan, profil, koleksi, atau playlist (tagar, suara, dan siaran langsung tidak didukung).",
     rateLimited: "Anda meminta terlalu banyak dalam waktu singkat: tunggu satu menit, lalu coba lagi.",
+    fieldOneOf: "“{field}” harus salah satu dari {values}.",
+    fieldBetween: "“{field}” harus bilangan bulat antara {min} dan {max}.",
     sourcesFailed: "TikTok dan sumber lainnya tidak dapat dihubungi saat ini. Coba lagi sebentar lagi.",
     needsKey: "Server ini memerlukan kunci API: masukkan kunci Anda di bawah.",
     notFound: "TikTok mengatakan postingan ini tidak ada atau sudah dihapus.",
@@ -186,6 +190,8 @@ export const CATALOGS = {
     notAPost:
       "Este enlace no es una publicación, un perfil, una colección ni una lista (no se admiten etiquetas, sonidos ni directos).",
     rateLimited: "Has pedido mucho en poco tiempo: espera un minuto y vuelve a intentarlo.",
+    fieldOneOf: "«{field}» debe ser uno de estos: {values}.",
+    fieldBetween: "«{field}» debe ser un número entero entre {min} y {max}.",
     sourcesFailed:
       "No se pudo contactar con TikTok ni con las otras fuentes. Inténtalo de nuevo en un momento.",
     needsKey: "Este servidor necesita una clave de API: escribe la tuya abajo.",
@@ -265,6 +271,8 @@ export const CATALOGS = {
     notAPost:
       "Este link não é um post, um perfil, uma coleção nem uma playlist (hashtags, sons e lives não são suportados).",
     rateLimited: "Você pediu muito em pouco tempo: espere um minuto e tente de novo.",
+    fieldOneOf: "“{field}” deve ser um destes: {values}.",
+    fieldBetween: "“{field}” deve ser um número inteiro entre {min} e {max}.",
     sourcesFailed:
       "Não foi possível falar com o TikTok nem com as outras fontes agora. Tente de novo em instantes.",
     needsKey: "Este servidor precisa de uma chave de API: digite a sua abaixo.",

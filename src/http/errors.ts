@@ -3,9 +3,20 @@ import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { ApiError, type ApiErrorCode } from "../domain/errors.js";
 import type { TypedApp } from "./types.js";
 
-/** The one error shape of the API: `{"error": "human sentence", "code": "MACHINE_CODE"}`. */
-export function errorBody(code: ApiErrorCode, message: string, list?: string) {
-  return list ? { error: message, code, list } : { error: message, code };
+/** What a field may be, as facts a face can put in its own words: its name, its values or its range. */
+export interface FieldFacts {
+  field: string;
+  values?: string[];
+  min?: number;
+  max?: number;
+}
+
+/**
+ * The one error shape of the API: `{"error": "human sentence", "code": "MACHINE_CODE"}`, with the facts
+ * behind it where a face may want them (`list`, a field's allowed values).
+ */
+export function errorBody(code: ApiErrorCode, message: string, list?: string, facts?: FieldFacts) {
+  return { error: message, code, ...(list ? { list } : {}), ...facts };
 }
 
 const FIELD_CODES: Record<string, ApiErrorCode> = { url: "INVALID_URL", type: "INVALID_TYPE" };
@@ -25,11 +36,42 @@ interface ValidationIssue {
   message?: string;
 }
 
-/** Turns a schema failure into a sentence that names the field. */
+/** A field's schema, as far as its allowed values go (TypeBox's literals and numbers). */
+interface FieldSchema {
+  anyOf?: FieldSchema[];
+  const?: unknown;
+  type?: string;
+  minimum?: number;
+  maximum?: number;
+}
+
+/** What a field's schema allows: its literals, or its whole-number range, if it says. */
+export function allowedValues(
+  schema: FieldSchema | undefined,
+): { words: string; facts: Omit<FieldFacts, "field"> } | undefined {
+  const options = schema?.anyOf ?? (schema ? [schema] : []);
+  const values = options.filter((option) => option.const !== undefined).map((option) => String(option.const));
+  if (values.length > 0 && values.length === options.length)
+    return { words: `one of ${values.join(", ")}`, facts: { values } };
+  const range = options.find(
+    (option) => option.type === "integer" && option.minimum !== undefined && option.maximum !== undefined,
+  );
+  if (range?.minimum === undefined || range.maximum === undefined) return undefined;
+  return {
+    words: `a whole number between ${range.minimum} and ${range.maximum}`,
+    facts: { min: range.minimum, max: range.maximum },
+  };
+}
+
+/**
+ * Turns a schema failure into a sentence that names the field and, where its schema says, what it may
+ * be (`fieldSchema`: that field's schema, when the route has one).
+ */
 export function describeValidation(
   issue: ValidationIssue,
   part: string | undefined,
-): { code: ApiErrorCode; message: string } {
+  fieldSchema?: FieldSchema,
+): { code: ApiErrorCode; message: string; facts?: FieldFacts } {
   const path = issue.instancePath.replace(/^\//, "").replaceAll("/", ".");
   const field = issue.keyword === "required" ? String(issue.params.missingProperty) : path;
   if (field === "") {
@@ -41,6 +83,13 @@ export function describeValidation(
     return { code: "INVALID_PARAMETER", message: `The "${field}" field is required.` };
   }
   const code = FIELD_CODES[field] ?? "INVALID_PARAMETER";
+  const allowed = allowedValues(fieldSchema);
+  if (allowed && issue.keyword !== "maxLength" && issue.keyword !== "additionalProperties")
+    return {
+      code,
+      message: `The "${field}" field must be ${allowed.words}.`,
+      facts: { field, ...allowed.facts },
+    };
   if (issue.keyword === "type") {
     const expected = String(issue.params.type)
       .split(",")
@@ -116,6 +165,20 @@ export function frameworkErrors(error: FastifyError, _request: FastifyRequest, r
   return reply.code(400).send(errorBody("INVALID_PARAMETER", "The address is not valid."));
 }
 
+/** The schema of the field an issue is about, from the route's own schema for that part of the request. */
+function fieldSchemaOf(
+  request: FastifyRequest,
+  part: string | undefined,
+  issue: ValidationIssue,
+): FieldSchema | undefined {
+  const schemas = request.routeOptions.schema as Record<string, unknown> | undefined;
+  const partSchema = part
+    ? (schemas?.[part] as { properties?: Record<string, FieldSchema> } | undefined)
+    : undefined;
+  const field = issue.instancePath.replace(/^\//, "").split("/")[0] ?? "";
+  return field ? partSchema?.properties?.[field] : undefined;
+}
+
 /** The request's connection is gone (the client disconnected before its answer). */
 const clientLeft = (request: FastifyRequest) =>
   request.raw.destroyed || request.raw.socket?.destroyed === true || request.raw.aborted;
@@ -130,11 +193,13 @@ export function installErrorHandlers(app: TypedApp): void {
       return reply.code(error.status).send(errorBody(error.code, error.message, error.list));
     }
     if (error.validation?.[0]) {
-      const { code, message } = describeValidation(
-        error.validation[0] as ValidationIssue,
+      const issue = error.validation[0] as ValidationIssue;
+      const { code, message, facts } = describeValidation(
+        issue,
         error.validationContext,
+        fieldSchemaOf(request, error.validationContext, issue),
       );
-      return reply.code(400).send(errorBody(code, message));
+      return reply.code(400).send(errorBody(code, message, undefined, facts));
     }
     const known = FASTIFY_CODES[error.code];
     if (known) return reply.code(known.status).send(errorBody(known.code, known.message));

@@ -99,6 +99,10 @@ export const ErrorResponse = Type.Object({
         "With UNSUPPORTED_LINK for a short link that leads to a profile, collection or playlist: its address, for /api/list.",
     }),
   ),
+  field: Type.Optional(Type.String({ description: "With INVALID_PARAMETER: the field that is not valid." })),
+  values: Type.Optional(Type.Array(Type.String(), { description: "The values that field may take." })),
+  min: Type.Optional(Type.Integer({ description: "The least that field may be." })),
+  max: Type.Optional(Type.Integer({ description: "The most that field may be." })),
 });
 
 /** `Authorization: Api-Key <key>`, optional unless the server requires a key (documented per route). */
