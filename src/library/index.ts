@@ -259,7 +259,10 @@ export function createClient(options: ClientOptions & { cookies?: string } = {})
   const { cookies, ...settings } = options;
   const config = configOf(settings);
   return clientOf(
-    asOptionError(settings, () => createServices(config, userLoginDeps(cookies, "cookies"))),
+    // close() ends what the caller left running (a file body it never read) at once.
+    asOptionError(settings, () =>
+      createServices(config, { ...userLoginDeps(cookies, "cookies"), closeGraceMs: 0 }),
+    ),
     settings,
   );
 }
@@ -270,7 +273,7 @@ export function createClient(options: ClientOptions & { cookies?: string } = {})
  * INVALID_OPTIONS that names it.
  */
 export function createClientFromEnv(env: NodeJS.ProcessEnv = process.env, extra: { cookies?: string } = {}) {
-  const deps = userLoginDeps(extra.cookies, "--cookies");
+  const deps = { ...userLoginDeps(extra.cookies, "--cookies"), closeGraceMs: 0 };
   return clientOf(
     asOptionError({}, () => createServices(loadConfig({ ...env, LOG_LEVEL: "silent" }), deps)),
     {},

@@ -80,16 +80,22 @@ export interface HttpClientOptions {
    * only addresses written as IPs can then be checked here.
    */
   proxyUrl?: string;
+  /**
+   * How long `close()` lets running requests (a body nobody reads) end before it cuts them: a server's
+   * shutdown lets tunnels finish; a library's `close()` ends what its caller left (0).
+   */
+  closeGraceMs?: number;
 }
 
 /** How long closing waits for requests still running (a body nobody reads) before it cuts them. */
 const CLOSE_GRACE_MS = 5_000;
 
-/** Closes a pool: its running requests get a few seconds to end, then they are cut. */
-async function closeWithin(dispatcher: Dispatcher) {
+/** Closes a pool: its running requests get `graceMs` to end, then they are cut. */
+async function closeWithin(dispatcher: Dispatcher, graceMs: number) {
+  if (graceMs <= 0) return void (await dispatcher.destroy());
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<"late">((resolve) => {
-    timer = setTimeout(() => resolve("late"), CLOSE_GRACE_MS);
+    timer = setTimeout(() => resolve("late"), graceMs);
   });
   const closed = dispatcher.close();
   try {
@@ -171,7 +177,12 @@ function createSender(options: HttpClientOptions) {
 
   return {
     follow,
-    close: () => Promise.all([...new Set([agent, trustedAgent])].map(closeWithin)),
+    close: () =>
+      Promise.all(
+        [...new Set([agent, trustedAgent])].map((pool) =>
+          closeWithin(pool, options.closeGraceMs ?? CLOSE_GRACE_MS),
+        ),
+      ),
   };
 }
 

@@ -48,6 +48,8 @@ export interface ServiceDeps {
   logStream?: DestinationStream;
   /** The cookies to send to TikTok's own hosts instead of TIKTOK_COOKIES (a library user's own login). */
   tiktokCookies?: CookieFile;
+  /** How long closing lets running upstream requests end before they are cut (default: a few seconds). */
+  closeGraceMs?: number;
 }
 
 /**
@@ -128,6 +130,7 @@ function buildNetwork(config: Config, deps: ServiceDeps, log: Logger, now: () =>
     timeoutMs: config.upstreamTimeoutMs,
     maxBytes: config.upstreamMaxBytes,
     allowPrivate: config.allowPrivateUpstreams,
+    closeGraceMs: deps.closeGraceMs,
   };
   const ownHttp = deps.http ? undefined : createHttpClient(clientOptions);
   const http = deps.http ?? (ownHttp as HttpClient);
