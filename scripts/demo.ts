@@ -1,6 +1,8 @@
 /**
  * Try every feature offline: the service on 127.0.0.1 against the bundled fake TikTok (the one the tests
- * use), with links to try printed. Nothing leaves this machine.
+ * use), with links to try printed. Nothing leaves this machine: TikTok's own source is the only one that
+ * runs (the providers' real sites are never asked), and its files are real media (a short MP4 with
+ * sound, JPEGs, an MP3).
  *
  *   npm run demo            (PORT=3000 by default; PORT=0 takes a free one)
  */
@@ -10,11 +12,13 @@ import { loadConfig } from "../src/service/config.js";
 import { SAMPLE_COLLECTIONS } from "../test/fakes/profiles.js";
 import { FakeTikTok, SAMPLE_IDS, SCENARIO_IDS } from "../test/fakes/tiktok.js";
 
-const fake = await new FakeTikTok({ waf: true }).start();
+const fake = await new FakeTikTok({ waf: true, realMedia: true }).start();
 const app = await createApp(
   loadConfig({
     ...process.env,
     UPSTREAM_TIKTOK: fake.url,
+    // Only TikTok's own source, against the fake: no request can reach a real site.
+    SOURCES: "native",
     ALLOW_PRIVATE_UPSTREAMS: "1",
     STREAM_SECRET: process.env.STREAM_SECRET ?? randomBytes(32).toString("hex"),
     HOST: "127.0.0.1",
@@ -57,6 +61,10 @@ for (const [what, link] of tries)
   );
 console.log(`
 The command line against it:  npx tiktok-dl --server ${base} https://vm.tiktok.com/ZMprofile/ --limit 3 -o demo-downloads
+The command line in-process, on the same fake TikTok (and no other source):
+  UPSTREAM_TIKTOK=${fake.url} ALLOW_PRIVATE_UPSTREAMS=1 SOURCES=native npx tiktok-dl https://vm.tiktok.com/ZMriver01/ -o demo-downloads
+The library on it:
+  createClient({ upstreams: { tiktok: "${fake.url}" }, allowPrivateUpstreams: true, sources: ["native"] })
 Stop with Ctrl+C.`);
 
 const stop = async () => {

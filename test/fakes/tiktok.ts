@@ -1,4 +1,5 @@
 import { createHash, randomBytes, randomInt } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tiktokSample } from "../fixtures/index.js";
@@ -161,7 +162,24 @@ export interface FakeTikTokOptions {
    * TikTok lets a browser that keeps its cookies through (docs/upstreams/tiktok.md §7); 0 = never.
    */
   wafSessionMs?: number;
+  /**
+   * Real media instead of the byte pattern the tests check: a two-second MP4 with sound (a red band on
+   * the watermarked one) and an MP3, from test/fixtures/media (the demo's, so a player opens its files).
+   */
+  realMedia?: boolean;
 }
+
+/** The demo's media files, read once when a fake asks for them. */
+let demoMedia: { clean: Buffer; watermark: Buffer; audio: Buffer } | undefined;
+const realMediaFiles = () => {
+  const file = (name: string) => readFileSync(new URL(`../fixtures/media/${name}`, import.meta.url));
+  demoMedia ??= {
+    clean: file("demo-video.mp4"),
+    watermark: file("demo-video-watermark.mp4"),
+    audio: file("demo-audio.mp3"),
+  };
+  return demoMedia;
+};
 
 export interface FakeRequest {
   method: string;
@@ -816,7 +834,9 @@ export class FakeTikTok {
       return send(response, 403, "text/html", "<html><body>Access Denied</body></html>");
     const audio = url.searchParams.get("mime_type") === "audio_mpeg";
     const large = /\/large\/(\d+)\//.exec(url.pathname)?.[1];
-    const size = large ? Number(large) : audio ? 250_000 : 1_048_576;
+    const real = this.options.realMedia ? realMediaFiles() : undefined;
+    const bytes = real && (audio ? real.audio : url.pathname.includes("-pve-") ? real.watermark : real.clean);
+    const size = bytes ? bytes.length : large ? Number(large) : audio ? 250_000 : 1_048_576;
     const range = /^bytes=(\d*)-(\d*)$/.exec(request.headers.range ?? "");
     const start = range?.[1] ? Number(range[1]) : 0;
     const end = range?.[2] ? Math.min(Number(range[2]), size - 1) : size - 1;
@@ -830,6 +850,7 @@ export class FakeTikTok {
       if (!response.writableFinished) this.mediaStreams.aborted++;
     });
     if (request.method === "HEAD") return void response.end();
+    if (bytes) return void response.end(bytes.subarray(start, end + 1));
     streamPattern(response, start, end);
   }
 
