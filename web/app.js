@@ -2,6 +2,7 @@
 // Plain ES module, no build step. Every value from the API is inserted as text, never as HTML. Every
 // word the page shows comes from the catalogs in i18n.js.
 import { LANGUAGES, pickLanguage, translator } from "./i18n.js";
+import { createPace } from "./pace.js";
 
 const form = document.getElementById("lookup");
 const input = document.getElementById("links");
@@ -13,6 +14,10 @@ const LANGUAGE_STORAGE = "tiktok-dl:language";
 const language = pickLanguage(localStorage.getItem(LANGUAGE_STORAGE), navigator.languages);
 const t = translator(language);
 const numberFormat = new Intl.NumberFormat(language, { notation: "compact" });
+/** Every request to this server goes through it: the page keeps within the limits the server states. */
+const paced = createPace();
+/** A touch screen: no keyboard shortcut to offer. */
+const touch = matchMedia("(pointer: coarse)").matches;
 
 /** The static page in the visitor's language, and a picker that is remembered. */
 function translatePage() {
@@ -20,6 +25,8 @@ function translatePage() {
   for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
   for (const node of document.querySelectorAll("[data-i18n-aria-label]"))
     node.setAttribute("aria-label", t(node.dataset.i18nAriaLabel));
+  if (touch) document.getElementById("links-help").textContent = t("linksHelpTouch");
+  document.querySelector('meta[name="description"]')?.setAttribute("content", t("metaDescription"));
   const picker = document.getElementById("language");
   for (const [tag, name] of Object.entries(LANGUAGES)) {
     const option = document.createElement("option");
@@ -159,7 +166,8 @@ function card(result) {
         ? el(
             "dl",
             { class: "facts" },
-            ...facts.flatMap(([name, value]) => [el("dt", {}, name), el("dd", {}, value)]),
+            // Each label with its value, never split across lines.
+            ...facts.map(([name, value]) => el("div", {}, el("dt", {}, name), el("dd", {}, value))),
           )
         : undefined,
       el("div", { class: "buttons", role: "group", "aria-label": t("downloads") }, ...buttons),
@@ -184,7 +192,11 @@ function errorCard(link, message) {
 async function lookUp(link) {
   if (!holdsLink(link)) return errorCard(link, t("notALinkLine"));
   try {
-    const response = await fetch(`/api/download?url=${encodeURIComponent(link)}`, { headers: apiHeaders() });
+    const response = await paced(
+      `/api/download?url=${encodeURIComponent(link)}`,
+      { headers: apiHeaders() },
+      { onWait: showWait(status) },
+    );
     const body = await response.json().catch(() => ({}));
     if (response.status === 401) offerKeyField();
     // A short link to a profile, a collection or a playlist (TikTok's Share button gives those): list it.
@@ -200,19 +212,37 @@ async function lookUp(link) {
 const LIST_LINK =
   /tiktokv?\.com\/(@[\w.-]+(\/(collection|playlist)\/[^/?#\s]*-\d+|\/(liked|likes|saved|reposts|stories))?|following)\/?(?:[?#].*)?$/i;
 
-/** Clicks a download link for one file, as a person would (the browser saves it). */
-function startDownload(href) {
-  const anchor = el("a", { href, download: "" });
+/**
+ * Saves one file of a batch, within the tunnel's limits: fetched whole (so a refusal is seen and waited
+ * out, never saved as a broken file), then handed to the browser under the server's name.
+ */
+async function saveFile(href, onWait) {
+  const response = await paced(href, {}, { onWait });
+  if (!response.ok) {
+    const body = await response.json().catch(() => ({}));
+    throw new Error(plainWords(body, response.status));
+  }
+  const disposition = response.headers.get("content-disposition") ?? "";
+  const name = /filename\*=UTF-8''([^;]+)/i.exec(disposition)?.[1];
+  const url = URL.createObjectURL(await response.blob());
+  const anchor = el("a", { href: url, download: name ? decodeURIComponent(name) : "" });
   document.body.append(anchor);
   anchor.click();
   anchor.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
 /** The main file of a post: the video without watermark, or a photo post's ZIP. */
 const mainFileOf = (result) => (result.type === "photo" ? result.stream?.zip : result.stream?.video);
 
-async function fetchJson(url, link) {
-  const response = await fetch(url, { headers: apiHeaders() });
+/** Says in `node` that a request waits for the server's limit. */
+const showWait = (node) => (seconds) => {
+  node.textContent = t("waitingLimit", { seconds });
+};
+
+/** An API answer's result, within the server's limits (`pace`: `onWait`, `reserve`); its failure in plain words. */
+async function fetchJson(url, link, pace = {}) {
+  const response = await paced(url, { headers: apiHeaders() }, pace);
   const body = await response.json().catch(() => ({}));
   if (response.status === 401) offerKeyField();
   if (!response.ok || !body.result) throw new Error(plainWords(body, response.status, link));
@@ -273,7 +303,8 @@ function tile(item) {
       const result = await fetchJson(`/api/download?url=${encodeURIComponent(item.url)}`, item.url);
       buttons.replaceChildren(...card(result).querySelectorAll(".buttons > a"));
     } catch (error) {
-      buttons.replaceChildren(el("p", { class: "message", role: "alert" }, error.message));
+      failedTile(buttons, error.message, () => get.click());
+      get.disabled = false;
     }
   });
   buttons.append(get);
@@ -305,6 +336,13 @@ function tile(item) {
   );
 }
 
+/** A tile whose download failed: why, and a button to try again (the tile is never left without one). */
+function failedTile(buttons, message, retry) {
+  const again = el("button", { type: "button", class: "secondary retry" }, t("tryAgain"));
+  again.addEventListener("click", retry);
+  buttons.replaceChildren(el("p", { class: "message", role: "alert" }, message), again);
+}
+
 /**
  * The feed of a list, for a feed reader: a plain feed URL, or, where this browser keeps an API key (the
  * server asks for keys), a feed link signed for that key, since a reader cannot send one.
@@ -320,6 +358,32 @@ async function feedLinkOf(link) {
   const body = await response.json().catch(() => ({}));
   if (!response.ok || !body.result) throw new Error(plainWords(body, response.status, link));
   return body.result.url;
+}
+
+/** Requests of the API's budget a batch leaves for the visitor's own next lookup. */
+const BATCH_RESERVE = 2;
+
+/** A tile's main file, saved; on failure the tile says why and offers to try again. Whether it was saved. */
+async function downloadTile(item, note) {
+  const buttons = item.querySelector(".buttons");
+  const onWait = showWait(note);
+  try {
+    const result = await fetchJson(
+      `/api/download?url=${encodeURIComponent(item.dataset.url)}`,
+      item.dataset.url,
+      {
+        onWait,
+        reserve: BATCH_RESERVE,
+      },
+    );
+    const href = mainFileOf(result);
+    if (href) await saveFile(href, onWait);
+    if (buttons?.querySelector(".retry")) buttons.replaceChildren(el("p", { class: "message" }, t("saved")));
+    return true;
+  } catch (error) {
+    failedTile(buttons, error.message, () => downloadTile(item, note));
+    return false;
+  }
 }
 
 /** A profile, collection or playlist: its owner, a grid of its posts, more as the user scrolls. */
@@ -347,13 +411,17 @@ function listView(link) {
     } catch (error) {
       followNote.textContent = error.message;
     }
+    clearTimeout(followNote.timer);
+    followNote.timer = setTimeout(() => {
+      followNote.textContent = "";
+    }, 12_000);
   });
+  // The Follow note shows in the bar that holds the button, wherever the grid is scrolled to.
   const view = el(
     "section",
     { class: "list", "aria-label": t("list") },
     header,
-    el("div", { class: "buttons list-actions" }, all, follow, note),
-    followNote,
+    el("div", { class: "buttons list-actions" }, all, follow, note, followNote),
     grid,
     more,
   );
@@ -361,6 +429,7 @@ function listView(link) {
   let total;
   let loading = false;
   let started = false;
+  let failed = false;
 
   /** What the grid holds, said on the button and in the note. */
   function showCounts(hasMore) {
@@ -381,7 +450,7 @@ function listView(link) {
     try {
       const query = new URLSearchParams({ url: link });
       if (cursor) query.set("cursor", cursor);
-      const page = await fetchJson(`/api/list?${query}`, link);
+      const page = await fetchJson(`/api/list?${query}`, link, { onWait: showWait(note) });
       if (!started) {
         const owner = page.owner ?? {};
         total = page.total;
@@ -408,9 +477,16 @@ function listView(link) {
       grid.append(...page.items.filter((item) => !shownIds.has(item.id)).map(tile));
       cursor = page.hasMore ? page.cursor : undefined;
       more.hidden = !cursor;
+      more.textContent = t("more");
+      failed = false;
       showCounts(Boolean(cursor));
     } catch (error) {
-      view.replaceChildren(errorCard(link, error.message));
+      if (!started) return view.replaceChildren(errorCard(link, error.message));
+      // What is shown stays; the next page is offered again, by the button only (no loop on scroll).
+      failed = true;
+      note.textContent = t("moreFailed", { reason: error.message });
+      more.textContent = t("tryAgain");
+      more.hidden = false;
     } finally {
       loading = false;
       more.disabled = false;
@@ -420,26 +496,16 @@ function listView(link) {
   more.addEventListener("click", loadPage);
   // Loads the next page when "More" comes into view.
   new IntersectionObserver((entries) => {
-    if (entries.some((entry) => entry.isIntersecting) && !more.hidden && cursor) loadPage();
+    if (entries.some((entry) => entry.isIntersecting) && !more.hidden && cursor && !failed) loadPage();
   }).observe(more);
   all.addEventListener("click", async () => {
     all.disabled = true;
     const tiles = [...grid.querySelectorAll(".tile")];
     let done = 0;
-    // One after another, not one giant ZIP: each post's file is saved as it comes.
-    for (const item of tiles) {
-      note.textContent = t("downloadingOf", { number: done + 1, count: tiles.length });
-      try {
-        const href = mainFileOf(
-          await fetchJson(`/api/download?url=${encodeURIComponent(item.dataset.url)}`, item.dataset.url),
-        );
-        if (href) startDownload(href);
-        done++;
-      } catch (error) {
-        item
-          .querySelector(".buttons")
-          ?.replaceChildren(el("p", { class: "message", role: "alert" }, error.message));
-      }
+    // One after another, within the server's limits, keeping a little of the budget for the next lookup.
+    for (const [index, item] of tiles.entries()) {
+      note.textContent = t("downloadingOf", { number: index + 1, count: tiles.length });
+      if (await downloadTile(item, note)) done++;
       await new Promise((resolve) => setTimeout(resolve, 300));
     }
     note.textContent = t("downloadsStarted", { done, count: tiles.length });

@@ -83,6 +83,7 @@ const schema = z.object({
   STREAM_TTL: integer(10, 7 * 86_400).default(3600),
   STREAM_MAX_CONCURRENT: integer(1, 100_000).default(64),
   STREAM_MAX_PER_CLIENT: integer(1, 100_000).default(4),
+  PICTURES_MAX_PER_CLIENT: integer(1, 100_000).default(24),
   STREAM_RATE_LIMIT: integer(0, 1_000_000).default(600),
   STREAM_MAX_BYTES: integer(1024, 64 * 1024 ** 3).default(2 * 1024 ** 3),
   STREAM_STALL_MS: integer(1_000, 3_600_000).default(60_000),
@@ -339,6 +340,7 @@ function toConfig(
     streamTtlSeconds: values.STREAM_TTL,
     streamMaxConcurrent: values.STREAM_MAX_CONCURRENT,
     streamMaxPerClient: values.STREAM_MAX_PER_CLIENT,
+    picturesMaxPerClient: values.PICTURES_MAX_PER_CLIENT,
     streamRateLimit: values.STREAM_RATE_LIMIT,
     streamMaxBytes: values.STREAM_MAX_BYTES,
     streamStallMs: values.STREAM_STALL_MS,
@@ -431,6 +433,10 @@ export const SETTING_DOCS: { readonly [K in SettingName]: { meaning: string; sho
   STREAM_MAX_PER_CLIENT: {
     meaning:
       "Tunnels one client address may run at once; more get 429 with `Retry-After`, so one client cannot hold every slot",
+  },
+  PICTURES_MAX_PER_CLIENT: {
+    meaning:
+      "Pictures of a listing (covers, avatars) one client may be relayed at once: a page's grid loads many together, and they are not downloads (`STREAM_MAX_PER_CLIENT` does not count them)",
   },
   STREAM_RATE_LIMIT: {
     meaning: "Tunnel requests a minute per client (players seek with many range requests); `0` turns it off",

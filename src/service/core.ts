@@ -91,6 +91,8 @@ export function buildCore(config: Config, deps: ServiceDeps) {
   // A source the operator left out (SOURCES) is never contacted.
   const running = registry.all.filter((source) => enabled.has(source.name));
   const slots = createTunnelSlots(config.streamMaxConcurrent, config.streamMaxPerClient);
+  // A page's grid asks for many covers at once: pictures have slots of their own, never a download's.
+  const pictureSlots = createTunnelSlots(config.streamMaxConcurrent, config.picturesMaxPerClient);
   const metrics = createMetrics({
     activeTunnels: () => slots.active,
     proxies: () => network.egress.health(),
@@ -111,6 +113,7 @@ export function buildCore(config: Config, deps: ServiceDeps) {
     ...engine,
     ...tunnel,
     slots,
+    pictureSlots,
     async close() {
       await powSolver.close();
       await network.egress.close();

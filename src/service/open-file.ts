@@ -10,11 +10,12 @@ const noSlot = () => {};
  * token is checked first, then a slot is taken for a client that is capped (a running file holds one
  * until `release()`), then the media host is asked.
  */
-export function createOpenFile(core: Pick<Core, "tokens" | "slots" | "relay">) {
+export function createOpenFile(core: Pick<Core, "tokens" | "slots" | "pictureSlots" | "relay">) {
   return async function openFile(request: OpenFileRequest): Promise<OpenedFile> {
     const picture = core.tokens.isPicture(request.token) ? core.tokens.openPicture(request.token) : undefined;
     const ticket = picture === undefined ? core.tokens.open(request.token) : undefined;
-    const release = request.client === undefined ? noSlot : core.slots.take(request.client);
+    const slots = picture === undefined ? core.slots : core.pictureSlots;
+    const release = request.client === undefined ? noSlot : slots.take(request.client);
     if (release === "client-busy")
       throw new ApiError(
         429,

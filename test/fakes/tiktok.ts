@@ -223,6 +223,8 @@ export class FakeTikTok {
   private readonly emptyBodiesGiven = new Map<string, number>();
   /** WAF challenges handed out (each a proof of work for the client). */
   wafChallenges = 0;
+  /** How long the image host takes to answer (a grid's covers held open together). */
+  imageDelayMs = 0;
   private server: Server | undefined;
   private origin = "";
 
@@ -871,7 +873,8 @@ export class FakeTikTok {
     send(response, 302, "text/html", "");
   }
 
-  private image(response: ServerResponse, url: URL) {
+  private async image(response: ServerResponse, url: URL) {
+    if (this.imageDelayMs) await new Promise((resolve) => setTimeout(resolve, this.imageDelayMs));
     const expires = Number(url.searchParams.get("x-expires"));
     if (url.searchParams.has("x-expires") && !(expires * 1000 > Date.now()))
       return send(response, 403, "text/html", "<html><body>Access Denied</body></html>");
