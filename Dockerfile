@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # tiktok-dl: build on the full Node image, run on the slim one with production dependencies only.
-# Node 24, the active LTS (package.json "engines" also allows Node 20, which CI tests too).
+# Node 24, the active LTS and the only runtime the project supports (package.json "engines").
 
 FROM node:24-bookworm AS build
 WORKDIR /app

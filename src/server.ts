@@ -1,40 +1,9 @@
 import { unwatchFile, watchFile } from "node:fs";
-import { setFlagsFromString } from "node:v8";
 import type { FastifyBaseLogger } from "fastify";
-
-/**
- * What the modules' loading leaves behind while the server then waits, about 30 MiB of RSS on Node 24:
- * - V8 grows its young generation (to 2 × 16 MiB) when most young objects survive their collections, as
- *   they do while modules load, and keeps that size;
- * - its compilers past the interpreter (Sparkplug, Maglev, TurboFan) compile start-up code that runs once or twice, and the
- *   memory their threads took stays with the process.
- * The modules load with a growth factor of 1 and in the interpreter only; V8's own settings are back
- * once the server listens, so that load grows the young generation and optimizes hot code as before (a
- * cap such as `--max-semi-space-size` would cost throughput for good: docs/performance.md). An operator's
- * own V8 flags for either are left alone.
- */
-function startUpLean(): () => void {
-  const flags = `${process.execArgv.join(" ")} ${process.env.NODE_OPTIONS ?? ""}`;
-  if (/semi[-_]space|maglev|sparkplug|[-_]opt\b|turbofan/.test(flags)) return () => {};
-  // Maglev is on by default from Node 22 (V8 11.7) on: only then is it turned back on.
-  const maglev = Number(process.versions.node.split(".")[0]) >= 22;
-  setFlagsFromString("--semi-space-growth-factor=1");
-  setFlagsFromString("--no-opt");
-  setFlagsFromString("--no-sparkplug");
-  if (maglev) setFlagsFromString("--no-maglev");
-  return () => {
-    setFlagsFromString("--semi-space-growth-factor=2");
-    setFlagsFromString("--opt");
-    setFlagsFromString("--sparkplug");
-    if (maglev) setFlagsFromString("--maglev");
-  };
-}
+import { createApp } from "./http/app.js";
+import * as settings from "./service/config.js";
 
 async function main() {
-  const loaded = startUpLean();
-  // Loaded here, not imported above: the modules must load after the flag is set.
-  const { createApp } = await import("./http/app.js");
-  const settings = await import("./service/config.js");
   const config = settings.loadConfig();
   const app = await createApp(config);
 
@@ -56,7 +25,6 @@ async function main() {
   process.once("SIGINT", () => void shutdown("SIGINT"));
 
   await app.listen({ port: config.port, host: config.host });
-  loaded();
 }
 
 /**
