@@ -1,8 +1,8 @@
 /**
- * Tunnel throughput: the same 64 MiB file downloaded through GET /api/stream/<token> and straight from
- * the fake CDN (with the cookie the page set), alternating, in one run. Prints both throughputs, their
- * ratio, the server's CPU-seconds per GB relayed (next to a bare node:http + undici pipe proxy's, measured
- * the same way in the same run) and its peak RSS.
+ * Tunnel throughput: the same 64 MiB file downloaded through GET /api/stream/<token>, through a bare
+ * node:http + undici pipe proxy (the cheapest relay there is: the baseline) and straight from the fake CDN
+ * (with the cookie the page set), alternating, in one run. Prints each throughput, the tunnel's against the
+ * bare proxy's (median of the rounds' ratios), the CPU-seconds per GiB each relayed, and each one's peak RSS.
  *
  *   npm run bench:tunnel [-- --rounds 5 --per-round 4]
  *
@@ -16,9 +16,6 @@ import type { AddressInfo } from "node:net";
 import { pipeline } from "node:stream/promises";
 import { parseArgs } from "node:util";
 import { request } from "undici";
-import { createApp } from "../src/http/app.js";
-import { loadConfig } from "../src/service/config.js";
-import { nativeSource } from "../src/sources/native/index.js";
 import { FakeTikTok, SAMPLE_IDS, SCENARIO_IDS } from "../test/fakes/tiktok.js";
 
 interface Usage {
@@ -45,6 +42,10 @@ async function child() {
   const [message] = (await once(process, "message")) as [Role];
   let address: string;
   if (message.role === "service") {
+    // Loaded in the service's process only: the bare proxy's memory is its own, without the service's modules.
+    const { createApp } = await import("../src/http/app.js");
+    const { loadConfig } = await import("../src/service/config.js");
+    const { nativeSource } = await import("../src/sources/native/index.js");
     const config = loadConfig({ UPSTREAM_TIKTOK: message.upstream, RATE_LIMIT: "0", STREAM_RATE_LIMIT: "0" });
     const app = await createApp(config, { logger: false, sources: [nativeSource] });
     address = await app.listen({ port: 0, host: "127.0.0.1" });
@@ -59,13 +60,24 @@ async function child() {
     await new Promise<void>((resolve) => plain.listen(0, "127.0.0.1", resolve));
     address = `http://127.0.0.1:${(plain.address() as AddressInfo).port}`;
   }
-  process.on("message", () => process.send?.(usage()));
+  process.on("message", (asked) => (asked === "exit" ? process.exit(0) : process.send?.(usage())));
   process.send?.({ address });
 }
 
+/** `--profile DIR`: each relay's CPU profile (node --cpu-prof) written into DIR when the bench ends. */
+const profileDir = process.argv.includes("--profile")
+  ? process.argv[process.argv.indexOf("--profile") + 1]
+  : undefined;
+
 async function startChild(role: Role): Promise<{ process: ChildProcess; address: string }> {
   const worker = fork(new URL(import.meta.url).pathname, ["--child"], {
-    execArgv: ["--import", "tsx"],
+    execArgv: [
+      "--import",
+      "tsx",
+      ...(profileDir
+        ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${role.role}.cpuprofile`]
+        : []),
+    ],
     stdio: "inherit",
   });
   worker.send(role);
@@ -88,6 +100,14 @@ function drain(url: string, headers: Record<string, string> = {}): Promise<numbe
   });
 }
 
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+};
+
 async function serverUsage(server: ChildProcess): Promise<Usage> {
   server.send("usage");
   const [reply] = (await once(server, "message")) as [Usage];
@@ -96,7 +116,11 @@ async function serverUsage(server: ChildProcess): Promise<Usage> {
 
 async function main() {
   const { values } = parseArgs({
-    options: { rounds: { type: "string", default: "5" }, "per-round": { type: "string", default: "4" } },
+    options: {
+      rounds: { type: "string", default: "5" },
+      "per-round": { type: "string", default: "4" },
+      profile: { type: "string" },
+    },
   });
   const rounds = Number(values.rounds);
   const perRound = Number(values["per-round"]);
@@ -133,6 +157,9 @@ async function main() {
   const plain = await startChild({ role: "plain", url: directUrl, headers: directHeaders });
   let plainCpu = 0;
   let plainBytes = 0;
+  let plainSeconds = 0;
+  const ratios: { speed: number; cpu: number }[] = [];
+  const plainBaseline = await serverUsage(plain.process);
 
   let tunnelBytes = 0;
   let tunnelSeconds = 0;
@@ -155,27 +182,39 @@ async function main() {
     tunnelCpu += afterRound.cpuSeconds - before.cpuSeconds;
 
     const plainBefore = await serverUsage(plain.process);
+    started = performance.now();
     for (let i = 0; i < perRound; i++) plainBytes += await drain(plain.address);
-    plainCpu += (await serverUsage(plain.process)).cpuSeconds - plainBefore.cpuSeconds;
+    const bare = (performance.now() - started) / 1000;
+    plainSeconds += bare;
+    const bareCpu = (await serverUsage(plain.process)).cpuSeconds - plainBefore.cpuSeconds;
+    plainCpu += bareCpu;
+    const tunnelCpuRound = afterRound.cpuSeconds - before.cpuSeconds;
+    ratios.push({ speed: bare / tunnel, cpu: tunnelCpuRound / bareCpu });
     const mb = (perRound * 64) / 1024;
     console.log(
-      `round ${round}: direct ${((perRound * 64) / direct).toFixed(0)} MiB/s, tunnel ${((perRound * 64) / tunnel).toFixed(0)} MiB/s, ratio ${(direct / tunnel).toFixed(2)}, server ${((afterRound.cpuSeconds - before.cpuSeconds) / mb).toFixed(2)} CPU-s/GiB`,
+      `round ${round}: direct ${((perRound * 64) / direct).toFixed(0)} MiB/s, bare proxy ${((perRound * 64) / bare).toFixed(0)} MiB/s, tunnel ${((perRound * 64) / tunnel).toFixed(0)} MiB/s; tunnel/bare ${(bare / tunnel).toFixed(2)}; CPU-s/GiB tunnel ${(tunnelCpuRound / mb).toFixed(2)}, bare ${(bareCpu / mb).toFixed(2)}`,
     );
   }
   const final = await serverUsage(server);
+  const plainFinal = await serverUsage(plain.process);
   const gib = tunnelBytes / 2 ** 30;
+  const rate = (bytes: number, seconds: number) => (bytes / 2 ** 20 / seconds).toFixed(0);
   console.log(
-    `direct: ${(directBytes / 2 ** 20 / directSeconds).toFixed(0)} MiB/s; tunnel: ${(tunnelBytes / 2 ** 20 / tunnelSeconds).toFixed(0)} MiB/s; ratio tunnel/direct ${((directSeconds / tunnelSeconds) * (tunnelBytes / directBytes)).toFixed(2)}`,
+    `direct: ${rate(directBytes, directSeconds)} MiB/s; bare proxy: ${rate(plainBytes, plainSeconds)} MiB/s; tunnel: ${rate(tunnelBytes, tunnelSeconds)} MiB/s; tunnel/direct ${((directSeconds / tunnelSeconds) * (tunnelBytes / directBytes)).toFixed(2)}`,
+  );
+  console.log(
+    `tunnel / bare proxy, median of ${rounds} rounds: throughput ${median(ratios.map((r) => r.speed)).toFixed(2)} (aim ≥ 0.95), CPU per GiB ${median(ratios.map((r) => r.cpu)).toFixed(2)} (aim ≤ 1.0)`,
   );
   const plainPerGib = plainCpu / (plainBytes / 2 ** 30);
   console.log(
-    `server CPU: ${(tunnelCpu / gib).toFixed(2)} CPU-s per GiB relayed; a bare node:http + undici pipe proxy in the same run: ${plainPerGib.toFixed(2)} CPU-s per GiB; ratio ${(tunnelCpu / gib / plainPerGib).toFixed(2)}`,
+    `server CPU: ${(tunnelCpu / gib).toFixed(2)} CPU-s per GiB relayed; the bare proxy: ${plainPerGib.toFixed(2)} CPU-s per GiB; ratio ${(tunnelCpu / gib / plainPerGib).toFixed(2)}`,
   );
   console.log(
-    `server RSS: ${baseline.rssMiB.toFixed(0)} MiB after a 1 MiB file, peak ${final.maxRssMiB.toFixed(0)} MiB after ${gib.toFixed(2)} GiB relayed in 64 MiB files`,
+    `peak RSS: tunnel ${final.maxRssMiB.toFixed(0)} MiB (${baseline.rssMiB.toFixed(0)} MiB after a 1 MiB file), bare proxy ${plainFinal.maxRssMiB.toFixed(0)} MiB (${plainBaseline.rssMiB.toFixed(0)} MiB at start); tunnel − bare ${(final.maxRssMiB - plainFinal.maxRssMiB).toFixed(0)} MiB (aim ≤ 32)`,
   );
-  server.kill();
-  plain.process.kill();
+  server.send("exit");
+  plain.process.send("exit");
+  await Promise.all([once(server, "exit"), once(plain.process, "exit")]);
   await fake.close();
 }
 
