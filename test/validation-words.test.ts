@@ -33,6 +33,14 @@ describe("validation messages say what is allowed", () => {
     }
   });
 
+  it("a link to another site names its host as a field, so no face reads it out of the sentence", async () => {
+    const other = await ask(`/api/download?url=${encodeURIComponent("https://example.com/@x/video/1")}`);
+    assert.deepEqual(
+      [other.status, other.body.code, other.body.host],
+      [400, "UNSUPPORTED_HOST", "example.com"],
+    );
+  });
+
   it("in the page's four languages", () => {
     for (const language of Object.keys(CATALOGS)) {
       const t = translator(language);

@@ -91,10 +91,8 @@ const PLAIN_WORDS = {
   REGION_BLOCKED: "regionBlocked",
 };
 function plainWords(body, status, link = "") {
-  if (body.code === "UNSUPPORTED_HOST") {
-    const host = /"([^"]+)" is not TikTok/.exec(body.error ?? "")?.[1];
-    return host ? t("notTikTokHost", { host }) : t("notTikTok");
-  }
+  if (body.code === "UNSUPPORTED_HOST")
+    return typeof body.host === "string" ? t("notTikTokHost", { host: body.host }) : t("notTikTok");
   if (body.code === "LOGIN_REQUIRED")
     return t("loginRequired", { command: `tiktok-dl ${link} --cookies cookies.txt` });
   if (body.code === "INVALID_PARAMETER" && body.field && Array.isArray(body.values))

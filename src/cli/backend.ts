@@ -104,6 +104,7 @@ class ServerFailure extends Error {
     message: string,
     readonly code?: string,
     readonly list?: string,
+    readonly host?: string,
   ) {
     super(message);
   }
@@ -111,12 +112,13 @@ class ServerFailure extends Error {
 
 async function failureOf(response: Response): Promise<ServerFailure> {
   const body = (await response.json().catch(() => undefined)) as
-    | { error?: string; code?: string; list?: string }
+    | { error?: string; code?: string; list?: string; host?: string }
     | undefined;
   return new ServerFailure(
     body?.error ?? `the server answered HTTP ${response.status}`,
     body?.code,
     body?.list,
+    body?.host,
   );
 }
 

@@ -65,12 +65,10 @@ interface Tally {
 /** A failure in plain words, as the page says them; the API's own sentence where it already is plain. */
 function reasonOf(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
-  const code = (error as { code?: unknown } | undefined)?.code;
+  const { code, host } = (error ?? {}) as { code?: unknown; host?: unknown };
   switch (code) {
-    case "UNSUPPORTED_HOST": {
-      const host = /"([^"]+)" is not TikTok/.exec(message)?.[1];
-      return `not a TikTok link${host ? ` (${host})` : ""}: copy the link from TikTok's Share button`;
-    }
+    case "UNSUPPORTED_HOST":
+      return `not a TikTok link${typeof host === "string" ? ` (${host})` : ""}: copy the link from TikTok's Share button`;
     case "INVALID_URL":
     case "MISSING_URL":
       return "this does not look like a TikTok link: copy the link from TikTok's Share button";

@@ -58,6 +58,8 @@ export class ApiError extends Error {
 
   /** A link that is not a post but leads to a profile, collection or playlist: that list's address. */
   list?: string;
+  /** With UNSUPPORTED_HOST: the host the link named, so a face can say it in its own words. */
+  host?: string;
 }
 
 /** A post was asked for, and the (short) link leads to a list: the answer says which, so a face can list it. */

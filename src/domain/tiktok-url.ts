@@ -211,8 +211,14 @@ function readTikTokAddress(input: string): { url: URL; host: string; path: strin
       'The "url" field must be a plain TikTok link (no user info or port).',
     );
   const host = url.hostname.replace(/\.$/, "");
-  if (!INPUT_HOSTS.has(host))
-    throw badRequest("UNSUPPORTED_HOST", `The "url" field must be a TikTok link; "${host}" is not TikTok.`);
+  if (!INPUT_HOSTS.has(host)) {
+    const error = badRequest(
+      "UNSUPPORTED_HOST",
+      `The "url" field must be a TikTok link; "${host}" is not TikTok.`,
+    );
+    error.host = host.slice(0, 253);
+    throw error;
+  }
   return { url, host, path: url.pathname.replace(/\/{2,}/g, "/") };
 }
 

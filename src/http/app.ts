@@ -13,6 +13,7 @@ import { registerLoadShedding } from "./load-shedding.js";
 import { publicOrigin } from "./origin.js";
 import { BODY_LIMIT_BYTES, downloadRoutes } from "./routes/download.js";
 import { feedRoutes } from "./routes/feed.js";
+import { fileRoutes } from "./routes/file.js";
 import { infoRoutes } from "./routes/info.js";
 import { listRoutes } from "./routes/list.js";
 import { metricsRoutes, observeRequests } from "./routes/metrics.js";
@@ -72,9 +73,9 @@ export async function buildApp(services: Services): Promise<TypedApp> {
     batchMax: config.batchMax,
   });
   listRoutes(app, { listPage: services.listPage, authenticate: auth, rateLimit: downloadLimiter });
+  fileRoutes(app, { download: services.download, authenticate: auth, rateLimit: downloadLimiter });
   feedRoutes(app, {
     listPage: services.listPage,
-    download: services.download,
     feedLinks: services.feedLinks,
     authenticate: auth,
     rateLimit: downloadLimiter,

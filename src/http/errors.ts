@@ -15,7 +15,12 @@ export interface FieldFacts {
  * The one error shape of the API: `{"error": "human sentence", "code": "MACHINE_CODE"}`, with the facts
  * behind it where a face may want them (`list`, a field's allowed values).
  */
-export function errorBody(code: ApiErrorCode, message: string, list?: string, facts?: FieldFacts) {
+export function errorBody(
+  code: ApiErrorCode,
+  message: string,
+  list?: string,
+  facts?: FieldFacts | { host: string },
+) {
   return { error: message, code, ...(list ? { list } : {}), ...facts };
 }
 
@@ -190,7 +195,11 @@ export function installErrorHandlers(app: TypedApp): void {
       if (error.status >= 500)
         request.log.warn({ code: error.code, detail: error.message }, "request failed");
       if (error.retryAfterS !== undefined) reply.header("retry-after", String(error.retryAfterS));
-      return reply.code(error.status).send(errorBody(error.code, error.message, error.list));
+      return reply
+        .code(error.status)
+        .send(
+          errorBody(error.code, error.message, error.list, error.host ? { host: error.host } : undefined),
+        );
     }
     if (error.validation?.[0]) {
       const issue = error.validation[0] as ValidationIssue;

@@ -99,6 +99,7 @@ export const ErrorResponse = Type.Object({
         "With UNSUPPORTED_LINK for a short link that leads to a profile, collection or playlist: its address, for /api/list.",
     }),
   ),
+  host: Type.Optional(Type.String({ description: "With UNSUPPORTED_HOST: the host the link named." })),
   field: Type.Optional(Type.String({ description: "With INVALID_PARAMETER: the field that is not valid." })),
   values: Type.Optional(Type.Array(Type.String(), { description: "The values that field may take." })),
   min: Type.Optional(Type.Integer({ description: "The least that field may be." })),

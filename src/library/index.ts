@@ -130,15 +130,18 @@ export class TikTokDlError extends Error {
     readonly code: ApiErrorCode | "INVALID_OPTIONS",
     readonly status: number,
     message: string,
-    options?: { cause?: unknown; list?: string },
+    options?: { cause?: unknown; list?: string; host?: string },
   ) {
     super(message, options);
     this.name = "TikTokDlError";
     this.list = options?.list;
+    this.host = options?.host;
   }
 
   /** With UNSUPPORTED_LINK, for a short link that leads to a profile, collection or playlist: its address. */
   readonly list?: string;
+  /** With UNSUPPORTED_HOST: the host the link named. */
+  readonly host?: string;
 }
 
 const toEnvName = (key: string) => key.replace(/[A-Z]/g, (letter) => `_${letter}`).toUpperCase();
@@ -186,7 +189,11 @@ function asLibraryError(error: unknown, options: ClientOptions): TikTokDlError {
   if (error instanceof TikTokDlError) return error;
   if (error instanceof ConfigError) return optionError(options, error);
   if (error instanceof ApiError)
-    return new TikTokDlError(error.code, error.status, error.message, { cause: error, list: error.list });
+    return new TikTokDlError(error.code, error.status, error.message, {
+      cause: error,
+      list: error.list,
+      host: error.host,
+    });
   return new TikTokDlError("INTERNAL_ERROR", 500, (error as Error)?.message ?? String(error), {
     cause: error,
   });

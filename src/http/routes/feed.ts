@@ -13,7 +13,6 @@ import type { RequestHook, TypedApp } from "../types.js";
 
 export interface FeedRouteDeps {
   listPage: Services["listPage"];
-  download: Services["download"];
   feedLinks: Services["feedLinks"];
   authenticate?: RequestHook;
   /** Each feed and each file link counts as one request against the caller's download budget. */
@@ -80,7 +79,7 @@ function feedQuery(fields: FeedParameters, keyed?: { key: string; sig: string })
  * GET /api/feed: the newest posts of a profile, collection or playlist as a feed, from the same cached
  * first page /api/list answers; ETag and Last-Modified so that a reader's poll of an unchanged feed costs
  * no upstream request and no body. POST /api/feed-link: a feed URL signed for a key, for readers that
- * cannot send one. GET /api/file: a post's file by its post link, through a fresh tunnel link.
+ * cannot send one. The feeds' enclosures point at GET /api/file (routes/file.ts).
  */
 export function feedRoutes(app: TypedApp, deps: FeedRouteDeps) {
   const keyed = keyedFeedAuth(deps);
@@ -133,8 +132,6 @@ export function feedRoutes(app: TypedApp, deps: FeedRouteDeps) {
       return { result: { url: `${origin}/api/feed?${feedQuery(fields, { key: key.id, sig })}` } };
     },
   );
-
-  fileRoute(app, deps, responses);
 }
 
 /** A keyed link's signature stands for the key; otherwise the usual key check. */
@@ -214,88 +211,4 @@ function notModified(request: FastifyRequest, etag: string, lastModified: Date):
     return match === "*" || match.split(",").some((tag) => tag.trim().replace(/^W\//, "") === etag);
   const since = Date.parse(String(request.headers["if-modified-since"] ?? ""));
   return Number.isFinite(since) && lastModified.getTime() <= since;
-}
-
-const FILE_KINDS = ["video", "hd", "watermark", "audio", "zip", "image"] as const;
-type FileKind = (typeof FILE_KINDS)[number];
-
-const FileQuery = Type.Object({
-  url: Type.String({
-    maxLength: MAX_LINK_LENGTH * 2,
-    description: "A post link (any form /api/download takes).",
-  }),
-  kind: Type.Optional(
-    Type.Union(
-      FILE_KINDS.map((kind) => Type.Literal(kind)),
-      { description: "video (default; a photo post's default is zip), hd, watermark, audio, zip or image." },
-    ),
-  ),
-  index: Type.Optional(
-    Type.Union(
-      [Type.Integer({ minimum: 1, maximum: 100 }), Type.String({ pattern: "^([1-9][0-9]?|100)$" })],
-      {
-        description: "With kind=image: the image's number, from 1.",
-      },
-    ),
-  ),
-});
-
-/** GET /api/file: 302 to a fresh tunnel link of one of a post's files; what a feed's enclosure points at. */
-function fileRoute(app: TypedApp, deps: FeedRouteDeps, responses: Record<string, unknown>) {
-  app.get(
-    "/api/file",
-    {
-      schema: {
-        summary: "A post's file, by the post's link: 302 to a fresh stream link",
-        tags: ["download"],
-        querystring: FileQuery,
-        headers: AuthHeaders,
-        response: responses,
-      },
-      onRequest: [...(deps.authenticate ? [deps.authenticate] : []), deps.rateLimit],
-    },
-    async (request, reply) => {
-      const { url, kind, index } = request.query;
-      const result = await deps.download({
-        url,
-        source: "random",
-        nocache: false,
-        rotateOnError: true,
-        params: {},
-        allowedSources: request.apiKey?.sources,
-        ...(request.apiKey?.privateTabs ? { privateTabs: true } : {}),
-      });
-      const link = fileLink(
-        { ...result.stream },
-        kind ?? (result.type === "photo" ? "zip" : "video"),
-        Number(index ?? 1),
-      );
-      return reply.code(302).header("location", link).header("cache-control", "no-store").send();
-    },
-  );
-}
-
-const STREAM_OF: Record<Exclude<FileKind, "image">, string> = {
-  video: "video",
-  hd: "hd",
-  watermark: "videoWatermark",
-  audio: "music",
-  zip: "zip",
-};
-
-function fileLink(stream: Record<string, unknown>, kind: FileKind, index: number): string {
-  const images = Array.isArray(stream.images) ? (stream.images as string[]) : [];
-  const link = kind === "image" ? images[index - 1] : stream[STREAM_OF[kind]];
-  if (typeof link === "string") return link;
-  const has = [
-    ...Object.entries(STREAM_OF)
-      .filter(([, name]) => typeof stream[name] === "string")
-      .map(([name]) => name),
-    ...(images.length ? [`image (1-${images.length})`] : []),
-  ];
-  throw new ApiError(
-    404,
-    "NOT_FOUND",
-    `This post has no ${kind}${kind === "image" ? ` ${index}` : ""} file; it has: ${has.join(", ") || "nothing to download"}.`,
-  );
 }
