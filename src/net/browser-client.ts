@@ -1,8 +1,8 @@
 import { createRequire } from "node:module";
 import type { BaseLogger } from "pino";
 import { deadline } from "../domain/deadline.js";
-import { isAbortError, SourceFailure } from "../domain/errors.js";
 import { refusePrivateHost } from "./addresses.js";
+import { readCapped, transportFailure } from "./answers.js";
 import {
   cookieHeader,
   type HttpClient,
@@ -11,7 +11,7 @@ import {
   headerValue,
   storeCookies,
 } from "./http-client.js";
-import { networkReason, throughProxy } from "./proxy-label.js";
+import { throughProxy } from "./proxy-label.js";
 import type { UpstreamMap } from "./upstreams.js";
 
 type ImpitModule = typeof import("impit");
@@ -148,11 +148,16 @@ function impitClient(impit: ImpitModule, options: BrowserClientOptions): HttpCli
           const body =
             req.method === "HEAD"
               ? Buffer.alloc(0)
-              : await readCapped(response, req.maxBytes ?? options.maxBytes);
+              : await readCapped(response.body, {
+                  // impit decompresses: a declared length is the compressed size, so it only refuses the obviously huge.
+                  declared: Number(response.headers.get("content-length")),
+                  maxBytes: req.maxBytes ?? options.maxBytes,
+                  stop: () => response.body.cancel().catch(() => {}),
+                });
           return toResponse(response.status, response.headers, url, body);
         }
       } catch (error) {
-        throw asFailure(error, url, timeoutMs, req.signal, throughProxy(options.proxyUrl));
+        throw transportFailure(error, url, timeoutMs, req.signal, throughProxy(options.proxyUrl));
       } finally {
         limit.release();
       }
@@ -160,32 +165,6 @@ function impitClient(impit: ImpitModule, options: BrowserClientOptions): HttpCli
     stream: (req) => options.plain.stream(req),
     close: async () => {},
   };
-}
-
-async function readCapped(
-  response: { headers: Headers; body: ReadableStream<Uint8Array> },
-  maxBytes: number,
-) {
-  const declared = Number(response.headers.get("content-length"));
-  // impit decompresses: a declared length is the compressed size, so it only refuses the obviously huge.
-  if (Number.isFinite(declared) && declared > maxBytes) {
-    await response.body.cancel().catch(() => {});
-    throw new SourceFailure("too_large", `answer of ${declared} bytes is over the ${maxBytes}-byte cap`);
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  const reader = response.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.length;
-    if (size > maxBytes) {
-      await reader.cancel().catch(() => {});
-      throw new SourceFailure("too_large", `answer is over the ${maxBytes}-byte cap`);
-    }
-    chunks.push(Buffer.from(value));
-  }
-  return Buffer.concat(chunks);
 }
 
 function toResponse(status: number, headers: Headers, url: URL, body: Buffer): HttpResponse {
@@ -203,21 +182,4 @@ function toResponse(status: number, headers: Headers, url: URL, body: Buffer): H
     text: () => body.toString("utf8"),
     header: (name) => headerValue(record[name.toLowerCase()]),
   };
-}
-
-function asFailure(
-  error: unknown,
-  url: URL,
-  timeoutMs: number,
-  callerSignal?: AbortSignal,
-  via = "",
-): unknown {
-  if (error instanceof SourceFailure) return error;
-  if (callerSignal?.aborted) return callerSignal.reason ?? error;
-  const name = (error as Error)?.constructor?.name ?? "";
-  if (isAbortError(error) || /Timeout/.test(name))
-    return new SourceFailure("timeout", `${url.host} did not answer${via} within ${timeoutMs} ms`);
-  if (/Proxy/.test(name))
-    return new SourceFailure("network", `${url.host} could not be reached${via}: the proxy failed (${name})`);
-  return new SourceFailure("network", `${url.host} could not be reached${via} (${networkReason(error)})`);
 }

@@ -7,7 +7,8 @@ import { Agent, type Dispatcher, ProxyAgent, request, Socks5ProxyAgent } from "u
 import { deadline } from "../domain/deadline.js";
 import { isAbortError, SourceFailure } from "../domain/errors.js";
 import { isPrivateAddress } from "./addresses.js";
-import { networkReason, throughProxy } from "./proxy-label.js";
+import { readCapped, transportFailure } from "./answers.js";
+import { throughProxy } from "./proxy-label.js";
 import type { UpstreamMap } from "./upstreams.js";
 
 export interface HttpRequest {
@@ -205,7 +206,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         const raw =
           req.method === "HEAD"
             ? Buffer.alloc(0)
-            : await readCapped(response.body, response.headers, req.maxBytes ?? options.maxBytes);
+            : await readDecoded(response.body, response.headers, req.maxBytes ?? options.maxBytes);
         const headers = response.headers;
         return {
           status: response.statusCode,
@@ -216,7 +217,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           header: (name) => headerValue(headers[name.toLowerCase()]),
         };
       } catch (error) {
-        throw toSourceFailure(error, where.url, timeoutMs, req.signal, via);
+        throw transportFailure(error, where.url, timeoutMs, req.signal, via);
       } finally {
         limit.release();
       }
@@ -249,7 +250,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           header: (name) => headerValue(headers[name.toLowerCase()]),
         };
       } catch (error) {
-        throw toSourceFailure(error, where.url, options.timeoutMs, req.signal, via);
+        throw transportFailure(error, where.url, options.timeoutMs, req.signal, via);
       }
     },
     async close() {
@@ -296,16 +297,12 @@ export async function storeCookies(jar: CookieJar, url: URL, setCookie: string |
   }
 }
 
-async function readCapped(
+/** An answer's body, decoded as its Content-Encoding says, read whole within `maxBytes`. */
+async function readDecoded(
   body: Readable,
   headers: Record<string, string | string[] | undefined>,
   maxBytes: number,
 ): Promise<Buffer> {
-  const declared = Number(headerValue(headers["content-length"]));
-  if (Number.isFinite(declared) && declared > maxBytes) {
-    body.destroy();
-    throw new SourceFailure("too_large", `answer of ${declared} bytes is over the ${maxBytes}-byte cap`);
-  }
   const encoding = headerValue(headers["content-encoding"])?.trim().toLowerCase();
   const decoder =
     encoding === "gzip" || encoding === "x-gzip"
@@ -317,44 +314,23 @@ async function readCapped(
           : undefined;
   const stream: Readable = decoder ? body.pipe(decoder) : body;
   if (decoder) body.on("error", (error) => decoder.destroy(error));
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of stream) {
-      size += (chunk as Buffer).length;
-      if (size > maxBytes) throw new SourceFailure("too_large", `answer is over the ${maxBytes}-byte cap`);
-      chunks.push(chunk as Buffer);
-    }
-  } catch (error) {
+  const stop = () => {
     body.destroy();
     decoder?.destroy();
+  };
+  try {
+    return await readCapped(stream, {
+      declared: Number(headerValue(headers["content-length"])),
+      maxBytes,
+      stop,
+    });
+  } catch (error) {
+    stop();
     if (error instanceof SourceFailure) throw error;
     if (decoder && !isAbortError(error) && (error as { code?: string }).code?.startsWith("Z_"))
       throw new SourceFailure("bad_response", "answer could not be decompressed");
     throw error;
   }
-  return Buffer.concat(chunks);
-}
-
-function toSourceFailure(
-  error: unknown,
-  url: URL,
-  timeoutMs: number,
-  callerSignal?: AbortSignal,
-  via = "",
-): unknown {
-  if (error instanceof SourceFailure) return error;
-  if (callerSignal?.aborted) return callerSignal.reason ?? error;
-  const code = (error as { code?: string }).code;
-  if (
-    isAbortError(error) ||
-    code === "UND_ERR_HEADERS_TIMEOUT" ||
-    code === "UND_ERR_BODY_TIMEOUT" ||
-    code === "UND_ERR_CONNECT_TIMEOUT"
-  )
-    return new SourceFailure("timeout", `${url.host} did not answer${via} within ${timeoutMs} ms`);
-  if (code === "EREFUSED_PRIVATE") return new SourceFailure("refused_target", (error as Error).message);
-  return new SourceFailure("network", `${url.host} could not be reached${via} (${networkReason(error)})`);
 }
 
 type LookupCallback = (
