@@ -4,9 +4,9 @@ import type { ListAnswer, ListItem } from "../../domain/lists.js";
 import { DESKTOP_USER_AGENT } from "../../net/browser.js";
 import type { ListInput } from "../types.js";
 import type { ListedStories } from "./listed-stories.js";
-import { checkListStatus, listJson, newDeviceId, REQUESTS_PER_PAGE, webAppQuery } from "./lists.js";
 import { listItemOf, pageScope } from "./page.js";
 import type { TikTokWeb, Visit } from "./web.js";
+import { checkListStatus, listJson, newDeviceId, REQUESTS_PER_PAGE, webAppQuery } from "./web-app.js";
 
 /** Accounts `story/user_list` is asked for at a time (gallery-dl's count). */
 const USERS_COUNT = 15;

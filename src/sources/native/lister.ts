@@ -4,9 +4,10 @@ import { isTab } from "../../domain/tiktok-url.js";
 import type { ListInput, SourceDeps } from "../types.js";
 import { followingPage } from "./following.js";
 import type { ListedStories } from "./listed-stories.js";
-import { offsetPage, profilePage, withoutLogin } from "./lists.js";
+import { offsetPage, profilePage } from "./lists.js";
 import { tabPage } from "./tabs.js";
 import type { TikTokWeb } from "./web.js";
+import { withoutLogin } from "./web-app.js";
 
 /**
  * Profiles, collections and playlists from TikTok's web app (docs/upstreams/tiktok.md §6), without

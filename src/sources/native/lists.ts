@@ -1,212 +1,31 @@
-import { randomBytes, randomInt } from "node:crypto";
-import { ApiError, postErrors, SourceFailure } from "../../domain/errors.js";
-import { scriptById } from "../../domain/html.js";
-import { at, list, num, record, str } from "../../domain/json-path.js";
-import type { ListAnswer, ListItem, ListOwner } from "../../domain/lists.js";
+import { postErrors, SourceFailure } from "../../domain/errors.js";
+import { at, num } from "../../domain/json-path.js";
+import type { ListAnswer, ListItem } from "../../domain/lists.js";
 import { isSecUid, type ListLink } from "../../domain/tiktok-url.js";
-import { DESKTOP_USER_AGENT } from "../../net/browser.js";
 import type { ListInput } from "../types.js";
-import { listItemOf, pageScope, readPost } from "./page.js";
+import { accountFor } from "./accounts.js";
+import { listItemOf } from "./page.js";
 import type { TikTokWeb, Visit } from "./web.js";
+import {
+  checkListStatus,
+  itemsOf,
+  listJson,
+  newDeviceId,
+  REQUESTS_PER_PAGE,
+  webAppQuery,
+  withholds,
+  withoutLogin,
+} from "./web-app.js";
 
 const WEEK_MS = 604_800_000;
 /** TikTok's web lists begin in September 2016: a cursor before that is the end. */
 const EARLIEST_CURSOR_MS = 1_472_706_000_000;
-/** Upstream requests one page of ours may make, in any list (gaps and stale device ids cost requests). */
-export const REQUESTS_PER_PAGE = 12;
 /** New device ids drawn for one page before TikTok's repeating first page is taken as a block. */
 const DEVICE_RETRIES = 3;
 /** What both references ask `creator/item_list` for, and the most it answers. */
 const PROFILE_COUNT = 15;
 /** What yt-dlp asks the collection endpoint for (and the playlist one, alike). */
 const OFFSET_COUNT = 30;
-/** Posts of the embed page tried, one after another, for the account's `secUid`. */
-const EMBED_POSTS_TRIED = 5;
-
-/** TikTok's web device ids: a random integer in the range both references draw from. */
-const DEVICE_ID_MIN = 7_250_000_000_000_000_000n;
-const DEVICE_ID_MAX = 7_325_099_899_999_994_577n;
-
-/** A web device id, as yt-dlp and gallery-dl draw them, kept for a whole listing. */
-export function newDeviceId(): string {
-  const span = DEVICE_ID_MAX - DEVICE_ID_MIN + 1n;
-  return String(DEVICE_ID_MIN + (randomBytes(8).readBigUInt64BE() % span));
-}
-
-/** TikTok's query for its web app's list endpoints (the parameters yt-dlp and gallery-dl send). */
-export function webAppQuery(extra: Record<string, string>): URLSearchParams {
-  return new URLSearchParams({
-    aid: "1988",
-    app_language: "en",
-    app_name: "tiktok_web",
-    browser_language: "en-US",
-    browser_name: "Mozilla",
-    browser_online: "true",
-    browser_platform: "Win32",
-    browser_version: "5.0 (Windows)",
-    channel: "tiktok_web",
-    cookie_enabled: "true",
-    device_platform: "web_pc",
-    focus_state: "true",
-    from_page: "user",
-    history_len: "2",
-    is_fullscreen: "false",
-    is_page_visible: "true",
-    language: "en",
-    os: "windows",
-    priority_region: "",
-    referer: "",
-    region: "US",
-    screen_height: "1080",
-    screen_width: "1920",
-    tz_name: "UTC",
-    verifyFp: `verify_${randomInt(0, 0xfffffff).toString(16).padStart(7, "0")}`,
-    webcast_language: "en",
-    ...extra,
-  });
-}
-
-/**
- * A list endpoint's JSON: a body that is empty or not JSON is asked for again at once (gallery-dl);
- * twice, the session is given up, and the lister tries once more on another.
- */
-export async function listJson(web: TikTokWeb, visit: Visit, url: string): Promise<unknown> {
-  try {
-    return await web.loadJson(visit, url, DESKTOP_USER_AGENT);
-  } catch (error) {
-    if (!(error instanceof SourceFailure) || error.reason !== "bad_response") throw error;
-    try {
-      return await web.loadJson(visit, url, DESKTOP_USER_AGENT);
-    } catch (again) {
-      if (again instanceof SourceFailure && again.reason === "bad_response") visit.blocked = true;
-      throw again;
-    }
-  }
-}
-
-interface Account {
-  secUid: string;
-  owner: ListOwner;
-  total?: number;
-  /** TikTok marks the account private; it is listed only with the operator's login. */
-  private?: boolean;
-}
-
-/**
- * The account behind a handle: its profile page, or (a page without secUid) its embed page and a post.
- * `canLogin`: the operator's login may be used for this client, so a private account with posts is tried.
- */
-async function accountOf(
-  web: TikTokWeb,
-  visit: Visit,
-  username: string,
-  canLogin: boolean,
-): Promise<Account> {
-  const page = await web.loadPage(visit, `https://www.tiktok.com/@${username}`, DESKTOP_USER_AGENT);
-  const detail = page.kind === "data" ? userDetail(page.html) : undefined;
-  if (detail) {
-    const code = num(detail.statusCode) ?? 0;
-    const user = record(at(detail, ["userInfo", "user"]));
-    const total = videoCount(detail);
-    const secUid = str(user?.secUid);
-    if (code === 10222 || user?.privateAccount === true || user?.secret === true) {
-      // TikTok marks it private even for a login that may see it: with the operator's login and posts
-      // to see, it is tried (yt-dlp and gallery-dl do the same).
-      if (!canLogin || !secUid || !total) throw postErrors.private("This account is private.");
-      return { secUid, owner: ownerOf(user ?? {}), total, private: true };
-    }
-    if (code !== 0 && !user) throw postErrors.notFound("TikTok has no account by this name.");
-    if (user && secUid) return { secUid, owner: ownerOf(user), total };
-    if (!user) throw postErrors.notFound("TikTok has no account by this name.");
-  }
-  return accountFromEmbed(web, visit, username);
-}
-
-const userDetail = (html: string) => record(pageScope(html)?.["webapp.user-detail"]);
-
-function videoCount(detail: Record<string, unknown>): number | undefined {
-  const count =
-    num(at(detail, ["userInfo", "statsV2", "videoCount"])) ??
-    num(at(detail, ["userInfo", "stats", "videoCount"]));
-  return count === undefined || count < 0 ? undefined : count;
-}
-
-const ownerOf = (user: Record<string, unknown>): ListOwner => ({
-  username: str(user.uniqueId),
-  nickname: str(user.nickname),
-  id: str(user.id),
-  avatar: str(user.avatarLarger) ?? str(user.avatarMedium) ?? str(user.avatarThumb),
-});
-
-/**
- * A profile page without `secUid` (a stub): the embed page lists post ids; the first of them whose page
- * names its author's `secUid` gives it (a deleted or region-blocked post is passed over, as yt-dlp does).
- */
-async function accountFromEmbed(web: TikTokWeb, visit: Visit, username: string): Promise<Account> {
-  const embed = await web.loadPage(visit, `https://www.tiktok.com/embed/@${username}`, DESKTOP_USER_AGENT);
-  const text = scriptById(embed.html, "__FRONTITY_CONNECT_STATE__");
-  if (text === undefined)
-    throw new SourceFailure("blocked", "the profile page had no secUid and the embed page no post list");
-  let state: unknown;
-  try {
-    state = JSON.parse(text);
-  } catch {
-    throw new SourceFailure("bad_response", "the embed page's state is not valid JSON");
-  }
-  const ids = list(at(state, ["source", "data", `/embed/@${username}`, "videoList"]))
-    .map((video) => str(at(video, ["id"])))
-    .filter((id): id is string => id !== undefined && /^\d{1,25}$/.test(id));
-  if (ids.length === 0)
-    throw new SourceFailure("blocked", "the embed page lists no post to read the account from");
-  let last: unknown;
-  for (const id of ids.slice(0, EMBED_POSTS_TRIED)) {
-    try {
-      const post = await web.loadPage(
-        visit,
-        `https://www.tiktok.com/@${username}/video/${id}`,
-        DESKTOP_USER_AGENT,
-      );
-      const author = record(readPost(post.html, id).author);
-      const secUid = str(author?.secUid);
-      if (author && secUid) return { secUid, owner: ownerOf(author) };
-    } catch (error) {
-      if (!(error instanceof ApiError) && !(error instanceof SourceFailure)) throw error;
-      last = error;
-    }
-  }
-  throw last instanceof SourceFailure
-    ? last
-    : new SourceFailure("bad_response", "no post of the embed page names its author's secUid");
-}
-
-/**
- * The account a page of a profile lists: from the cursor, from a `secUid` link, or from TikTok's pages
- * (asked without the operator's login: what they say of the account is what TikTok tells anyone).
- */
-export async function accountFor(web: TikTokWeb, visit: Visit, input: ListInput): Promise<Account> {
-  const { username } = input.link;
-  if (typeof input.position?.u === "string")
-    return { secUid: input.position.u, owner: isSecUid(username) ? {} : { username } };
-  // A link by `secUid` needs no profile page (yt-dlp's tiktokuser: links).
-  if (isSecUid(username)) return { secUid: username, owner: {} };
-  return withoutLogin(visit, (login) =>
-    accountOf(web, visit, username, input.withLogin === true && login !== undefined),
-  );
-}
-
-/** Runs `work` on the visit without the operator's login (handed to it), which is put back after. */
-export async function withoutLogin<T>(
-  visit: Visit,
-  work: (login: Visit["operatorCookie"]) => Promise<T>,
-): Promise<T> {
-  const login = visit.operatorCookie;
-  visit.operatorCookie = undefined;
-  try {
-    return await work(login);
-  } finally {
-    visit.operatorCookie = login;
-  }
-}
 
 /**
  * One page of a profile, newest first. TikTok answers the posts older than the cursor (ms) within about a
@@ -316,25 +135,6 @@ async function walkProfile(
   }
   return { items, more, cursor, deviceId, withheld };
 }
-
-/** Nothing to list for this visitor: no `itemList` and no "more" flag at all (docs/upstreams/tiktok.md §6). */
-export const withholds = (answer: unknown) =>
-  !Array.isArray(at(answer, ["itemList"])) &&
-  at(answer, ["hasMore"]) === undefined &&
-  at(answer, ["hasMorePrevious"]) === undefined &&
-  at(answer, ["HasMoreAfter"]) === undefined;
-
-/** A list answer whose `statusCode` is not 0: TikTok refused `what` (a failure of this source). */
-export function checkListStatus(answer: unknown, what: string): void {
-  const status = num(at(answer, ["statusCode"])) ?? 0;
-  if (status !== 0) throw new SourceFailure("blocked", `TikTok refused ${what} (status ${status})`);
-}
-
-/** An answer's `itemList`, the records only. */
-export const itemsOf = (answer: unknown) =>
-  list(at(answer, ["itemList"]))
-    .map(record)
-    .filter((item) => item !== undefined);
 
 const OFFSET_ENDPOINTS = {
   collection: { path: "/api/collection/item_list/", key: "collectionId", extra: { sourceType: "113" } },

@@ -2,9 +2,11 @@ import { postErrors, SourceFailure } from "../../domain/errors.js";
 import { at, num } from "../../domain/json-path.js";
 import type { ListAnswer, ListItem } from "../../domain/lists.js";
 import type { ListInput } from "../types.js";
+import { accountFor } from "./accounts.js";
 import type { ListedStories } from "./listed-stories.js";
+import { listItemOf } from "./page.js";
+import type { TikTokWeb, Visit } from "./web.js";
 import {
-  accountFor,
   checkListStatus,
   itemsOf,
   listJson,
@@ -12,9 +14,7 @@ import {
   REQUESTS_PER_PAGE,
   webAppQuery,
   withholds,
-} from "./lists.js";
-import { listItemOf } from "./page.js";
-import type { TikTokWeb, Visit } from "./web.js";
+} from "./web-app.js";
 
 /**
  * A person's tabs from TikTok's web app (docs/upstreams/tiktok.md §8, as gallery-dl reads them): the
