@@ -14,6 +14,7 @@ import { createUpstreamMap } from "../net/upstreams.js";
 import { createPowSolver } from "../sources/native/pow-solver.js";
 import { createRegistry, SOURCES, upstreamNames } from "../sources/registry.js";
 import type { SourceDescriptor } from "../sources/types.js";
+import { createMemoryLeases, createRedisLeases } from "../stores/leases.js";
 import { createMemoryStore } from "../stores/memory.js";
 import { createRateCounters } from "../stores/rate-counters.js";
 import { createRedisStore } from "../stores/redis.js";
@@ -25,6 +26,7 @@ import type { Store } from "../stores/types.js";
 import { createApiKeys } from "./api-keys.js";
 import { type Config, ConfigError } from "./config.js";
 import { createMetrics, type Metrics } from "./metrics.js";
+import { createScheduler } from "./scheduler.js";
 
 /** Outcomes kept per source for its success rate and latency. */
 const HEALTH_WINDOW = 50;
@@ -98,6 +100,7 @@ export function buildCore(config: Config, deps: ServiceDeps) {
     proxies: () => network.egress.health(),
   });
   const engine = buildEngine(config, deps, { ...network, ...shared, log, now, running, metrics });
+  const scheduler = createScheduler({ leases: shared.leases, log });
   const tunnel = buildTunnel(config, now, engine, descriptors, network.egress);
   return {
     config,
@@ -114,7 +117,9 @@ export function buildCore(config: Config, deps: ServiceDeps) {
     ...tunnel,
     slots,
     pictureSlots,
+    scheduler,
     async close() {
+      await scheduler.stop();
       await powSolver.close();
       await network.egress.close();
       await network.close();
@@ -188,6 +193,11 @@ function buildStores(config: Config, deps: ServiceDeps, log: Logger, now: () => 
     redis,
     store,
     health,
+    // Who runs a piece of background work: this process alone, or one instance of those sharing Redis.
+    leases:
+      redis && guard
+        ? createRedisLeases({ redis, guard, prefix: config.redisPrefix })
+        : createMemoryLeases(now),
     rateCounters: createRateCounters({ now, prefix: config.redisPrefix, redis, guard }),
     storeKind: redis ? ("redis" as const) : ("memory" as const),
     async close() {

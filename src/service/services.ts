@@ -128,8 +128,16 @@ async function healthReport(
   };
 }
 
-/** The keys and cookies files are read, and Redis is waited for (at most a couple of seconds). */
+/**
+ * The keys and cookies files are read, Redis is waited for (at most a couple of seconds), then the
+ * background work starts (it stops with `close()`).
+ */
 async function ready(core: Core) {
+  await startUp(core);
+  core.scheduler.start();
+}
+
+async function startUp(core: Core) {
   const { redis, config, log } = core;
   await core.apiKeys?.ready();
   // The cookies file is read now, so that a file that cannot be read, or is of no use, is said at start.
