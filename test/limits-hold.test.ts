@@ -44,6 +44,11 @@ describe("rate limits that hold for IPv6 sites and odd forwarded addresses", () 
     assert.deepEqual(clientAddress("::ffff:192.0.2.45"), { client: "192.0.2.45" });
     assert.deepEqual(clientAddress("192.0.2.45:8443"), { client: "192.0.2.45" });
     assert.equal(clientAddress("[2001:db8:1:2::5]:443").client, clientAddress("2001:db8:1:2::9").client);
+    assert.throws(
+      () => clientAddress(undefined),
+      { status: 400 },
+      "a connection already gone has no address",
+    );
     assert.equal(await from("198.51.100.7"), 400);
     assert.equal(await from("2002:c633:6407::1"), 400, "the same IPv4 client through 6to4");
     assert.equal(await from("198.51.100.7:5555"), 429, "and with a port: still the same client");

@@ -27,8 +27,9 @@ export const clientKey = (space: string, request: Pick<FastifyRequest, "apiKey" 
  * A forwarded address with a port or in brackets is read without them; anything else is refused, so that
  * a made-up `X-Forwarded-For` is never a new budget.
  */
-export function clientAddress(ip: string): { client: string; site?: string } {
-  const plain = plainAddress(ip);
+export function clientAddress(ip: string | undefined): { client: string; site?: string } {
+  // No address at all: the connection is already gone.
+  const plain = plainAddress(ip ?? "");
   if (plain === undefined)
     throw new ApiError(400, "INVALID_REQUEST", "The forwarded client address is not an IP address.");
   if (!plain.includes(":")) return { client: plain };
