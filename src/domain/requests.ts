@@ -52,3 +52,49 @@ export interface ListBounds {
 
 /** One of several requests, settled: its value or its error. */
 export type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+/**
+ * Who asks, as every use case takes it: the sources its API key allows (absent: all), and whether it may
+ * read what the operator's login shows (a key marked `privateTabs`, or the library and the CLI, which run
+ * as their user). A face says this once, in `askerOf` (HTTP) or `OWN_PROCESS` (the library).
+ */
+export type Asker = Pick<DownloadRequest, "allowedSources" | "privateTabs">;
+
+/** The library and the CLI in process: their user's own settings, and their own login. */
+export const OWN_PROCESS: Asker = { privateTabs: true };
+
+/** What a download asks for, past its link: the API's defaults (any source, the cache, rotation). */
+export type DownloadChoice = Partial<
+  Pick<DownloadRequest, "source" | "nocache" | "rotateOnError" | "params">
+>;
+
+/** A download request from a link, a face's choices and who asks: built here, for every face. */
+export function downloadRequest(url: string, choice: DownloadChoice, asker: Asker): DownloadRequest {
+  return {
+    url,
+    source: choice.source ?? "random",
+    nocache: choice.nocache ?? false,
+    rotateOnError: choice.rotateOnError ?? true,
+    params: choice.params ?? {},
+    ...(asker.allowedSources ? { allowedSources: asker.allowedSources } : {}),
+    ...(asker.privateTabs ? { privateTabs: true } : {}),
+  };
+}
+
+/** A page of a listing: from a link, a face's choices and who asks, built here for every face. */
+export function listRequest(
+  url: string,
+  choice: Partial<Pick<ListRequest, "cursor" | "limit" | "source" | "nocache" | "signal">>,
+  asker: Asker,
+): ListRequest {
+  return {
+    url,
+    ...(choice.cursor ? { cursor: choice.cursor } : {}),
+    limit: Math.min(100, Math.max(1, choice.limit ?? 30)),
+    source: choice.source ?? "random",
+    ...(choice.nocache ? { nocache: true } : {}),
+    ...(choice.signal ? { signal: choice.signal } : {}),
+    ...(asker.allowedSources ? { allowedSources: asker.allowedSources } : {}),
+    ...(asker.privateTabs ? { privateTabs: true } : {}),
+  };
+}

@@ -6,6 +6,7 @@ import { linksToSave, type SaveChoice, safeRelativePath } from "../domain/files.
 import type { ListItem, ListPage } from "../domain/lists.js";
 import type { Media, toApiResult } from "../domain/media.js";
 import { checkTemplate, fileNamer } from "../domain/output-template.js";
+import { downloadRequest, listRequest, OWN_PROCESS } from "../domain/requests.js";
 import { ConfigError, loadConfig, SETTING_NAMES, type SettingName } from "../service/config.js";
 import { createServices } from "../service/services.js";
 import type { ApiResult, ProviderInfo, Services } from "../service/types.js";
@@ -287,16 +288,6 @@ export function createClientFromEnv(env: NodeJS.ProcessEnv = process.env, extra:
   );
 }
 
-const downloadRequest = (url: string, choice: DownloadOptions) => ({
-  url,
-  source: choice.source ?? "random",
-  nocache: choice.nocache ?? false,
-  rotateOnError: choice.rotateOnError ?? true,
-  params: {},
-  // The library runs with the user's own settings: what their login shows is theirs.
-  privateTabs: true,
-});
-
 function clientOf(services: Services, options: ClientOptions) {
   const ready = services.ready();
   // A start that fails (an unreadable keys file) is told to the first call, not thrown into the process.
@@ -309,7 +300,8 @@ function clientOf(services: Services, options: ClientOptions) {
       throw asLibraryError(error, options);
     }
   };
-  const extract = (url: string, choice: DownloadOptions) => services.download(downloadRequest(url, choice));
+  const extract = (url: string, choice: DownloadOptions) =>
+    services.download(downloadRequest(url, choice, OWN_PROCESS));
   const client = {
     /** The post's result: the API's result object, with the files' own addresses. */
     download: (url: string, choice: DownloadOptions = {}): Promise<PostResult> =>
@@ -334,14 +326,13 @@ function clientOf(services: Services, options: ClientOptions) {
     /** One page of a profile, collection or playlist: pass `cursor` from the previous page to go on. */
     listPage: (url: string, choice: ListPageOptions = {}): Promise<ListPage> =>
       use(() =>
-        services.listPage({
-          url,
-          cursor: choice.cursor,
-          limit: Math.min(100, Math.max(1, choice.limit ?? 30)),
-          source: choice.source ?? "random",
-          // The library runs with the user's own settings: what their login shows is theirs.
-          privateTabs: true,
-        }),
+        services.listPage(
+          listRequest(
+            url,
+            { cursor: choice.cursor, limit: choice.limit, source: choice.source },
+            OWN_PROCESS,
+          ),
+        ),
       ),
 
     /**
@@ -351,10 +342,12 @@ function clientOf(services: Services, options: ClientOptions) {
      */
     async *list(url: string, choice: ListOptions = {}): AsyncGenerator<ListItem> {
       await client.ready();
-      const items = services.list(
-        { url, source: choice.source ?? "random", privateTabs: true },
-        { limit: choice.limit, since: dateMs(choice.since), until: dateMs(choice.until), type: choice.type },
-      );
+      const items = services.list(listRequest(url, { source: choice.source }, OWN_PROCESS), {
+        limit: choice.limit,
+        since: dateMs(choice.since),
+        until: dateMs(choice.until),
+        type: choice.type,
+      });
       while (true) {
         const next = await use(() => items.next());
         if (next.done) return;

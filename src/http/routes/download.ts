@@ -1,10 +1,11 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { type Static, Type } from "typebox";
 import { ApiError, badRequest } from "../../domain/errors.js";
-import type { DownloadRequest } from "../../domain/requests.js";
+import { type DownloadRequest, downloadRequest } from "../../domain/requests.js";
 import { MAX_LINK_LENGTH } from "../../domain/tiktok-url.js";
 import type { Services } from "../../service/types.js";
 import { rateLimited } from "../access.js";
+import { askerOf } from "../asker.js";
 import { AuthHeaders, DownloadResponse, DownloadResult, ErrorResponse } from "../schemas.js";
 import type { RequestHook, SpendDownloads, TypedApp } from "../types.js";
 
@@ -97,15 +98,17 @@ export interface DownloadRouteDeps {
 
 export function downloadRoutes(app: TypedApp, deps: DownloadRouteDeps) {
   /** The API calls the source `type` (v1); the service checks it and the params. */
-  const normalise = (raw: RawDownload, request: FastifyRequest): DownloadRequest => ({
-    url: raw.url,
-    source: raw.type?.trim() || "random",
-    nocache: parseFlag("nocache", raw.nocache, false),
-    rotateOnError: parseFlag("rotateOnError", raw.rotateOnError, true),
-    params: ("params" in raw ? raw.params : undefined) ?? {},
-    allowedSources: request.apiKey?.sources,
-    ...(request.apiKey?.privateTabs ? { privateTabs: true } : {}),
-  });
+  const normalise = (raw: RawDownload, request: FastifyRequest): DownloadRequest =>
+    downloadRequest(
+      raw.url,
+      {
+        source: raw.type?.trim() || "random",
+        nocache: parseFlag("nocache", raw.nocache, false),
+        rotateOnError: parseFlag("rotateOnError", raw.rotateOnError, true),
+        params: ("params" in raw ? raw.params : undefined) ?? {},
+      },
+      askerOf(request),
+    );
 
   const keyCheck = deps.authenticate ? [deps.authenticate] : [];
   const onRequest = [...keyCheck, deps.rateLimit];

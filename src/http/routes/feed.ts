@@ -4,8 +4,10 @@ import { LRUCache } from "lru-cache";
 import { type Static, Type } from "typebox";
 import { ApiError } from "../../domain/errors.js";
 import type { ListItem } from "../../domain/lists.js";
+import { listRequest } from "../../domain/requests.js";
 import { MAX_LINK_LENGTH } from "../../domain/tiktok-url.js";
 import type { Services } from "../../service/types.js";
+import { askerOf } from "../asker.js";
 import { clientGone } from "../client-gone.js";
 import { FEED_TYPES, type FeedFormat, renderFeed } from "../feed-render.js";
 import { AuthHeaders, ErrorResponse } from "../schemas.js";
@@ -171,14 +173,13 @@ async function answerFeed(
   const limit = Number(query.limit ?? FEED_DEFAULT);
   const format: FeedFormat = query.format ?? "atom";
   const base = deps.originOf(request);
-  const page = await deps.listPage({
-    url: query.url,
-    limit: Math.max(LIST_DEFAULT, limit),
-    source: "random",
-    allowedSources: request.apiKey?.sources,
-    privateTabs: request.apiKey?.privateTabs === true,
-    signal: clientGone(reply),
-  });
+  const page = await deps.listPage(
+    listRequest(
+      query.url,
+      { limit: Math.max(LIST_DEFAULT, limit), signal: clientGone(reply) },
+      askerOf(request),
+    ),
+  );
   const now = Date.now();
   const fetchedAt = page.fetchedAt ?? now;
   // Its own address from what it is written from, never the request's own query (junk parameters).

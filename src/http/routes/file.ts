@@ -1,7 +1,9 @@
 import { Type } from "typebox";
 import { ApiError } from "../../domain/errors.js";
+import { downloadRequest } from "../../domain/requests.js";
 import { MAX_LINK_LENGTH } from "../../domain/tiktok-url.js";
 import type { Services } from "../../service/types.js";
+import { askerOf } from "../asker.js";
 import { AuthHeaders, ErrorResponse } from "../schemas.js";
 import type { RequestHook, TypedApp } from "../types.js";
 
@@ -53,15 +55,7 @@ export function fileRoutes(app: TypedApp, deps: FileRouteDeps) {
     },
     async (request, reply) => {
       const { url, kind, index } = request.query;
-      const result = await deps.download({
-        url,
-        source: "random",
-        nocache: false,
-        rotateOnError: true,
-        params: {},
-        allowedSources: request.apiKey?.sources,
-        ...(request.apiKey?.privateTabs ? { privateTabs: true } : {}),
-      });
+      const result = await deps.download(downloadRequest(url, {}, askerOf(request)));
       const link = fileLink(
         { ...result.stream },
         kind ?? (result.type === "photo" ? "zip" : "video"),

@@ -1,8 +1,9 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { type Static, Type } from "typebox";
-import type { ListRequest } from "../../domain/requests.js";
+import { type ListRequest, listRequest } from "../../domain/requests.js";
 import { LIST_KINDS, type ListKind, MAX_LINK_LENGTH } from "../../domain/tiktok-url.js";
 import type { Services } from "../../service/types.js";
+import { askerOf } from "../asker.js";
 import { clientGone } from "../client-gone.js";
 import { AuthHeaders, ErrorResponse, Stats } from "../schemas.js";
 import type { RequestHook, TypedApp } from "../types.js";
@@ -106,17 +107,17 @@ export function listRoutes(app: TypedApp, deps: ListRouteDeps) {
   const responses = { 200: ListResponse, "4xx": ErrorResponse, "5xx": ErrorResponse };
 
   const normalise = (raw: RawList, request: FastifyRequest, reply: FastifyReply): ListRequest => {
-    const source = raw.type?.trim() || "random";
-    return {
-      url: raw.url,
-      cursor: raw.cursor || undefined,
-      limit: raw.limit === undefined ? DEFAULT_LIMIT : Math.min(100, Math.max(1, Number(raw.limit))),
-      source,
-      allowedSources: request.apiKey?.sources,
-      privateTabs: request.apiKey?.privateTabs === true,
-      nocache: parseFlag("nocache", raw.nocache, false),
-      signal: clientGone(reply),
-    };
+    return listRequest(
+      raw.url,
+      {
+        cursor: raw.cursor || undefined,
+        limit: raw.limit === undefined ? DEFAULT_LIMIT : Number(raw.limit),
+        source: raw.type?.trim() || "random",
+        nocache: parseFlag("nocache", raw.nocache, false),
+        signal: clientGone(reply),
+      },
+      askerOf(request),
+    );
   };
 
   app.get(
