@@ -64,6 +64,15 @@ function carriedIPv4(address: ipaddr.IPv6): string | undefined {
   return undefined;
 }
 
+/**
+ * A route's request hooks: the API key's check (where there is a keys file), then the route's limiter,
+ * in that order (the limiter counts a key's requests against the key's budget).
+ */
+export const keyedAndLimited = (
+  authenticate: RequestHook | undefined,
+  rateLimit?: RequestHook,
+): RequestHook[] => [...(authenticate ? [authenticate] : []), ...(rateLimit ? [rateLimit] : [])];
+
 /** The downloads a minute a request may make: its key's limit, else the server's (`0`: unlimited). */
 const downloadLimitOf = (request: Pick<FastifyRequest, "apiKey">, rateLimit: number) =>
   request.apiKey?.limit ?? (rateLimit > 0 ? rateLimit : "unlimited");

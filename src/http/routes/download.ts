@@ -4,7 +4,7 @@ import { ApiError, badRequest } from "../../domain/errors.js";
 import { type DownloadRequest, downloadRequest } from "../../domain/requests.js";
 import { MAX_LINK_LENGTH } from "../../domain/tiktok-url.js";
 import type { Services } from "../../service/types.js";
-import { rateLimited } from "../access.js";
+import { keyedAndLimited, rateLimited } from "../access.js";
 import { askerOf } from "../asker.js";
 import { AuthHeaders, DownloadResponse, DownloadResult, ErrorResponse } from "../schemas.js";
 import type { RequestHook, SpendDownloads, TypedApp } from "../types.js";
@@ -110,8 +110,8 @@ export function downloadRoutes(app: TypedApp, deps: DownloadRouteDeps) {
       askerOf(request),
     );
 
-  const keyCheck = deps.authenticate ? [deps.authenticate] : [];
-  const onRequest = [...keyCheck, deps.rateLimit];
+  const keyCheck = keyedAndLimited(deps.authenticate);
+  const onRequest = keyedAndLimited(deps.authenticate, deps.rateLimit);
   const answer = answerBytes();
   const send = (reply: FastifyReply, result: object) =>
     reply.type("application/json; charset=utf-8").send(answer(result));

@@ -7,6 +7,7 @@ import type { ListItem } from "../../domain/lists.js";
 import { listRequest } from "../../domain/requests.js";
 import { MAX_LINK_LENGTH } from "../../domain/tiktok-url.js";
 import type { Services } from "../../service/types.js";
+import { keyedAndLimited } from "../access.js";
 import { askerOf } from "../asker.js";
 import { clientGone } from "../client-gone.js";
 import { FEED_TYPES, type FeedFormat, renderFeed } from "../feed-render.js";
@@ -118,7 +119,7 @@ export function feedRoutes(app: TypedApp, deps: FeedRouteDeps) {
         headers: AuthHeaders,
         response: { 200: Type.Object({ result: Type.Object({ url: Type.String() }) }), ...responses },
       },
-      onRequest: [...(deps.authenticate ? [deps.authenticate] : []), deps.rateLimit],
+      onRequest: keyedAndLimited(deps.authenticate, deps.rateLimit),
     },
     async (request) => {
       const fields = request.body;

@@ -3,6 +3,7 @@ import { ApiError } from "../../domain/errors.js";
 import { downloadRequest } from "../../domain/requests.js";
 import { MAX_LINK_LENGTH } from "../../domain/tiktok-url.js";
 import type { Services } from "../../service/types.js";
+import { keyedAndLimited } from "../access.js";
 import { askerOf } from "../asker.js";
 import { AuthHeaders, ErrorResponse } from "../schemas.js";
 import type { RequestHook, TypedApp } from "../types.js";
@@ -51,7 +52,7 @@ export function fileRoutes(app: TypedApp, deps: FileRouteDeps) {
         headers: AuthHeaders,
         response: responses,
       },
-      onRequest: [...(deps.authenticate ? [deps.authenticate] : []), deps.rateLimit],
+      onRequest: keyedAndLimited(deps.authenticate, deps.rateLimit),
     },
     async (request, reply) => {
       const { url, kind, index } = request.query;

@@ -3,6 +3,7 @@ import { type Static, Type } from "typebox";
 import { type ListRequest, listRequest } from "../../domain/requests.js";
 import { LIST_KINDS, type ListKind, MAX_LINK_LENGTH } from "../../domain/tiktok-url.js";
 import type { Services } from "../../service/types.js";
+import { keyedAndLimited } from "../access.js";
 import { askerOf } from "../asker.js";
 import { clientGone } from "../client-gone.js";
 import { AuthHeaders, ErrorResponse, Stats } from "../schemas.js";
@@ -103,7 +104,7 @@ type RawList = Static<typeof ListQuery>;
 
 /** GET and POST /api/list: one page of a creator's posts, a collection or a playlist. */
 export function listRoutes(app: TypedApp, deps: ListRouteDeps) {
-  const onRequest = [...(deps.authenticate ? [deps.authenticate] : []), deps.rateLimit];
+  const onRequest = keyedAndLimited(deps.authenticate, deps.rateLimit);
   const responses = { 200: ListResponse, "4xx": ErrorResponse, "5xx": ErrorResponse };
 
   const normalise = (raw: RawList, request: FastifyRequest, reply: FastifyReply): ListRequest => {
