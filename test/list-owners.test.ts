@@ -180,6 +180,31 @@ for (const mode of ["memory", "redis"] as const) {
       assert.ok(otherAgain.status !== 200 || otherAgain.body.result.items.length === 0);
     });
 
+    it("a private account's post that TikTok shows because of the login goes to a marked key only, its links marked", async () => {
+      const post = HIDDEN.posts[0];
+      assert.ok(post);
+      const url = `https://www.tiktok.com/@hidden.friend/video/${post.id}`;
+      for (const headers of [{}, plain]) {
+        const refused = await stack.app.inject({
+          url: "/api/download",
+          query: { url, type: "native" },
+          headers,
+        });
+        assert.equal(refused.statusCode, 403, refused.body);
+      }
+      const mine = await stack.app.inject({
+        url: "/api/download",
+        query: { url, type: "native" },
+        headers: marked,
+      });
+      assert.equal(mine.statusCode, 200, mine.body);
+      const video = String(mine.json().result.stream.video);
+      assert.match(video, /\.L\.[\w-]{22}$/, "its tunnel link carries the login's mark");
+      assert.equal((await stack.app.inject({ url: video })).statusCode, 200);
+      const later = await download(stack.app, { url, type: "native" });
+      assert.equal(later.status, 403, "nothing of it was cached for others");
+    });
+
     it("a story listed with the login: its files come through the tunnel for the marked key", async () => {
       const listed = await list(stack, { url: "https://www.tiktok.com/@login.teller/stories" }, marked);
       assert.equal(listed.status, 200, JSON.stringify(listed.body));

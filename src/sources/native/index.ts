@@ -1,4 +1,4 @@
-import { postErrors, SourceFailure } from "../../domain/errors.js";
+import { ApiError, SourceFailure } from "../../domain/errors.js";
 import { at } from "../../domain/json-path.js";
 import type { Extraction } from "../../domain/media.js";
 import { DESKTOP_USER_AGENT, MOBILE_USER_AGENT } from "../../net/browser.js";
@@ -65,7 +65,8 @@ async function readPage(web: TikTokWeb, visit: Visit, input: ExtractInput): Prom
   });
   if (!visit.operatorCookie || !byPrivateAccount(item)) return extraction;
   // TikTok showed a private account's post because of the operator's login: that login's private data.
-  if (!input.withLogin) throw postErrors.private("This post belongs to a private account.");
+  // Refused to this client only, not TikTok's word on the post: no verdict is cached for everyone.
+  if (!input.withLogin) throw new ApiError(403, "PRIVATE", "This post belongs to a private account.");
   return { ...extraction, viaLogin: true };
 }
 
