@@ -112,6 +112,29 @@ describe("the CLI within a server's limits and a folder it can write", () => {
     await assert.rejects(readFile(`${archive}.failed`), "nothing failed: no file of failures");
   });
 
+  it("a failed post given without a scheme is kept under its own address, and tried again", async () => {
+    const out = join(dir, "schemeless");
+    const archive = join(dir, "schemeless-archive.txt");
+    const post = CREATOR.posts[0];
+    assert.ok(post);
+    fake.scenarios.set(post.id, { kind: "status", status: 500 });
+    const first = await run(
+      [`tiktok.com/@sync.creator/video/${post.id}`, "-o", out, "--archive", archive, "--provider", "native"],
+      env,
+      dir,
+    );
+    assert.equal(first.code, 1, first.stderr);
+    assert.equal(
+      await readFile(`${archive}.failed`, "utf8"),
+      `tiktok ${post.id} https://www.tiktok.com/@i/video/${post.id}\n`,
+    );
+    fake.servePosts(CREATOR.posts, CREATOR);
+    const second = await run([VIDEO, "-o", out, "--archive", archive, "--provider", "native"], env, dir);
+    assert.equal(second.code, 0, second.stderr);
+    assert.match(second.stderr, /1 earlier failure tried again \(1 done\)/);
+    assert.match(await readFile(archive, "utf8"), new RegExp(`tiktok ${post.id}`));
+  });
+
   it("a template without {index} saves every image of a photo post, numbered", async () => {
     const out = join(dir, "template");
     const { code, stderr } = await run(

@@ -2,7 +2,7 @@ import { mapLimited } from "../domain/concurrency.js";
 import { isPostId, visible } from "../domain/files.js";
 import { itemsOfPages, type ListItem } from "../domain/lists.js";
 import { fileNamer, type PostFacts } from "../domain/output-template.js";
-import { parseTikTokLink, parseTikTokListLink } from "../domain/tiktok-url.js";
+import { canonicalPostUrl, parseTikTokLink, parseTikTokListLink } from "../domain/tiktok-url.js";
 import { packageVersion } from "../service/version.js";
 import { type Backend, type CliPost, localBackend, remoteBackend } from "./backend.js";
 import { type Options, readOptions, USAGE, UsageError } from "./options.js";
@@ -211,8 +211,9 @@ async function savePost(post: CliPost, job: Job, run: Run) {
   handled.add(post.id);
   tally.posts++;
   if (post.files.length === 0) throw new Error("nothing to download for these options");
-  const naming = fileNamer(opts.template, { ...(post.result as PostFacts), id: post.id }, job.list);
-  if (opts.template && !opts.template.includes("{index}") && post.files.length > 1 && !run.indexNoted) {
+  const facts = post.result as PostFacts;
+  const naming = fileNamer(opts.template, { ...facts, id: post.id }, job.list);
+  if (opts.template && !opts.template.includes("{index}") && facts.type === "photo" && !run.indexNoted) {
     run.indexNoted = true;
     progress.note("the template has no {index}: a post's numbered files (a photo post's images) get _<n>");
   }
@@ -356,14 +357,16 @@ export async function main(argv: string[]): Promise<number> {
   return run.tally.postFailures.length + run.tally.listFailures.length > 0 ? 1 : 0;
 }
 
-/** This run's failed posts whose id is known, once each. */
-const failedPosts = (tally: Tally): FailedPost[] => [
-  ...new Map(
-    tally.postFailures.flatMap((failure) =>
-      failure.id ? [[failure.id, { id: failure.id, link: failure.link }]] : [],
-    ) as [string, FailedPost][],
-  ).values(),
-];
+/**
+ * This run's failed posts whose id is known, once each, with a link the failures file can keep: the one
+ * given when it is a whole https address (a listing's are), else the post's own.
+ */
+function failedPosts(tally: Tally): FailedPost[] {
+  const kept = new Map<string, FailedPost>();
+  for (const { id, link } of tally.postFailures)
+    if (id) kept.set(id, { id, link: /^https:\/\/\S+$/.test(link) ? link : canonicalPostUrl(id) });
+  return [...kept.values()];
+}
 
 const newTally = (): Tally => ({
   posts: 0,
