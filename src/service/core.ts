@@ -92,9 +92,10 @@ export function buildCore(config: Config, deps: ServiceDeps) {
   const shared = buildStores(config, deps, log, now);
   // A source the operator left out (SOURCES) is never contacted.
   const running = registry.all.filter((source) => enabled.has(source.name));
-  const slots = createTunnelSlots(config.streamMaxConcurrent, config.streamMaxPerClient);
-  // A page's grid asks for many covers at once: pictures have slots of their own, never a download's.
-  const pictureSlots = createTunnelSlots(config.streamMaxConcurrent, config.picturesMaxPerClient);
+  const slots = createTunnelSlots(config.streamMaxConcurrent, {
+    file: config.streamMaxPerClient,
+    picture: config.picturesMaxPerClient,
+  });
   const metrics = createMetrics({
     activeTunnels: () => slots.active,
     proxies: () => network.egress.health(),
@@ -116,7 +117,6 @@ export function buildCore(config: Config, deps: ServiceDeps) {
     ...engine,
     ...tunnel,
     slots,
-    pictureSlots,
     scheduler,
     async close() {
       await scheduler.stop();

@@ -10,12 +10,13 @@ const noSlot = () => {};
  * token is checked first, then a slot is taken for a client that is capped (a running file holds one
  * until `release()`), then the media host is asked.
  */
-export function createOpenFile(core: Pick<Core, "tokens" | "slots" | "pictureSlots" | "relay">) {
+export function createOpenFile(core: Pick<Core, "tokens" | "slots" | "relay">) {
   return async function openFile(request: OpenFileRequest): Promise<OpenedFile> {
     const picture = core.tokens.isPicture(request.token) ? core.tokens.openPicture(request.token) : undefined;
     const ticket = picture === undefined ? core.tokens.open(request.token) : undefined;
-    const slots = picture === undefined ? core.slots : core.pictureSlots;
-    const release = request.client === undefined ? noSlot : slots.take(request.client);
+    // A grid's covers are counted apart from the client's downloads.
+    const kind = picture === undefined ? "file" : "picture";
+    const release = request.client === undefined ? noSlot : core.slots.take(request.client, kind);
     if (release === "client-busy")
       throw new ApiError(
         429,
