@@ -23,7 +23,7 @@ export function createPace() {
     for (let tries = 1; ; tries++) {
       if (budget.remaining <= reserve && budget.until <= Date.now()) budget.remaining = Infinity;
       const wait = budget.until - Date.now();
-      if (wait > 0 && (budget.remaining <= reserve || budget.remaining === 0)) {
+      if (wait > 0 && budget.remaining <= reserve) {
         onWait?.(Math.ceil(wait / 1000));
         await sleep(wait);
         budget.remaining = Infinity;

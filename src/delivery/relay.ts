@@ -256,7 +256,7 @@ const ignore = () => {};
  * is cut (the client sees a truncated transfer). Ending either side ends the other. A body whose length
  * the media host declared (within the cap, checked before) is passed on as it is: the HTTP client ends it
  * at that length, so no byte past it can come, and a stage that counts every chunk would only cost time
- * (a third of the relay's extra CPU over a bare proxy on Node 24: docs/performance.md).
+ * (3.5% of the relay's CPU in a profile under bench:tunnel on Node 24: docs/performance.md).
  */
 function capped(body: Readable, maxBytes: number, declared = Number.NaN): Readable {
   if (Number.isSafeInteger(declared) && declared >= 0 && declared <= maxBytes) return body;

@@ -71,6 +71,9 @@ export function listIdentity(link: ListLink): string {
   return ["tiktok", link.list, owner, link.id ?? ""].join(":");
 }
 
+/** The kind of list an identity (`listIdentity`) names. */
+export const listKindOf = (identity: string) => identity.split(":")[1] as ListKind;
+
 /** A list's own address on TikTok, whatever form of link led to it. */
 export function listUrlOf(link: ListLink): string {
   if (link.list === "following") return "https://www.tiktok.com/following";

@@ -3,7 +3,13 @@ import { deadline } from "../domain/deadline.js";
 import { ApiError, badRequest, postErrors, SourceFailure } from "../domain/errors.js";
 import type { ListAnswer, ListPage, ListPosition } from "../domain/lists.js";
 import type { ListRequest } from "../domain/requests.js";
-import { type ListKind, type ListLink, listIdentity, parseTikTokListLink } from "../domain/tiktok-url.js";
+import {
+  type ListKind,
+  type ListLink,
+  listIdentity,
+  listKindOf,
+  parseTikTokListLink,
+} from "../domain/tiktok-url.js";
 import type { Egress } from "../net/egress.js";
 import type { Source } from "../sources/types.js";
 import type { CacheEntry, Store } from "../stores/types.js";
@@ -87,7 +93,7 @@ export function createListing(deps: ListingDeps) {
     async page(request: ListRequest): Promise<ListPage> {
       const cursor = request.cursor ? cursors.open(request.cursor) : undefined;
       // A page the operator's login served goes on only for a client allowed to read it, before any request.
-      if (cursor?.v === 1 && !request.privateTabs) throw loginOnly(cursor.l.split(":")[1] as ListKind);
+      if (cursor?.v === 1 && !request.privateTabs) throw loginOnly(listKindOf(cursor.l));
       const link = await linkOf(deps, request.url, request.signal);
       if (cursor) checkList(cursor, listIdentity(link));
       const keys = pageKeys(link, request, cursor);

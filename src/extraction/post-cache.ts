@@ -50,10 +50,7 @@ export function createPostCache(deps: PostCacheDeps) {
   /** An unproven answer kept for the requests and tunnel links that name its source (see `remember`). */
   const ownEntry = (id: string, source: string) => resultAt(ownKey(id, source));
 
-  async function holdsProven(id: string) {
-    const entry = await safely(() => deps.store.getPost(id), undefined);
-    return entry?.kind === "result" && entry.extraction.verified === true;
-  }
+  const holdsProven = async (id: string) => (await resultAt(id))?.extraction.verified === true;
 
   return {
     /** The answer this request may have from the cache; TikTok's cached verdict is thrown. */

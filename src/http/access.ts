@@ -16,10 +16,6 @@ declare module "fastify" {
 const RATE_WINDOW_MS = 60_000;
 const API_KEY_HEADER = /^Api-Key\s+(\S{1,512})\s*$/i;
 
-/** Who a request counts as: its API key, or its address (an IPv6 one by its /64). */
-export const clientKey = (space: string, request: Pick<FastifyRequest, "apiKey" | "ip">) =>
-  request.apiKey ? `${space}:key:${request.apiKey.id}` : `${space}:${clientAddress(request.ip).client}`;
-
 /**
  * An address as one client: an IPv6 one by its /64 (what one home or server is usually given, so a
  * client cannot rotate through its own block), with its /48 as the `site` that bounds all its /64s
@@ -84,6 +80,12 @@ export const rateLimited = (ttlMs: number, max?: number) =>
     `Too many requests${max === undefined ? "" : `: at most ${max} a minute`}; try again in ${Math.ceil(ttlMs / 1000)} s.`,
   );
 
+/** The client's User-Agent, as an API key's `userAgents` are matched against it ("" without one). */
+export const userAgentOf = (request: Pick<FastifyRequest, "headers">) => {
+  const userAgent = request.headers["user-agent"];
+  return typeof userAgent === "string" ? userAgent : "";
+};
+
 /**
  * Reads `Authorization: Api-Key <key>` (cobalt's convention). Without a keys file the header is ignored;
  * with one, a presented key must be valid (401), used from its addresses (403); without a key the request
@@ -106,8 +108,7 @@ export function authenticate(services: Pick<Services, "checkKey" | "config">): R
     const presented = API_KEY_HEADER.exec(header)?.[1];
     if (!presented)
       throw new ApiError(401, "INVALID_API_KEY", "The Authorization header must be: Api-Key <key>.");
-    const userAgent = request.headers["user-agent"];
-    request.apiKey = await checkKey(presented, request.ip, typeof userAgent === "string" ? userAgent : "");
+    request.apiKey = await checkKey(presented, request.ip, userAgentOf(request));
   };
 }
 
@@ -126,13 +127,16 @@ type CountHits = (
 export function clientBudgets(services: Pick<Services, "config" | "countHits">) {
   const { config } = services;
   const limitOf = (request: FastifyRequest) => downloadLimitOf(request, config.rateLimit);
+  // Who a request counts as: its API key, or its address (read once a request).
   const countHits: CountHits = async (space, request, amount, limit) => {
-    const own = await services.countHits(clientKey(space, request), RATE_WINDOW_MS, amount, limit);
-    const site = request.apiKey ? undefined : clientAddress(request.ip).site;
+    const hits = (key: string, max: number) => services.countHits(key, RATE_WINDOW_MS, amount, max);
+    if (request.apiKey) return hits(`${space}:key:${request.apiKey.id}`, limit);
+    const { client, site } = clientAddress(request.ip);
+    const own = await hits(`${space}:${client}`, limit);
     if (!site) return own;
     // Every /64 of one /48 together may spend only so many clients' budgets.
     const siteLimit = limit * config.ipv6SiteBudgets;
-    const shared = await services.countHits(`${space}:site:${site}`, RATE_WINDOW_MS, amount, siteLimit);
+    const shared = await hits(`${space}:site:${site}`, siteLimit);
     return shared.count > siteLimit ? { ...shared, count: Math.max(own.count, limit + amount) } : own;
   };
   /** Spends downloads from a request's budget outside the per-request limiter: how many it may make. */

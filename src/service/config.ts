@@ -463,7 +463,7 @@ export const SETTING_DOCS: { readonly [K in SettingName]: { meaning: string; sho
   },
   PUBLIC_URL: {
     meaning:
-      "This instance's public address (`https://dl.example.com`, with a path if it is served under one): the base of every link in feeds and from `POST /api/feed-link`. Unset: the request's `Host` when it is a loopback name or in `ALLOWED_HOSTS`; any other is refused (a shared cache must never keep links to a host a client made up)",
+      "This instance's public address (`https://dl.example.com`, with a path if it is served under one): the base of every link in feeds and from `POST /api/feed-link`. Unset: the request's `Host` when it is in `ALLOWED_HOSTS`, or a loopback name asked from this machine; any other is refused (a shared cache must never keep links to a host a client made up)",
   },
   ALLOWED_HOSTS: {
     meaning:

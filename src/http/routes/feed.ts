@@ -7,7 +7,7 @@ import type { ListItem } from "../../domain/lists.js";
 import { listRequest } from "../../domain/requests.js";
 import { MAX_LINK_LENGTH } from "../../domain/tiktok-url.js";
 import type { Services } from "../../service/types.js";
-import { keyedAndLimited } from "../access.js";
+import { keyedAndLimited, userAgentOf } from "../access.js";
 import { askerOf } from "../asker.js";
 import { clientGone } from "../client-gone.js";
 import { FEED_TYPES, type FeedFormat, renderFeed } from "../feed-render.js";
@@ -144,13 +144,12 @@ function keyedFeedAuth(deps: FeedRouteDeps): RequestHook {
     if (query.key !== undefined || query.sig !== undefined) {
       if (!deps.feedLinks || !query.key || !query.sig)
         throw new ApiError(401, "INVALID_API_KEY", "This feed link is not valid.");
-      const userAgent = request.headers["user-agent"];
       request.apiKey = await deps.feedLinks.check(
         query.key,
         canonical(query),
         query.sig,
         request.ip,
-        typeof userAgent === "string" ? userAgent : "",
+        userAgentOf(request),
       );
       return;
     }

@@ -51,18 +51,18 @@ export async function profilePage(
   };
   const first = input.position === undefined;
   const { walk, viaLogin } = await withoutLogin(visit, async (login) => {
-    const canLogin = input.withLogin === true && login !== undefined;
-    if (input.position?.l === 1 || (first && account.private)) {
-      if (!canLogin) throw postErrors.private("This account is private.");
-      visit.operatorCookie = login;
-      return { walk: await walkProfile(web, visit, input, account.secUid, start), viaLogin: true };
+    const known = input.position?.l === 1 || (first && account.private === true);
+    if (!known) {
+      const anonymous = await walkProfile(web, visit, input, account.secUid, start);
+      // No page said whether an account named by its secUid is private: TikTok withholding its posts
+      // from a visitor says it is.
+      if (!(first && anonymous.withheld && isSecUid(input.link.username)))
+        return { walk: anonymous, viaLogin: false };
     }
-    const anonymous = await walkProfile(web, visit, input, account.secUid, start);
-    // No page said whether an account named by its secUid is private: TikTok withholding its posts from
-    // a visitor says it is.
-    if (!(first && anonymous.withheld && isSecUid(input.link.username)))
-      return { walk: anonymous, viaLogin: false };
-    if (!canLogin) throw postErrors.private("This account is private, or shows its posts to no visitor.");
+    if (!input.withLogin || login === undefined)
+      throw postErrors.private(
+        known ? "This account is private." : "This account is private, or shows its posts to no visitor.",
+      );
     visit.operatorCookie = login;
     return { walk: await walkProfile(web, visit, input, account.secUid, start), viaLogin: true };
   });

@@ -14,6 +14,7 @@ import {
   REQUESTS_PER_PAGE,
   webAppQuery,
   withholds,
+  withoutLogin,
 } from "./web-app.js";
 
 /**
@@ -57,12 +58,10 @@ export async function tabPage(
   const userId = typeof input.position?.i === "string" ? input.position.i : account.owner.id;
   if (tab === "stories" && !userId)
     throw new SourceFailure("bad_response", "the profile page has no user id");
-  const login = visit.operatorCookie;
   // The operator's login is sent only when this page needs it (a later page of a tab that did), and
   // only for a client allowed to see what it shows: a cursor such a client got is no way in for another.
   const withLogin = input.position?.l === 1;
   if (withLogin && !input.withLogin) throw tabWithheld(tab, "");
-  if (!withLogin) visit.operatorCookie = undefined;
   const state = {
     cursor: typeof input.position?.c === "number" ? input.position.c : 0,
     deviceId: typeof input.position?.d === "string" ? input.position.d : newDeviceId(),
@@ -78,19 +77,21 @@ export async function tabPage(
     );
     return listJson(web, visit, `https://www.tiktok.com/api/${TABS[tab].endpoint}/?${query}`);
   };
-  let answer = await ask();
-  if (withholds(answer) && input.position === undefined && input.withLogin && login) {
-    visit.operatorCookie = login;
-    state.viaLogin = true;
-    answer = await ask();
-  }
-  if (withholds(answer))
-    throw tabWithheld(tab, " (the owner keeps the tab private, or it needs the owner's own login)");
   // A story's own page may fail: its list item is kept, with this listing's session, to download it from.
   const keep = (items: Record<string, unknown>[]) =>
     tab === "stories" ? stories.remember(items, visit, state.viaLogin) : Promise.resolve();
-  const walked = await walkTab(tab, { first: answer, ask, keep }, state, input.limit);
-  visit.operatorCookie = login;
+  const walked = await withoutLogin(visit, async (login) => {
+    if (withLogin) visit.operatorCookie = login;
+    let answer = await ask();
+    if (withholds(answer) && input.position === undefined && input.withLogin && login) {
+      visit.operatorCookie = login;
+      state.viaLogin = true;
+      answer = await ask();
+    }
+    if (withholds(answer))
+      throw tabWithheld(tab, " (the owner keeps the tab private, or it needs the owner's own login)");
+    return walkTab(tab, { first: answer, ask, keep }, state, input.limit);
+  });
   return {
     kind: tab,
     id: `${account.secUid}:${tab}`,
