@@ -3,6 +3,7 @@
  * node:http + undici pipe proxy (the cheapest relay there is: the baseline) and straight from the fake CDN
  * (with the cookie the page set), alternating, in one run. Prints each throughput, the tunnel's against the
  * bare proxy's (median of the rounds' ratios), the CPU-seconds per GiB each relayed, and each one's peak RSS.
+ * Then a photo post's ZIP against the same files downloaded one by one through the tunnel, the same way.
  *
  *   npm run bench:tunnel [-- --rounds 5 --per-round 4]
  *
@@ -212,10 +213,51 @@ async function main() {
   console.log(
     `peak RSS: tunnel ${final.maxRssMiB.toFixed(0)} MiB (${baseline.rssMiB.toFixed(0)} MiB after a 1 MiB file), bare proxy ${plainFinal.maxRssMiB.toFixed(0)} MiB (${plainBaseline.rssMiB.toFixed(0)} MiB at start); tunnel − bare ${(final.maxRssMiB - plainFinal.maxRssMiB).toFixed(0)} MiB (aim ≤ 32)`,
   );
+  await zipRounds(address, server, rounds);
   server.send("exit");
   plain.process.send("exit");
   await Promise.all([once(server, "exit"), once(plain.process, "exit")]);
   await fake.close();
+}
+
+/**
+ * A photo post's ZIP against the same files streamed one by one through the tunnel (images, then the
+ * audio), alternating, in the same server: throughput and CPU per GiB, median of the rounds' ratios.
+ */
+async function zipRounds(address: string, server: ChildProcess, rounds: number) {
+  const answer = (await (
+    await fetch(
+      `${address}/api/download?url=${encodeURIComponent(`https://www.tiktok.com/@trail.notes/photo/${SAMPLE_IDS.photo}`)}`,
+    )
+  ).json()) as { result: { stream: { zip: string; images: string[]; music?: string } } };
+  const { zip, images, music } = answer.result.stream;
+  const files = [...images, ...(music ? [music] : [])].map((path) => `${address}${path}`);
+  const times = 20;
+  const measure = async (download: () => Promise<number>) => {
+    const before = await serverUsage(server);
+    const started = performance.now();
+    let bytes = 0;
+    for (let i = 0; i < times; i++) bytes += await download();
+    const seconds = (performance.now() - started) / 1000;
+    const cpu = (await serverUsage(server)).cpuSeconds - before.cpuSeconds;
+    return { rate: bytes / seconds, cpuPerGib: cpu / (bytes / 2 ** 30) };
+  };
+  const ratios: { speed: number; cpu: number }[] = [];
+  for (let round = 1; round <= rounds; round++) {
+    const whole = await measure(() => drain(`${address}${zip}`));
+    const apart = await measure(async () => {
+      let bytes = 0;
+      for (const file of files) bytes += await drain(file);
+      return bytes;
+    });
+    ratios.push({ speed: whole.rate / apart.rate, cpu: whole.cpuPerGib / apart.cpuPerGib });
+    console.log(
+      `zip round ${round}: ZIP ${(whole.rate / 2 ** 20).toFixed(0)} MiB/s, files one by one ${(apart.rate / 2 ** 20).toFixed(0)} MiB/s; CPU-s/GiB ZIP ${whole.cpuPerGib.toFixed(2)}, files ${apart.cpuPerGib.toFixed(2)}`,
+    );
+  }
+  console.log(
+    `photo ZIP (${files.length} files) / the same files one by one, median of ${rounds} rounds: throughput ${median(ratios.map((r) => r.speed)).toFixed(2)}, CPU per GiB ${median(ratios.map((r) => r.cpu)).toFixed(2)}`,
+  );
 }
 
 if (process.argv.includes("--child")) await child();
