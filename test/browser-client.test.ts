@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { pino } from "pino";
 import { SourceFailure } from "../src/domain/errors.js";
+import { PLATFORMS } from "../src/domain/platforms.js";
 import { createBrowserClient } from "../src/net/browser-client.js";
 import { createHttpClient } from "../src/net/http-client.js";
 import { createUpstreamMap } from "../src/net/upstreams.js";
@@ -56,7 +57,7 @@ describe("the browser-like client for TikTok's pages", () => {
     after(() => server.close());
 
     const client = (overrides: Record<string, string>, allowPrivate = false) => {
-      const upstreams = createUpstreamMap(overrides);
+      const upstreams = createUpstreamMap(overrides, PLATFORMS);
       const plain = createHttpClient({ upstreams, timeoutMs: 2000, maxBytes: 1024, allowPrivate });
       return createBrowserClient({
         upstreams,

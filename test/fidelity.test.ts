@@ -114,16 +114,16 @@ describe("fidelity to real pages (compared with yt-dlp and gallery-dl)", () => {
     });
 
     it("names an audio_mp4 soundtrack .m4a, an audio_mpeg one .mp3", () => {
-      assert.match(filenameOf(media, "music"), /_audio\.m4a$/);
-      assert.match(filenameOf(mapPost(itemOf("video")), "music"), /_audio\.mp3$/);
+      assert.match(filenameOf("tiktok", media, "music"), /_audio\.m4a$/);
+      assert.match(filenameOf("tiktok", mapPost(itemOf("video")), "music"), /_audio\.mp3$/);
     });
 
     it("keeps a subtitle track without a language (as en), and names an srt track .srt", () => {
       assert.equal(media.subtitles?.length, 2);
       assert.equal(media.subtitles?.[0]?.language, "en");
-      assert.match(filenameOf(media, "subtitle", 0), /_en\.vtt$/);
+      assert.match(filenameOf("tiktok", media, "subtitle", 0), /_en\.vtt$/);
       assert.equal(media.subtitles?.[1]?.format, "srt");
-      assert.match(filenameOf(media, "subtitle", 1), /_spa-ES\.srt$/);
+      assert.match(filenameOf("tiktok", media, "subtitle", 1), /_spa-ES\.srt$/);
     });
 
     it("says which codec each file is, and takes h264 over h265 at the same size", () => {

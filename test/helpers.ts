@@ -2,6 +2,7 @@ import type { FastifyInstance, LightMyRequestResponse } from "fastify";
 import { pino } from "pino";
 import { SourceFailure } from "../src/domain/errors.js";
 import type { Media, MediaSession } from "../src/domain/media.js";
+import { PLATFORMS } from "../src/domain/platforms.js";
 import { createApp } from "../src/http/app.js";
 import { createBrowserClient } from "../src/net/browser-client.js";
 import { createHttpClient, type HttpClient } from "../src/net/http-client.js";
@@ -47,7 +48,7 @@ export async function startStack(
     throw error;
   }
   const http = createHttpClient({
-    upstreams: createUpstreamMap(config.upstreams),
+    upstreams: createUpstreamMap(config.upstreams, PLATFORMS),
     timeoutMs: config.upstreamTimeoutMs,
     maxBytes: config.upstreamMaxBytes,
     allowPrivate: config.allowPrivateUpstreams,
@@ -65,7 +66,7 @@ export async function startStack(
     close: () => client.close(),
   });
   const browser = createBrowserClient({
-    upstreams: createUpstreamMap(config.upstreams),
+    upstreams: createUpstreamMap(config.upstreams, PLATFORMS),
     timeoutMs: config.upstreamTimeoutMs,
     maxBytes: config.upstreamMaxBytes,
     allowPrivate: config.allowPrivateUpstreams,
@@ -121,6 +122,7 @@ export function scriptedSource(
     descriptor: {
       name,
       origin: `https://${name}.example`,
+      platform: "tiktok",
       upstream: name,
       params: extra.params ?? [],
       maintenance: extra.maintenance,
@@ -160,6 +162,7 @@ export function videoSourceAt(name: string, address: string, session?: MediaSess
   return {
     name,
     origin: `https://${name}.example`,
+    platform: "tiktok",
     upstream: name,
     params: [],
     create: () => async (input) => ({

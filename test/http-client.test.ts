@@ -5,6 +5,7 @@ import { after, before, describe, it } from "node:test";
 import { gzipSync } from "node:zlib";
 import { CookieJar } from "tough-cookie";
 import { SourceFailure } from "../src/domain/errors.js";
+import { PLATFORMS } from "../src/domain/platforms.js";
 import { createHttpClient } from "../src/net/http-client.js";
 import { createUpstreamMap } from "../src/net/upstreams.js";
 
@@ -62,7 +63,7 @@ describe("the upstream HTTP client", () => {
     options: { allowPrivate?: boolean; overrides?: Record<string, string>; maxBytes?: number } = {},
   ) =>
     createHttpClient({
-      upstreams: createUpstreamMap(options.overrides ?? { tiktok: origin }),
+      upstreams: createUpstreamMap(options.overrides ?? { tiktok: origin }, PLATFORMS),
       timeoutMs: 500,
       maxBytes: options.maxBytes ?? 1024 * 1024,
       allowPrivate: options.allowPrivate ?? false,

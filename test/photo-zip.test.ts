@@ -96,6 +96,7 @@ describe("a photo post in one ZIP (result.stream.zip)", () => {
     const bigPhotos: SourceDescriptor = {
       name: "bigphotos",
       origin: "https://bigphotos.example",
+      platform: "tiktok",
       upstream: "bigphotos",
       params: [],
       create: () => async (input) => ({

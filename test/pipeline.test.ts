@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import { pino } from "pino";
 import { postErrors, SourceFailure } from "../src/domain/errors.js";
 import type { Extraction } from "../src/domain/media.js";
+import { PLATFORMS } from "../src/domain/platforms.js";
 import type { DownloadRequest } from "../src/domain/requests.js";
 import { SourceHealth } from "../src/extraction/health.js";
 import { createPipeline } from "../src/extraction/pipeline.js";
@@ -13,6 +14,7 @@ import type { CacheEntry, Store } from "../src/stores/types.js";
 /** The pipeline alone: a store and sources made here, no app, no network. */
 
 const POST = "7300000000000000001";
+const TIKTOK_POST = { platform: "tiktok", id: POST };
 const LINK = `https://www.tiktok.com/@someone/video/${POST}`;
 
 type Clock = { now: number };
@@ -74,6 +76,7 @@ function fakeSource(
   const source: Source & { calls: number } = {
     name,
     origin: `https://${name}.example`,
+    platform: "tiktok",
     upstream: name,
     params: [],
     provesPostId: options.proves,
@@ -95,6 +98,7 @@ function pipelineOf(
   const clock = options.clock ?? { now: NOW };
   const now = () => clock.now;
   return createPipeline({
+    platforms: PLATFORMS,
     sources,
     store: options.store ?? fakeStore(clock),
     egress: {} as Egress,
@@ -150,10 +154,10 @@ describe("the extraction pipeline, with a fake store and fake sources", () => {
     const pipeline = pipelineOf([native, snaptik], { store });
     const answer = await pipeline.download(ask("snaptik"));
     assert.equal(answer.source, "snaptik");
-    assert.equal(store.posts.has(POST), false, "not everyone's entry");
-    assert.equal(store.posts.get(`${POST}@snaptik`)?.kind, "result");
+    assert.equal(store.posts.has(`tiktok:${POST}`), false, "not everyone's entry");
+    assert.equal(store.posts.get(`tiktok:${POST}@snaptik`)?.kind, "result");
     assert.equal((await pipeline.download(ask("snaptik"))).cached, true);
-    assert.deepEqual(await pipeline.cached(POST, "native"), undefined);
+    assert.deepEqual(await pipeline.cached(TIKTOK_POST, "native"), undefined);
   });
 
   it("remembers TikTok's verdict briefly, and asks again once it has expired", async () => {
@@ -217,11 +221,11 @@ describe("the extraction pipeline, with a fake store and fake sources", () => {
     const clock = { now: NOW };
     const native = fakeSource("native", { proves: true });
     const pipeline = pipelineOf([native], { clock });
-    await pipeline.reextract(POST, "native");
-    await pipeline.reextract(POST, "native");
+    await pipeline.reextract(TIKTOK_POST, "native");
+    await pipeline.reextract(TIKTOK_POST, "native");
     assert.equal(native.calls, 1);
     clock.now += 61_000;
-    await pipeline.reextract(POST, "native");
+    await pipeline.reextract(TIKTOK_POST, "native");
     assert.equal(native.calls, 2);
   });
 });

@@ -103,7 +103,7 @@ describe("properties: any input gives a result or a typed error, quickly", () =>
       ttlMs: 60_000,
       now: Date.now,
     });
-    const real = tokens.forPost("7558765792041131240", "native")("image", 3);
+    const real = tokens.forPost({ platform: "tiktok", id: "7558765792041131240" }, "native")("image", 3);
     const mutated = fc
       .tuple(fc.nat({ max: real.length - 1 }), fc.string({ minLength: 1, maxLength: 3 }))
       .map(([at, text]) => `${real.slice(0, at)}${text}${real.slice(at + 1)}`);

@@ -42,7 +42,7 @@ describe("a Redis that dies, pauses and comes back", {
     const response = await stack.app.inject({ url: "/api/health" });
     return { ms: performance.now() - started, status: response.statusCode, body: response.json() };
   };
-  const storedInRedis = async () => (await client.exists(`${PREFIX}post:${SAMPLE_IDS.video}`)) === 1;
+  const storedInRedis = async () => (await client.exists(`${PREFIX}post:tiktok:${SAMPLE_IDS.video}`)) === 1;
   const messages = (pattern: RegExp) => logged.filter((line) => pattern.test(line.msg)).length;
 
   before(async () => {
@@ -104,7 +104,7 @@ describe("a Redis that dies, pauses and comes back", {
     } finally {
       own.resume();
     }
-    await client.del(`${PREFIX}post:${SAMPLE_IDS.video}`);
+    await client.del(`${PREFIX}post:tiktok:${SAMPLE_IDS.video}`);
     await until(async () => (await health()).body.status === "ok", 5_000);
     // Claims sent while Redis slept ran when it woke: they are given back at once, so the next fresh
     // extractions neither wait on a claim nobody holds nor skip Redis.

@@ -64,7 +64,7 @@ describe("several instances sharing one Redis", {
   });
 
   it("keeps entries under the prefix with a TTL no longer than CACHE_TTL", async () => {
-    const ttl = await redis.pttl(`${prefix}post:${SAMPLE_IDS.video}`);
+    const ttl = await redis.pttl(`${prefix}post:tiktok:${SAMPLE_IDS.video}`);
     assert.ok(ttl > 0 && ttl <= 3600_000, `ttl ${ttl}`);
   });
 
@@ -75,7 +75,7 @@ describe("several instances sharing one Redis", {
       `https://www.tiktok.com/@trail.notes/video/${SAMPLE_IDS.photo}`,
       link(SAMPLE_IDS.video),
     ]);
-    await redis.del(`${prefix}post:${SAMPLE_IDS.photo}`);
+    await redis.del(`${prefix}post:tiktok:${SAMPLE_IDS.photo}`);
     const after = (await second.app.inject({ url: "/api/stored-links" })).json() as string[];
     assert.deepEqual(after, [link(SAMPLE_IDS.video)]);
     assert.equal(await redis.zcard(`${prefix}links`), 1);

@@ -197,6 +197,7 @@ describe("a photo ZIP whose image dies midway", () => {
     const photos: SourceDescriptor = {
       name: "photos",
       origin: "https://photos.example",
+      platform: "tiktok",
       upstream: "photos",
       params: [],
       create: () => async (input) => ({

@@ -106,7 +106,7 @@ describe("the streaming tunnel", () => {
       ttlMs: 60_000,
       now: Date.now,
     }).forPost(
-      SAMPLE_IDS.video,
+      { platform: "tiktok", id: SAMPLE_IDS.video },
       "native",
     )("video");
     // The same file of another post, or another file, under this link's signature.
@@ -250,10 +250,13 @@ describe("the tunnel's file names", () => {
       music: { url },
     });
     const bare = "https://v16-webapp-prime.tiktok.com/video/tos/useast8/music/?expire=1";
-    assert.match(filenameOf(media(bare), "music", 0, "audio/mp4"), /_audio\.m4a$/);
-    assert.match(filenameOf(media(bare), "music", 0, "audio/mpeg; charset=binary"), /_audio\.mp3$/);
-    assert.match(filenameOf(media(bare), "music", 0, "audio/ogg"), /_audio\.ogg$/);
-    assert.match(filenameOf(media(bare), "music", 0), /_audio\.mp3$/);
-    assert.match(filenameOf(media(`${bare}&mime_type=audio_mp4`), "music", 0, "audio/mpeg"), /_audio\.m4a$/);
+    assert.match(filenameOf("tiktok", media(bare), "music", 0, "audio/mp4"), /_audio\.m4a$/);
+    assert.match(filenameOf("tiktok", media(bare), "music", 0, "audio/mpeg; charset=binary"), /_audio\.mp3$/);
+    assert.match(filenameOf("tiktok", media(bare), "music", 0, "audio/ogg"), /_audio\.ogg$/);
+    assert.match(filenameOf("tiktok", media(bare), "music", 0), /_audio\.mp3$/);
+    assert.match(
+      filenameOf("tiktok", media(`${bare}&mime_type=audio_mp4`), "music", 0, "audio/mpeg"),
+      /_audio\.m4a$/,
+    );
   });
 });

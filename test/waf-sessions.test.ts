@@ -97,7 +97,7 @@ describe("TikTok sessions kept per way out", () => {
       assert.equal(image?.headers.cookie, undefined, "a tiktokcdn-us.com image gets no .tiktok.com cookie");
       const audio = media.find((request) => request.path.startsWith("/video/tos/"));
       assert.match(String(audio?.headers.cookie), /tt_chain_token=/, "tiktok.com media keep the session");
-      const cached = await store.getPost(SAMPLE_IDS.photo);
+      const cached = await store.getPost(`tiktok:${SAMPLE_IDS.photo}`);
       assert.ok(cached);
       assert.doesNotMatch(JSON.stringify(cached), /operator-login-secret/);
     } finally {

@@ -99,10 +99,10 @@ export const MEDIA_KINDS: Record<
 
 const SINGLE_KINDS = ["video", "videoWatermark", "hd", "music", "thumb"] as const;
 
-/** `tiktok_<user>_<id>`: what the saved files are called (cobalt's naming). */
-export function fileStem(media: Media): string {
+/** `<platform>_<user>_<id>` (`tiktok_river.cooks_755…`): what the saved files are called (cobalt's naming). */
+export function fileStem(platform: string, media: Media): string {
   const user = (media.author?.username ?? "").replace(/[^A-Za-z0-9._-]/g, "").slice(0, 64) || "unknown";
-  return `tiktok_${user}_${media.id}`;
+  return `${platform}_${user}_${media.id}`;
 }
 
 /**
@@ -111,11 +111,12 @@ export function fileStem(media: Media): string {
  */
 export function streamLinksFor(
   tokens: StreamTokens,
+  platform: string,
   media: Media,
   source: string,
   viaLogin = false,
 ): { links: StreamLinks; subtitles: string[] } {
-  const token = tokens.forPost(media.id, source, viaLogin);
+  const token = tokens.forPost({ platform, id: media.id }, source, viaLogin);
   const links: StreamLinks = {};
   for (const kind of SINGLE_KINDS) {
     if (MEDIA_KINDS[kind].url(media, 0) !== undefined) links[kind] = `${STREAM_PATH}${token(kind)}`;
@@ -127,11 +128,16 @@ export function streamLinksFor(
 }
 
 /** The ZIP of a photo post: `tiktok_<user>_<id>.zip`. */
-export const zipNameOf = (media: Media) => `${fileStem(media)}.zip`;
+export const zipNameOf = (platform: string, media: Media) => `${fileStem(platform, media)}.zip`;
 
 /** The file name of one kind of media of a post (`tiktok_<user>_<id>_photo_2.jpg`). */
-export const filenameOf = (media: Media, kind: MediaKind, index = 0, contentType?: string) =>
-  `${fileStem(media)}${MEDIA_KINDS[kind].suffix(media, index, contentType)}`;
+export const filenameOf = (
+  platform: string,
+  media: Media,
+  kind: MediaKind,
+  index = 0,
+  contentType?: string,
+) => `${fileStem(platform, media)}${MEDIA_KINDS[kind].suffix(media, index, contentType)}`;
 
 /** The address of one kind of media in a (fresh) result: used when an expired link is re-extracted. */
 export const mediaUrlOf = (media: Media, kind: MediaKind, index = 0) => MEDIA_KINDS[kind].url(media, index);

@@ -1,6 +1,7 @@
 import { pipeline, type Readable, Transform } from "node:stream";
 import { ApiError, SourceFailure } from "../domain/errors.js";
 import type { Extraction, Media } from "../domain/media.js";
+import { type PostRef, TIKTOK } from "../domain/platforms.js";
 import { isTikTokHost } from "../domain/tiktok-url.js";
 import { DESKTOP_USER_AGENT } from "../net/browser.js";
 import type { Egress } from "../net/egress.js";
@@ -14,9 +15,9 @@ export interface PostLookup {
    * The post's cached extraction by this source (never another's), if the cache still holds it;
    * `viaLogin`: the one the operator's login was used for.
    */
-  cached(postId: string, source: string, viaLogin?: boolean): Promise<{ extraction: Extraction } | undefined>;
+  cached(post: PostRef, source: string, viaLogin?: boolean): Promise<{ extraction: Extraction } | undefined>;
   /** A fresh extraction of the post: it left the cache, or its media address expired upstream. */
-  reextract(postId: string, source: string, viaLogin?: boolean): Promise<{ extraction: Extraction }>;
+  reextract(post: PostRef, source: string, viaLogin?: boolean): Promise<{ extraction: Extraction }>;
 }
 
 export interface RelayDeps {
@@ -84,20 +85,17 @@ export function createRelay(deps: RelayDeps) {
   }
 
   async function extractAgain(
-    ticket: Pick<StreamTicket, "postId" | "source" | "viaLogin">,
+    ticket: Pick<StreamTicket, "post" | "source" | "viaLogin">,
     request: RelayRequest,
   ) {
     await request.beforeExtraction?.();
-    return deps.posts.reextract(ticket.postId, ticket.source, ticket.viaLogin);
+    return deps.posts.reextract(ticket.post, ticket.source, ticket.viaLogin);
   }
 
   /** The post's extraction: the cached one, or a fresh one when the link outlived its cache entry. */
-  async function current(
-    ticket: Pick<StreamTicket, "postId" | "source" | "viaLogin">,
-    request: RelayRequest,
-  ) {
+  async function current(ticket: Pick<StreamTicket, "post" | "source" | "viaLogin">, request: RelayRequest) {
     return (
-      (await deps.posts.cached(ticket.postId, ticket.source, ticket.viaLogin)) ??
+      (await deps.posts.cached(ticket.post, ticket.source, ticket.viaLogin)) ??
       (await extractAgain(ticket, request))
     );
   }
@@ -109,7 +107,7 @@ export function createRelay(deps: RelayDeps) {
     if (first.status !== 403 && first.status !== 410) return { upstream: first, media: extraction.media };
     discard(first);
     // Another request may have refreshed the post meanwhile: its answer is used before asking TikTok.
-    const cached = await deps.posts.cached(ticket.postId, ticket.source, ticket.viaLogin);
+    const cached = await deps.posts.cached(ticket.post, ticket.source, ticket.viaLogin);
     const newer = cached && targetOf(cached.extraction, ticket);
     const fresh =
       cached && newer && (newer.url !== used.url || newer.cookie?.value !== used.cookie?.value)
@@ -122,7 +120,7 @@ export function createRelay(deps: RelayDeps) {
   return {
     /** The post a link names, from the cache or extracted again (a ZIP lists its files from it). */
     async postMedia(
-      ticket: Pick<StreamTicket, "postId" | "source" | "viaLogin">,
+      ticket: Pick<StreamTicket, "post" | "source" | "viaLogin">,
       request: RelayRequest,
     ): Promise<Media> {
       return (await current(ticket, request)).extraction.media;
@@ -154,7 +152,7 @@ async function openPicture(deps: RelayDeps, url: string, request: RelayRequest):
     throw new ApiError(403, "STREAM_INVALID", "This stream link is not valid.");
   let upstream: StreamResponse;
   try {
-    upstream = await deps.egress.pick("tiktok").http.stream({
+    upstream = await deps.egress.pick(TIKTOK.upstream).http.stream({
       url: target,
       method: request.method,
       headers: { "user-agent": DESKTOP_USER_AGENT, accept: "image/*" },
@@ -242,7 +240,7 @@ function checkedFile(
     status: upstream.status === 206 ? 206 : 200,
     type,
     headers,
-    filename: filenameOf(media, ticket.kind, ticket.index, type),
+    filename: filenameOf(ticket.post.platform, media, ticket.kind, ticket.index, type),
     body: request.method === "HEAD" ? upstream.body : capped(upstream.body, maxBytes, declared),
   };
 }

@@ -2,10 +2,12 @@ import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { ApiError } from "../domain/errors.js";
 
 import type { MediaKind, TunnelKind } from "../domain/files.js";
+import type { PostRef } from "../domain/platforms.js";
 
 /** What a stream link names: one file of one post, until a time. Nothing else travels in it. */
 export interface StreamTicket<Kind extends TunnelKind = MediaKind> {
-  postId: string;
+  /** The post's platform and id. */
+  post: PostRef;
   /** The source whose extraction the link came from: asked first if the post must be extracted again. */
   source: string;
   kind: Kind;
@@ -25,7 +27,7 @@ export interface StreamTokens {
    * The tokens of one answer's files: the expiry is fixed once, and each token costs one HMAC (about
    * 2 µs). `kind` and `index` name the file.
    */
-  forPost(postId: string, source: string, viaLogin?: boolean): (kind: TunnelKind, index?: number) => string;
+  forPost(post: PostRef, source: string, viaLogin?: boolean): (kind: TunnelKind, index?: number) => string;
   /** The ticket, or a 403 ApiError for a token that is altered, foreign or expired. */
   open(token: string): StreamTicket<TunnelKind>;
   /**
@@ -54,11 +56,12 @@ const KINDS: ReadonlySet<string> = new Set([
 ]);
 /** Kinds with several files per post, told apart by an index. */
 const INDEXED: ReadonlySet<string> = new Set(["image", "subtitle"]);
-const TOKEN = /^([a-zA-Z]{2,16})(\d{0,3})\.(\d{1,25})\.([\w-]{1,32})\.([0-9a-z]{1,12})(\.L)?\.([\w-]{22})$/;
+const TOKEN =
+  /^([a-zA-Z]{2,16})(\d{0,3})\.([a-z][a-z0-9]{1,15})\.([\w-]{1,40})\.([\w-]{1,32})\.([0-9a-z]{1,12})(\.L)?\.([\w-]{22})$/;
 
 /**
  * Stream tokens name a file by post, kind and index, with an expiry, signed with HMAC-SHA256 (keyed by
- * `STREAM_SECRET`, checked in constant time): `<kind><index>.<postId>.<source>.<expiry>[.L].<signature>`,
+ * `STREAM_SECRET`, checked in constant time): `<kind><index>.<platform>.<postId>.<source>.<expiry>[.L].<signature>`,
  * `.L` for a post answered because of the operator's login.
  * The media address and the cookies it needs never leave the server: the tunnel reads them from the
  * cached extraction when the file is fetched, and extracts the post again when it has left the cache.
@@ -105,23 +108,33 @@ export function createStreamTokens(options: {
       notExpired(expiry);
       return Buffer.from(address, "base64url").toString("utf8");
     },
-    forPost(postId, source, viaLogin) {
+    forPost(post, source, viaLogin) {
       const expiry = (options.now() + options.ttlMs).toString(36);
       const login = viaLogin ? ".L" : "";
       return (kind, index) => {
-        const body = `${kind}${index ?? ""}.${postId}.${source}.${expiry}${login}`;
+        const body = `${kind}${index ?? ""}.${post.platform}.${post.id}.${source}.${expiry}${login}`;
         return `${body}.${sign(body).toString("base64url")}`;
       };
     },
     open(token) {
       const parts = TOKEN.exec(token);
       if (!parts) throw invalid();
-      const [, kind = "", index = "", postId = "", source = "", expiry = "", login, signature = ""] = parts;
+      const [
+        ,
+        kind = "",
+        index = "",
+        platform = "",
+        id = "",
+        source = "",
+        expiry = "",
+        login,
+        signature = "",
+      ] = parts;
       checked(token, signature);
       if (!KINDS.has(kind) || INDEXED.has(kind) !== (index !== "")) throw invalid();
       const expiresAt = notExpired(expiry);
       return {
-        postId,
+        post: { platform, id },
         source,
         kind: kind as TunnelKind,
         ...(index === "" ? {} : { index: Number(index) }),

@@ -27,7 +27,12 @@ export async function openZip(
   const media = await relay.postMedia(ticket, request);
   if (!media.images?.length)
     throw new ApiError(502, "UPSTREAM_FAILED", "This post has no images to put in a ZIP.");
-  const base = { status: 200 as const, type: "application/zip", headers: {}, filename: zipNameOf(media) };
+  const base = {
+    status: 200 as const,
+    type: "application/zip",
+    headers: {},
+    filename: zipNameOf(ticket.post.platform, media),
+  };
   if (request.method === "HEAD") return { ...base, body: Readable.from([]) };
 
   // The ZIP writer is loaded with the first ZIP asked for, not at start.
@@ -41,7 +46,7 @@ export async function openZip(
   };
   zip.on("error", fail);
   const add = (kind: MediaKind, index: number) => {
-    const name = filenameOf(media, kind, index);
+    const name = filenameOf(ticket.post.platform, media, kind, index);
     zip.addReadStreamLazy(name, { compress: false }, (done) => {
       if (output.destroyed) return done(new Error("the ZIP was ended"), Readable.from([]));
       // Each file whole: a Range the client sent was about the ZIP, which has none.

@@ -1,7 +1,7 @@
 import { badRequest } from "./errors.js";
+import { type Address, type PostLink, readAddress } from "./links.js";
 
-/** Longest link we look at; anything longer is refused before any parsing or network call. */
-export const MAX_LINK_LENGTH = 2048;
+export { MAX_LINK_LENGTH } from "./links.js";
 
 /** Hosts a user may paste. Anything else, look-alikes included, is not TikTok. */
 const INPUT_HOSTS = new Set([
@@ -32,12 +32,18 @@ export const TIKTOK_DOMAINS = [
   "tiktokcdn-eu.com",
 ];
 
+/** Whether a user may paste a link of this host (TikTok's own web and share hosts, nothing else). */
+export const isInputHost = (host: string) => INPUT_HOSTS.has(host);
+
+/** TikTok's hosts, for an address a user pasted. */
+const TIKTOK_SITE = { accepts: isInputHost, label: "TikTok" };
+
 export function isTikTokHost(hostname: string): boolean {
   const host = hostname.toLowerCase().replace(/\.$/, "");
   return TIKTOK_DOMAINS.some((domain) => host === domain || host.endsWith(`.${domain}`));
 }
 
-export type PostLink = { kind: "post"; id: string; username?: string };
+export type { PostLink };
 /** A short link: its code, where we resolve it (every code resolves at vt.tiktok.com), and as it was shared. */
 export type ShortLink = { kind: "short"; code: string; url: string; shared: string };
 export type TikTokLink = PostLink | ShortLink;
@@ -112,42 +118,15 @@ export function canonicalPostUrl(id: string, username?: string): string {
 }
 
 /**
- * A TikTok link that starts a word: at the start of the text, or after a space or an opening bracket or
- * quote (never inside another address, such as a query that carries one). Punctuation that closes a
- * sentence is not part of it.
- */
-const LINK_IN_TEXT =
-  /(?<=^|[\s(<[{"'«“])(?:https?:\/\/)?(?:[a-z0-9-]+\.)*tiktokv?\.com(?:[/?#][^\s<>"'»”]*)?/gi;
-
-/**
- * The one TikTok link in a pasted message ("look at this https://vm.tiktok.com/ZM…/ lol"), or a 400:
- * none, or two different ones.
- */
-function linkInText(text: string): string {
-  // The same link written twice (with and without its scheme, say) is one link.
-  const found = new Map<string, string>();
-  for (const match of text.matchAll(LINK_IN_TEXT)) {
-    const link = match[0].replace(/[.,;:!?)\]}]+$/, "");
-    found.set(
-      link
-        .replace(/^https?:\/\//i, "")
-        .replace(/\/+$/, "")
-        .toLowerCase(),
-      link,
-    );
-  }
-  if (found.size === 0) throw badRequest("INVALID_URL", 'The "url" field holds no TikTok link.');
-  if (found.size > 1)
-    throw badRequest("INVALID_URL", 'The "url" field holds several TikTok links; send one at a time.');
-  return [...found.values()][0] as string;
-}
-
-/**
  * Turns whatever a user pasted into a post id or a short-link code, or a 400 that says why: a link, or
  * a message with exactly one TikTok link in it. No network: short links are resolved later.
  */
 export function parseTikTokLink(input: string, nowMs: number = Date.now()): TikTokLink {
-  const { url, host, path } = readTikTokAddress(input);
+  return parseTikTokPost(readAddress(input, TIKTOK_SITE), nowMs);
+}
+
+/** A checked TikTok address (`readAddress`), as a post or a short link, or a 400 that says why. */
+export function parseTikTokPost({ url, host, path }: Address, nowMs: number): TikTokLink {
   const post = matchPostPath(path, host);
   if (post) {
     if (!isPlausiblePostId(post.id, nowMs))
@@ -172,7 +151,7 @@ export function parseTikTokLink(input: string, nowMs: number = Date.now()): TikT
  * pasted; a post link is a 400 that points to /api/download.
  */
 export function parseTikTokListLink(input: string): ListLink | ShortLink {
-  const { url, host, path } = readTikTokAddress(input);
+  const { url, host, path } = readAddress(input, TIKTOK_SITE);
   const list = matchListPath(url.pathname, host);
   if (list) return list;
   const short = matchShortPath(path, host);
@@ -186,43 +165,6 @@ export function parseTikTokListLink(input: string): ListLink | ShortLink {
     "UNSUPPORTED_LINK",
     'The "url" field is a TikTok link but not a profile, collection or playlist.',
   );
-}
-
-/** The address in what was pasted, checked: a TikTok host, http(s), no user info or port. */
-function readTikTokAddress(input: string): { url: URL; host: string; path: string } {
-  const trimmed = input.trim();
-  if (trimmed === "") throw badRequest("MISSING_URL", 'The "url" field is empty.');
-  if (trimmed.length > MAX_LINK_LENGTH)
-    throw badRequest("INVALID_URL", `The "url" field is longer than ${MAX_LINK_LENGTH} characters.`);
-  const text = /\s/.test(trimmed) ? linkInText(trimmed) : trimmed;
-  // The URL parser would silently drop control characters; a link carrying them is refused instead.
-  if (/[\u0000-\u001f\u007f]/.test(text))
-    throw badRequest("INVALID_URL", 'The "url" field contains control characters.');
-  // Links pasted without a scheme ("vm.tiktok.com/ZM…") are common; any other scheme is refused.
-  const withScheme = /^[a-z][a-z0-9+.-]*:/i.test(text) ? text : `https://${text}`;
-  let url: URL;
-  try {
-    url = new URL(withScheme);
-  } catch {
-    throw badRequest("INVALID_URL", 'The "url" field is not a valid link.');
-  }
-  if (url.protocol !== "https:" && url.protocol !== "http:")
-    throw badRequest("INVALID_URL", 'The "url" field must be an http(s) link.');
-  if (url.username !== "" || url.password !== "" || url.port !== "")
-    throw badRequest(
-      "UNSUPPORTED_HOST",
-      'The "url" field must be a plain TikTok link (no user info or port).',
-    );
-  const host = url.hostname.replace(/\.$/, "");
-  if (!INPUT_HOSTS.has(host)) {
-    const error = badRequest(
-      "UNSUPPORTED_HOST",
-      `The "url" field must be a TikTok link; "${host}" is not TikTok.`,
-    );
-    error.host = host.slice(0, 253);
-    throw error;
-  }
-  return { url, host, path: url.pathname.replace(/\/{2,}/g, "/") };
 }
 
 /** Hosts that show profiles, collections and playlists. */
@@ -279,7 +221,9 @@ function matchPostPath(path: string, host: string): PostLink | undefined {
     if (id === undefined) continue;
     if (host === "www.tiktokv.com" && !path.includes("share/video")) return undefined;
     const username = second !== undefined && first ? first : undefined;
-    return username ? { kind: "post", id, username } : { kind: "post", id };
+    return username
+      ? { kind: "post", platform: "tiktok", id, username }
+      : { kind: "post", platform: "tiktok", id };
   }
   return undefined;
 }
@@ -306,7 +250,7 @@ export function listFromTikTokUrl(target: URL): ListLink | undefined {
 }
 
 /** The post id in a TikTok address a short link redirected to, if it names one. */
-export function postIdFromTikTokUrl(target: URL): { id: string; username?: string } | undefined {
+export function postIdFromTikTokUrl(target: URL): PostLink | undefined {
   if (!isTikTokHost(target.hostname)) return undefined;
   const post = matchPostPath(target.pathname, "www.tiktok.com");
   return post?.kind === "post" ? post : undefined;

@@ -2,6 +2,7 @@ import type { BaseLogger } from "pino";
 import { deadline } from "../domain/deadline.js";
 import { ApiError, badRequest, postErrors, SourceFailure } from "../domain/errors.js";
 import type { ListAnswer, ListPage, ListPosition } from "../domain/lists.js";
+import { TIKTOK } from "../domain/platforms.js";
 import type { ListRequest } from "../domain/requests.js";
 import {
   type ListKind,
@@ -200,7 +201,7 @@ function loginOnly(list: ListKind): ApiError {
 async function linkOf(deps: ListingDeps, url: string, signal?: AbortSignal): Promise<ListLink> {
   const link = parseTikTokListLink(url);
   if (link.kind === "list") return link;
-  const target = await resolveShortLink(deps.egress.pick("tiktok").browser, link, signal);
+  const target = await resolveShortLink(deps.egress.pick(TIKTOK.upstream).browser, link, signal);
   if (target.kind === "post")
     throw badRequest("UNSUPPORTED_LINK", "This short link leads to a post: download it with /api/download.");
   return target;

@@ -2,8 +2,8 @@ import { LRUCache } from "lru-cache";
 import type { BaseLogger } from "pino";
 import { mapLimited } from "../domain/concurrency.js";
 import { ApiError } from "../domain/errors.js";
+import { type Platform, type PostLink, type PostRef, platformNamed, postKey } from "../domain/platforms.js";
 import type { DownloadRequest, Settled } from "../domain/requests.js";
-import { canonicalPostUrl } from "../domain/tiktok-url.js";
 import type { Egress } from "../net/egress.js";
 import type { Store } from "../stores/types.js";
 import { createPostCache, type Sourced } from "./post-cache.js";
@@ -15,10 +15,14 @@ import { SingleFlight } from "./single-flight.js";
 /** What the pipeline hands back: the extraction, which source made it, and whether it came from the cache. */
 export interface Answer extends Sourced {
   cached: boolean;
+  /** The post's platform (`Platform.name`). */
+  platform: string;
 }
 
 /** What the rotation needs, plus the cache, the way out for short links, the log and the cache lifetimes. */
 export interface PipelineDeps extends Omit<RotationDeps, "onAttempt"> {
+  /** The platforms whose links are taken, each with its own sources among `sources`. */
+  platforms: readonly Platform[];
   store: Store;
   /** Short links are resolved through TikTok's way out, with the browser-like client, as its pages are. */
   egress: Egress;
@@ -33,9 +37,9 @@ export interface PipelineDeps extends Omit<RotationDeps, "onAttempt"> {
 const REEXTRACT_INTERVAL_MS = 60_000;
 
 /** Requests that one extraction answers: the same post, source, options and allowed sources. */
-const flightKey = (id: string, request: DownloadRequest) =>
+const flightKey = (post: PostRef, request: DownloadRequest) =>
   [
-    id,
+    postKey(post),
     request.source,
     request.rotateOnError,
     JSON.stringify(request.params),
@@ -44,7 +48,7 @@ const flightKey = (id: string, request: DownloadRequest) =>
   ].join("|");
 
 type Fresh = Sourced | { error: ApiError };
-type Post = { id: string; username?: string };
+type Post = Omit<PostLink, "kind">;
 
 /**
  * link → post id → cache → one shared extraction (in this process, then across instances) → rotation over
@@ -56,6 +60,7 @@ export function createPipeline(deps: PipelineDeps) {
   const postOf = createPostLinks(deps);
   const cache = createPostCache({
     ...deps,
+    linkOf: (post, username) => postUrlOf(deps.platforms, post, username),
     provers: deps.sources.filter((source) => source.provesPostId).map((source) => source.name),
   });
   const extract = extractor(deps);
@@ -64,22 +69,22 @@ export function createPipeline(deps: PipelineDeps) {
   async function extractAndStore(request: DownloadRequest, post: Post): Promise<Fresh> {
     try {
       const answer = await extract(request, post);
-      await cache.remember(post.id, answer);
+      await cache.remember(post, answer);
       return answer;
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
-      await cache.rememberVerdict(post.id, error);
+      await cache.rememberVerdict(post, error);
       return { error };
     }
   }
 
   /** One extraction per post and options at a time, here and on every instance sharing the store. */
   function extractOnce(request: DownloadRequest, post: Post) {
-    const key = flightKey(post.id, request);
+    const key = flightKey(post, request);
     return inFlight.run(key, () =>
       sharedFlight.run<Fresh>(key, {
         work: () => extractAndStore(request, post),
-        answer: (since) => cache.sharedAnswer(post.id, request, since),
+        answer: (since) => cache.sharedAnswer(post, request, since),
         waitMs: deps.attemptTimeoutMs * deps.maxAttempts,
       }),
     );
@@ -87,13 +92,13 @@ export function createPipeline(deps: PipelineDeps) {
 
   async function downloadPost(request: DownloadRequest, post: Post): Promise<Answer> {
     if (!request.nocache) {
-      const cached = await cache.lookup(post.id, request);
+      const cached = await cache.lookup(post, request);
       deps.observe?.cacheLookup(cached !== undefined);
-      if (cached) return cached;
+      if (cached) return { ...cached, platform: post.platform };
     }
     const fresh = await extractOnce(request, post);
     if ("error" in fresh) throw fresh.error;
-    return { extraction: fresh.extraction, source: fresh.source, cached: false };
+    return { extraction: fresh.extraction, source: fresh.source, cached: false, platform: post.platform };
   }
 
   return {
@@ -109,7 +114,7 @@ export function createPipeline(deps: PipelineDeps) {
       return mapLimited(requests, limit, async (request) => {
         try {
           const post = await postOf(request.url);
-          const key = flightKey(post.id, request);
+          const key = flightKey(post, request);
           let answer = answers.get(key);
           if (!answer) {
             answer = downloadPost(request, post);
@@ -122,7 +127,7 @@ export function createPipeline(deps: PipelineDeps) {
       });
     },
     /** The post's cached extraction by this source (a tunnel link is never served another's). */
-    cached: (id: string, source: string, viaLogin?: boolean) => cache.bySource(id, source, viaLogin),
+    cached: (post: PostRef, source: string, viaLogin?: boolean) => cache.bySource(post, source, viaLogin),
     reextract: reextractor(deps, inFlight, cache, extractAndStore),
     get inFlight() {
       return inFlight.size;
@@ -141,15 +146,16 @@ function extractor(deps: PipelineDeps) {
         onAttempt: (event) => {
           const { error, ...fields } = event;
           if (event.reason === "bug")
-            deps.log.error({ postId: post.id, ...fields, err: error }, "bug in a source");
-          else deps.log.debug({ postId: post.id, ...fields }, "source attempt");
+            deps.log.error({ post: postKey(post), ...fields, err: error }, "bug in a source");
+          else deps.log.debug({ post: postKey(post), ...fields }, "source attempt");
           deps.observe?.attempt(event);
         },
       },
       {
+        platform: post.platform,
         id: post.id,
         username: post.username,
-        url: canonicalPostUrl(post.id, post.username),
+        url: postUrlOf(deps.platforms, post, post.username),
         source: request.source === "random" ? undefined : request.source,
         rotateOnError: request.rotateOnError,
         params: request.params,
@@ -174,10 +180,10 @@ function reextractor(
   /** When each post was last extracted again for a stale tunnel link, and which source answered. */
   const reextractedAt = new LRUCache<string, { at: number; source?: string }>({ max: 10_000 });
 
-  return async function reextract(id: string, source: string, viaLogin = false): Promise<Sourced> {
+  return async function reextract(post: PostRef, source: string, viaLogin = false): Promise<Sourced> {
     const known = deps.sources.some((candidate) => candidate.name === source) ? source : "random";
     const request: DownloadRequest = {
-      url: canonicalPostUrl(id),
+      url: postUrlOf(deps.platforms, post),
       source: known,
       nocache: true,
       rotateOnError: true,
@@ -185,14 +191,14 @@ function reextractor(
       refresh: true,
       ...(viaLogin ? { privateTabs: true } : {}),
     };
-    const key = `${id}|reextract|${viaLogin ? "login" : "anonymous"}`;
+    const key = `${postKey(post)}|reextract|${viaLogin ? "login" : "anonymous"}`;
     const fresh = await inFlight.run(key, async () => {
       const last = reextractedAt.get(key);
       if (last !== undefined && deps.now() - last.at < REEXTRACT_INTERVAL_MS) {
         // Extracted moments ago: that answer (in the cache) is the freshest there will be for a minute,
         // whichever source gave it (the link's own may have been the one that failed).
         return (
-          (await cache.bySource(id, last.source ?? source, viaLogin)) ?? {
+          (await cache.bySource(post, last.source ?? source, viaLogin)) ?? {
             error: new ApiError(
               502,
               "UPSTREAM_FAILED",
@@ -203,11 +209,18 @@ function reextractor(
       }
       const entry: { at: number; source?: string } = { at: deps.now() };
       reextractedAt.set(key, entry);
-      const answer = await extractAndStore(request, { id });
+      const answer = await extractAndStore(request, post);
       if ("source" in answer) entry.source = answer.source;
       return answer;
     });
     if ("error" in fresh) throw fresh.error;
     return fresh;
   };
+}
+
+/** A post's own address on its platform. */
+function postUrlOf(platforms: readonly Platform[], post: PostRef, username?: string): string {
+  const platform = platformNamed(platforms, post.platform);
+  if (!platform) throw new Error(`no platform named "${post.platform}" runs here`);
+  return platform.postUrl(post.id, username);
 }

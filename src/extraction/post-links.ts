@@ -1,7 +1,8 @@
 import { LRUCache } from "lru-cache";
 import type { BaseLogger } from "pino";
 import { leadsToList } from "../domain/errors.js";
-import { listUrlOf, type PostLink, parseTikTokLink } from "../domain/tiktok-url.js";
+import { type Platform, type PostLink, parsePostLink, TIKTOK } from "../domain/platforms.js";
+import { listUrlOf } from "../domain/tiktok-url.js";
 import type { Egress } from "../net/egress.js";
 import type { Store } from "../stores/types.js";
 import { resolveShortLink } from "./short-links.js";
@@ -13,21 +14,28 @@ const SHORT_LINK_TTL_MS = 24 * 3600_000;
  * The post a pasted link names: parsed (the same text once: hot posts are asked for again and again), or
  * a short link followed through TikTok's way out and remembered for a day.
  */
-export function createPostLinks(deps: { store: Store; egress: Egress; now: () => number; log: BaseLogger }) {
+export function createPostLinks(deps: {
+  platforms: readonly Platform[];
+  store: Store;
+  egress: Egress;
+  now: () => number;
+  log: BaseLogger;
+}) {
   const safely = storeCall(deps.log);
   const parsedLinks = new LRUCache<string, PostLink>({ max: 1_000 });
 
-  return async function postOf(url: string): Promise<{ id: string; username?: string }> {
+  return async function postOf(url: string): Promise<PostLink> {
     const parsed = parsedLinks.get(url);
     if (parsed) return parsed;
-    const link = parseTikTokLink(url, deps.now());
+    const link = parsePostLink(url, deps.platforms, deps.now());
     if (link.kind === "post") {
       parsedLinks.set(url, link);
       return link;
     }
     const known = await safely(() => deps.store.getShortLink(link.code), undefined);
-    if (known) return { id: known, username: undefined };
-    const target = await resolveShortLink(deps.egress.pick("tiktok").browser, link);
+    // Short links are TikTok's: the code is kept for the post it led to there.
+    if (known) return { kind: "post", platform: "tiktok", id: known };
+    const target = await resolveShortLink(deps.egress.pick(TIKTOK.upstream).browser, link);
     if (target.kind === "list") throw leadsToList(listUrlOf(target), target.list);
     await safely(() => deps.store.setShortLink(link.code, target.id, SHORT_LINK_TTL_MS), undefined);
     return target;

@@ -5,6 +5,8 @@ import type { Source } from "../sources/types.js";
 import { isFault, type SourceHealth } from "./health.js";
 
 export interface RotationRequest {
+  /** The post's platform: only its sources are asked. */
+  platform: string;
   id: string;
   username?: string;
   url: string;
@@ -139,6 +141,7 @@ async function attempt(
   const signal = limit.signal;
   try {
     const extraction = await source.extract({
+      platform: request.platform,
       id: request.id,
       username: request.username,
       url: request.url,
@@ -207,7 +210,15 @@ function raceWithTimer<T>(promises: Promise<T>[], delayMs: number | undefined): 
 async function attemptOrder(deps: RotationDeps, request: RotationRequest) {
   const skipped: Attempted[] = [];
   const allowed = request.allowedSources;
+  const named = deps.sources.find((source) => source.name === request.source);
+  if (named && named.platform !== request.platform)
+    throw new ApiError(
+      400,
+      "INVALID_TYPE",
+      `The source "${named.name}" does not serve ${request.platform} posts.`,
+    );
   const live = deps.sources.filter((source) => {
+    if (source.platform !== request.platform) return false;
     if (allowed && !allowed.includes(source.name)) return false;
     if (!source.maintenance) return true;
     if (source.name === request.source)

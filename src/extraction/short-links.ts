@@ -49,7 +49,7 @@ export async function resolveShortLink(
     if (/notfound/i.test(target.pathname) || target.pathname === "/" || target.pathname === "")
       throw postErrors.notFound("TikTok says this short link leads nowhere.");
     const post = postIdFromTikTokUrl(target);
-    if (post) return { kind: "post", ...post };
+    if (post) return post;
     const list = listFromTikTokUrl(target);
     if (list) return list;
     current = target;

@@ -1,4 +1,4 @@
-import { isTikTokHost } from "../domain/tiktok-url.js";
+import type { Platform } from "../domain/platforms.js";
 
 /**
  * Operators (and our tests) point the service at other servers with one base URL per upstream.
@@ -13,15 +13,25 @@ export interface UpstreamMap {
   readonly trustedOrigins: ReadonlySet<string>;
 }
 
-export function createUpstreamMap(overrides: Readonly<Record<string, string>>): UpstreamMap {
+/**
+ * `overrides`: base URL per upstream name (`UPSTREAM_<NAME>`). A platform's own hosts (its pages and its
+ * CDN) all go to its upstream's base when that is overridden; a provider's site is opened at its base.
+ */
+export function createUpstreamMap(
+  overrides: Readonly<Record<string, string>>,
+  platforms: readonly Pick<Platform, "upstream" | "ownsHost">[],
+): UpstreamMap {
   const bases = new Map(
     Object.entries(overrides).map(([name, base]) => [name, withTrailingSlash(new URL(base))]),
   );
-  const tiktok = bases.get("tiktok");
+  const moved = platforms.flatMap((platform) => {
+    const base = bases.get(platform.upstream);
+    return base ? [{ owns: platform.ownsHost, base }] : [];
+  });
   return {
     toTransport(logical) {
-      if (!tiktok || !isTikTokHost(logical.hostname)) return logical;
-      return joinBase(tiktok, `${logical.pathname}${logical.search}`);
+      const base = moved.find(({ owns }) => owns(logical.hostname))?.base;
+      return base ? joinBase(base, `${logical.pathname}${logical.search}`) : logical;
     },
     baseOf(name, realOrigin) {
       return bases.get(name) ?? withTrailingSlash(new URL(realOrigin));

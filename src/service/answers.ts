@@ -21,10 +21,11 @@ export function createAnswers(options: { tokens: StreamTokens; now: () => number
   const reuseMs = options.streamTtlMs / 4;
   const hits = new WeakMap<Extraction, { result: ApiResult; builtAt: number }>();
 
-  const build = ({ extraction, source, cached }: Answer): ApiResult => {
+  const build = ({ extraction, source, cached, platform }: Answer): ApiResult => {
     const result = toApiResult(extraction.media, { provider: source, cached });
     const { links, subtitles } = streamLinksFor(
       options.tokens,
+      platform,
       extraction.media,
       source,
       extraction.viaLogin === true,

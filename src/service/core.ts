@@ -3,6 +3,7 @@ import { type DestinationStream, type Logger, type LoggerOptions, pino } from "p
 import { createRelay } from "../delivery/relay.js";
 import { createTunnelSlots } from "../delivery/slots.js";
 import { createStreamTokens } from "../delivery/token.js";
+import { PLATFORMS, type Platform } from "../domain/platforms.js";
 import { SourceHealth } from "../extraction/health.js";
 import { createListing } from "../extraction/lists.js";
 import { createPipeline } from "../extraction/pipeline.js";
@@ -35,6 +36,8 @@ const HEALTH_WINDOW = 50;
 export interface ServiceDeps {
   now?: () => number;
   random?: () => number;
+  /** The sites whose links are taken (default: TikTok); every source serves one of them. */
+  platforms?: readonly Platform[];
   /** The sources to run (default: every built-in one). */
   sources?: readonly SourceDescriptor[];
   /** An HTTP client the services use instead of their own (not closed by them). */
@@ -61,12 +64,16 @@ export interface ServiceDeps {
  */
 export function buildCore(config: Config, deps: ServiceDeps) {
   const descriptors = deps.sources ?? SOURCES;
+  const platforms = deps.platforms ?? PLATFORMS;
+  const orphan = descriptors.find((source) => !platforms.some(({ name }) => name === source.platform));
+  if (orphan)
+    throw new Error(`the source "${orphan.name}" serves "${orphan.platform}", which does not run here`);
   // Every built-in source's override is known even when this instance runs fewer of them.
-  checkNames(config, upstreamNames([...SOURCES, ...descriptors]));
+  checkNames(config, upstreamNames(platforms, [...SOURCES, ...descriptors]));
   const enabled = enabledSources(config, descriptors);
   const now = deps.now ?? Date.now;
   const log = createLogger(config, deps);
-  const network = buildNetwork(config, deps, log, now);
+  const network = buildNetwork(config, deps, { log, now, platforms });
   const tiktokCookies =
     deps.tiktokCookies ??
     (config.tiktokCookiesFile
@@ -100,7 +107,7 @@ export function buildCore(config: Config, deps: ServiceDeps) {
     activeTunnels: () => slots.active,
     proxies: () => network.egress.health(),
   });
-  const engine = buildEngine(config, deps, { ...network, ...shared, log, now, running, metrics });
+  const engine = buildEngine(config, deps, { ...network, ...shared, log, now, running, metrics, platforms });
   const scheduler = createScheduler({ leases: shared.leases, log });
   const tunnel = buildTunnel(config, now, engine, descriptors, network.egress);
   return {
@@ -131,8 +138,13 @@ export function buildCore(config: Config, deps: ServiceDeps) {
 export type Core = ReturnType<typeof buildCore>;
 
 /** The HTTP clients and the ways out (proxies) every upstream request takes. */
-function buildNetwork(config: Config, deps: ServiceDeps, log: Logger, now: () => number) {
-  const upstreams = createUpstreamMap(config.upstreams);
+function buildNetwork(
+  config: Config,
+  deps: ServiceDeps,
+  context: { log: Logger; now: () => number; platforms: readonly Platform[] },
+) {
+  const { log, now } = context;
+  const upstreams = createUpstreamMap(config.upstreams, context.platforms);
   const clientOptions = {
     upstreams,
     timeoutMs: config.upstreamTimeoutMs,
@@ -213,11 +225,12 @@ type EngineParts = Pick<ReturnType<typeof buildNetwork>, "egress"> &
     now: () => number;
     running: ReturnType<typeof createRegistry>["all"];
     metrics: Metrics;
+    platforms: readonly Platform[];
   };
 
 /** The extraction pipeline and the listing over the running sources. */
 function buildEngine(config: Config, deps: ServiceDeps, parts: EngineParts) {
-  const { running, store, egress, health, now, log, metrics } = parts;
+  const { running, store, egress, health, now, log, metrics, platforms } = parts;
   // One source's whole extraction (it may make several requests) or one page of a list.
   const attemptTimeoutMs = config.upstreamTimeoutMs * 3;
   if (!config.streamSecret)
@@ -226,6 +239,7 @@ function buildEngine(config: Config, deps: ServiceDeps, parts: EngineParts) {
     );
   const secret = config.streamSecret ?? randomBytes(32).toString("hex");
   const pipeline = createPipeline({
+    platforms,
     sources: running,
     store,
     egress,

@@ -1,3 +1,4 @@
+import type { Platform } from "../domain/platforms.js";
 import { nativeSource } from "./native/index.js";
 import { buildParts } from "./parts.js";
 import { fasttoksave } from "./providers/fasttoksave.js";
@@ -31,9 +32,15 @@ export const PROVIDERS: readonly SourceDescriptor[] = [
 /** Every source the service knows, in the order /api/providers lists them. */
 export const SOURCES: readonly SourceDescriptor[] = [nativeSource, ...PROVIDERS];
 
-/** The `UPSTREAM_<NAME>` overrides these sources understand ("tiktok" always: short links live there). */
-export const upstreamNames = (descriptors: readonly SourceDescriptor[]): string[] => [
-  ...new Set(["tiktok", ...descriptors.map((descriptor) => descriptor.upstream)]),
+/** The `UPSTREAM_<NAME>` overrides these platforms and sources understand (a platform's own hosts always). */
+export const upstreamNames = (
+  platforms: readonly Pick<Platform, "upstream">[],
+  descriptors: readonly SourceDescriptor[],
+): string[] => [
+  ...new Set([
+    ...platforms.map((platform) => platform.upstream),
+    ...descriptors.map((descriptor) => descriptor.upstream),
+  ]),
 ];
 
 export interface SourceRegistry {

@@ -14,6 +14,8 @@ export interface ParamSpec {
 }
 
 export interface ExtractInput {
+  /** The post's platform (the source's own) and its id there. */
+  platform: string;
   id: string;
   username?: string;
   /** The canonical post address, for sources that take a link. */
@@ -69,6 +71,8 @@ export interface SourceDeps {
  */
 export interface SourceDescriptor {
   readonly name: string;
+  /** The platform whose posts it answers for (`Platform.name`): rotation asks it only for those. */
+  readonly platform: string;
   /** The real public origin (the configuration may send requests elsewhere). */
   readonly origin: string;
   /** `<name>` of the `UPSTREAM_<NAME>` variable that moves this source's origin (lower case). */

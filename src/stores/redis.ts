@@ -34,7 +34,7 @@ export function createRedisStore(options: {
       await Promise.all([
         redis.set(postKey(id), JSON.stringify(entry), "PX", Math.max(1, Math.round(ttlMs))),
         entry.kind === "result" && !entry.unlisted
-          ? redis.zadd(indexKey, entry.storedAt, entry.link)
+          ? redis.zadd(indexKey, entry.storedAt, `${id} ${entry.link}`)
           : undefined,
       ]);
     },
@@ -69,7 +69,14 @@ export function createRedisStore(options: {
   };
 }
 
-const idOfLink = (link: string) => link.slice(link.lastIndexOf("/") + 1);
+/**
+ * An index member is `<post key> <link>`: the key says whether the post is still cached, the link is what
+ * the index shows. A member of an older form (the link alone) names no key, and is pruned as gone.
+ */
+const parseMember = (member: string) => {
+  const space = member.indexOf(" ");
+  return { key: space > 0 ? member.slice(0, space) : "", link: member.slice(space + 1) };
+};
 
 /**
  * The newest `limit` links of the index whose post is still cached (one per post), newest first; members
@@ -87,19 +94,19 @@ async function liveLinks(
   const seen = new Set<string>();
   const batch = Math.max(limit, 50);
   for (let offset = 0; found.length < limit; offset += batch) {
-    const links = await redis.zrevrange(indexKey, offset, offset + batch - 1);
-    if (links.length === 0) break;
+    const members = await redis.zrevrange(indexKey, offset, offset + batch - 1);
+    if (members.length === 0) break;
+    const parsed = members.map(parseMember);
     // One EXISTS per post (auto-pipelined per node): on a Cluster the posts are in many slots.
-    const exists = await Promise.all(links.map((link) => redis.exists(postKey(idOfLink(link)))));
-    const stale = links.filter((_, i) => exists[i] === 0);
+    const exists = await Promise.all(parsed.map(({ key }) => (key ? redis.exists(postKey(key)) : 0)));
+    const stale = members.filter((_, i) => exists[i] === 0);
     if (stale.length > 0) {
       await redis.zrem(indexKey, ...stale);
       offset -= stale.length;
     }
-    for (const [i, link] of links.entries()) {
-      const id = idOfLink(link);
-      if (exists[i] === 1 && !seen.has(id) && found.length < limit) {
-        seen.add(id);
+    for (const [i, { key, link }] of parsed.entries()) {
+      if (exists[i] === 1 && !seen.has(key) && found.length < limit) {
+        seen.add(key);
         found.push(link);
       }
     }

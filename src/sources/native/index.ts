@@ -11,6 +11,7 @@ import { createTikTokWeb, type TikTokWeb, type Visit } from "./web.js";
 /** TikTok's own post page, read from its __UNIVERSAL_DATA_FOR_REHYDRATION__ script (docs/upstreams/tiktok.md §2). */
 export const nativeSource: SourceDescriptor = {
   name: "native",
+  platform: "tiktok",
   origin: "https://www.tiktok.com",
   upstream: "tiktok",
   params: [],

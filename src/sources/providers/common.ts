@@ -133,6 +133,8 @@ export function defineProvider(
 ): SourceDescriptor {
   return {
     name: spec.name,
+    // Every downloader site here serves TikTok's posts; a sibling site's providers will name theirs.
+    platform: "tiktok",
     origin: spec.origin,
     upstream: spec.name,
     params: spec.params ?? [],

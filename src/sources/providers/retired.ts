@@ -21,6 +21,7 @@ const RETIRED: { name: string; origin: string; reason: string }[] = [
 
 export const RETIRED_SOURCES: SourceDescriptor[] = RETIRED.map(({ name, origin, reason }) => ({
   name,
+  platform: "tiktok",
   origin,
   upstream: name,
   params: [],
