@@ -48,7 +48,7 @@ export async function startStack(
     throw error;
   }
   const http = createHttpClient({
-    upstreams: createUpstreamMap(config.upstreams, PLATFORMS),
+    upstreams: createUpstreamMap(config.upstreams, options.deps?.platforms ?? PLATFORMS),
     timeoutMs: config.upstreamTimeoutMs,
     maxBytes: config.upstreamMaxBytes,
     allowPrivate: config.allowPrivateUpstreams,
@@ -66,7 +66,7 @@ export async function startStack(
     close: () => client.close(),
   });
   const browser = createBrowserClient({
-    upstreams: createUpstreamMap(config.upstreams, PLATFORMS),
+    upstreams: createUpstreamMap(config.upstreams, options.deps?.platforms ?? PLATFORMS),
     timeoutMs: config.upstreamTimeoutMs,
     maxBytes: config.upstreamMaxBytes,
     allowPrivate: config.allowPrivateUpstreams,
