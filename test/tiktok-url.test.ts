@@ -116,6 +116,23 @@ describe("parseTikTokLink: refusals, before any network call", () => {
       );
     });
   }
+
+  it("names the list a list link is, so a face lists it without reading links itself", () => {
+    const lists = [
+      ["https://www.tiktok.com/@River.Cooks?lang=en", "https://www.tiktok.com/@River.Cooks"],
+      [
+        "https://www.tiktok.com/@a/collection/Soups-7300000000000000001",
+        "https://www.tiktok.com/@a/collection/Soups-7300000000000000001",
+      ],
+      ["m.tiktok.com/@a/likes", "https://www.tiktok.com/@a/liked"],
+    ];
+    for (const [input, list] of lists)
+      assert.throws(
+        () => parseTikTokLink(input as string, NOW),
+        (error: unknown) =>
+          error instanceof ApiError && error.code === "UNSUPPORTED_LINK" && error.list === list,
+      );
+  });
 });
 
 describe("post ids and hosts", () => {

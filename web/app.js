@@ -197,7 +197,8 @@ async function lookUp(link) {
     );
     const body = await response.json().catch(() => ({}));
     if (response.status === 401) offerKeyField();
-    // A short link to a profile, a collection or a playlist (TikTok's Share button gives those): list it.
+    // A profile, a collection, a playlist or a tab, or a short link to one (TikTok's Share button gives
+    // those): the API says which list it is, and the page lists it.
     if (body.code === "UNSUPPORTED_LINK" && body.list) return listView(body.list);
     if (!response.ok || !body.result) return errorCard(link, plainWords(body, response.status, link));
     return card(body.result);
@@ -205,10 +206,6 @@ async function lookUp(link) {
     return errorCard(link, t("unreachable"));
   }
 }
-
-/** A profile, a collection, a playlist or a person's tab (short links are looked up as posts first). */
-const LIST_LINK =
-  /tiktokv?\.com\/(@[\w.-]+(\/(collection|playlist)\/[^/?#\s]*-\d+|\/(liked|likes|saved|reposts|stories))?|following)\/?(?:[?#].*)?$/i;
 
 /**
  * Saves one file of a batch, within the tunnel's limits: fetched whole (so a refusal is seen and waited
@@ -516,12 +513,6 @@ function listView(link) {
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
   const links = linesOf(input.value);
-  const list = links.length === 1 && LIST_LINK.test(links[0]) ? links[0] : undefined;
-  if (list) {
-    results.replaceChildren(listView(list));
-    status.textContent = "";
-    return;
-  }
   if (links.length === 0) {
     status.textContent = t("pasteFirst");
     input.focus();
@@ -534,8 +525,11 @@ form.addEventListener("submit", async (event) => {
   const cards = await Promise.all(links.slice(0, 20).map(lookUp));
   results.replaceChildren(...cards);
   const failed = cards.filter((node) => node.classList.contains("error")).length;
-  status.textContent =
-    failed === 0
+  // A list says what it holds in its own header.
+  const listed = cards.length === 1 && cards[0].classList.contains("list");
+  status.textContent = listed
+    ? ""
+    : failed === 0
       ? cards.length === 1
         ? t("readyOne")
         : t("readyMany", { count: cards.length })

@@ -135,11 +135,16 @@ export function parseTikTokPost({ url, host, path }: Address, nowMs: number): Ti
   }
   const short = matchShortPath(path, host);
   if (short) return short;
-  if (matchListPath(url.pathname, host))
-    throw badRequest(
+  const list = matchListPath(url.pathname, host);
+  if (list) {
+    const error = badRequest(
       "UNSUPPORTED_LINK",
       'The "url" field is a profile, collection or playlist: list its posts with /api/list.',
     );
+    // The list's own address, as a short link to it gives: a face lists it without parsing links itself.
+    error.list = listUrlOf(list);
+    throw error;
+  }
   throw badRequest(
     "UNSUPPORTED_LINK",
     'The "url" field is a TikTok link but not a post (tags, sounds and lives are not supported).',
