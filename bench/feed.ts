@@ -9,7 +9,7 @@ import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import { createApp } from "../src/http/app.js";
 import { loadConfig } from "../src/service/config.js";
-import { nativeSource } from "../src/sources/native/index.js";
+import { nativeSource } from "../src/sources/tiktok/web/index.js";
 import { FakeTikTok } from "../test/fakes/tiktok.js";
 
 const { values } = parseArgs({

@@ -12,7 +12,7 @@ import { parseArgs } from "node:util";
 import { Redis } from "ioredis";
 import { createApp } from "../src/http/app.js";
 import { loadConfig } from "../src/service/config.js";
-import { nativeSource } from "../src/sources/native/index.js";
+import { nativeSource } from "../src/sources/tiktok/web/index.js";
 import { FakeTikTok, SAMPLE_IDS } from "../test/fakes/tiktok.js";
 import { OwnRedis } from "../test/support/redis-server.js";
 

@@ -46,7 +46,7 @@ async function child() {
     // Loaded in the service's process only: the bare proxy's memory is its own, without the service's modules.
     const { createApp } = await import("../src/http/app.js");
     const { loadConfig } = await import("../src/service/config.js");
-    const { nativeSource } = await import("../src/sources/native/index.js");
+    const { nativeSource } = await import("../src/sources/tiktok/web/index.js");
     const config = loadConfig({ UPSTREAM_TIKTOK: message.upstream, RATE_LIMIT: "0", STREAM_RATE_LIMIT: "0" });
     const app = await createApp(config, { logger: false, sources: [nativeSource] });
     address = await app.listen({ port: 0, host: "127.0.0.1" });

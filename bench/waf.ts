@@ -9,8 +9,8 @@ import { availableParallelism } from "node:os";
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { sha256 as nobleSha256 } from "@noble/hashes/sha2.js";
 import { createSHA256 } from "hash-wasm";
-import { searchProofOfWork } from "../src/sources/native/pow-search.js";
-import { createPowSolver } from "../src/sources/native/pow-solver.js";
+import { searchProofOfWork } from "../src/sources/tiktok/web/pow-search.js";
+import { createPowSolver } from "../src/sources/tiktok/web/pow-solver.js";
 
 const args = new Map(
   process.argv.slice(2).flatMap((arg, i, all) => (arg.startsWith("--") ? [[arg.slice(2), all[i + 1]]] : [])),

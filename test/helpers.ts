@@ -9,7 +9,7 @@ import { createHttpClient, type HttpClient } from "../src/net/http-client.js";
 import { createUpstreamMap } from "../src/net/upstreams.js";
 import { loadConfig } from "../src/service/config.js";
 import type { ServiceDeps } from "../src/service/services.js";
-import { nativeSource } from "../src/sources/native/index.js";
+import { nativeSource } from "../src/sources/tiktok/web/index.js";
 import type { ExtractInput, Source, SourceDescriptor } from "../src/sources/types.js";
 import { FakeTikTok, type FakeTikTokOptions } from "./fakes/tiktok.js";
 

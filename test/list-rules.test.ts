@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { newDeviceId } from "../src/sources/native/web-app.js";
+import { newDeviceId } from "../src/sources/tiktok/web/web-app.js";
 import { makePosts, makeProfile, SAMPLE_PROFILES } from "./fakes/profiles.js";
 import { SAMPLE_IDS } from "./fakes/tiktok.js";
 import { type Stack, startStack } from "./helpers.js";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { nativeSource } from "../src/sources/native/index.js";
 import { PROVIDERS } from "../src/sources/registry.js";
+import { nativeSource } from "../src/sources/tiktok/web/index.js";
 import { SAMPLE_COLLECTIONS, SAMPLE_PROFILES } from "./fakes/profiles.js";
 import { type FakeProviders, startProviderFakes } from "./fakes/providers/index.js";
 import { type Stack, startStack } from "./helpers.js";

@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { after, describe, it } from "node:test";
 import { ApiError, SourceFailure } from "../src/domain/errors.js";
-import { classifyPage, earliestExpiry, mapPost, readPost } from "../src/sources/native/page.js";
-import { createPowSolver } from "../src/sources/native/pow-solver.js";
-import { clearanceValue, parseWafChallenge, solveProofOfWork } from "../src/sources/native/waf.js";
+import { classifyPage, earliestExpiry, mapPost, readPost } from "../src/sources/tiktok/web/page.js";
+import { createPowSolver } from "../src/sources/tiktok/web/pow-solver.js";
+import { clearanceValue, parseWafChallenge, solveProofOfWork } from "../src/sources/tiktok/web/waf.js";
 import { SAMPLE_IDS, sampleData } from "./fakes/tiktok.js";
 import { tiktokSample } from "./fixtures/index.js";
 

@@ -8,8 +8,8 @@ import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { loadConfig } from "../src/service/config.js";
-import { nativeSource } from "../src/sources/native/index.js";
 import { PROVIDERS } from "../src/sources/registry.js";
+import { nativeSource } from "../src/sources/tiktok/web/index.js";
 import { type Stack, startStack } from "./helpers.js";
 import { freePort } from "./support/ports.js";
 

@@ -4,8 +4,8 @@ import fc from "fast-check";
 import { createStreamTokens } from "../src/delivery/token.js";
 import { ApiError, SourceFailure } from "../src/domain/errors.js";
 import { parseTikTokLink } from "../src/domain/tiktok-url.js";
-import { readPost } from "../src/sources/native/page.js";
 import { decodePackedScript, PackedScriptError } from "../src/sources/packed-script.js";
+import { readPost } from "../src/sources/tiktok/web/page.js";
 
 /** Runs `work` and checks it returns, or throws one of the typed errors, within `boundMs`. */
 function typedOrResult(work: () => unknown, types: (new (...args: never[]) => Error)[], boundMs = 200) {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { PLATFORMS } from "../src/domain/platforms.js";
-import { nativeSource } from "../src/sources/native/index.js";
+import { nativeSource } from "../src/sources/tiktok/web/index.js";
 import { CLIPNEST, clipnestSource, FakeClipnest } from "./fakes/clipnest.js";
 import { SAMPLE_IDS } from "./fakes/tiktok.js";
 import { download, type Stack, startStack } from "./helpers.js";

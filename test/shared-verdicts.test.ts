@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { nativeSource } from "../src/sources/native/index.js";
 import { PROVIDERS } from "../src/sources/registry.js";
+import { nativeSource } from "../src/sources/tiktok/web/index.js";
 import {
   type FakeProviders,
   PHOTO_POST,

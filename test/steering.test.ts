@@ -5,8 +5,8 @@ import { Writable } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { postIdsInLinks, withIdEvidence } from "../src/domain/media.js";
 import { SourceHealth } from "../src/extraction/health.js";
-import { nativeSource } from "../src/sources/native/index.js";
 import { buildParts, PROVIDERS } from "../src/sources/registry.js";
+import { nativeSource } from "../src/sources/tiktok/web/index.js";
 import type { SourceDescriptor } from "../src/sources/types.js";
 import {
   type FakeProviders,

@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { createPowSolver } from "../src/sources/native/pow-solver.js";
+import { createPowSolver } from "../src/sources/tiktok/web/pow-solver.js";
 import { createMemoryStore } from "../src/stores/memory.js";
 import { SAMPLE_IDS } from "./fakes/tiktok.js";
 import { delay, download, startStack } from "./helpers.js";

@@ -9,7 +9,7 @@ import {
 } from "../domain/tiktok-url.js";
 import { DESKTOP_USER_AGENT, pageHeaders } from "../net/browser.js";
 import { type HttpClient, REDIRECT_STATUSES } from "../net/http-client.js";
-import { classifyPage } from "../sources/native/page.js";
+import { classifyPage } from "../sources/tiktok/web/page.js";
 
 const MAX_HOPS = 5;
 const SHORT_LINK_BODY_BYTES = 64 * 1024;

@@ -12,7 +12,6 @@ import { type CookieFile, createCookieFile } from "../net/cookie-file.js";
 import { createEgress } from "../net/egress.js";
 import { createHttpClient, type HttpClient } from "../net/http-client.js";
 import { createUpstreamMap } from "../net/upstreams.js";
-import { createPowSolver } from "../sources/native/pow-solver.js";
 import { createRegistry, SOURCES, upstreamNames } from "../sources/registry.js";
 import type { SourceDescriptor } from "../sources/types.js";
 import { createMemoryLeases, createRedisLeases } from "../stores/leases.js";
@@ -84,14 +83,14 @@ export function buildCore(config: Config, deps: ServiceDeps) {
           log,
         })
       : undefined);
-  const powSolver = createPowSolver();
   const registry = createRegistry(descriptors, {
     egress: network.egress,
     upstreams: network.upstreams,
     now,
-    tiktokCookies,
-    powSolver,
-    tiktokSessions: { size: config.tiktokSessions, maxAgeMs: config.tiktokSessionMaxAgeSeconds * 1000 },
+    tiktok: {
+      cookies: tiktokCookies,
+      sessions: { size: config.tiktokSessions, maxAgeMs: config.tiktokSessionMaxAgeSeconds * 1000 },
+    },
   });
   const apiKeys = config.apiKeysFile
     ? createApiKeys({ path: config.apiKeysFile, knownSources: descriptors.map((d) => d.name), now, log })
@@ -127,7 +126,7 @@ export function buildCore(config: Config, deps: ServiceDeps) {
     scheduler,
     async close() {
       await scheduler.stop();
-      await powSolver.close();
+      await registry.close();
       await network.egress.close();
       await network.close();
       await shared.close();

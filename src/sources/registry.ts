@@ -1,16 +1,16 @@
 import type { Platform } from "../domain/platforms.js";
-import { nativeSource } from "./native/index.js";
 import { buildParts } from "./parts.js";
-import { fasttoksave } from "./providers/fasttoksave.js";
-import { lovetik } from "./providers/lovetik.js";
-import { musicaldown } from "./providers/musicaldown.js";
-import { RETIRED_SOURCES } from "./providers/retired.js";
-import { savetik } from "./providers/savetik.js";
-import { snaptik } from "./providers/snaptik.js";
-import { ssstik } from "./providers/ssstik.js";
-import { tikmate } from "./providers/tikmate.js";
-import { tikwm } from "./providers/tikwm.js";
-import { ttdownloader } from "./providers/ttdownloader.js";
+import { fasttoksave } from "./tiktok/providers/fasttoksave.js";
+import { lovetik } from "./tiktok/providers/lovetik.js";
+import { musicaldown } from "./tiktok/providers/musicaldown.js";
+import { RETIRED_SOURCES } from "./tiktok/providers/retired.js";
+import { savetik } from "./tiktok/providers/savetik.js";
+import { snaptik } from "./tiktok/providers/snaptik.js";
+import { ssstik } from "./tiktok/providers/ssstik.js";
+import { tikmate } from "./tiktok/providers/tikmate.js";
+import { tikwm } from "./tiktok/providers/tikwm.js";
+import { ttdownloader } from "./tiktok/providers/ttdownloader.js";
+import { nativeSource } from "./tiktok/web/index.js";
 import type { Source, SourceDeps, SourceDescriptor } from "./types.js";
 
 export { buildParts };
@@ -47,6 +47,8 @@ export interface SourceRegistry {
   readonly all: readonly Source[];
   get(name: string): Source | undefined;
   readonly names: readonly string[];
+  /** Ends what the sources started. */
+  close(): Promise<void>;
 }
 
 export function createRegistry(descriptors: readonly SourceDescriptor[], deps: SourceDeps): SourceRegistry {
@@ -56,5 +58,12 @@ export function createRegistry(descriptors: readonly SourceDescriptor[], deps: S
   }));
   const byName = new Map(all.map((source) => [source.name, source]));
   if (byName.size !== all.length) throw new Error("two sources share one name");
-  return { all, get: (name) => byName.get(name), names: all.map((source) => source.name) };
+  return {
+    all,
+    get: (name) => byName.get(name),
+    names: all.map((source) => source.name),
+    close: async () => {
+      await Promise.all(all.map((source) => source.close?.()));
+    },
+  };
 }

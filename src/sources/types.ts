@@ -4,7 +4,6 @@ import type { ListKind, ListLink } from "../domain/tiktok-url.js";
 import type { CookieFile } from "../net/cookie-file.js";
 import type { Egress } from "../net/egress.js";
 import type { UpstreamMap } from "../net/upstreams.js";
-import type { PowSolver } from "./native/pow-solver.js";
 
 export interface ParamSpec {
   name: string;
@@ -45,6 +44,8 @@ export type Lister = (input: ListInput) => Promise<ListAnswer>;
 export interface SourceParts {
   extract: Extract;
   list?: Lister;
+  /** Ends what the source started (worker threads): called once when the service closes. */
+  close?: () => Promise<void>;
 }
 
 /** What every source may use; built once per service. */
@@ -56,12 +57,16 @@ export interface SourceDeps {
   egress: Egress;
   upstreams: UpstreamMap;
   now: () => number;
+  /** What the operator set for TikTok's own web client (the `native` source), and only it reads. */
+  tiktok: TikTokClientSettings;
+}
+
+/** The operator's settings for TikTok's own web client. */
+export interface TikTokClientSettings {
   /** The operator's TikTok cookies (`TIKTOK_COOKIES`), for login-only and age-restricted posts. */
-  tiktokCookies?: CookieFile;
-  /** Solves TikTok's WAF proof of work off the event loop (one per service: its threads are shared). */
-  powSolver: PowSolver;
-  /** How many TikTok sessions to keep per way out, and for how long (the native source's pool). */
-  tiktokSessions: { size: number; maxAgeMs: number };
+  cookies?: CookieFile;
+  /** How many TikTok sessions to keep per way out, and for how long. */
+  sessions: { size: number; maxAgeMs: number };
 }
 
 /**
@@ -94,7 +99,4 @@ export interface SourceDescriptor {
 }
 
 /** A source as the running service uses it: its declaration, its extractor, and its lister. */
-export interface Source extends Omit<SourceDescriptor, "create"> {
-  extract: Extract;
-  list?: Lister;
-}
+export interface Source extends Omit<SourceDescriptor, "create">, SourceParts {}

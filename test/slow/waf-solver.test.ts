@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { describe, it } from "node:test";
-import { createPowSolver } from "../../src/sources/native/pow-solver.js";
+import { createPowSolver } from "../../src/sources/tiktok/web/pow-solver.js";
 import { delay, startStack } from "../helpers.js";
 
 /** Timed against the old loop, so it runs alone (test:slow runs one file at a time). */

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { nativeSource } from "../../src/sources/native/index.js";
 import { PROVIDERS } from "../../src/sources/registry.js";
+import { nativeSource } from "../../src/sources/tiktok/web/index.js";
 import { type FakeProviders, startProviderFakes } from "../fakes/providers/index.js";
 import { type Stack, startStack } from "../helpers.js";
 

@@ -1,4 +1,4 @@
-import { elements, hasClasses, textOf } from "../../domain/html.js";
+import { elements, hasClasses, textOf } from "../../../domain/html.js";
 import { defineProvider, sameSite, siteAnswer, siteError } from "./common.js";
 
 const NAME = "ttdownloader";

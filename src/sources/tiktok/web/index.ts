@@ -1,8 +1,8 @@
-import { ApiError, SourceFailure } from "../../domain/errors.js";
-import { at } from "../../domain/json-path.js";
-import type { Extraction } from "../../domain/media.js";
-import { DESKTOP_USER_AGENT, MOBILE_USER_AGENT } from "../../net/browser.js";
-import type { ExtractInput, SourceDescriptor } from "../types.js";
+import { ApiError, SourceFailure } from "../../../domain/errors.js";
+import { at } from "../../../domain/json-path.js";
+import type { Extraction } from "../../../domain/media.js";
+import { DESKTOP_USER_AGENT, MOBILE_USER_AGENT } from "../../../net/browser.js";
+import type { ExtractInput, SourceDescriptor } from "../../types.js";
 import { createListedStories, type ListedStories } from "./listed-stories.js";
 import { createNativeLister } from "./lister.js";
 import { extractionOf, readPost } from "./page.js";
@@ -23,7 +23,11 @@ export const nativeSource: SourceDescriptor = {
     // Posts and lists share one web client, and so the kept sessions; stories listed are kept for a while.
     const web = createTikTokWeb(deps);
     const stories = createListedStories(deps.now);
-    return { extract: createNativeExtractor(web, stories), list: createNativeLister(web, deps, stories) };
+    return {
+      extract: createNativeExtractor(web, stories),
+      list: createNativeLister(web, deps, stories),
+      close: web.close,
+    };
   },
 };
 

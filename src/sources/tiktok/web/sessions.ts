@@ -1,5 +1,5 @@
 import type { CookieJar } from "tough-cookie";
-import { newCookieJar } from "../../net/cookie-jar.js";
+import { newCookieJar } from "../../../net/cookie-jar.js";
 
 /**
  * TikTok sessions kept between extractions (docs/upstreams/tiktok.md §7): a fresh cookie jar meets

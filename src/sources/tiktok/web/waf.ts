@@ -1,5 +1,5 @@
-import { SourceFailure } from "../../domain/errors.js";
-import { elementById } from "../../domain/html.js";
+import { SourceFailure } from "../../../domain/errors.js";
+import { elementById } from "../../../domain/html.js";
 import type { PowSolver } from "./pow-solver.js";
 
 /**

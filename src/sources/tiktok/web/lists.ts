@@ -1,8 +1,8 @@
-import { postErrors, SourceFailure } from "../../domain/errors.js";
-import { at, num } from "../../domain/json-path.js";
-import type { ListAnswer, ListItem } from "../../domain/lists.js";
-import { isSecUid, type ListLink } from "../../domain/tiktok-url.js";
-import type { ListInput } from "../types.js";
+import { postErrors, SourceFailure } from "../../../domain/errors.js";
+import { at, num } from "../../../domain/json-path.js";
+import type { ListAnswer, ListItem } from "../../../domain/lists.js";
+import { isSecUid, type ListLink } from "../../../domain/tiktok-url.js";
+import type { ListInput } from "../../types.js";
 import { accountFor } from "./accounts.js";
 import { listItemOf } from "./page.js";
 import type { TikTokWeb, Visit } from "./web.js";

@@ -1,5 +1,5 @@
-import { SourceFailure } from "../../domain/errors.js";
-import { elements, hasClasses, openingTags, textOf } from "../../domain/html.js";
+import { SourceFailure } from "../../../domain/errors.js";
+import { elements, hasClasses, openingTags, textOf } from "../../../domain/html.js";
 import { defineProvider, sameSite, siteAnswer, siteError } from "./common.js";
 
 const NAME = "musicaldown";

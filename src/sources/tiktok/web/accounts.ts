@@ -1,10 +1,10 @@
-import { ApiError, postErrors, SourceFailure } from "../../domain/errors.js";
-import { scriptById } from "../../domain/html.js";
-import { at, list, num, record, str } from "../../domain/json-path.js";
-import type { ListOwner } from "../../domain/lists.js";
-import { isSecUid } from "../../domain/tiktok-url.js";
-import { DESKTOP_USER_AGENT } from "../../net/browser.js";
-import type { ListInput } from "../types.js";
+import { ApiError, postErrors, SourceFailure } from "../../../domain/errors.js";
+import { scriptById } from "../../../domain/html.js";
+import { at, list, num, record, str } from "../../../domain/json-path.js";
+import type { ListOwner } from "../../../domain/lists.js";
+import { isSecUid } from "../../../domain/tiktok-url.js";
+import { DESKTOP_USER_AGENT } from "../../../net/browser.js";
+import type { ListInput } from "../../types.js";
 import { pageScope, readPost } from "./page.js";
 import type { TikTokWeb, Visit } from "./web.js";
 import { withoutLogin } from "./web-app.js";

@@ -1,8 +1,8 @@
-import { postErrors } from "../../domain/errors.js";
-import { at, list, record, str } from "../../domain/json-path.js";
-import type { ListAnswer, ListItem } from "../../domain/lists.js";
-import { DESKTOP_USER_AGENT } from "../../net/browser.js";
-import type { ListInput } from "../types.js";
+import { postErrors } from "../../../domain/errors.js";
+import { at, list, record, str } from "../../../domain/json-path.js";
+import type { ListAnswer, ListItem } from "../../../domain/lists.js";
+import { DESKTOP_USER_AGENT } from "../../../net/browser.js";
+import type { ListInput } from "../../types.js";
 import type { ListedStories } from "./listed-stories.js";
 import { listItemOf, pageScope } from "./page.js";
 import type { TikTokWeb, Visit } from "./web.js";

@@ -1,7 +1,7 @@
-import { postErrors, SourceFailure } from "../../domain/errors.js";
-import { at, num } from "../../domain/json-path.js";
-import type { ListAnswer, ListItem } from "../../domain/lists.js";
-import type { ListInput } from "../types.js";
+import { postErrors, SourceFailure } from "../../../domain/errors.js";
+import { at, num } from "../../../domain/json-path.js";
+import type { ListAnswer, ListItem } from "../../../domain/lists.js";
+import type { ListInput } from "../../types.js";
 import { accountFor } from "./accounts.js";
 import type { ListedStories } from "./listed-stories.js";
 import { listItemOf } from "./page.js";

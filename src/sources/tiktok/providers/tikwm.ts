@@ -1,8 +1,8 @@
-import { SourceFailure } from "../../domain/errors.js";
-import { at, list, num, record, str } from "../../domain/json-path.js";
-import { type ListItem, listItemUrl } from "../../domain/lists.js";
-import { buildParts } from "../parts.js";
-import type { ExtractInput, Lister, SourceDeps, SourceDescriptor } from "../types.js";
+import { SourceFailure } from "../../../domain/errors.js";
+import { at, list, num, record, str } from "../../../domain/json-path.js";
+import { type ListItem, listItemUrl } from "../../../domain/lists.js";
+import { buildParts } from "../../parts.js";
+import type { ExtractInput, Lister, SourceDeps, SourceDescriptor } from "../../types.js";
 import {
   defineProvider,
   openSite,

@@ -1,12 +1,12 @@
-import { SourceFailure } from "../../domain/errors.js";
-import { at, list } from "../../domain/json-path.js";
-import { type Media, postIdsInLinks, withIdEvidence } from "../../domain/media.js";
-import { DESKTOP_USER_AGENT, pageHeaders } from "../../net/browser.js";
-import { newCookieJar } from "../../net/cookie-jar.js";
-import type { HttpResponse } from "../../net/http-client.js";
-import { joinBase } from "../../net/upstreams.js";
-import { decodePackedScript, PackedScriptError } from "../packed-script.js";
-import type { ExtractInput, ParamSpec, SourceDeps, SourceDescriptor } from "../types.js";
+import { SourceFailure } from "../../../domain/errors.js";
+import { at, list } from "../../../domain/json-path.js";
+import { type Media, postIdsInLinks, withIdEvidence } from "../../../domain/media.js";
+import { DESKTOP_USER_AGENT, pageHeaders } from "../../../net/browser.js";
+import { newCookieJar } from "../../../net/cookie-jar.js";
+import type { HttpResponse } from "../../../net/http-client.js";
+import { joinBase } from "../../../net/upstreams.js";
+import { decodePackedScript, PackedScriptError } from "../../packed-script.js";
+import type { ExtractInput, ParamSpec, SourceDeps, SourceDescriptor } from "../../types.js";
 
 /**
  * What every third-party site needs (docs/upstreams/providers.md, "Common to all"): a browser User-Agent, one cookie

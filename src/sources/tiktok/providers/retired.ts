@@ -1,5 +1,5 @@
-import { SourceFailure } from "../../domain/errors.js";
-import type { SourceDescriptor } from "../types.js";
+import { SourceFailure } from "../../../domain/errors.js";
+import type { SourceDescriptor } from "../../types.js";
 
 /**
  * Sites the original project shipped that are dead or unusable (docs/upstreams/providers.md, last provider section).

@@ -1,7 +1,7 @@
-import { SourceFailure } from "../../domain/errors.js";
-import type { ListAnswer } from "../../domain/lists.js";
-import { isTab } from "../../domain/tiktok-url.js";
-import type { ListInput, SourceDeps } from "../types.js";
+import { SourceFailure } from "../../../domain/errors.js";
+import type { ListAnswer } from "../../../domain/lists.js";
+import { isTab } from "../../../domain/tiktok-url.js";
+import type { ListInput, SourceDeps } from "../../types.js";
 import { followingPage } from "./following.js";
 import type { ListedStories } from "./listed-stories.js";
 import { offsetPage, profilePage } from "./lists.js";

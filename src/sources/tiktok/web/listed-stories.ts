@@ -1,6 +1,6 @@
 import { LRUCache } from "lru-cache";
-import type { Extraction } from "../../domain/media.js";
-import { DESKTOP_USER_AGENT } from "../../net/browser.js";
+import type { Extraction } from "../../../domain/media.js";
+import { DESKTOP_USER_AGENT } from "../../../net/browser.js";
 import { extractionOf } from "./page.js";
 import type { Visit } from "./web.js";
 

@@ -1,5 +1,5 @@
-import { elements, hasClasses, textOf } from "../../domain/html.js";
-import { innerHtmlOf } from "../packed-script.js";
+import { elements, hasClasses, textOf } from "../../../domain/html.js";
+import { innerHtmlOf } from "../../packed-script.js";
 import { defineProvider, siteAnswer, siteError, unpack } from "./common.js";
 
 const NAME = "snaptik";

@@ -1,11 +1,12 @@
 import type { CookieJar } from "tough-cookie";
-import { SourceFailure } from "../../domain/errors.js";
-import { isTikTokHost } from "../../domain/tiktok-url.js";
-import { junkHeaders, pageHeaders } from "../../net/browser.js";
-import type { Route } from "../../net/egress.js";
-import type { ScopedCookie } from "../../net/http-client.js";
-import type { SourceDeps } from "../types.js";
+import { SourceFailure } from "../../../domain/errors.js";
+import { isTikTokHost } from "../../../domain/tiktok-url.js";
+import { junkHeaders, pageHeaders } from "../../../net/browser.js";
+import type { Route } from "../../../net/egress.js";
+import type { ScopedCookie } from "../../../net/http-client.js";
+import type { SourceDeps } from "../../types.js";
 import { classifyPage } from "./page.js";
+import { createPowSolver, type PowSolver } from "./pow-solver.js";
 import { createSessionPool } from "./sessions.js";
 import { challengeCookies, parseWafChallenge, solveProofOfWork } from "./waf.js";
 
@@ -32,14 +33,16 @@ export interface Visit {
  */
 export function createTikTokWeb(deps: SourceDeps) {
   const sessions = createSessionPool({
-    size: deps.tiktokSessions.size,
-    maxAgeMs: deps.tiktokSessions.maxAgeMs,
+    size: deps.tiktok.sessions.size,
+    maxAgeMs: deps.tiktok.sessions.maxAgeMs,
     maxUses: SESSION_MAX_USES,
     now: deps.now,
   });
+  // Solves TikTok's WAF proof of work off the event loop; its threads start with the first challenge.
+  const powSolver = createPowSolver();
 
   const loadPage = (visit: Visit, url: string, userAgent: string, accept?: string) =>
-    loadThroughWaf(deps.powSolver, visit, url, userAgent, accept);
+    loadThroughWaf(powSolver, visit, url, userAgent, accept);
 
   /** A JSON endpoint of TikTok's web app (the lists), on the visit's session; its WAF page is solved too. */
   async function loadJson(visit: Visit, url: string, userAgent: string): Promise<unknown> {
@@ -75,7 +78,7 @@ export function createTikTokWeb(deps: SourceDeps) {
 
   async function visitVia<T>(route: Route, signal: AbortSignal, work: (visit: Visit) => Promise<T>) {
     const lease = await sessions.acquire(route.id, signal);
-    const operator = (await deps.tiktokCookies?.current()) ?? [];
+    const operator = (await deps.tiktok.cookies?.current()) ?? [];
     const current: Visit = {
       jar: lease.jar,
       operatorCookie: operator.length
@@ -98,7 +101,7 @@ export function createTikTokWeb(deps: SourceDeps) {
     }
   }
 
-  return { visit, loadPage, loadJson };
+  return { visit, loadPage, loadJson, close: () => powSolver.close() };
 }
 
 export type TikTokWeb = ReturnType<typeof createTikTokWeb>;
@@ -131,7 +134,7 @@ async function fetchPage(visit: Visit, url: string, userAgent: string, accept?: 
  * same), so they never reach the media requests or the kept session.
  */
 async function loadThroughWaf(
-  powSolver: SourceDeps["powSolver"],
+  powSolver: PowSolver,
   visit: Visit,
   url: string,
   userAgent: string,

@@ -1,7 +1,7 @@
 import { randomBytes, randomInt } from "node:crypto";
-import { SourceFailure } from "../../domain/errors.js";
-import { at, list, num, record } from "../../domain/json-path.js";
-import { DESKTOP_USER_AGENT } from "../../net/browser.js";
+import { SourceFailure } from "../../../domain/errors.js";
+import { at, list, num, record } from "../../../domain/json-path.js";
+import { DESKTOP_USER_AGENT } from "../../../net/browser.js";
 import type { TikTokWeb, Visit } from "./web.js";
 
 /**

@@ -1,6 +1,6 @@
-import { SourceFailure } from "../../domain/errors.js";
-import { elements, hasClasses, textOf } from "../../domain/html.js";
-import type { ExtractInput } from "../types.js";
+import { SourceFailure } from "../../../domain/errors.js";
+import { elements, hasClasses, textOf } from "../../../domain/html.js";
+import type { ExtractInput } from "../../types.js";
 import { defineProvider, type Site, sameSite, siteAnswer, siteError } from "./common.js";
 
 const NAME = "ssstik";

@@ -1,5 +1,5 @@
-import { textOf } from "../../domain/html.js";
-import { at, list, num, str } from "../../domain/json-path.js";
+import { textOf } from "../../../domain/html.js";
+import { at, list, num, str } from "../../../domain/json-path.js";
 import { defineProvider, parseJson, sameSite, siteAnswer, siteError } from "./common.js";
 
 const NAME = "lovetik";

@@ -1,9 +1,9 @@
-import { postErrors, SourceFailure } from "../../domain/errors.js";
-import { scriptById } from "../../domain/html.js";
-import { at, firstOf, list, num, record, str } from "../../domain/json-path.js";
-import { type ListItem, listItemUrl } from "../../domain/lists.js";
-import type { Extraction, Media } from "../../domain/media.js";
-import { postIdTime } from "../../domain/tiktok-url.js";
+import { postErrors, SourceFailure } from "../../../domain/errors.js";
+import { scriptById } from "../../../domain/html.js";
+import { at, firstOf, list, num, record, str } from "../../../domain/json-path.js";
+import { type ListItem, listItemUrl } from "../../../domain/lists.js";
+import type { Extraction, Media } from "../../../domain/media.js";
+import { postIdTime } from "../../../domain/tiktok-url.js";
 
 export const DATA_SCRIPT_ID = "__UNIVERSAL_DATA_FOR_REHYDRATION__";
 const DETAIL_KEYS = ["webapp.video-detail", "webapp.reflow.video.detail"];

@@ -1,4 +1,4 @@
-import { at, num, str } from "../../domain/json-path.js";
+import { at, num, str } from "../../../domain/json-path.js";
 import { defineProvider, parseJson, siteAnswer, siteError } from "./common.js";
 
 const NAME = "savetik";
