@@ -4,7 +4,7 @@ import { filenameOf } from "../src/delivery/links.js";
 import { at, record } from "../src/domain/json-path.js";
 import { DESKTOP_USER_AGENT, junkHeaders, MOBILE_USER_AGENT } from "../src/net/browser.js";
 import { impersonationFor } from "../src/net/browser-client.js";
-import { mapPost } from "../src/sources/tiktok/web/page.js";
+import { mapPost } from "../src/sources/tiktok/web/item.js";
 import { SAMPLE_IDS } from "./fakes/tiktok.js";
 import { tiktokSample } from "./fixtures/index.js";
 import { download, startStack } from "./helpers.js";

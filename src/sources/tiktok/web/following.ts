@@ -3,8 +3,9 @@ import { at, list, record, str } from "../../../domain/json-path.js";
 import type { ListAnswer, ListItem } from "../../../domain/lists.js";
 import { DESKTOP_USER_AGENT } from "../../../net/browser.js";
 import type { ListInput } from "../../types.js";
+import { listItemOf } from "./item.js";
 import type { ListedStories } from "./listed-stories.js";
-import { listItemOf, pageScope } from "./page.js";
+import { pageScope } from "./page.js";
 import type { TikTokWeb, Visit } from "./web.js";
 import { checkListStatus, listJson, newDeviceId, REQUESTS_PER_PAGE, webAppQuery } from "./web-app.js";
 

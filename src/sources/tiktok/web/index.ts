@@ -3,9 +3,10 @@ import { at } from "../../../domain/json-path.js";
 import type { Extraction } from "../../../domain/media.js";
 import { DESKTOP_USER_AGENT, MOBILE_USER_AGENT } from "../../../net/browser.js";
 import type { ExtractInput, SourceDescriptor } from "../../types.js";
+import { extractionOf } from "./item.js";
 import { createListedStories, type ListedStories } from "./listed-stories.js";
 import { createNativeLister } from "./lister.js";
-import { extractionOf, readPost } from "./page.js";
+import { readPost } from "./page.js";
 import { createTikTokWeb, type TikTokWeb, type Visit } from "./web.js";
 
 /** TikTok's own post page, read from its __UNIVERSAL_DATA_FOR_REHYDRATION__ script (docs/upstreams/tiktok.md §2). */

@@ -1,7 +1,7 @@
 import { LRUCache } from "lru-cache";
 import type { Extraction } from "../../../domain/media.js";
 import { DESKTOP_USER_AGENT } from "../../../net/browser.js";
-import { extractionOf } from "./page.js";
+import { extractionOf } from "./item.js";
 import type { Visit } from "./web.js";
 
 /** Stories kept per service: a listing gives a few at a time, and a story lives a day. */

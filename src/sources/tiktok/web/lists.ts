@@ -4,7 +4,7 @@ import type { ListAnswer, ListItem } from "../../../domain/lists.js";
 import { isSecUid, type ListLink } from "../../../domain/tiktok-url.js";
 import type { ListInput } from "../../types.js";
 import { accountFor } from "./accounts.js";
-import { listItemOf } from "./page.js";
+import { listItemOf } from "./item.js";
 import type { TikTokWeb, Visit } from "./web.js";
 import {
   checkListStatus,

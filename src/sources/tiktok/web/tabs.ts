@@ -3,8 +3,8 @@ import { at, num } from "../../../domain/json-path.js";
 import type { ListAnswer, ListItem } from "../../../domain/lists.js";
 import type { ListInput } from "../../types.js";
 import { accountFor } from "./accounts.js";
+import { listItemOf } from "./item.js";
 import type { ListedStories } from "./listed-stories.js";
-import { listItemOf } from "./page.js";
 import type { TikTokWeb, Visit } from "./web.js";
 import {
   checkListStatus,
