@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { Redis } from "ioredis";
+import { makePosts, makeProfile } from "./fakes/profiles.js";
 import { FakeTikTok, SAMPLE_IDS } from "./fakes/tiktok.js";
 import { delay, download, type Stack, scriptedSource, startStack, videoFrom } from "./helpers.js";
 import { redisAnswers } from "./support/redis-server.js";
@@ -106,6 +107,30 @@ describe("several instances sharing one Redis", {
     assert.equal(elsewhere.statusCode, 429);
     assert.ok(Number(elsewhere.headers["retry-after"]) > 0);
     assert.ok((await redis.keys(`${prefix}rate:*`)).length > 0);
+  });
+
+  it("a story listed on one instance is downloaded on another from its list item", async () => {
+    const teller = makeProfile("story.sharer", [], {
+      tabs: { stories: { posts: makePosts(2, { salt: 9650 }), public: true } },
+    });
+    fake.profiles.set(teller.username, teller);
+    const story = teller.tabs?.stories?.posts[0];
+    assert.ok(story && !story.photo);
+    const listed = await first.app.inject({
+      url: "/api/list",
+      query: { url: "https://www.tiktok.com/@story.sharer/stories", limit: "5" },
+      remoteAddress: "192.0.2.20",
+    });
+    assert.equal(listed.statusCode, 200, listed.body);
+    const url = `https://www.tiktok.com/@story.sharer/video/${story.id}`;
+    const elsewhere = await second.app.inject({
+      url: "/api/download",
+      query: { url, type: "native", nocache: "true" },
+      remoteAddress: "192.0.2.21",
+    });
+    assert.equal(elsewhere.statusCode, 200, elsewhere.body);
+    assert.equal(elsewhere.json().result.id, story.id);
+    assert.equal((await redis.keys(`${prefix}story:tiktok:*`)).length, 2);
   });
 
   it("reports the Redis store in /api/health", async () => {

@@ -14,6 +14,7 @@ import { createHttpClient, type HttpClient } from "../net/http-client.js";
 import { createUpstreamMap } from "../net/upstreams.js";
 import { createRegistry, SOURCES, upstreamNames } from "../sources/registry.js";
 import type { SourceDescriptor } from "../sources/types.js";
+import { createMemoryKeptStories, createRedisKeptStories } from "../stores/kept-stories.js";
 import { createMemoryLeases, createRedisLeases } from "../stores/leases.js";
 import { createMemoryStore } from "../stores/memory.js";
 import { createRateCounters } from "../stores/rate-counters.js";
@@ -27,6 +28,9 @@ import { createApiKeys } from "./api-keys.js";
 import { type Config, ConfigError } from "./config.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import { createScheduler } from "./scheduler.js";
+
+/** Stories kept in memory for the downloads after their listing: a listing gives a few at a time. */
+const MAX_KEPT_STORIES = 500;
 
 /** Outcomes kept per source for its success rate and latency. */
 const HEALTH_WINDOW = 50;
@@ -83,11 +87,13 @@ export function buildCore(config: Config, deps: ServiceDeps) {
           log,
         })
       : undefined);
+  const shared = buildStores(config, deps, log, now);
   const registry = createRegistry(descriptors, {
     egress: network.egress,
     upstreams: network.upstreams,
     now,
     tiktok: {
+      stories: shared.keptStories,
       cookies: tiktokCookies,
       sessions: { size: config.tiktokSessions, maxAgeMs: config.tiktokSessionMaxAgeSeconds * 1000 },
     },
@@ -95,7 +101,6 @@ export function buildCore(config: Config, deps: ServiceDeps) {
   const apiKeys = config.apiKeysFile
     ? createApiKeys({ path: config.apiKeysFile, knownSources: descriptors.map((d) => d.name), now, log })
     : undefined;
-  const shared = buildStores(config, deps, log, now);
   // A source the operator left out (SOURCES) is never contacted.
   const running = registry.all.filter((source) => enabled.has(source.name));
   const slots = createTunnelSlots(config.streamMaxConcurrent, {
@@ -210,6 +215,10 @@ function buildStores(config: Config, deps: ServiceDeps, log: Logger, now: () => 
         ? createRedisLeases({ redis, guard, prefix: config.redisPrefix })
         : createMemoryLeases(now),
     rateCounters: createRateCounters({ now, prefix: config.redisPrefix, redis, guard }),
+    keptStories:
+      redis && guard
+        ? createRedisKeptStories({ redis, guard, prefix: config.redisPrefix })
+        : createMemoryKeptStories({ max: MAX_KEPT_STORIES, now }),
     storeKind: redis ? ("redis" as const) : ("memory" as const),
     async close() {
       await store.close();

@@ -1,3 +1,4 @@
+import type { KeptStories } from "../domain/kept-stories.js";
 import type { ListAnswer, ListPosition } from "../domain/lists.js";
 import type { Extraction } from "../domain/media.js";
 import type { ListKind, ListLink } from "../domain/tiktok-url.js";
@@ -57,16 +58,18 @@ export interface SourceDeps {
   egress: Egress;
   upstreams: UpstreamMap;
   now: () => number;
-  /** What the operator set for TikTok's own web client (the `native` source), and only it reads. */
-  tiktok: TikTokClientSettings;
+  /** What TikTok's own web client (the `native` source) is given, and only it reads. */
+  tiktok: TikTokClientDeps;
 }
 
-/** The operator's settings for TikTok's own web client. */
-export interface TikTokClientSettings {
+/** What TikTok's own web client is given: the operator's settings for it, and where it keeps stories. */
+export interface TikTokClientDeps {
   /** The operator's TikTok cookies (`TIKTOK_COOKIES`), for login-only and age-restricted posts. */
   cookies?: CookieFile;
   /** How many TikTok sessions to keep per way out, and for how long. */
   sessions: { size: number; maxAgeMs: number };
+  /** Stories as their listing gave them, for the downloads that follow (shared with other instances). */
+  stories: KeptStories;
 }
 
 /**

@@ -23,7 +23,7 @@ export const nativeSource: SourceDescriptor = {
   create: (deps) => {
     // Posts and lists share one web client, and so the kept sessions; stories listed are kept for a while.
     const web = createTikTokWeb(deps);
-    const stories = createListedStories(deps.now);
+    const stories = createListedStories(deps.tiktok.stories, deps.now);
     return {
       extract: createNativeExtractor(web, stories),
       list: createNativeLister(web, deps, stories),
@@ -40,7 +40,7 @@ function createNativeExtractor(web: TikTokWeb, stories: ListedStories) {
     } catch (error) {
       const listed = input.signal.aborted
         ? undefined
-        : stories.extraction(input.id, input.withLogin === true);
+        : await stories.extraction(input.id, input.withLogin === true);
       if (!listed) throw error;
       return listed;
     }
