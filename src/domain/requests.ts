@@ -15,7 +15,7 @@ export interface DownloadRequest {
    * The client may be given what only the operator's login shows (see ListRequest): a story listed
    * with that login, whose own page fails, is answered from its list item to such a client only.
    */
-  privateTabs?: boolean;
+  readsViaLogin?: boolean;
 }
 
 export interface ListRequest {
@@ -31,7 +31,7 @@ export interface ListRequest {
    * The client may read what TikTok serves only because of the operator's login (an API key marked
    * `privateTabs`, or the library and CLI, which are the operator's own).
    */
-  privateTabs?: boolean;
+  readsViaLogin?: boolean;
   /** Skip reading the cache (a fresh page, still shared with whoever asks for it at the same time). */
   nocache?: boolean;
   /** The client's own request: when every client waiting for a page has gone, the page is not fetched on. */
@@ -58,10 +58,10 @@ export type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
  * read what the operator's login shows (a key marked `privateTabs`, or the library and the CLI, which run
  * as their user). A face says this once, in `askerOf` (HTTP) or `OWN_PROCESS` (the library).
  */
-export type Asker = Pick<DownloadRequest, "allowedSources" | "privateTabs">;
+export type Asker = Pick<DownloadRequest, "allowedSources" | "readsViaLogin">;
 
 /** The library and the CLI in process: their user's own settings, and their own login. */
-export const OWN_PROCESS: Asker = { privateTabs: true };
+export const OWN_PROCESS: Asker = { readsViaLogin: true };
 
 /** What a download asks for, past its link: the API's defaults (any source, the cache, rotation). */
 export type DownloadChoice = Partial<
@@ -77,7 +77,7 @@ export function downloadRequest(url: string, choice: DownloadChoice, asker: Aske
     rotateOnError: choice.rotateOnError ?? true,
     params: choice.params ?? {},
     ...(asker.allowedSources ? { allowedSources: asker.allowedSources } : {}),
-    ...(asker.privateTabs ? { privateTabs: true } : {}),
+    ...(asker.readsViaLogin ? { readsViaLogin: true } : {}),
   };
 }
 
@@ -95,6 +95,6 @@ export function listRequest(
     ...(choice.nocache ? { nocache: true } : {}),
     ...(choice.signal ? { signal: choice.signal } : {}),
     ...(asker.allowedSources ? { allowedSources: asker.allowedSources } : {}),
-    ...(asker.privateTabs ? { privateTabs: true } : {}),
+    ...(asker.readsViaLogin ? { readsViaLogin: true } : {}),
   };
 }

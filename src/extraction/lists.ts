@@ -94,7 +94,7 @@ export function createListing(deps: ListingDeps) {
     async page(request: ListRequest): Promise<ListPage> {
       const cursor = request.cursor ? cursors.open(request.cursor) : undefined;
       // A page the operator's login served goes on only for a client allowed to read it, before any request.
-      if (cursor?.v === 1 && !request.privateTabs) throw loginOnly(listKindOf(cursor.l));
+      if (cursor?.v === 1 && !request.readsViaLogin) throw loginOnly(listKindOf(cursor.l));
       const link = await linkOf(deps, request.url, request.signal);
       if (cursor) checkList(cursor, listIdentity(link));
       const keys = pageKeys(link, request, cursor);
@@ -127,7 +127,7 @@ function pageKeys(link: ListLink, request: ListRequest, cursor?: CursorBody): Pa
     request.allowedSources?.join(",") ?? "*",
     "anonymous",
   ].join("|");
-  return { cache, flight: `${cache}|asked-by:${request.privateTabs ? "login-reader" : "anyone"}` };
+  return { cache, flight: `${cache}|asked-by:${request.readsViaLogin ? "login-reader" : "anyone"}` };
 }
 
 export type Listing = ReturnType<typeof createListing>;
@@ -184,7 +184,7 @@ async function fetchPage(
  * (flights are shared: another client may have asked for the same page at the same moment).
  */
 function forThisClient(page: ListPage, request: ListRequest, link: ListLink): ListPage {
-  if (!page.viaLogin || request.privateTabs) return page;
+  if (!page.viaLogin || request.readsViaLogin) return page;
   throw loginOnly(link.list);
 }
 
@@ -258,7 +258,7 @@ async function ask(
       position,
       limit: request.limit,
       signal: AbortSignal.any([limit.signal, signal]),
-      withLogin: request.privateTabs === true,
+      readsViaLogin: request.readsViaLogin === true,
     });
     checkOwner(link, answer, source.name);
     deps.health.record(listBook(source.name), {

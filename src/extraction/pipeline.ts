@@ -44,7 +44,7 @@ const flightKey = (post: PostRef, request: DownloadRequest) =>
     request.rotateOnError,
     JSON.stringify(request.params),
     request.allowedSources?.join(",") ?? "*",
-    request.privateTabs ? "login" : "",
+    request.readsViaLogin ? "login" : "",
   ].join("|");
 
 type Fresh = Sourced | { error: ApiError };
@@ -161,7 +161,7 @@ function extractor(deps: PipelineDeps) {
         params: request.params,
         allowedSources: request.allowedSources,
         clientChose: !request.refresh,
-        withLogin: request.privateTabs === true,
+        readsViaLogin: request.readsViaLogin === true,
       },
     );
 }
@@ -189,7 +189,7 @@ function reextractor(
       rotateOnError: true,
       params: {},
       refresh: true,
-      ...(viaLogin ? { privateTabs: true } : {}),
+      ...(viaLogin ? { readsViaLogin: true } : {}),
     };
     const key = `${postKey(post)}|reextract|${viaLogin ? "login" : "anonymous"}`;
     const fresh = await inFlight.run(key, async () => {

@@ -22,7 +22,7 @@ export interface RotationRequest {
    */
   clientChose?: boolean;
   /** The client may be given what only the operator's login shows. */
-  withLogin?: boolean;
+  readsViaLogin?: boolean;
 }
 
 export interface RotationDeps {
@@ -147,7 +147,7 @@ async function attempt(
       url: request.url,
       params: request.params,
       signal,
-      ...(request.withLogin ? { withLogin: true } : {}),
+      ...(request.readsViaLogin ? { readsViaLogin: true } : {}),
     });
     if (extraction.media.id !== request.id)
       throw new SourceFailure(

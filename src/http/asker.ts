@@ -6,6 +6,6 @@ export function askerOf(request: Pick<FastifyRequest, "apiKey">): Asker {
   const key = request.apiKey;
   return {
     ...(key?.sources ? { allowedSources: key.sources } : {}),
-    ...(key?.privateTabs ? { privateTabs: true } : {}),
+    ...(key?.readsViaLogin ? { readsViaLogin: true } : {}),
   };
 }

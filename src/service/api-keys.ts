@@ -20,7 +20,7 @@ export interface KeyGrant {
    * The key may read what TikTok serves only because of the operator's login (`TIKTOK_COOKIES`): a
    * private account the login may see, a user's private tabs. Off unless the keys file says so.
    */
-  privateTabs?: boolean;
+  readsViaLogin?: boolean;
 }
 
 interface KeyEntry extends KeyGrant {
@@ -76,7 +76,7 @@ const grantOf = (key: KeyEntry): KeyGrant => ({
   id: key.id,
   limit: key.limit,
   sources: key.sources,
-  ...(key.privateTabs ? { privateTabs: true } : {}),
+  ...(key.readsViaLogin ? { readsViaLogin: true } : {}),
 });
 
 /** Parses a keys file; a bad file throws with the reason (the caller keeps the last good one). */
@@ -103,7 +103,7 @@ export function parseKeyFile(text: string, knownSources: readonly string[]): Key
       digest,
       limit: grant.limit,
       sources,
-      ...(grant.privateTabs ? { privateTabs: true } : {}),
+      ...(grant.privateTabs ? { readsViaLogin: true } : {}),
       ranges: grant.ips?.map((entry) =>
         entry.includes("/") ? ipaddr.parseCIDR(entry) : cidrOfAddress(ipaddr.parse(entry)),
       ),

@@ -23,7 +23,7 @@ export interface ExtractInput {
   params: Record<string, unknown>;
   signal: AbortSignal;
   /** The client may be given what only the operator's login shows (a story listed with it). */
-  withLogin?: boolean;
+  readsViaLogin?: boolean;
 }
 
 export type Extract = (input: ExtractInput) => Promise<Extraction>;
@@ -35,7 +35,7 @@ export interface ListInput {
   limit: number;
   signal: AbortSignal;
   /** The client may see what only the operator's login shows: only then is it asked for. */
-  withLogin?: boolean;
+  readsViaLogin?: boolean;
 }
 
 /** Reads one page of a profile, collection or playlist. */

@@ -118,6 +118,6 @@ export async function accountFor(web: TikTokWeb, visit: Visit, input: ListInput)
   // A link by `secUid` needs no profile page (yt-dlp's tiktokuser: links).
   if (isSecUid(username)) return { secUid: username, owner: {} };
   return withoutLogin(visit, (login) =>
-    accountOf(web, visit, username, input.withLogin === true && login !== undefined),
+    accountOf(web, visit, username, input.readsViaLogin === true && login !== undefined),
   );
 }

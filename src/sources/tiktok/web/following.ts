@@ -36,7 +36,7 @@ export async function followingPage(
   input: ListInput,
   stories: ListedStories,
 ): Promise<ListAnswer> {
-  if (!input.withLogin)
+  if (!input.readsViaLogin)
     throw postErrors.loginRequired(
       "The following feed shows the stories of the accounts a login follows: this server answers it only to API keys marked privateTabs.",
     );

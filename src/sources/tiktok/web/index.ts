@@ -40,7 +40,7 @@ function createNativeExtractor(web: TikTokWeb, stories: ListedStories) {
     } catch (error) {
       const listed = input.signal.aborted
         ? undefined
-        : await stories.extraction(input.id, input.withLogin === true);
+        : await stories.extraction(input.id, input.readsViaLogin === true);
       if (!listed) throw error;
       return listed;
     }
@@ -72,7 +72,7 @@ async function readPage(web: TikTokWeb, visit: Visit, input: ExtractInput): Prom
   if (!visit.operatorCookie || !byPrivateAccount(item)) return extraction;
   // TikTok showed a private account's post because of the operator's login: that login's private data.
   // Refused to this client only, not TikTok's word on the post: no verdict is cached for everyone.
-  if (!input.withLogin) throw new ApiError(403, "PRIVATE", "This post belongs to a private account.");
+  if (!input.readsViaLogin) throw new ApiError(403, "PRIVATE", "This post belongs to a private account.");
   return { ...extraction, viaLogin: true };
 }
 

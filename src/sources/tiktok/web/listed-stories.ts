@@ -31,9 +31,9 @@ export function createListedStories(kept: KeptStories, now: () => number) {
     },
 
     /** The story as listed, for a client that may see it, while its media addresses still work. */
-    async extraction(id: string, withLogin: boolean): Promise<Extraction | undefined> {
+    async extraction(id: string, readsViaLogin: boolean): Promise<Extraction | undefined> {
       const story = await kept.find({ platform: "tiktok", id });
-      if (!story || (story.viaLogin && !withLogin)) return undefined;
+      if (!story || (story.viaLogin && !readsViaLogin)) return undefined;
       const extraction = extractionOf(story.item, {
         userAgent: DESKTOP_USER_AGENT,
         cookie: story.cookie,

@@ -59,7 +59,7 @@ export async function profilePage(
       if (!(first && anonymous.withheld && isSecUid(input.link.username)))
         return { walk: anonymous, viaLogin: false };
     }
-    if (!input.withLogin || login === undefined)
+    if (!input.readsViaLogin || login === undefined)
       throw postErrors.private(
         known ? "This account is private." : "This account is private, or shows its posts to no visitor.",
       );

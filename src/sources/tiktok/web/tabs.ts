@@ -60,12 +60,12 @@ export async function tabPage(
     throw new SourceFailure("bad_response", "the profile page has no user id");
   // The operator's login is sent only when this page needs it (a later page of a tab that did), and
   // only for a client allowed to see what it shows: a cursor such a client got is no way in for another.
-  const withLogin = input.position?.l === 1;
-  if (withLogin && !input.withLogin) throw tabWithheld(tab, "");
+  const askedWithLogin = input.position?.l === 1;
+  if (askedWithLogin && !input.readsViaLogin) throw tabWithheld(tab, "");
   const state = {
     cursor: typeof input.position?.c === "number" ? input.position.c : 0,
     deviceId: typeof input.position?.d === "string" ? input.position.d : newDeviceId(),
-    viaLogin: withLogin,
+    viaLogin: askedWithLogin,
   };
   // Each request asks for no more than the page still needs (TikTok takes any count up to its own).
   const ask = (wanted = input.limit) => {
@@ -81,9 +81,9 @@ export async function tabPage(
   const keep = (items: Record<string, unknown>[]) =>
     tab === "stories" ? stories.remember(items, visit, state.viaLogin) : Promise.resolve();
   const walked = await withoutLogin(visit, async (login) => {
-    if (withLogin) visit.operatorCookie = login;
+    if (askedWithLogin) visit.operatorCookie = login;
     let answer = await ask();
-    if (withholds(answer) && input.position === undefined && input.withLogin && login) {
+    if (withholds(answer) && input.position === undefined && input.readsViaLogin && login) {
       visit.operatorCookie = login;
       state.viaLogin = true;
       answer = await ask();
