@@ -7,6 +7,10 @@ import type { TypedApp } from "./types.js";
 const FILES: Record<string, { file: string; type: string }> = {
   "/": { file: "index.html", type: "text/html; charset=utf-8" },
   "/app.js": { file: "app.js", type: "text/javascript; charset=utf-8" },
+  "/page.js": { file: "page.js", type: "text/javascript; charset=utf-8" },
+  "/api.js": { file: "api.js", type: "text/javascript; charset=utf-8" },
+  "/post-card.js": { file: "post-card.js", type: "text/javascript; charset=utf-8" },
+  "/list-view.js": { file: "list-view.js", type: "text/javascript; charset=utf-8" },
   "/i18n.js": { file: "i18n.js", type: "text/javascript; charset=utf-8" },
   "/pace.js": { file: "pace.js", type: "text/javascript; charset=utf-8" },
   "/sw.js": { file: "sw.js", type: "text/javascript; charset=utf-8" },
