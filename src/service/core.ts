@@ -114,6 +114,8 @@ export function buildCore(config: Config, deps: ServiceDeps) {
   const engine = buildEngine(config, deps, { ...network, ...shared, log, now, running, metrics, platforms });
   const scheduler = createScheduler({ leases: shared.leases, log });
   const tunnel = buildTunnel(config, now, engine, descriptors, network.egress);
+  // The stream secret stays here: the tokens, built with it, are what the use cases get.
+  const { pipeline, listing } = engine;
   return {
     config,
     log,
@@ -125,7 +127,8 @@ export function buildCore(config: Config, deps: ServiceDeps) {
     metrics,
     egress: network.egress,
     ...shared,
-    ...engine,
+    pipeline,
+    listing,
     ...tunnel,
     slots,
     scheduler,

@@ -42,7 +42,7 @@ export function createServices(config: Config, deps: ServiceDeps = {}): Services
 
   return {
     download: async (request) => answerOf(await pipeline.download(checked(request))),
-    downloadMany: (requests, limit) => downloadMany(core, answerOf, checked, requests, limit),
+    downloadMany: (requests, limit) => downloadMany(core.pipeline, answerOf, checked, requests, limit),
     listPage,
     list: (request, bounds) =>
       itemsOfPages((cursor) => listPage({ ...request, cursor, limit: LIST_PAGE_SIZE }), bounds),
@@ -64,7 +64,7 @@ export function createServices(config: Config, deps: ServiceDeps = {}): Services
 
 /** Each request checked on its own (a bad one fails its own row), the rest extracted together. */
 async function downloadMany(
-  core: Core,
+  pipeline: Core["pipeline"],
   answerOf: ReturnType<typeof createAnswers>,
   checked: (request: DownloadRequest) => DownloadRequest,
   requests: readonly DownloadRequest[],
@@ -78,7 +78,7 @@ async function downloadMany(
     }
   });
   const valid = rows.flatMap((row) => (row.ok ? [row.value] : []));
-  const settled = await core.pipeline.downloadMany(valid, limit);
+  const settled = await pipeline.downloadMany(valid, limit);
   let next = 0;
   return rows.map((row) => {
     if (!row.ok) return row;
@@ -87,7 +87,7 @@ async function downloadMany(
   });
 }
 
-async function providers(core: Core): Promise<ProviderInfo[]> {
+async function providers(core: Pick<Core, "registry" | "health" | "enabled">): Promise<ProviderInfo[]> {
   const sources = core.registry.all;
   await core.health.refresh(sources.map((source) => source.name));
   return sources.map((source) => ({
@@ -105,7 +105,7 @@ async function providers(core: Core): Promise<ProviderInfo[]> {
  * "unready", or a Redis outage would take every instance out of its load balancer.
  */
 async function healthReport(
-  core: Core,
+  core: Pick<Core, "store" | "now" | "storeKind" | "pipeline" | "egress" | "registry" | "enabled" | "health">,
   about: { version: string; startedAt: number },
 ): Promise<HealthReport> {
   const storeUp = await core.store.ping();
@@ -132,12 +132,14 @@ async function healthReport(
  * The keys and cookies files are read, Redis is waited for (at most a couple of seconds), then the
  * background work starts (it stops with `close()`).
  */
-async function ready(core: Core) {
+type StartingParts = Pick<Core, "redis" | "config" | "log" | "apiKeys" | "tiktokCookies">;
+
+async function ready(core: StartingParts & Pick<Core, "scheduler">) {
   await startUp(core);
   core.scheduler.start();
 }
 
-async function startUp(core: Core) {
+async function startUp(core: StartingParts) {
   const { redis, config, log } = core;
   await core.apiKeys?.ready();
   // The cookies file is read now, so that a file that cannot be read, or is of no use, is said at start.
