@@ -73,7 +73,9 @@ function reasonOf(error: unknown): string {
     case "MISSING_URL":
       return "this does not look like a TikTok link: copy the link from TikTok's Share button";
     case "UNSUPPORTED_LINK":
-      return message.replace(/^The "url" field is/, "this link is");
+      return listTarget(error)
+        ? `this link is a list (${listTarget(error)}): it is downloaded post by post`
+        : "this link is not a post, a profile, a collection or a playlist (tags, sounds and lives are not supported)";
     case "RATE_LIMITED":
       return "too many requests in a short time: wait a minute, then try again";
     case "AUTH_REQUIRED":
