@@ -34,7 +34,7 @@ export function createPostLinks(deps: {
     }
     const known = await safely(() => deps.store.getShortLink(link.code), undefined);
     // Short links are TikTok's: the code is kept for the post it led to there.
-    if (known) return { kind: "post", platform: "tiktok", id: known };
+    if (known) return { kind: "post", platform: TIKTOK.name, id: known };
     const target = await resolveShortLink(deps.egress.pick(TIKTOK.upstream).browser, link);
     if (target.kind === "list") throw leadsToList(listUrlOf(target), target.list);
     await safely(() => deps.store.setShortLink(link.code, target.id, SHORT_LINK_TTL_MS), undefined);
