@@ -40,6 +40,12 @@ export type ApiErrorCode =
   | "API_KEY_USER_AGENT_FORBIDDEN"
   /** The request's Host is not this instance's known address (links are written only for that). */
   | "HOST_NOT_ALLOWED"
+  /** The API key may not make watches (the keys file's `watches`). */
+  | "WATCHES_FORBIDDEN"
+  /** The key, or the server, keeps as many watches as it may. */
+  | "WATCH_LIMIT"
+  /** A watch's target that is refused: not https, a private address, a malformed token. */
+  | "INVALID_TARGET"
   | "INTERNAL_ERROR";
 
 export class ApiError extends Error {

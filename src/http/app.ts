@@ -18,6 +18,7 @@ import { infoRoutes } from "./routes/info.js";
 import { listRoutes } from "./routes/list.js";
 import { metricsRoutes, observeRequests } from "./routes/metrics.js";
 import { streamRoutes } from "./routes/stream.js";
+import { watchRoutes } from "./routes/watches.js";
 import type { TypedApp } from "./types.js";
 import { webRoutes } from "./web.js";
 
@@ -81,6 +82,15 @@ export async function buildApp(services: Services): Promise<TypedApp> {
     rateLimit: downloadLimiter,
     originOf: publicOrigin(config),
     renderedMaxBytes: config.feedCacheBytes,
+  });
+  watchRoutes(app, {
+    watches: services.watches,
+    keyed: services.checkKey !== undefined,
+    maxWatches: config.watches.maxPerInstance,
+    minIntervalS: config.watches.minIntervalS,
+    authenticate: auth,
+    rateLimit: downloadLimiter,
+    originOf: publicOrigin(config),
   });
   webRoutes(app);
   streamRoutes(app, {

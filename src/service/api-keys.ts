@@ -21,6 +21,8 @@ export interface KeyGrant {
    * private account the login may see, a user's private tabs. Off unless the keys file says so.
    */
   readsViaLogin?: boolean;
+  /** How many watches the key may keep (the keys file's `watches`); absent, none. */
+  watches?: number;
 }
 
 interface KeyEntry extends KeyGrant {
@@ -58,6 +60,7 @@ const KeyFile = z.record(
       userAgents: z.array(z.string().min(1).max(200)).optional(),
       allowedServices: z.union([z.literal("all"), z.array(z.string().min(1))]).optional(),
       privateTabs: z.boolean().optional(),
+      watches: z.number().int().min(0).max(1_000_000).optional(),
     })
     .strict(),
 );
@@ -77,6 +80,7 @@ const grantOf = (key: KeyEntry): KeyGrant => ({
   limit: key.limit,
   sources: key.sources,
   ...(key.readsViaLogin ? { readsViaLogin: true } : {}),
+  ...(key.watches ? { watches: key.watches } : {}),
 });
 
 /** Parses a keys file; a bad file throws with the reason (the caller keeps the last good one). */
@@ -104,6 +108,7 @@ export function parseKeyFile(text: string, knownSources: readonly string[]): Key
       limit: grant.limit,
       sources,
       ...(grant.privateTabs ? { readsViaLogin: true } : {}),
+      ...(grant.watches ? { watches: grant.watches } : {}),
       ranges: grant.ips?.map((entry) =>
         entry.includes("/") ? ipaddr.parseCIDR(entry) : cidrOfAddress(ipaddr.parse(entry)),
       ),

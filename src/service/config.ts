@@ -113,6 +113,25 @@ const schema = z.object({
       },
     ),
   FEED_CACHE_MB: integer(1, 4096).default(32),
+  DATA_DIR: z.string().trim().min(1).default("./data"),
+  WATCH_MIN_INTERVAL: integer(1, 7 * 86_400).default(300),
+  WATCHES_MAX: integer(0, 10_000_000).default(100),
+  WATCH_PAUSE_AFTER: integer(1, 365 * 86_400).default(3 * 86_400),
+  WATCH_RETRY_DELAYS: z
+    .string()
+    .trim()
+    .default("5,300,1800,7200,18000,36000,36000")
+    .transform((value) => value.split(",").map((part) => Number(part.trim())))
+    .refine(
+      (delays) =>
+        delays.length >= 1 &&
+        delays.length <= 20 &&
+        delays.every((s) => Number.isInteger(s) && s >= 0 && s <= 7 * 86_400),
+      {
+        message: "expected up to 20 comma-separated whole numbers of seconds",
+      },
+    ),
+  ALLOW_PRIVATE_TARGETS: flag.default(false),
   RATE_LIMIT_IPV6_SITE: integer(1, 65_536).default(8),
   ALLOW_PRIVATE_UPSTREAMS: flag.default(false),
   TIKTOK_COOKIES: z.string().trim().min(1).optional(),
@@ -352,6 +371,14 @@ function toConfig(
     publicUrl: values.PUBLIC_URL,
     allowedHosts: values.ALLOWED_HOSTS,
     feedCacheBytes: values.FEED_CACHE_MB * 1024 ** 2,
+    dataDir: values.DATA_DIR,
+    watches: {
+      minIntervalS: values.WATCH_MIN_INTERVAL,
+      maxPerInstance: values.WATCHES_MAX,
+      pauseAfterS: values.WATCH_PAUSE_AFTER,
+      retryDelaysS: values.WATCH_RETRY_DELAYS,
+    },
+    allowPrivateTargets: values.ALLOW_PRIVATE_TARGETS,
     ipv6SiteBudgets: values.RATE_LIMIT_IPV6_SITE,
     allowPrivateUpstreams: values.ALLOW_PRIVATE_UPSTREAMS,
     logLevel: values.LOG_LEVEL,
@@ -468,6 +495,27 @@ export const SETTING_DOCS: { readonly [K in SettingName]: { meaning: string; sho
   ALLOWED_HOSTS: {
     meaning:
       "Comma-separated `Host` values (`dl.example.com`, `192.168.1.5:3000`) feed links may be built on when `PUBLIC_URL` is unset",
+  },
+  DATA_DIR: {
+    meaning:
+      "Where data that must last is kept on one machine (watches and their pending deliveries, in `tiktok-dl.db`, SQLite); made at the first watch. With `REDIS_URL`, Redis keeps them instead (it must persist: `appendonly yes`)",
+  },
+  WATCH_MIN_INTERVAL: { meaning: "The shortest interval a watch may be checked at, in seconds" },
+  WATCHES_MAX: {
+    meaning:
+      "Watches this instance keeps at most; without a keys file, only loopback clients may make them (a personal instance)",
+  },
+  WATCH_PAUSE_AFTER: {
+    meaning:
+      "Seconds a watched list may stay private, deleted or refused, or a target fail every delivery, before its watch is paused",
+  },
+  WATCH_RETRY_DELAYS: {
+    meaning:
+      "Seconds before each retry of a failed delivery (after the last, it fails); a `Retry-After` longer than the next delay is honoured",
+  },
+  ALLOW_PRIVATE_TARGETS: {
+    meaning:
+      "Lets watches deliver to private and loopback addresses, and over plain http (tests, a receiver on the same host); off by default",
   },
   FEED_CACHE_MB: {
     meaning: "Rendered feeds kept in memory, in MiB (each version of a page once per format and origin)",

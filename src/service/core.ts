@@ -1,5 +1,7 @@
 import { randomBytes } from "node:crypto";
+import { join } from "node:path";
 import { type DestinationStream, type Logger, type LoggerOptions, pino } from "pino";
+import { createNotifier, TARGET_MAX_BYTES, TARGET_TIMEOUT_MS } from "../delivery/notify.js";
 import { createRelay } from "../delivery/relay.js";
 import { createTunnelSlots } from "../delivery/slots.js";
 import { createStreamTokens } from "../delivery/token.js";
@@ -15,6 +17,8 @@ import { createUpstreamMap } from "../net/upstreams.js";
 import { createRegistry, SOURCES, upstreamNames } from "../sources/registry.js";
 import type { SourceDescriptor } from "../sources/types.js";
 import { createMemoryKeptStories, createRedisKeptStories } from "../stores/kept-stories.js";
+import { createRedisLasting } from "../stores/lasting-redis.js";
+import { createSqliteLasting } from "../stores/lasting-sqlite.js";
 import { createMemoryLeases, createRedisLeases } from "../stores/leases.js";
 import { createMemoryStore } from "../stores/memory.js";
 import { createRateCounters } from "../stores/rate-counters.js";
@@ -72,7 +76,7 @@ export function buildCore(config: Config, deps: ServiceDeps) {
   if (orphan)
     throw new Error(`the source "${orphan.name}" serves "${orphan.platform}", which does not run here`);
   // Every built-in source's override is known even when this instance runs fewer of them.
-  checkNames(config, upstreamNames(platforms, [...SOURCES, ...descriptors]));
+  checkNames(config, [...upstreamNames(platforms, [...SOURCES, ...descriptors]), "telegram"]);
   const enabled = enabledSources(config, descriptors);
   const now = deps.now ?? Date.now;
   const log = createLogger(config, deps);
@@ -114,6 +118,7 @@ export function buildCore(config: Config, deps: ServiceDeps) {
   const engine = buildEngine(config, deps, { ...network, ...shared, log, now, running, metrics, platforms });
   const scheduler = createScheduler({ leases: shared.leases, log });
   const tunnel = buildTunnel(config, now, engine, descriptors, network.egress);
+  const { targets, notify } = buildNotifier(config, deps, network.upstreams, now);
   // The stream secret stays here: the tokens, built with it, are what the use cases get.
   const { pipeline, listing } = engine;
   return {
@@ -132,8 +137,10 @@ export function buildCore(config: Config, deps: ServiceDeps) {
     ...tunnel,
     slots,
     scheduler,
+    notify,
     async close() {
       await scheduler.stop();
+      await targets.close();
       await registry.close();
       await network.egress.close();
       await network.close();
@@ -143,6 +150,23 @@ export function buildCore(config: Config, deps: ServiceDeps) {
 }
 
 export type Core = ReturnType<typeof buildCore>;
+
+/** Where watches' events go out: a client of their own (targets are not upstreams), and the notifier. */
+function buildNotifier(
+  config: Config,
+  deps: ServiceDeps,
+  upstreams: ReturnType<typeof createUpstreamMap>,
+  now: () => number,
+) {
+  const targets = createHttpClient({
+    upstreams,
+    timeoutMs: TARGET_TIMEOUT_MS,
+    maxBytes: TARGET_MAX_BYTES,
+    allowPrivate: config.allowPrivateTargets,
+    closeGraceMs: deps.closeGraceMs,
+  });
+  return { targets, notify: createNotifier({ http: targets, upstreams, now }) };
+}
 
 /** The HTTP clients and the ways out (proxies) every upstream request takes. */
 function buildNetwork(
@@ -199,6 +223,10 @@ function buildStores(config: Config, deps: ServiceDeps, log: Logger, now: () => 
     (far && guard
       ? createTieredStore({ near: memory, far, guard, nearTtlMs: config.cacheLocalTtlSeconds * 1000, now })
       : memory);
+  // Data that must last: one database file on one machine, Redis (which must persist) for several.
+  const lasting = redis
+    ? createRedisLasting({ redis, prefix: config.redisPrefix })
+    : createSqliteLasting(join(config.dataDir, "tiktok-dl.db"));
   const health = new SourceHealth(now, {
     window: HEALTH_WINDOW,
     failureThreshold: config.circuitFailures,
@@ -218,6 +246,7 @@ function buildStores(config: Config, deps: ServiceDeps, log: Logger, now: () => 
         ? createRedisLeases({ redis, guard, prefix: config.redisPrefix })
         : createMemoryLeases(now),
     rateCounters: createRateCounters({ now, prefix: config.redisPrefix, redis, guard }),
+    lasting,
     keptStories:
       redis && guard
         ? createRedisKeptStories({ redis, guard, prefix: config.redisPrefix })
@@ -225,6 +254,7 @@ function buildStores(config: Config, deps: ServiceDeps, log: Logger, now: () => 
     storeKind: redis ? ("redis" as const) : ("memory" as const),
     async close() {
       await store.close();
+      await lasting.close();
       if (ownRedis) await closeRedis(ownRedis);
     },
   };

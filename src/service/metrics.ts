@@ -45,7 +45,59 @@ export function createMetrics(read: {
         this.set({ proxy: proxy.proxy, pool: proxy.pool }, proxy.state === "ok" ? 1 : 0);
     },
   });
-  return { registry, requests, attempts, cache };
+  return { registry, requests, attempts, cache, watches: watchMetrics(registry) };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/** What watches count: their number and queue (read when scraped), checks, deliveries, time to delivery. */
+function watchMetrics(registry: Registry) {
+  let read: () => Promise<{ watches: number; depth: number; oldestAgeS: number }> = async () => ({
+    watches: 0,
+    depth: 0,
+    oldestAgeS: 0,
+  });
+  const gauge = (name: string, help: string, pick: (state: Awaited<ReturnType<typeof read>>) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      async collect() {
+        this.set(pick(await read()));
+      },
+    });
+  const watches = gauge("tiktokdl_watches", "Watches kept.", (state) => state.watches);
+  gauge("tiktokdl_watch_queue_depth", "Deliveries still to make.", (state) => state.depth);
+  gauge(
+    "tiktokdl_watch_oldest_pending_seconds",
+    "Age of the oldest delivery still to make.",
+    (state) => state.oldestAgeS,
+  );
+  return {
+    watches,
+    /** Where the gauges read the watches' state (set by the watches use case). */
+    readFrom(source: typeof read) {
+      read = source;
+    },
+    checks: new Counter({
+      name: "tiktokdl_watch_checks_total",
+      help: "Checks of watched lists by outcome (ok, failed, unavailable).",
+      labelNames: ["outcome"] as const,
+      registers: [registry],
+    }),
+    deliveries: new Counter({
+      name: "tiktokdl_watch_deliveries_total",
+      help: "Delivery attempts by outcome (delivered, retry, failed, gone).",
+      labelNames: ["outcome"] as const,
+      registers: [registry],
+    }),
+    delay: new Histogram({
+      name: "tiktokdl_watch_delivery_delay_seconds",
+      help: "From a post being seen to its event delivered.",
+      buckets: [1, 5, 15, 60, 300, 1800, 7200, 36000],
+      registers: [registry],
+    }),
+  };
+}
+
+export type WatchMetrics = ReturnType<typeof watchMetrics>;

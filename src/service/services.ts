@@ -10,6 +10,8 @@ import { buildCore, type Core, type ServiceDeps } from "./core.js";
 import { createOpenFile } from "./open-file.js";
 import type { HealthReport, ProviderInfo, Services } from "./types.js";
 import { packageVersion } from "./version.js";
+import { checkTarget } from "./watch-targets.js";
+import { createWatches } from "./watches.js";
 
 export type { ServiceDeps, Services };
 
@@ -39,6 +41,7 @@ export function createServices(config: Config, deps: ServiceDeps = {}): Services
   };
   const startedAt = core.now();
   const version = packageVersion();
+  const watches = watchesOf(core, config, listPage);
 
   return {
     download: async (request) => answerOf(await pipeline.download(checked(request))),
@@ -53,6 +56,7 @@ export function createServices(config: Config, deps: ServiceDeps = {}): Services
     checkKey: core.apiKeys?.check,
     feedLinks: core.apiKeys ? { sign: core.apiKeys.signFeed, check: core.apiKeys.checkFeed } : undefined,
     countHits: (key, windowMs, amount, limit) => core.rateCounters.hit(key, windowMs, amount, limit),
+    watches,
     config,
     log,
     version,
@@ -60,6 +64,34 @@ export function createServices(config: Config, deps: ServiceDeps = {}): Services
     ready: () => ready(core),
     close: () => core.close(),
   };
+}
+
+/**
+ * Watches over the list use case, kept in lasting data; their checks and deliveries run in the
+ * background (one instance of several per interval), a few times a second at most.
+ */
+function watchesOf(
+  core: Pick<Core, "lasting" | "notify" | "now" | "log" | "metrics" | "scheduler">,
+  config: Config,
+  listPage: Services["listPage"],
+) {
+  const watches = createWatches({
+    lasting: core.lasting,
+    listPage,
+    send: core.notify,
+    checkTarget: (target) => checkTarget(target, config.allowPrivateTargets),
+    now: core.now,
+    random: Math.random,
+    log: core.log,
+    metrics: core.metrics.watches,
+    settings: config.watches,
+  });
+  core.metrics.watches.readFrom(async () => ({ watches: await watches.count(), ...(await watches.queue()) }));
+  const everyMs = Math.min(1_000, config.watches.minIntervalS * 250);
+  core.scheduler.add({ name: "watch-check", everyMs, run: watches.check });
+  core.scheduler.add({ name: "watch-deliver", everyMs, run: watches.deliver });
+  const { check: _check, deliver: _deliver, queue: _queue, count: _count, ...useCases } = watches;
+  return useCases;
 }
 
 /** Each request checked on its own (a bad one fails its own row), the rest extracted together. */

@@ -8,6 +8,9 @@ import type { ApiResult } from "./answers.js";
 import type { KeyGrant } from "./api-keys.js";
 import type { Config } from "./config.js";
 import type { Metrics } from "./metrics.js";
+import type { Watches } from "./watches.js";
+
+export type WatchUseCases = Omit<Watches, "check" | "deliver" | "queue" | "count">;
 
 export type { ApiResult, KeyGrant, Metrics };
 
@@ -90,6 +93,8 @@ export interface Services {
     amount?: number,
     limit?: number,
   ): Promise<{ count: number; ttlMs: number }>;
+  /** Watches of lists, each its owner's (an API key's id), and their deliveries. */
+  watches: WatchUseCases;
   readonly config: Config;
   readonly log: Logger;
   readonly version: string;

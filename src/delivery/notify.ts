@@ -1,0 +1,155 @@
+import { Webhook } from "standardwebhooks";
+import { SourceFailure } from "../domain/errors.js";
+import type { Delivery, Watch, WatchTarget } from "../domain/watches.js";
+import type { HttpClient } from "../net/http-client.js";
+import type { UpstreamMap } from "../net/upstreams.js";
+
+/** What one attempt came to: delivered, to be tried again (when), failed for good, or the target is gone. */
+export type SendOutcome =
+  | { kind: "delivered"; status: number }
+  | { kind: "retry"; status?: number; error: string; retryAfterS?: number }
+  | { kind: "failed"; status?: number; error: string }
+  | { kind: "gone"; status: number };
+
+/** A receiver's answer is read up to this much (its body matters only for Telegram's verdict). */
+export const TARGET_MAX_BYTES = 64 * 1024;
+export const TARGET_TIMEOUT_MS = 10_000;
+
+const RETRIED_STATUSES = new Set([408, 429]);
+
+/** An event's body as the receiver reads it: Standard Webhooks' `{type, timestamp, data}`. */
+interface EventBody {
+  type: string;
+  timestamp: string;
+  data: {
+    watch: { id: string; url: string };
+    post?: { id: string; url: string; caption?: string; author?: string; createdAt?: string; cover?: string };
+    reason?: string;
+  };
+}
+
+/**
+ * Sends a watch's events where it says: a Standard Webhooks POST (signed with the `standardwebhooks`
+ * package, by every secret still valid), a Discord webhook message, or a Telegram Bot API `sendMessage`.
+ * The client it is given refuses private addresses (unless allowed), follows no redirect, and reads at
+ * most 64 KiB within 10 s. Nothing of a target (a URL, a token) is put in an outcome's error.
+ */
+export function createNotifier(deps: { http: HttpClient; upstreams: UpstreamMap; now: () => number }) {
+  const telegramBase = deps.upstreams.baseOf("telegram", "https://api.telegram.org");
+
+  function requestOf(watch: Watch, delivery: Delivery) {
+    const target = watch.target;
+    const body = JSON.parse(delivery.body) as EventBody;
+    if (target.type === "webhook") return webhookRequest(watch, delivery, deps.now());
+    if (target.type === "discord")
+      return { url: target.url, body: JSON.stringify(discordMessage(body)), headers: {} };
+    return telegramRequest(target, body, telegramBase);
+  }
+
+  return async function send(watch: Watch, delivery: Delivery): Promise<SendOutcome> {
+    const { url, body, headers } = requestOf(watch, delivery);
+    let answer: Awaited<ReturnType<HttpClient["request"]>>;
+    try {
+      answer = await deps.http.request({
+        url,
+        method: "POST",
+        headers: { "content-type": "application/json", "user-agent": "tiktok-dl-watches/1", ...headers },
+        body,
+        maxBytes: TARGET_MAX_BYTES,
+        timeoutMs: TARGET_TIMEOUT_MS,
+      });
+    } catch (error) {
+      if (error instanceof SourceFailure && error.reason === "refused_target")
+        return { kind: "failed", error: "the target resolves to a private address" };
+      return { kind: "retry", error: error instanceof SourceFailure ? error.reason : "network error" };
+    }
+    return outcomeOf(answer.status, answer.header("retry-after"), answer.text());
+  };
+}
+
+export type Notifier = ReturnType<typeof createNotifier>;
+
+function webhookRequest(watch: Watch, delivery: Delivery, now: number) {
+  if (watch.target.type !== "webhook") throw new Error("not a webhook target");
+  const timestamp = new Date(now);
+  const secrets = [watch.secret];
+  if (watch.previousSecret && watch.previousSecret.until > now) secrets.push(watch.previousSecret.secret);
+  const signature = secrets
+    .map((secret) => new Webhook(secret).sign(delivery.id, timestamp, delivery.body))
+    .join(" ");
+  return {
+    url: watch.target.url,
+    body: delivery.body,
+    headers: {
+      "webhook-id": delivery.id,
+      "webhook-timestamp": String(Math.floor(now / 1000)),
+      "webhook-signature": signature,
+    },
+  };
+}
+
+/** One embed per post (title from the caption, its link, author, time, cover); a line for other events. */
+function discordMessage(event: EventBody) {
+  const post = event.data.post;
+  if (!post) return { content: textOf(event) };
+  return {
+    embeds: [
+      {
+        title: (post.caption?.split("\n")[0] || "New post").slice(0, 256),
+        url: post.url,
+        ...(post.author ? { author: { name: `@${post.author}` } } : {}),
+        ...(post.createdAt ? { timestamp: post.createdAt } : {}),
+        ...(post.cover ? { image: { url: post.cover } } : {}),
+      },
+    ],
+  };
+}
+
+function telegramRequest(target: Extract<WatchTarget, { type: "telegram" }>, event: EventBody, base: URL) {
+  return {
+    // "./": a token holds a colon, which would otherwise read as a scheme.
+    url: new URL(`./bot${target.botToken}/sendMessage`, base).href,
+    body: JSON.stringify({ chat_id: target.chatId, text: textOf(event) }),
+    headers: {},
+  };
+}
+
+function textOf(event: EventBody): string {
+  const post = event.data.post;
+  if (post)
+    return [`New post${post.author ? ` by @${post.author}` : ""}`, post.caption, post.url]
+      .filter(Boolean)
+      .join("\n");
+  if (event.type === "watch.paused")
+    return `Watch of ${event.data.watch.url} paused: ${event.data.reason ?? ""}`;
+  return `Test of the watch of ${event.data.watch.url}`;
+}
+
+/** 2xx delivered; 408, 429 and 5xx again later (`Retry-After`, or Telegram's `retry_after`); 410 gone; the rest failed. */
+function outcomeOf(status: number, retryAfter: string | undefined, text: string): SendOutcome {
+  if (status >= 200 && status < 300) return { kind: "delivered", status };
+  if (status === 410) return { kind: "gone", status };
+  if (RETRIED_STATUSES.has(status) || status >= 500) {
+    const seconds = Number(retryAfter) || telegramRetryAfter(text);
+    return {
+      kind: "retry",
+      status,
+      error: `HTTP ${status}`,
+      ...(seconds > 0 ? { retryAfterS: seconds } : {}),
+    };
+  }
+  return {
+    kind: "failed",
+    status,
+    error: status >= 300 && status < 400 ? `HTTP ${status} (redirects are not followed)` : `HTTP ${status}`,
+  };
+}
+
+function telegramRetryAfter(text: string): number {
+  try {
+    const seconds = (JSON.parse(text) as { parameters?: { retry_after?: unknown } }).parameters?.retry_after;
+    return typeof seconds === "number" ? seconds : 0;
+  } catch {
+    return 0;
+  }
+}
