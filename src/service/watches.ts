@@ -106,8 +106,10 @@ export function deliveryView(delivery: Delivery) {
 const newSecret = () => `whsec_${randomBytes(24).toString("base64")}`;
 const notFound = () => new ApiError(404, "NOT_FOUND", "No such watch.");
 /** A delivery's key: its watch, then when it was made, so a watch's deliveries list oldest first. */
-const deliveryKey = (watchId: string, createdAt: number, sequence: number, id: string) =>
-  `${watchId}:${String(createdAt).padStart(15, "0")}.${String(sequence % 1_000_000).padStart(6, "0")}:${id}`;
+/** A watch's key in lasting data: its owner's first, so an owner's watches are one range. */
+const watchKey = (watch: Pick<Watch, "owner" | "id">) => `${watch.owner}~${watch.id}`;
+const deliveryKey = (watchKeyed: string, createdAt: number, sequence: number, id: string) =>
+  `${watchKeyed}:${String(createdAt).padStart(15, "0")}.${String(sequence % 1_000_000).padStart(6, "0")}:${id}`;
 
 /** The list a page is, as a link: its canonical address and identity come from it. */
 function linkOfPage(page: ListPage): ListLink {
@@ -125,9 +127,9 @@ function watchRecords(deps: WatchesDeps) {
   const { lasting, now } = deps;
   // Orders the events a check makes within one millisecond: a watch's deliveries list oldest first.
   let sequence = 0;
-  const read = async (id: string) => (await lasting.get(WATCHES, id)) as Watch | undefined;
-  const deliveriesOf = async (watchId: string) =>
-    (await lasting.list(DELIVERIES, `${watchId}:`)).map(
+  const read = async (key: string) => (await lasting.get(WATCHES, key)) as Watch | undefined;
+  const deliveriesOf = async (watch: Pick<Watch, "owner" | "id">) =>
+    (await lasting.list(DELIVERIES, `${watchKey(watch)}:`)).map(
       (entry) => entry.record as Delivery & { key: string },
     );
 
@@ -137,9 +139,9 @@ function watchRecords(deps: WatchesDeps) {
     const id = post
       ? `msg_${createHash("sha256").update(`${watch.id}\0${post}`).digest("base64url").slice(0, 24)}`
       : `msg_${randomBytes(18).toString("base64url")}`;
-    if (post && (await deliveriesOf(watch.id)).some((delivery) => delivery.id === id)) return;
+    if (post && (await deliveriesOf(watch)).some((delivery) => delivery.id === id)) return;
     const createdAt = now();
-    const key = deliveryKey(watch.id, createdAt, sequence++, id);
+    const key = deliveryKey(watchKey(watch), createdAt, sequence++, id);
     const body = JSON.stringify({
       type: event,
       timestamp: new Date(createdAt).toISOString(),
@@ -160,7 +162,7 @@ function watchRecords(deps: WatchesDeps) {
     enqueue,
     all: async () => (await lasting.list(WATCHES)).map((entry) => entry.record as Watch),
     async owned(owner: WatchOwner, id: string) {
-      const watch = /^w_[\w-]{10,40}$/.test(id) ? await read(id) : undefined;
+      const watch = /^w_[\w-]{10,40}$/.test(id) ? await read(watchKey({ owner: owner.id, id })) : undefined;
       if (!watch || watch.owner !== owner.id) throw notFound();
       return watch;
     },
@@ -180,31 +182,32 @@ export function createWatches(deps: WatchesDeps) {
       return createWatch(deps, { all, enqueue }, owner, input);
     },
     async list(owner: WatchOwner) {
-      return (await all()).filter((watch) => watch.owner === owner.id).map((watch) => watchView(watch));
+      const mine = await lasting.list(WATCHES, `${owner.id}~`);
+      return mine.map((entry) => watchView(entry.record as Watch));
     },
     async get(owner: WatchOwner, id: string) {
       const watch = await owned(owner, id);
-      const pending = (await deliveriesOf(id)).filter((delivery) => delivery.status === "pending").length;
+      const pending = (await deliveriesOf(watch)).filter((delivery) => delivery.status === "pending").length;
       return watchView(watch, pending);
     },
     async remove(owner: WatchOwner, id: string) {
-      await owned(owner, id);
-      for (const delivery of await deliveriesOf(id)) {
+      const watch = await owned(owner, id);
+      for (const delivery of await deliveriesOf(watch)) {
         await lasting.delete(PENDING, delivery.key);
         await lasting.delete(DELIVERIES, delivery.key);
       }
-      await lasting.delete(WATCHES, id);
+      await lasting.delete(WATCHES, watchKey(watch));
     },
     async test(owner: WatchOwner, id: string) {
       await enqueue(await owned(owner, id), "watch.test", {});
     },
     async deliveries(owner: WatchOwner, id: string) {
-      await owned(owner, id);
-      return (await deliveriesOf(id)).reverse().slice(0, KEPT_DELIVERIES).map(deliveryView);
+      const watch = await owned(owner, id);
+      return (await deliveriesOf(watch)).reverse().slice(0, KEPT_DELIVERIES).map(deliveryView);
     },
     async retry(owner: WatchOwner, id: string, deliveryId: string) {
-      await owned(owner, id);
-      const delivery = (await deliveriesOf(id)).find((candidate) => candidate.id === deliveryId);
+      const watch = await owned(owner, id);
+      const delivery = (await deliveriesOf(watch)).find((candidate) => candidate.id === deliveryId);
       if (!delivery) throw new ApiError(404, "NOT_FOUND", "No such delivery.");
       const again = { ...delivery, status: "pending" as const, nextAttemptAt: now() };
       await lasting.put(DELIVERIES, delivery.key, again);
@@ -214,7 +217,7 @@ export function createWatches(deps: WatchesDeps) {
     async rotateSecret(owner: WatchOwner, id: string) {
       const watch = await owned(owner, id);
       const secret = newSecret();
-      await lasting.put(WATCHES, id, {
+      await lasting.put(WATCHES, watchKey(watch), {
         ...watch,
         secret,
         previousSecret: { secret: watch.secret, until: now() + OLD_SECRET_MS },
@@ -231,7 +234,7 @@ export function createWatches(deps: WatchesDeps) {
       const oldest = Math.min(...pending.map((entry) => (entry.record as { at: number }).at));
       return { depth: pending.length, oldestAgeS: pending.length ? (now() - oldest) / 1000 : 0 };
     },
-    count: async () => (await lasting.list(WATCHES)).length,
+    count: () => lasting.count(WATCHES),
   };
 }
 
@@ -256,10 +259,9 @@ async function createWatch(deps: WatchesDeps, helpers: Helpers, owner: WatchOwne
       "INVALID_PARAMETER",
       `The "every" field must be at least ${settings.minIntervalS} seconds.`,
     );
-  const existing = await helpers.all();
-  if (existing.filter((watch) => watch.owner === owner.id).length >= owner.allowance)
+  if ((await deps.lasting.count(WATCHES, `${owner.id}~`)) >= owner.allowance)
     throw new ApiError(403, "WATCH_LIMIT", `This key keeps at most ${owner.allowance} watches.`);
-  if (existing.length >= settings.maxPerInstance)
+  if ((await deps.lasting.count(WATCHES)) >= settings.maxPerInstance)
     throw new ApiError(403, "WATCH_LIMIT", `This server keeps at most ${settings.maxPerInstance} watches.`);
   await deps.checkTarget(input.target);
   // The list as /api/list reads it: a list that does not exist or is private is its 404/403, and no watch.
@@ -286,7 +288,7 @@ async function createWatch(deps: WatchesDeps, helpers: Helpers, owner: WatchOwne
     failedChecks: 0,
     nextCheckAt: nextCheckAt(created, every, deps.random),
   };
-  await deps.lasting.put(WATCHES, watch.id, watch);
+  await deps.lasting.put(WATCHES, watchKey(watch), watch);
   return { watch: watchView(watch), secret: watch.secret };
 }
 
@@ -322,7 +324,7 @@ async function checked(
   failure?: unknown,
 ) {
   const now = deps.now();
-  const current = ((await deps.lasting.get(WATCHES, watch.id)) as Watch | undefined) ?? undefined;
+  const current = (await deps.lasting.get(WATCHES, watchKey(watch))) as Watch | undefined;
   if (!current) return;
   if (!page) {
     const code = failure instanceof ApiError ? failure.code : "UPSTREAM";
@@ -342,13 +344,13 @@ async function checked(
     deps.metrics.checks.inc({ outcome: UNAVAILABLE.has(code) ? "unavailable" : "failed" });
     if (since !== undefined && now - since >= deps.settings.pauseAfterS * 1000)
       return pause(deps, helpers, failed, "list_unavailable", `the list is unavailable (${code})`);
-    return deps.lasting.put(WATCHES, watch.id, failed);
+    return deps.lasting.put(WATCHES, watchKey(watch), failed);
   }
   const { fresh, remembered } = newPosts(current, page.items);
   for (const item of fresh)
     await helpers.enqueue(current, "post.created", { post: postData(current, item) }, now);
   const { listFailingSince: _gone, ...rest } = current;
-  await deps.lasting.put(WATCHES, watch.id, {
+  await deps.lasting.put(WATCHES, watchKey(watch), {
     ...rest,
     baseline: true,
     seen: remembered,
@@ -380,7 +382,7 @@ function postData(watch: Watch, item: ListItem) {
 
 async function pause(deps: WatchesDeps, helpers: Helpers, watch: Watch, reason: PauseReason, detail: string) {
   const paused: Watch = { ...watch, paused: { reason, at: deps.now(), detail } };
-  await deps.lasting.put(WATCHES, watch.id, paused);
+  await deps.lasting.put(WATCHES, watchKey(watch), paused);
   deps.log.info({ watch: watch.id, reason }, "watch paused");
   // A target that is gone is not told; a watch whose list went away is.
   if (reason === "list_unavailable") await helpers.enqueue(paused, "watch.paused", { reason: detail });
@@ -392,12 +394,12 @@ async function deliverDue(deps: WatchesDeps, signal: AbortSignal) {
   const pending = await deps.lasting.list(PENDING);
   const byWatch = new Map<string, string[]>();
   for (const { id } of pending) {
-    const watchId = id.split(":")[0] as string;
-    byWatch.set(watchId, [...(byWatch.get(watchId) ?? []), id]);
+    const keyed = id.split(":")[0] as string;
+    byWatch.set(keyed, [...(byWatch.get(keyed) ?? []), id]);
   }
   const perHost = new Map<string, number>();
-  await mapLimited([...byWatch.entries()], 32, async ([watchId, keys]) => {
-    const watch = (await deps.lasting.get(WATCHES, watchId)) as Watch | undefined;
+  await mapLimited([...byWatch.entries()], 32, async ([keyed, keys]) => {
+    const watch = (await deps.lasting.get(WATCHES, keyed)) as Watch | undefined;
     if (!watch || watch.paused) return;
     const host = hostOf(watch.target);
     for (const key of keys) {
@@ -458,7 +460,7 @@ async function attemptDelivery(deps: WatchesDeps, watch: Watch, delivery: Delive
 async function finish(deps: WatchesDeps, delivery: Delivery & { key: string }) {
   await deps.lasting.put(DELIVERIES, delivery.key, delivery);
   await deps.lasting.delete(PENDING, delivery.key);
-  const kept = await deps.lasting.list(DELIVERIES, `${delivery.watchId}:`);
+  const kept = await deps.lasting.list(DELIVERIES, `${delivery.key.split(":")[0]}:`);
   for (const old of kept.slice(0, Math.max(0, kept.length - KEPT_DELIVERIES)))
     if ((old.record as Delivery).status !== "pending") await deps.lasting.delete(DELIVERIES, old.id);
 }
@@ -473,7 +475,7 @@ async function noteDelivery(
   outcome?: SendOutcome,
 ) {
   const now = deps.now();
-  const current = ((await deps.lasting.get(WATCHES, watch.id)) as Watch | undefined) ?? watch;
+  const current = ((await deps.lasting.get(WATCHES, watchKey(watch))) as Watch | undefined) ?? watch;
   const since = failed ? (current.targetFailingSince ?? now) : undefined;
   const { targetFailingSince: _old, ...rest } = current;
   const next: Watch = {
@@ -497,5 +499,5 @@ async function noteDelivery(
         },
       }
     : next;
-  await deps.lasting.put(WATCHES, watch.id, paused);
+  await deps.lasting.put(WATCHES, watchKey(watch), paused);
 }

@@ -48,6 +48,10 @@ export function createRedisLasting(options: { redis: RedisClient; prefix: string
         return raw === null || raw === undefined ? [] : [{ id, record: JSON.parse(raw) as unknown }];
       });
     },
+    count: (collection, prefix = "") =>
+      prefix
+        ? redis.zlexcount(index(collection), `[${prefix}`, `[${prefix}\u{10FFFF}`)
+        : redis.zcard(index(collection)),
     async close() {
       // The app owns the connection.
     },

@@ -10,7 +10,9 @@ import { type LastingStore, LastingWriteFailed } from "./lasting.js";
  */
 export function createSqliteLasting(path: string): LastingStore {
   let db: DatabaseSync | undefined;
-  let statements: Record<"put" | "get" | "del" | "all" | "prefixed", StatementSync> | undefined;
+  let statements:
+    | Record<"put" | "get" | "del" | "all" | "prefixed" | "count" | "countPrefixed", StatementSync>
+    | undefined;
 
   function open(create: boolean) {
     if (db) return statements;
@@ -29,6 +31,10 @@ export function createSqliteLasting(path: string): LastingStore {
       del: db.prepare("DELETE FROM records WHERE collection = ? AND id = ?"),
       all: db.prepare("SELECT id, record FROM records WHERE collection = ? ORDER BY id"),
       // `prefix || char(0x10FFFF)` bounds every id that starts with the prefix, without LIKE's wildcards.
+      count: db.prepare("SELECT count(*) AS n FROM records WHERE collection = ?"),
+      countPrefixed: db.prepare(
+        "SELECT count(*) AS n FROM records WHERE collection = ? AND id >= ? AND id < ?",
+      ),
       prefixed: db.prepare(
         "SELECT id, record FROM records WHERE collection = ? AND id >= ? AND id < ? ORDER BY id",
       ),
@@ -62,6 +68,16 @@ export function createSqliteLasting(path: string): LastingStore {
         prefix ? found.prefixed.all(collection, prefix, `${prefix}\u{10FFFF}`) : found.all.all(collection)
       ) as { id: string; record: string }[];
       return rows.map((row) => ({ id: row.id, record: JSON.parse(row.record) }));
+    },
+    async count(collection, prefix) {
+      const found = open(false);
+      if (!found) return 0;
+      const row = (
+        prefix
+          ? found.countPrefixed.get(collection, prefix, `${prefix}\u{10FFFF}`)
+          : found.count.get(collection)
+      ) as { n: number };
+      return Number(row.n);
     },
     async close() {
       db?.close();

@@ -12,6 +12,8 @@ export interface LastingStore {
   delete(collection: string, id: string): Promise<void>;
   /** The records of a collection whose ids start with `prefix` (all of them without one). */
   list(collection: string, prefix?: string): Promise<{ id: string; record: unknown }[]>;
+  /** How many records of a collection have ids that start with `prefix` (all of them without one). */
+  count(collection: string, prefix?: string): Promise<number>;
   close(): Promise<void>;
 }
 
