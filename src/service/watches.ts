@@ -397,8 +397,8 @@ async function deliverDue(deps: WatchesDeps, signal: AbortSignal) {
     const keyed = id.split(":")[0] as string;
     byWatch.set(keyed, [...(byWatch.get(keyed) ?? []), id]);
   }
-  const perHost = new Map<string, number>();
-  await mapLimited([...byWatch.entries()], 32, async ([keyed, keys]) => {
+  const perHost = hostSlots(PER_HOST);
+  await mapLimited([...byWatch.entries()], 64, async ([keyed, keys]) => {
     const watch = (await deps.lasting.get(WATCHES, keyed)) as Watch | undefined;
     if (!watch || watch.paused) return;
     const host = hostOf(watch.target);
@@ -411,17 +411,28 @@ async function deliverDue(deps: WatchesDeps, signal: AbortSignal) {
       }
       // Later events of this watch wait for this one: they go out in order.
       if (delivery.nextAttemptAt > now) return;
-      while ((perHost.get(host) ?? 0) >= PER_HOST) await new Promise((resolve) => setTimeout(resolve, 20));
-      perHost.set(host, (perHost.get(host) ?? 0) + 1);
-      let done: boolean;
-      try {
-        done = await attemptDelivery(deps, watch, delivery);
-      } finally {
-        perHost.set(host, (perHost.get(host) ?? 1) - 1);
-      }
-      if (!done) return;
+      if (!(await perHost(host, () => attemptDelivery(deps, watch, delivery)))) return;
     }
   });
+}
+
+/** Runs work at most `limit` at a time per host; the others wait their turn, in order. */
+function hostSlots(limit: number) {
+  const hosts = new Map<string, { active: number; waiting: (() => void)[] }>();
+  return async <T>(host: string, work: () => Promise<T>): Promise<T> => {
+    const slot = hosts.get(host) ?? { active: 0, waiting: [] };
+    hosts.set(host, slot);
+    // A slot that frees is handed to the next in line, so `active` counts the holders either way.
+    if (slot.active >= limit) await new Promise<void>((resolve) => slot.waiting.push(resolve));
+    else slot.active++;
+    try {
+      return await work();
+    } finally {
+      const next = slot.waiting.shift();
+      if (next) next();
+      else slot.active--;
+    }
+  };
 }
 
 const hostOf = (target: WatchTarget) => (target.type === "telegram" ? "telegram" : new URL(target.url).host);
@@ -460,7 +471,9 @@ async function attemptDelivery(deps: WatchesDeps, watch: Watch, delivery: Delive
 async function finish(deps: WatchesDeps, delivery: Delivery & { key: string }) {
   await deps.lasting.put(DELIVERIES, delivery.key, delivery);
   await deps.lasting.delete(PENDING, delivery.key);
-  const kept = await deps.lasting.list(DELIVERIES, `${delivery.key.split(":")[0]}:`);
+  const prefix = `${delivery.key.split(":")[0]}:`;
+  if ((await deps.lasting.count(DELIVERIES, prefix)) <= KEPT_DELIVERIES) return;
+  const kept = await deps.lasting.list(DELIVERIES, prefix);
   for (const old of kept.slice(0, Math.max(0, kept.length - KEPT_DELIVERIES)))
     if ((old.record as Delivery).status !== "pending") await deps.lasting.delete(DELIVERIES, old.id);
 }
