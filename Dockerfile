@@ -17,13 +17,17 @@ FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=3000 \
-    GLIBC_TUNABLES=glibc.malloc.mmap_threshold=131072
+    GLIBC_TUNABLES=glibc.malloc.mmap_threshold=131072 \
+    DATA_DIR=/data
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist/src ./dist/src
 COPY web ./web
 # The image's unprivileged user; the service writes nothing but its logs (to stdout) and temp files.
+# Watches without Redis are kept in one database file here: mount a volume on it to keep them.
+RUN mkdir -p /data && chown node:node /data
+VOLUME /data
 USER node
 EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \

@@ -598,6 +598,12 @@ export const VARIABLE_FAMILIES: readonly { name: string; shown: string; meaning:
       "The base URL of one source's site (table below). It may carry a path prefix (`http://mirror:9000/tikwm`): the source's paths are appended to it, and links the site gives relative to itself resolve against it. An unknown name is refused at start",
   },
   {
+    name: "UPSTREAM_TELEGRAM",
+    shown: "—",
+    meaning:
+      "Where watches send Telegram messages instead of `https://api.telegram.org` (a local Bot API server, or a test's fake): `bot<token>/sendMessage` is appended to it",
+  },
+  {
     name: "PROXY_URL",
     shown: "—",
     meaning:
