@@ -222,6 +222,16 @@ describe("watches", () => {
     }
   });
 
+  it("counts watches, checks and deliveries in /metrics", async () => {
+    const metrics = (await stack.app.inject({ url: "/metrics" })).body;
+    assert.match(metrics, /^tiktokdl_watches [1-9]\d*$/m);
+    assert.match(metrics, /^tiktokdl_watch_checks_total\{outcome="ok"\} [1-9]\d*$/m);
+    assert.match(metrics, /^tiktokdl_watch_deliveries_total\{outcome="delivered"\} [1-9]\d*$/m);
+    assert.match(metrics, /^tiktokdl_watch_queue_depth \d+$/m);
+    assert.match(metrics, /^tiktokdl_watch_oldest_pending_seconds [\d.]+$/m);
+    assert.match(metrics, /^tiktokdl_watch_delivery_delay_seconds_count [1-9]\d*$/m);
+  });
+
   it("keeps each key's watches its own, within its allowance and the minimum interval", async () => {
     const mine = await watch(KEYS.alice, {
       url: "https://www.tiktok.com/@watch.fern",
