@@ -179,7 +179,7 @@ export function createWatches(deps: WatchesDeps) {
   const { all, enqueue, owned, deliveriesOf } = records;
   return {
     async create(owner: WatchOwner, input: NewWatch) {
-      return createWatch(deps, { all, enqueue }, owner, input);
+      return createWatch(deps, owner, input);
     },
     async list(owner: WatchOwner) {
       const mine = await lasting.list(WATCHES, `${owner.id}~`);
@@ -245,7 +245,7 @@ type Helpers = {
   enqueue(watch: Watch, event: WatchEventType, data: Record<string, unknown>, seenAt?: number): Promise<void>;
 };
 
-async function createWatch(deps: WatchesDeps, helpers: Helpers, owner: WatchOwner, input: NewWatch) {
+async function createWatch(deps: WatchesDeps, owner: WatchOwner, input: NewWatch) {
   const { settings, now } = deps;
   if (owner.allowance <= 0)
     throw new ApiError(
