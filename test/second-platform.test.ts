@@ -66,7 +66,7 @@ describe("a second platform, wired only through what docs/adding-a-platform.md n
     const foreign = await download(stack.app, { url: "https://clipnest.example.org/p/42" });
     assert.equal(foreign.status, 400);
     assert.equal(foreign.body.code, "UNSUPPORTED_HOST");
-    assert.match(foreign.body.error, /TikTok or Clipnest/);
+    assert.match(foreign.body.error, /TikTok, Douyin or Clipnest/);
   });
 
   it("refuses a source of the other platform by name, and a post Clipnest does not have", async () => {

@@ -41,7 +41,7 @@ function linesOf(text) {
     .map((line) => line.trim())
     .filter((line) => line !== "" && !line.startsWith("#"));
 }
-const holdsLink = (line) => /https?:\/\/|tiktokv?\.com/i.test(line);
+const holdsLink = (line) => /https?:\/\/|tiktokv?\.com|douyin\.com/i.test(line);
 
 async function lookUp(link) {
   if (!holdsLink(link)) return errorCard(link, t("notALinkLine"));

@@ -11,8 +11,8 @@ export const LANGUAGES = {
 export const CATALOGS = {
   en: {
     pageTitle: "tiktok-dl — download TikTok videos without watermark",
-    lead: "Paste one TikTok link, or several (one per line): videos, photo posts, short links, or a profile, a collection or a playlist to see all its posts.",
-    linksLabel: "TikTok links",
+    lead: "Paste one TikTok or Douyin link, or several (one per line): videos, photo posts, short links, or a TikTok profile, collection or playlist to see all its posts.",
+    linksLabel: "TikTok links, or Douyin",
     linksHelp: "Press the button, or Ctrl+Enter, to look them up.",
     go: "Get downloads",
     paste: "Paste",
@@ -21,14 +21,16 @@ export const CATALOGS = {
     footerDocs: "API documentation",
     footerNote: "files are relayed by this server; links expire after a while.",
     clipboardRefused: "The browser did not allow reading the clipboard: paste with Ctrl+V.",
-    pasteFirst: "Paste at least one TikTok link.",
+    pasteFirst: "Paste at least one TikTok link (or Douyin link).",
     lookingUpOne: "Looking it up…",
     lookingUpMany: "Looking up {count} links…",
     readyOne: "Ready: 1 result.",
     readyMany: "Ready: {count} results.",
     readyAndFailed: "{ready} ready, {failed} failed.",
-    notTikTokHost: "This is not a TikTok link ({host}). Copy the link from TikTok's Share button.",
-    notTikTok: "This does not look like a TikTok link. Copy the link from TikTok's Share button.",
+    notTikTokHost:
+      "This is not a TikTok link ({host}), nor a Douyin one. Copy the link from the app's Share button.",
+    notTikTok:
+      "This does not look like a TikTok link, nor a Douyin one. Copy the link from the app's Share button.",
     notALinkLine: "This line is not a link. Copy the link from TikTok's Share button.",
     notAPost:
       "This link is not a post, a profile, a collection or a playlist (tags, sounds and lives are not supported).",
@@ -96,8 +98,8 @@ export const CATALOGS = {
   },
   id: {
     pageTitle: "tiktok-dl — unduh video TikTok tanpa watermark",
-    lead: "Tempel satu tautan TikTok, atau beberapa (satu per baris): video, postingan foto, tautan pendek, atau profil, koleksi, atau playlist untuk melihat semua postingannya.",
-    linksLabel: "Tautan TikTok",
+    lead: "Tempel satu tautan TikTok atau Douyin, atau beberapa (satu per baris): video, postingan foto, tautan pendek, atau profil, koleksi, atau playlist TikTok untuk melihat semua postingannya.",
+    linksLabel: "Tautan TikTok atau Douyin",
     linksHelp: "Tekan tombol, atau Ctrl+Enter, untuk mencarinya.",
     go: "Ambil unduhan",
     paste: "Tempel",
@@ -106,14 +108,16 @@ export const CATALOGS = {
     footerDocs: "Dokumentasi API",
     footerNote: "berkas diteruskan oleh server ini; tautan kedaluwarsa setelah beberapa saat.",
     clipboardRefused: "Peramban tidak mengizinkan membaca papan klip: tempel dengan Ctrl+V.",
-    pasteFirst: "Tempel setidaknya satu tautan TikTok.",
+    pasteFirst: "Tempel setidaknya satu tautan TikTok atau Douyin.",
     lookingUpOne: "Sedang mencari…",
     lookingUpMany: "Mencari {count} tautan…",
     readyOne: "Siap: 1 hasil.",
     readyMany: "Siap: {count} hasil.",
     readyAndFailed: "{ready} siap, {failed} gagal.",
-    notTikTokHost: "Ini bukan tautan TikTok ({host}). Salin tautan dari tombol Bagikan di TikTok.",
-    notTikTok: "Ini tidak tampak seperti tautan TikTok. Salin tautan dari tombol Bagikan di TikTok.",
+    notTikTokHost:
+      "Ini bukan tautan TikTok atau Douyin ({host}). Salin tautan dari tombol Bagikan di aplikasinya.",
+    notTikTok:
+      "Ini tidak tampak seperti tautan TikTok atau Douyin. Salin tautan dari tombol Bagikan di aplikasinya.",
     notALinkLine: "Baris ini bukan tautan. Salin tautan dari tombol Bagikan di TikTok.",
     notAPost:
       "Tautan ini bukan postingan, profil, koleksi, atau playlist (tagar, suara, dan siaran langsung tidak didukung).",
@@ -181,8 +185,8 @@ export const CATALOGS = {
   },
   es: {
     pageTitle: "tiktok-dl — descarga videos de TikTok sin marca de agua",
-    lead: "Pega un enlace de TikTok, o varios (uno por línea): videos, publicaciones de fotos, enlaces cortos, o un perfil, una colección o una lista para ver todas sus publicaciones.",
-    linksLabel: "Enlaces de TikTok",
+    lead: "Pega un enlace de TikTok o Douyin, o varios (uno por línea): videos, publicaciones de fotos, enlaces cortos, o un perfil, una colección o una lista de TikTok para ver todas sus publicaciones.",
+    linksLabel: "Enlaces de TikTok o Douyin",
     linksHelp: "Pulsa el botón, o Ctrl+Intro, para buscarlos.",
     go: "Obtener descargas",
     paste: "Pegar",
@@ -191,15 +195,16 @@ export const CATALOGS = {
     footerDocs: "Documentación de la API",
     footerNote: "este servidor transmite los archivos; los enlaces caducan al cabo de un tiempo.",
     clipboardRefused: "El navegador no permitió leer el portapapeles: pega con Ctrl+V.",
-    pasteFirst: "Pega al menos un enlace de TikTok.",
+    pasteFirst: "Pega al menos un enlace de TikTok o Douyin.",
     lookingUpOne: "Buscando…",
     lookingUpMany: "Buscando {count} enlaces…",
     readyOne: "Listo: 1 resultado.",
     readyMany: "Listo: {count} resultados.",
     readyAndFailed: "{ready} listos, {failed} con error.",
     notTikTokHost:
-      "Este no es un enlace de TikTok ({host}). Copia el enlace desde el botón Compartir de TikTok.",
-    notTikTok: "Esto no parece un enlace de TikTok. Copia el enlace desde el botón Compartir de TikTok.",
+      "Este no es un enlace de TikTok o Douyin ({host}). Copia el enlace desde el botón Compartir de la app.",
+    notTikTok:
+      "Esto no parece un enlace de TikTok o Douyin. Copia el enlace desde el botón Compartir de la app.",
     notALinkLine: "Esta línea no es un enlace. Copia el enlace desde el botón Compartir de TikTok.",
     notAPost:
       "Este enlace no es una publicación, un perfil, una colección ni una lista (no se admiten etiquetas, sonidos ni directos).",
@@ -270,8 +275,8 @@ export const CATALOGS = {
   },
   "pt-BR": {
     pageTitle: "tiktok-dl — baixe vídeos do TikTok sem marca d'água",
-    lead: "Cole um link do TikTok, ou vários (um por linha): vídeos, posts de fotos, links curtos, ou um perfil, uma coleção ou uma playlist para ver todos os seus posts.",
-    linksLabel: "Links do TikTok",
+    lead: "Cole um link do TikTok ou do Douyin, ou vários (um por linha): vídeos, posts de fotos, links curtos, ou um perfil, uma coleção ou uma playlist do TikTok para ver todos os seus posts.",
+    linksLabel: "Links do TikTok ou do Douyin",
     linksHelp: "Aperte o botão, ou Ctrl+Enter, para buscá-los.",
     go: "Obter downloads",
     paste: "Colar",
@@ -280,14 +285,15 @@ export const CATALOGS = {
     footerDocs: "Documentação da API",
     footerNote: "os arquivos passam por este servidor; os links expiram depois de um tempo.",
     clipboardRefused: "O navegador não permitiu ler a área de transferência: cole com Ctrl+V.",
-    pasteFirst: "Cole pelo menos um link do TikTok.",
+    pasteFirst: "Cole pelo menos um link do TikTok ou do Douyin.",
     lookingUpOne: "Buscando…",
     lookingUpMany: "Buscando {count} links…",
     readyOne: "Pronto: 1 resultado.",
     readyMany: "Pronto: {count} resultados.",
     readyAndFailed: "{ready} prontos, {failed} com falha.",
-    notTikTokHost: "Este não é um link do TikTok ({host}). Copie o link pelo botão Compartilhar do TikTok.",
-    notTikTok: "Isto não parece um link do TikTok. Copie o link pelo botão Compartilhar do TikTok.",
+    notTikTokHost:
+      "Este não é um link do TikTok ou do Douyin ({host}). Copie o link pelo botão Compartilhar do app.",
+    notTikTok: "Isto não parece um link do TikTok ou do Douyin. Copie o link pelo botão Compartilhar do app.",
     notALinkLine: "Esta linha não é um link. Copie o link pelo botão Compartilhar do TikTok.",
     notAPost:
       "Este link não é um post, um perfil, uma coleção nem uma playlist (hashtags, sons e lives não são suportados).",

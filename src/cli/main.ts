@@ -2,13 +2,15 @@ import { mapLimited } from "../domain/concurrency.js";
 import { isPostId, visible } from "../domain/files.js";
 import { itemsOfPages, type ListItem } from "../domain/lists.js";
 import { fileNamer, type PostFacts } from "../domain/output-template.js";
-import { canonicalPostUrl, parseTikTokLink, parseTikTokListLink } from "../domain/tiktok-url.js";
+import { PLATFORMS, parsePostLink, platformNamed, TIKTOK } from "../domain/platforms.js";
+import { parseTikTokListLink } from "../domain/tiktok-url.js";
 import { packageVersion } from "../service/version.js";
 import { type Backend, type CliPost, localBackend, remoteBackend } from "./backend.js";
 import { type Options, readOptions, USAGE, UsageError } from "./options.js";
 import { Progress } from "./progress.js";
 import {
   type Archive,
+  archiveKey,
   type FailedPost,
   openArchive,
   openFailures,
@@ -160,8 +162,8 @@ async function jobsOf(run: Run): Promise<Job[]> {
 /** A post link's id, when the link itself says it (a short link does not). */
 function idOfLink(link: string): string | undefined {
   try {
-    const parsed = parseTikTokLink(link);
-    return parsed.kind === "post" ? parsed.id : undefined;
+    const parsed = parsePostLink(link, PLATFORMS);
+    return parsed.kind === "post" ? archiveKey(parsed.platform, parsed.id) : undefined;
   } catch {
     return undefined;
   }
@@ -180,8 +182,14 @@ async function handle(job: Job, index: number, run: Run): Promise<void> {
   }
   try {
     if (job.label && !opts.json) process.stderr.write(`${job.label}: ${visible(job.link)}\n`);
-    const post = await backend.post(job.link, opts, opts.provider);
-    if (!isPostId(post.id)) throw new Error("the answer names a post id that is not TikTok's");
+    const answered = await backend.post(job.link, opts, opts.provider);
+    if (!isPostId(answered.id))
+      throw new Error("the answer names a post id that is not TikTok's or Douyin's");
+    const platform = (answered.result as { platform?: unknown }).platform;
+    const post = {
+      ...answered,
+      key: archiveKey(typeof platform === "string" ? platform : undefined, answered.id),
+    };
     if (opts.json) {
       tally.posts++;
       tally.jsonResults[index] = { url: job.link, result: post.result };
@@ -199,18 +207,18 @@ async function handle(job: Job, index: number, run: Run): Promise<void> {
 }
 
 /** A post's files, once per run and unless the archive has it; then the post is archived. */
-async function savePost(post: CliPost, job: Job, run: Run) {
+async function savePost(post: CliPost & { key: string }, job: Job, run: Run) {
   const { opts, archive, tally, handled, progress } = run;
   // Posts being saved, by id: the same post twice (a short and a long link) is saved once.
-  if (handled.has(post.id)) {
+  if (handled.has(post.key)) {
     tally.twice++;
     return;
   }
-  if (archive.has(post.id)) {
+  if (archive.has(post.key)) {
     tally.skipped++;
     return;
   }
-  handled.add(post.id);
+  handled.add(post.key);
   tally.posts++;
   if (post.files.length === 0) throw new Error("nothing to download for these options");
   const facts = post.result as PostFacts;
@@ -224,7 +232,7 @@ async function savePost(post: CliPost, job: Job, run: Run) {
     tally.saved++;
   }
   if (opts.writeInfoJson) await writeInfoJson(post.result, naming("", true), opts);
-  await archive.add(post.id);
+  await archive.add(post.key);
 }
 
 interface Run {
@@ -359,6 +367,12 @@ export async function main(argv: string[]): Promise<number> {
   return run.tally.postFailures.length + run.tally.listFailures.length > 0 ? 1 : 0;
 }
 
+/** A post's own address, from its key (`archiveKey`). */
+function postUrlOfKey(key: string): string {
+  const [platform, id] = key.includes(":") ? (key.split(":") as [string, string]) : ["tiktok", key];
+  return (platformNamed(PLATFORMS, platform) ?? TIKTOK).postUrl(id);
+}
+
 /**
  * This run's failed posts whose id is known, once each, with a link the failures file can keep: the one
  * given when it is a whole https address (a listing's are), else the post's own.
@@ -366,7 +380,7 @@ export async function main(argv: string[]): Promise<number> {
 function failedPosts(tally: Tally): FailedPost[] {
   const kept = new Map<string, FailedPost>();
   for (const { id, link } of tally.postFailures)
-    if (id) kept.set(id, { id, link: /^https:\/\/\S+$/.test(link) ? link : canonicalPostUrl(id) });
+    if (id) kept.set(id, { id, link: /^https:\/\/\S+$/.test(link) ? link : postUrlOfKey(id) });
   return [...kept.values()];
 }
 

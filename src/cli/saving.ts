@@ -18,21 +18,33 @@ export async function openArchive(path: string | undefined) {
       throw new UsageError(`the archive: ${visible(error.message)}`);
     });
     for (const line of text.split(/\r?\n/)) {
-      const match = /^tiktok\s+(\d+)\s*$/.exec(line.trim());
-      if (match?.[1]) ids.add(match[1]);
+      const match = /^(tiktok|douyin)\s+(\d+)\s*$/.exec(line.trim());
+      if (match?.[1] && match[2]) ids.add(archiveKey(match[1], match[2]));
     }
   }
   return {
     path: path === undefined ? undefined : resolve(path),
-    has: (id: string) => ids.has(id),
-    async add(id: string) {
-      // Only a TikTok id ever becomes a line: nothing a source answers can add another.
-      if (!path || ids.has(id) || !isPostId(id)) return;
-      ids.add(id);
-      await appendFile(path, `tiktok ${id}\n`);
+    /** Whether the archive has a post, by its key (`archiveKey`). */
+    has: (key: string) => ids.has(key),
+    async add(key: string) {
+      const line = archiveLine(key);
+      // Only a post id ever becomes a line: nothing a source answers can add another.
+      if (!path || ids.has(key) || !/^(tiktok|douyin) \d{1,25}$/.test(line)) return;
+      ids.add(key);
+      await appendFile(path, `${line}\n`);
     },
   };
 }
+
+/**
+ * A post as the archive and the run name it: a TikTok post by its id (the archive's lines were only
+ * TikTok's before), another platform's as `<platform>:<id>`; a line is yt-dlp's `<platform> <id>`.
+ */
+export const archiveKey = (platform: string | undefined, id: string) =>
+  !platform || platform === "tiktok" ? id : `${platform}:${id}`;
+
+/** A key as yt-dlp's archive line, `<platform> <id>`. */
+const archiveLine = (key: string) => (key.includes(":") ? key.replace(":", " ") : `tiktok ${key}`);
 
 /** What a file-system error means, in plain words. */
 const PLAIN_ERRORS: Record<string, string> = {
@@ -88,7 +100,7 @@ export async function prepareOutput(output: string): Promise<void> {
   }
 }
 
-/** A post that failed in a run: its id and link, kept beside the archive for the next run to try again. */
+/** A post that failed in a run: its key (`archiveKey`) and link, kept beside the archive for the next run. */
 export interface FailedPost {
   id: string;
   link: string;
@@ -108,8 +120,9 @@ export async function openFailures(archivePath: string | undefined) {
       throw new UsageError(`the failed posts beside the archive: ${visible(error.message)}`);
     });
     for (const line of text.split(/\r?\n/)) {
-      const match = /^tiktok\s+(\d+)\s+(https:\/\/\S+)\s*$/.exec(line.trim());
-      if (match?.[1] && match[2] && isPostId(match[1])) earlier.push({ id: match[1], link: match[2] });
+      const match = /^(tiktok|douyin)\s+(\d+)\s+(https:\/\/\S+)\s*$/.exec(line.trim());
+      if (match?.[1] && match[2] && match[3] && isPostId(match[2]))
+        earlier.push({ id: archiveKey(match[1], match[2]), link: match[3] });
     }
   }
   return {
@@ -119,7 +132,7 @@ export async function openFailures(archivePath: string | undefined) {
     async keep(failed: readonly FailedPost[]) {
       if (!path) return;
       if (failed.length === 0) return void (await rm(path, { force: true }));
-      const lines = failed.map((post) => `tiktok ${post.id} ${post.link}\n`).join("");
+      const lines = failed.map((post) => `${archiveLine(post.id)} ${post.link}\n`).join("");
       await writeFileAtomically(Readable.from([Buffer.from(lines)]), path, [], { replace: true });
     },
   };

@@ -21,6 +21,8 @@ export interface Media {
   };
   music?: { url?: string; title?: string; author?: string; cover?: string; duration?: number };
   images?: string[];
+  /** A live photo's clips, one per image that has one (Douyin). */
+  livePhotos?: string[];
   thumb?: string;
   subtitles?: Subtitle[];
   stats?: { plays?: number; likes?: number; comments?: number; shares?: number; saves?: number };
@@ -99,6 +101,7 @@ export function validateMedia(media: Media): Media {
       duration: count(media.music?.duration),
     }),
     images: media.images ? [...new Set(media.images.filter(isHttpUrl))] : undefined,
+    livePhotos: media.livePhotos?.length ? media.livePhotos.filter(isHttpUrl) : undefined,
     thumb: url(media.thumb),
     subtitles: media.subtitles?.filter(
       (track) => isHttpUrl(track.url) && /^[\w-]{1,32}$/.test(track.language),
@@ -137,7 +140,7 @@ export function prune<T extends object>(value: T): T | undefined {
 }
 
 /** The v1 answer: `urls` (watermark-free first), `thumb`, `additional.musicUrl`, then the details. */
-export function toApiResult(media: Media, meta: { provider: string; cached: boolean }) {
+export function toApiResult(media: Media, meta: { provider: string; cached: boolean; platform: string }) {
   const candidates =
     media.type === "photo"
       ? [...(media.images ?? [])]
@@ -149,6 +152,7 @@ export function toApiResult(media: Media, meta: { provider: string; cached: bool
     additional: prune({ musicUrl: media.music?.url }) ?? {},
     id: media.id,
     type: media.type,
+    platform: meta.platform,
     provider: meta.provider,
     cached: meta.cached,
     caption: media.caption,
@@ -157,6 +161,7 @@ export function toApiResult(media: Media, meta: { provider: string; cached: bool
     video: media.video,
     music: media.music,
     images: media.images,
+    livePhotos: media.livePhotos,
     subtitles: media.subtitles,
     stats: media.stats,
   };

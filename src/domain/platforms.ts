@@ -1,3 +1,4 @@
+import { douyinPostUrl, isDouyinHost, isDouyinInputHost, parseDouyinPost } from "./douyin-url.js";
 import { type Address, type LinkSites, type PostLink, type PostRef, readAddress } from "./links.js";
 import {
   canonicalPostUrl,
@@ -44,8 +45,18 @@ export const TIKTOK: Platform = {
   postUrl: canonicalPostUrl,
 };
 
+export const DOUYIN: Platform = {
+  name: "douyin",
+  label: "Douyin",
+  accepts: isDouyinInputHost,
+  ownsHost: isDouyinHost,
+  upstream: "douyin",
+  parsePost: parseDouyinPost,
+  postUrl: douyinPostUrl,
+};
+
 /** The platforms a service runs with unless told otherwise. */
-export const PLATFORMS: readonly Platform[] = [TIKTOK];
+export const PLATFORMS: readonly Platform[] = [TIKTOK, DOUYIN];
 
 /** The key of a post in anything shared between requests: the cache, flights, verdicts. */
 export const postKey = (post: PostRef) => `${post.platform}:${post.id}`;

@@ -45,7 +45,8 @@ export function isTikTokHost(hostname: string): boolean {
 
 export type { PostLink };
 /** A short link: its code, where we resolve it (every code resolves at vt.tiktok.com), and as it was shared. */
-export type ShortLink = { kind: "short"; code: string; url: string; shared: string };
+/** `platform`: another platform's short link (Douyin's); TikTok's carry none, as they always have. */
+export type ShortLink = { kind: "short"; platform?: string; code: string; url: string; shared: string };
 export type TikTokLink = PostLink | ShortLink;
 
 /** What a list link names: a creator's posts, a public collection, or a playlist ("mix"). */
@@ -245,7 +246,12 @@ function matchShortPath(path: string, host: string): ShortLink | undefined {
     code = segments[1];
   if (code === undefined || !SHORT_CODE.test(code)) return undefined;
   // Every code resolves at vt.tiktok.com, whatever host it was shared on (as cobalt does).
-  return { kind: "short", code, url: `https://vt.tiktok.com/${code}/`, shared: `${host}${path}` };
+  return {
+    kind: "short",
+    code,
+    url: `https://vt.tiktok.com/${code}/`,
+    shared: `${host}${path}`,
+  };
 }
 
 /** The profile, collection or playlist a TikTok address names (a short link's target), if it names one. */

@@ -1,4 +1,5 @@
 import { ApiError, badRequest, postErrors } from "../domain/errors.js";
+import type { PostLink as AnyPostLink, Platform } from "../domain/platforms.js";
 import {
   isTikTokHost,
   type ListLink,
@@ -92,3 +93,51 @@ function redirectTarget(location: string | undefined, body: string, base: URL): 
 
 const shortLinkFailure = (link: ShortLink, detail: string) =>
   new ApiError(502, "ALL_SOURCES_FAILED", `Could not follow the short link ${link.shared}: ${detail}.`);
+
+/** A mobile browser's user agent: what Douyin's short links and share pages answer (docs/upstreams/douyin.md §1.2). */
+const MOBILE_AGENT =
+  "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
+
+/**
+ * Another platform's short link: its `Location` read with redirects off, hop by hop (at most five), never
+ * off the platform's own hosts, until an address the platform reads as a post. A list is its 400.
+ */
+export async function followShortLink(
+  http: HttpClient,
+  link: ShortLink,
+  platform: Pick<Platform, "label" | "ownsHost" | "parsePost">,
+  signal?: AbortSignal,
+): Promise<AnyPostLink> {
+  let current = new URL(link.url);
+  for (let hop = 0; hop < MAX_HOPS; hop++) {
+    const response = await ask(
+      http,
+      link,
+      current,
+      { "user-agent": MOBILE_AGENT, accept: "text/html,*/*" },
+      signal,
+    );
+    if (response.status === 404)
+      throw postErrors.notFound(`${platform.label} says this short link leads nowhere.`);
+    if (!REDIRECT_STATUSES.has(response.status))
+      throw shortLinkFailure(
+        link,
+        `${platform.label} answered HTTP ${response.status} instead of a redirect`,
+      );
+    const target = redirectTarget(response.header("location"), "", current);
+    if (!target) throw postErrors.notFound("This short link does not lead to a post.");
+    if (!platform.ownsHost(target.hostname))
+      throw badRequest(
+        "UNSUPPORTED_LINK",
+        `This short link leads outside ${platform.label} (${target.hostname}); it was not followed.`,
+      );
+    const host = target.hostname.toLowerCase();
+    const read = platform.parsePost(
+      { url: target, host, path: target.pathname.replace(/\/{2,}/g, "/") },
+      Date.now(),
+    );
+    if (read.kind === "post") return read;
+    current = new URL(read.url);
+  }
+  throw postErrors.notFound("This short link does not lead to a post.");
+}

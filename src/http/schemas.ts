@@ -33,8 +33,9 @@ export const DownloadResult = Type.Object({
   urls: Type.Array(Url, { description: "Watermark-free addresses first, then watermarked ones." }),
   thumb: Type.Optional(Url),
   additional: Type.Object({ musicUrl: Type.Optional(Url) }),
-  id: Type.String({ description: "TikTok's numeric post id." }),
+  id: Type.String({ description: "The post's id on its platform (TikTok's or Douyin's numeric id)." }),
   type: Type.Union([Type.Literal("video"), Type.Literal("photo")]),
+  platform: Type.Optional(Type.String({ description: 'The site the post is on: "tiktok" or "douyin".' })),
   provider: Type.String({ description: "The source that answered." }),
   cached: Type.Boolean(),
   caption: Type.Optional(Type.String()),
@@ -73,6 +74,7 @@ export const DownloadResult = Type.Object({
     }),
   ),
   images: Type.Optional(Type.Array(Url)),
+  livePhotos: Type.Optional(Type.Array(Url, { description: "A live photo post's clips (Douyin)." })),
   subtitles: Type.Optional(
     Type.Array(
       Type.Object({

@@ -22,7 +22,7 @@ export function createAnswers(options: { tokens: StreamTokens; now: () => number
   const hits = new WeakMap<Extraction, { result: ApiResult; builtAt: number }>();
 
   const build = ({ extraction, source, cached, platform }: Answer): ApiResult => {
-    const result = toApiResult(extraction.media, { provider: source, cached });
+    const result = toApiResult(extraction.media, { provider: source, cached, platform });
     const { links, subtitles } = streamLinksFor(
       options.tokens,
       platform,

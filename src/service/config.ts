@@ -592,6 +592,12 @@ export const VARIABLE_FAMILIES: readonly { name: string; shown: string; meaning:
       "Every request for a TikTok web or CDN host (`tiktok.com`, `tiktokv.com`, `tiktokcdn.com`, `tiktokcdn-us.com`, `tiktokcdn-eu.com` and their subdomains, short-link hosts included) goes to this origin instead, path and query kept; redirects to TikTok hosts are mapped the same way. For mirrors and tests",
   },
   {
+    name: "UPSTREAM_DOUYIN",
+    shown: "—",
+    meaning:
+      "Every request for a Douyin host (`douyin.com`, `iesdouyin.com`, `snssdk.com`, `douyinvod.com`, `douyinpic.com`, `douyinstatic.com`, `zjcdn.com` and their subdomains, short links included) goes to this origin instead, path and query kept, as `UPSTREAM_TIKTOK` does for TikTok's",
+  },
+  {
     name: "UPSTREAM_<NAME>",
     shown: "—",
     meaning:

@@ -8,6 +8,8 @@ export interface BackgroundJob {
   everyMs: number;
   /** Aborted when the service closes. */
   run(signal: AbortSignal): Promise<void>;
+  /** Whether there is nothing to do: then no lease is asked for (an idle job costs no lease traffic). */
+  idle?: () => Promise<boolean>;
 }
 
 /**
@@ -25,6 +27,7 @@ export function createScheduler(deps: { leases: Leases; log: BaseLogger }) {
   let started = false;
 
   async function runOnce(job: BackgroundJob) {
+    if (job.idle && (await job.idle().catch(() => true))) return;
     const lease = await deps.leases.acquire(`job:${job.name}`, job.everyMs);
     if (!lease) return;
     // Kept while a run outlasts its interval; otherwise left to run out, so no other instance runs it

@@ -88,9 +88,16 @@ function watchesOf(
   });
   core.metrics.watches.readFrom(async () => ({ watches: await watches.count(), ...(await watches.queue()) }));
   const everyMs = Math.min(1_000, config.watches.minIntervalS * 250);
-  core.scheduler.add({ name: "watch-check", everyMs, run: watches.check });
-  core.scheduler.add({ name: "watch-deliver", everyMs, run: watches.deliver });
-  const { check: _check, deliver: _deliver, queue: _queue, count: _count, ...useCases } = watches;
+  core.scheduler.add({ name: "watch-check", everyMs, run: watches.check, idle: watches.idle.check });
+  core.scheduler.add({ name: "watch-deliver", everyMs, run: watches.deliver, idle: watches.idle.deliver });
+  const {
+    check: _check,
+    deliver: _deliver,
+    queue: _queue,
+    count: _count,
+    idle: _idle,
+    ...useCases
+  } = watches;
   return useCases;
 }
 

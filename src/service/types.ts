@@ -10,7 +10,7 @@ import type { Config } from "./config.js";
 import type { Metrics } from "./metrics.js";
 import type { Watches } from "./watches.js";
 
-export type WatchUseCases = Omit<Watches, "check" | "deliver" | "queue" | "count">;
+export type WatchUseCases = Omit<Watches, "check" | "deliver" | "queue" | "count" | "idle">;
 
 export type { ApiResult, KeyGrant, Metrics };
 

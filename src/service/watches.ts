@@ -235,6 +235,11 @@ export function createWatches(deps: WatchesDeps) {
       return { depth: pending.length, oldestAgeS: pending.length ? (now() - oldest) / 1000 : 0 };
     },
     count: () => lasting.count(WATCHES),
+    /** Nothing to check, or nothing to deliver: the background jobs then skip their turn. */
+    idle: {
+      check: async () => (await lasting.count(WATCHES)) === 0,
+      deliver: async () => (await lasting.count(PENDING)) === 0,
+    },
   };
 }
 

@@ -1,4 +1,5 @@
 import type { Platform } from "../domain/platforms.js";
+import { douyinSource } from "./douyin/index.js";
 import { buildParts } from "./parts.js";
 import { fasttoksave } from "./tiktok/providers/fasttoksave.js";
 import { lovetik } from "./tiktok/providers/lovetik.js";
@@ -30,7 +31,7 @@ export const PROVIDERS: readonly SourceDescriptor[] = [
 ];
 
 /** Every source the service knows, in the order /api/providers lists them. */
-export const SOURCES: readonly SourceDescriptor[] = [nativeSource, ...PROVIDERS];
+export const SOURCES: readonly SourceDescriptor[] = [nativeSource, ...PROVIDERS, douyinSource];
 
 /** The `UPSTREAM_<NAME>` overrides these platforms and sources understand (a platform's own hosts always). */
 export const upstreamNames = (
