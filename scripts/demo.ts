@@ -1,24 +1,27 @@
 /**
- * Try every feature offline: the service on 127.0.0.1 against the bundled fake TikTok (the one the tests
- * use), with links to try printed. Nothing leaves this machine: TikTok's own source is the only one that
- * runs (the providers' real sites are never asked), and its files are real media (a short MP4 with
- * sound, JPEGs, an MP3).
+ * Try every feature offline: the service on 127.0.0.1 against the bundled fake TikTok and fake Douyin
+ * (the ones the tests use), with links to try printed. Nothing leaves this machine: TikTok's and Douyin's
+ * own sources are the only ones that run (the providers' real sites are never asked), and their files are
+ * real media (a short MP4 with sound, JPEGs, an MP3).
  *
  *   npm run demo            (PORT=3000 by default; PORT=0 takes a free one)
  */
 import { randomBytes } from "node:crypto";
 import { createApp } from "../src/http/app.js";
 import { loadConfig } from "../src/service/config.js";
+import { DOUYIN_POSTS, FakeDouyin } from "../test/fakes/douyin.js";
 import { SAMPLE_COLLECTIONS } from "../test/fakes/profiles.js";
 import { FakeTikTok, SAMPLE_IDS, SCENARIO_IDS } from "../test/fakes/tiktok.js";
 
 const fake = await new FakeTikTok({ waf: true, realMedia: true }).start();
+const douyin = await new FakeDouyin({ realMedia: true }).start();
 const app = await createApp(
   loadConfig({
     ...process.env,
     UPSTREAM_TIKTOK: fake.url,
-    // Only TikTok's own source, against the fake: no request can reach a real site.
-    SOURCES: "native",
+    UPSTREAM_DOUYIN: douyin.url,
+    // Only TikTok's and Douyin's own sources, against the fakes: no request can reach a real site.
+    SOURCES: "native,douyin",
     ALLOW_PRIVATE_UPSTREAMS: "1",
     STREAM_SECRET: process.env.STREAM_SECRET ?? randomBytes(32).toString("hex"),
     HOST: "127.0.0.1",
@@ -47,7 +50,10 @@ const tries: [string, string][] = [
   ["an age-restricted post (403)", `${tiktok}/@river.cooks/video/${SAMPLE_IDS.ageRestricted}`],
   ["a region-blocked post", `${tiktok}/@river.cooks/video/${SAMPLE_IDS.regionBlocked}`],
   ["a captcha (every source fails: 502)", `${tiktok}/@river.cooks/video/${SCENARIO_IDS.captcha}`],
-  ["not TikTok (400)", "https://example.com/@x/video/1"],
+  ["a Douyin video", `https://www.douyin.com/video/${DOUYIN_POSTS.video.id}`],
+  ["a Douyin photo post", `https://www.douyin.com/note/${DOUYIN_POSTS.photo.id}`],
+  ["Douyin share text", "7.87 Pjm:/ 复制打开抖音 https://v.douyin.com/iRNBho6u/"],
+  ["not TikTok or Douyin (400)", "https://example.com/@x/video/1"],
 ];
 
 const api = (link: string) =>
@@ -70,6 +76,7 @@ Stop with Ctrl+C.`);
 const stop = async () => {
   await app.close();
   await fake.close();
+  await douyin.close();
   process.exit(0);
 };
 process.once("SIGINT", () => void stop());

@@ -126,6 +126,21 @@ describe("Douyin posts", () => {
     assert.equal((await ranged.arrayBuffer()).byteLength, 100);
   });
 
+  it("relays a Douyin post's files from Douyin's hosts only", async () => {
+    const { body } = await download(stack.app, {
+      url: `https://www.douyin.com/video/${DOUYIN_POSTS.elsewhere.id}`,
+    });
+    assert.equal(body.result.thumb, "https://images.example.net/cover.jpeg");
+    const cover = await fetch(`${base}${body.result.stream.thumb}`);
+    assert.equal(cover.status, 502);
+    const refusal = (await cover.json()) as { code: string; error: string };
+    assert.equal(refusal.code, "UPSTREAM_FAILED");
+    assert.match(refusal.error, /refused_target/, "refused before any request, not a host that failed");
+    const video = await fetch(`${base}${body.result.stream.video}`);
+    assert.equal(video.status, 200, "its own files still come");
+    await video.arrayBuffer();
+  });
+
   it("answers a photo post's images (not WebP), their sound, and a live photo's clips", async () => {
     const photo = await download(stack.app, { url: `https://www.douyin.com/note/${DOUYIN_POSTS.photo.id}` });
     assert.equal(photo.status, 200, JSON.stringify(photo.body));

@@ -15,10 +15,13 @@ export interface PostLookup {
    * The post's cached extraction by this source (never another's), if the cache still holds it;
    * `viaLogin`: the one the operator's login was used for.
    */
-  cached(post: PostRef, source: string, viaLogin?: boolean): Promise<{ extraction: Extraction } | undefined>;
+  cached(post: PostRef, source: string, viaLogin?: boolean): Promise<Found | undefined>;
   /** A fresh extraction of the post: it left the cache, or its media address expired upstream. */
-  reextract(post: PostRef, source: string, viaLogin?: boolean): Promise<{ extraction: Extraction }>;
+  reextract(post: PostRef, source: string, viaLogin?: boolean): Promise<Found>;
 }
+
+/** A post's extraction, and the source that made it (a re-extraction may fall back to another). */
+type Found = { extraction: Extraction; source: string };
 
 export interface RelayDeps {
   posts: PostLookup;
@@ -26,6 +29,11 @@ export interface RelayDeps {
   egress: Egress;
   /** The upstream (proxy pool) a source's media belong to. */
   upstreamOf(source: string): string;
+  /**
+   * Whether a source's media may come from this host: a platform's own source (TikTok's web client,
+   * Douyin's) only from the platform's own hosts; a third-party site from wherever it serves its files.
+   */
+  mediaHostAllowed(source: string, host: string): boolean;
   /** The largest file relayed: refused up front when declared, cut when it runs over. */
   maxBytes: number;
 }
@@ -55,12 +63,12 @@ export interface Relayed {
 const PASSED_HEADERS = ["content-length", "content-range", "accept-ranges", "last-modified", "etag"];
 const BYTE_RANGE = /^bytes=[\d\s,-]{1,100}$/;
 
-/** Where one file of an extraction is, and the headers its source said it needs. */
-function targetOf(extraction: Extraction, ticket: StreamTicket) {
+/** Where one file of an extraction is, and the headers the source that made it said it needs. */
+function targetOf({ extraction, source }: Found, ticket: StreamTicket) {
   const url = mediaUrlOf(extraction.media, ticket.kind, ticket.index);
   if (!url) throw new ApiError(502, "UPSTREAM_FAILED", "The post no longer has this file.");
   const { session } = extraction;
-  return { url, headers: session?.headers ?? {}, cookie: session?.cookie, extraction, source: ticket.source };
+  return { url, headers: session?.headers ?? {}, cookie: session?.cookie, extraction, source };
 }
 
 /**
@@ -71,6 +79,8 @@ function targetOf(extraction: Extraction, ticket: StreamTicket) {
  */
 export function createRelay(deps: RelayDeps) {
   function fetchMedia(target: ReturnType<typeof targetOf>, request: RelayRequest) {
+    if (!deps.mediaHostAllowed(target.source, new URL(target.url).hostname))
+      throw new SourceFailure("refused_target", "the media address is not on the platform's own hosts");
     const range = request.range !== undefined && BYTE_RANGE.test(request.range) ? request.range : undefined;
     const route =
       deps.egress.byId(target.extraction.session?.route) ?? deps.egress.pick(deps.upstreamOf(target.source));
@@ -101,19 +111,20 @@ export function createRelay(deps: RelayDeps) {
   }
 
   async function openUpstream(ticket: StreamTicket, request: RelayRequest) {
-    const { extraction } = await current(ticket, request);
-    const used = targetOf(extraction, ticket);
+    const found = await current(ticket, request);
+    const used = targetOf(found, ticket);
     const first = await fetchMedia(used, request);
-    if (first.status !== 403 && first.status !== 410) return { upstream: first, media: extraction.media };
+    if (first.status !== 403 && first.status !== 410)
+      return { upstream: first, media: found.extraction.media };
     discard(first);
     // Another request may have refreshed the post meanwhile: its answer is used before asking TikTok.
     const cached = await deps.posts.cached(ticket.post, ticket.source, ticket.viaLogin);
-    const newer = cached && targetOf(cached.extraction, ticket);
+    const newer = cached && targetOf(cached, ticket);
     const fresh =
       cached && newer && (newer.url !== used.url || newer.cookie?.value !== used.cookie?.value)
         ? cached
         : await extractAgain(ticket, request);
-    const upstream = await fetchMedia(targetOf(fresh.extraction, ticket), request);
+    const upstream = await fetchMedia(targetOf(fresh, ticket), request);
     return { upstream, media: fresh.extraction.media };
   }
 

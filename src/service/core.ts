@@ -117,7 +117,7 @@ export function buildCore(config: Config, deps: ServiceDeps) {
   });
   const engine = buildEngine(config, deps, { ...network, ...shared, log, now, running, metrics, platforms });
   const scheduler = createScheduler({ leases: shared.leases, log });
-  const tunnel = buildTunnel(config, now, engine, descriptors, network.egress);
+  const tunnel = buildTunnel(config, now, engine, { descriptors, platforms }, network.egress);
   const { targets, notify } = buildNotifier(config, deps, network.upstreams, now);
   // The stream secret stays here: the tokens, built with it, are what the use cases get.
   const { pipeline, listing } = engine;
@@ -317,7 +317,7 @@ function buildTunnel(
   config: Config,
   now: () => number,
   engine: ReturnType<typeof buildEngine>,
-  descriptors: readonly SourceDescriptor[],
+  { descriptors, platforms }: { descriptors: readonly SourceDescriptor[]; platforms: readonly Platform[] },
   egress: ReturnType<typeof createEgress>,
 ) {
   const tokens = createStreamTokens({ secret: engine.secret, ttlMs: config.streamTtlSeconds * 1000, now });
@@ -326,10 +326,21 @@ function buildTunnel(
     posts: engine.pipeline,
     egress,
     upstreamOf: (source) => upstreamOf.get(source) ?? "default",
+    mediaHostAllowed: mediaHostRule(descriptors, platforms),
     maxBytes: config.streamMaxBytes,
   });
 
   return { tokens, relay };
+}
+
+/** A platform's own source (its upstream is the platform's) relays only from the platform's own hosts. */
+function mediaHostRule(descriptors: readonly SourceDescriptor[], platforms: readonly Platform[]) {
+  const own = new Map<string, Platform>();
+  for (const descriptor of descriptors) {
+    const platform = platforms.find((candidate) => candidate.name === descriptor.platform);
+    if (platform && platform.upstream === descriptor.upstream) own.set(descriptor.name, platform);
+  }
+  return (source: string, host: string) => own.get(source)?.ownsHost(host) ?? true;
 }
 
 function createLogger(config: Config, deps: ServiceDeps): Logger {

@@ -10,6 +10,7 @@
 import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { COVER_IMAGE, realMediaFiles } from "./tiktok.js";
 
 export interface DouyinPost {
   id: string;
@@ -20,6 +21,8 @@ export interface DouyinPost {
   filtered?: "deleted" | "private";
   /** `slidesinfo` answers an empty body this many times first (Douyin's bad moments). */
   emptyAnswers?: number;
+  /** Its cover is on a host that is not Douyin's (an answer the tunnel must not follow). */
+  coverElsewhere?: boolean;
 }
 
 const MOBILE = /Mobile|iPhone|Android/i;
@@ -78,6 +81,13 @@ export const DOUYIN_POSTS = {
     caption: "flaky",
     emptyAnswers: 1,
   },
+  elsewhere: {
+    id: "7301234567890129999",
+    author: DOUYIN_AUTHORS.fern,
+    kind: "video",
+    caption: "odd cover",
+    coverElsewhere: true,
+  },
 } satisfies Record<string, DouyinPost>;
 
 export const CLEAN_BYTES = 200_000;
@@ -94,6 +104,9 @@ export class FakeDouyin {
   /** The share page's era: "2026" has no post data (since 2026-08-08); "legacy" still carries it. */
   era: "2026" | "legacy" = "2026";
   url = "";
+
+  /** `realMedia`: real MP4s, MP3 and JPEG (the demo), instead of the byte patterns the tests count. */
+  constructor(private readonly options: { realMedia?: boolean } = {}) {}
 
   /** Short codes: to a post's share page, a profile, another short link (a second hop), or nowhere. */
   readonly shortLinks = new Map<string, string>([
@@ -208,9 +221,8 @@ export class FakeDouyin {
       return void response.writeHead(403, { "content-type": "text/plain" }).end("expired");
     const kind =
       parts[2] === "img" ? "image" : parts[2] === "music" ? "music" : parts[7] === "wm" ? "wm" : "clean";
-    const size =
-      kind === "wm" ? WATERMARKED_BYTES : kind === "clean" ? CLEAN_BYTES : kind === "music" ? 40_000 : 30_000;
-    const body = Buffer.alloc(size, kind === "wm" ? 0x57 : kind === "clean" ? 0x43 : 0x49);
+    const body = this.options.realMedia ? realBody(kind) : patternBody(kind);
+    const size = body.length;
     const type = kind === "image" ? "image/jpeg" : kind === "music" ? "audio/mpeg" : "video/mp4";
     const range = /^bytes=(\d+)-(\d*)$/.exec(String(request.headers.range ?? ""));
     if (range) {
@@ -267,7 +279,11 @@ export class FakeDouyin {
             height: 1280,
           },
           cover: { url_list: [image("cover", "webp"), image("cover", "jpeg")] },
-          origin_cover: { url_list: [image("origin", "jpeg")] },
+          origin_cover: {
+            url_list: [
+              post.coverElsewhere ? "https://images.example.net/cover.jpeg" : image("origin", "jpeg"),
+            ],
+          },
           width: 720,
           height: 1280,
           duration: 15_000,
@@ -302,6 +318,25 @@ export class FakeDouyin {
       images,
     };
   }
+}
+
+/** The tests' files: a byte per kind, at sizes they check. */
+function patternBody(kind: string) {
+  const size =
+    kind === "wm" ? WATERMARKED_BYTES : kind === "clean" ? CLEAN_BYTES : kind === "music" ? 40_000 : 30_000;
+  return Buffer.alloc(size, kind === "wm" ? 0x57 : kind === "clean" ? 0x43 : 0x49);
+}
+
+/** The demo's files: real media a player opens. */
+function realBody(kind: string) {
+  const media = realMediaFiles();
+  return kind === "wm"
+    ? media.watermark
+    : kind === "clean"
+      ? media.clean
+      : kind === "music"
+        ? media.audio
+        : COVER_IMAGE;
 }
 
 function filterOf(post: DouyinPost) {

@@ -171,7 +171,7 @@ export interface FakeTikTokOptions {
 
 /** The demo's media files, read once when a fake asks for them. */
 let demoMedia: { clean: Buffer; watermark: Buffer; audio: Buffer } | undefined;
-const realMediaFiles = () => {
+export const realMediaFiles = () => {
   const file = (name: string) => readFileSync(new URL(`../fixtures/media/${name}`, import.meta.url));
   demoMedia ??= {
     clean: file("demo-video.mp4"),
@@ -886,7 +886,7 @@ export class FakeTikTok {
  * A real JPEG (90×120, one colour, 832 bytes), as TikTok's image hosts send `image/jpeg` (docs/upstreams/tiktok.md §4),
  * so that a browser can draw the covers and photos.
  */
-const COVER_IMAGE = Buffer.from(
+export const COVER_IMAGE = Buffer.from(
   "/9j/4AAQSkZJRgABAQAAAQABAAD/4gHYSUNDX1BST0ZJTEUAAQEAAAHIAAAAAAQwAABtbnRyUkdCIFhZWiAH4AABAAEAAAAAAABh" +
     "Y3NwAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAQAA9tYAAQAAAADTLQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" +
     "AAAAAAAAAAAAAAAAAAAAAAAAAAlkZXNjAAAA8AAAACRyWFlaAAABFAAAABRnWFlaAAABKAAAABRiWFlaAAABPAAAABR3dHB0AAAB" +
