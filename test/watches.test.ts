@@ -358,3 +358,52 @@ describe("watch targets on private addresses", () => {
     assert.equal(answer.json().code, "WATCHES_FORBIDDEN");
   });
 });
+
+describe("a watched list that goes away", () => {
+  it("is retried, then paused after WATCH_PAUSE_AFTER, and the target is told with watch.paused", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "tiktok-dl-watch-pause-"));
+    const receiver = await new FakeWebhookReceiver().start();
+    const stack = await startStack({
+      fake: { waf: false },
+      env: {
+        DATA_DIR: dir,
+        ALLOW_PRIVATE_UPSTREAMS: "1",
+        ALLOW_PRIVATE_TARGETS: "1",
+        WATCH_MIN_INTERVAL: "1",
+        WATCH_PAUSE_AFTER: "2",
+        LIST_CACHE_TTL: "0",
+      },
+    });
+    try {
+      const creator = makeProfile("watch.leaving", makePosts(2, { salt: 12_400 }));
+      stack.fake.profiles.set(creator.username, creator);
+      const made = await stack.app.inject({
+        method: "POST",
+        url: "/api/watches",
+        payload: {
+          url: "https://www.tiktok.com/@watch.leaving",
+          target: { type: "webhook", url: `${receiver.url}/p` },
+          every: 1,
+        },
+      });
+      assert.equal(made.statusCode, 201, made.body);
+      const watch = made.json().result;
+      receiver.secrets.push(watch.secret);
+      stack.fake.profiles.delete(creator.username);
+      await until(
+        async () =>
+          (await stack.app.inject({ url: `/api/watches/${watch.id}` })).json().result.paused !== false,
+        15_000,
+        "the pause",
+      );
+      const state = (await stack.app.inject({ url: `/api/watches/${watch.id}` })).json().result;
+      assert.equal(state.paused.reason, "list_unavailable");
+      assert.equal(state.lastCheck.outcome, "failed");
+      await until(() => receiver.events("watch.paused").length === 1, 8_000, "a watch.paused event");
+    } finally {
+      await stack.close();
+      await receiver.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -405,7 +405,8 @@ async function deliverDue(deps: WatchesDeps, signal: AbortSignal) {
   const perHost = hostSlots(PER_HOST);
   await mapLimited([...byWatch.entries()], 64, async ([keyed, keys]) => {
     const watch = (await deps.lasting.get(WATCHES, keyed)) as Watch | undefined;
-    if (!watch || watch.paused) return;
+    // A watch paused because its list went away still tells its target so; one whose target failed does not.
+    if (!watch || (watch.paused && watch.paused.reason !== "list_unavailable")) return;
     const host = hostOf(watch.target);
     for (const key of keys) {
       if (signal.aborted) return;
