@@ -85,5 +85,42 @@ const warm = await listAll();
 console.log(
   `again from the cache: ${warm.pages} pages in ${warm.ms.toFixed(0)} ms, ${warm.lists + warm.pagesAndOther} upstream requests`,
 );
+await syncWithNothingNew();
 await app.close();
 await fake.close();
+
+/**
+ * A sync of a 100-post creator whose newest post is archived, through the CLI (`--archive
+ * --break-on-existing`) against the same fake: the list requests it costs (the aim is 1).
+ */
+async function syncWithNothingNew() {
+  const { mkdtemp, rm, writeFile } = await import("node:fs/promises");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const { runCli } = await import("../test/support/cli.js");
+  const creator = makeProfile("bench.synced", makePosts(100, { salt: 77_000 }));
+  fake.profiles.set(creator.username, creator);
+  const dir = await mkdtemp(join(tmpdir(), "tiktok-dl-bench-sync-"));
+  try {
+    await writeFile(join(dir, "archive.txt"), `tiktok ${creator.posts[0]?.id}\n`);
+    const before = fake.listedPages.length;
+    const run = await runCli(
+      [
+        `https://www.tiktok.com/@${creator.username}`,
+        "--archive",
+        join(dir, "archive.txt"),
+        "--break-on-existing",
+        "-o",
+        dir,
+      ],
+      { UPSTREAM_TIKTOK: fake.url, ALLOW_PRIVATE_UPSTREAMS: "1", SOURCES: "native" },
+      dir,
+    );
+    const lists = fake.listedPages.slice(before).filter((page) => page.username === creator.username).length;
+    console.log(
+      `a sync of a 100-post creator whose newest post is archived (CLI --break-on-existing, exit ${run.code}): ${lists} item_list request(s)`,
+    );
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

@@ -22,7 +22,12 @@ export interface Backend {
   /** The sources that run and are not retired (what --provider may name). */
   liveSources(): Promise<string[]>;
   post(link: string, choice: SaveChoice, provider?: string): Promise<CliPost>;
-  listPage(link: string, cursor?: string): Promise<Pick<ListPage, "items" | "cursor" | "total" | "title">>;
+  /** One page of a listing, of at most `limit` posts (1–100). */
+  listPage(
+    link: string,
+    cursor: string | undefined,
+    limit: number,
+  ): Promise<Pick<ListPage, "items" | "cursor" | "total" | "title">>;
   close(): Promise<void>;
 }
 
@@ -42,7 +47,7 @@ export async function localBackend(cookies?: string): Promise<Backend> {
       const { post, files } = await client.files(link, { ...choice, source: provider });
       return { id: post.id, result: post, files };
     },
-    listPage: (link, cursor) => client.listPage(link, { cursor, limit: 100 }),
+    listPage: (link, cursor, limit) => client.listPage(link, { cursor, limit }),
     close: () => client.close(),
   };
 }
@@ -89,8 +94,8 @@ export function remoteBackend(base: string, onWait: (wait: ServerWait) => void =
         files: linksToSave(result.type, result.stream ?? {}, choice).map(file),
       };
     },
-    async listPage(link, cursor) {
-      const query = new URLSearchParams({ url: link, limit: "100" });
+    async listPage(link, cursor, limit) {
+      const query = new URLSearchParams({ url: link, limit: String(limit) });
       if (cursor) query.set("cursor", cursor);
       return (await json<{ result: ListPage }>(`${base}/api/list?${query}`)).result;
     },

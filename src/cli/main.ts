@@ -40,6 +40,10 @@ function isListLink(link: string): boolean {
   }
 }
 
+/** The most posts a listing page may hold, and what one of TikTok's own list pages holds. */
+const MAX_PAGE = 100;
+const FIRST_PAGE = 15;
+
 interface Failure {
   link: string;
   reason: string;
@@ -104,8 +108,15 @@ async function walkList(link: string, run: Run, onPost: (job: Job) => Promise<vo
     let total: number | undefined;
     let title: string | undefined;
     const bounds = { limit: opts.limit, since: opts.since, until: opts.until, type: opts.postType };
+    // With --break-on-existing, the first page asks for what one upstream page holds: a creator whose
+    // newest post is saved costs one list request; later pages grow to the most a page may hold.
+    let pageSize = opts.breakOnExisting ? FIRST_PAGE : MAX_PAGE;
     const items = itemsOfPages(
-      (cursor) => backend.listPage(link, cursor),
+      (cursor) => {
+        const limit = pageSize;
+        pageSize = Math.min(MAX_PAGE, pageSize * 2);
+        return backend.listPage(link, cursor, limit);
+      },
       bounds,
       (page) => {
         total ??= page.total;
