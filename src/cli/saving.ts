@@ -4,10 +4,16 @@ import { dirname, join, resolve } from "node:path";
 import { Readable, Transform } from "node:stream";
 import { isPostId, safeRelativePath, visible } from "../domain/files.js";
 import { type LocalFileError, readLocalFile } from "../domain/local-files.js";
+import { PLATFORMS } from "../domain/platforms.js";
 import { writeFileAtomically } from "../library/files.js";
 import type { PostFile } from "../library/index.js";
 import { ARCHIVE_MAX_BYTES, type Options, UsageError } from "./options.js";
 import type { Progress } from "./progress.js";
+
+/** The platforms' names as archive lines spell them (yt-dlp's `<extractor> <id>`). */
+const NAMES = PLATFORMS.map((platform) => platform.name).join("|");
+const ARCHIVE_LINE = new RegExp(`^(${NAMES})\\s+(\\d{1,25})\\s*$`);
+const FAILED_LINE = new RegExp(`^(${NAMES})\\s+(\\d{1,25})\\s+(https://\\S+)\\s*$`);
 
 /** yt-dlp's download archive: one `tiktok <id>` line per saved post. */
 export async function openArchive(path: string | undefined) {
@@ -18,7 +24,7 @@ export async function openArchive(path: string | undefined) {
       throw new UsageError(`the archive: ${visible(error.message)}`);
     });
     for (const line of text.split(/\r?\n/)) {
-      const match = /^(tiktok|douyin)\s+(\d+)\s*$/.exec(line.trim());
+      const match = ARCHIVE_LINE.exec(line.trim());
       if (match?.[1] && match[2]) ids.add(archiveKey(match[1], match[2]));
     }
   }
@@ -29,7 +35,7 @@ export async function openArchive(path: string | undefined) {
     async add(key: string) {
       const line = archiveLine(key);
       // Only a post id ever becomes a line: nothing a source answers can add another.
-      if (!path || ids.has(key) || !/^(tiktok|douyin) \d{1,25}$/.test(line)) return;
+      if (!path || ids.has(key) || !ARCHIVE_LINE.test(line)) return;
       ids.add(key);
       await appendFile(path, `${line}\n`);
     },
@@ -120,7 +126,7 @@ export async function openFailures(archivePath: string | undefined) {
       throw new UsageError(`the failed posts beside the archive: ${visible(error.message)}`);
     });
     for (const line of text.split(/\r?\n/)) {
-      const match = /^(tiktok|douyin)\s+(\d+)\s+(https:\/\/\S+)\s*$/.exec(line.trim());
+      const match = FAILED_LINE.exec(line.trim());
       if (match?.[1] && match[2] && match[3] && isPostId(match[2]))
         earlier.push({ id: archiveKey(match[1], match[2]), link: match[3] });
     }
