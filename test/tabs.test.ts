@@ -116,6 +116,38 @@ describe("a person's tabs", () => {
     );
   });
 
+  it("goes on past an empty answer that says there is more, and ends reposts on HasMoreAfter too", async () => {
+    const patient = makeProfile("tab.patient", [], {
+      tabs: {
+        liked: { posts: makePosts(20, { salt: 9700 }), author: maker, public: true, emptyAnswers: 2 },
+        reposts: {
+          posts: makePosts(23, { salt: 9750 }),
+          author: maker,
+          public: true,
+          moreFlag: "HasMoreAfter",
+        },
+        stories: { posts: makePosts(7, { salt: 9800 }), public: true, emptyAnswers: 1 },
+      },
+    });
+    stack.fake.profiles.set(patient.username, patient);
+    const url = (name: string) => `https://www.tiktok.com/@tab.patient/${name}`;
+    assert.deepEqual(
+      idsOf(await listPages(stack, url("liked"), 30)),
+      patient.tabs?.liked?.posts.map((p) => p.id),
+      "empty answers with hasMore do not end the tab",
+    );
+    assert.deepEqual(
+      idsOf(await listPages(stack, url("reposts"), 30)),
+      patient.tabs?.reposts?.posts.map((p) => p.id),
+      "reposts go on while HasMoreAfter",
+    );
+    assert.deepEqual(
+      idsOf(await listPages(stack, url("stories"), 30)),
+      patient.tabs?.stories?.posts.map((p) => p.id),
+      "a MaxCursor that did not move with an empty answer goes on",
+    );
+  });
+
   it("a story whose own page fails is downloaded from its list item, with the listing's session", async () => {
     const teller = makeProfile("story.teller", [], {
       tabs: { stories: { posts: makePosts(3, { salt: 9550 }), public: true } },

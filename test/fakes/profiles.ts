@@ -53,6 +53,10 @@ export interface FakeTab {
   /** Whose posts they are (liked, saved and reposted posts belong to others). */
   author?: Pick<FakeProfile, "username" | "nickname" | "userId" | "secUid">;
   public?: boolean;
+  /** TikTok's bad moments: this many answers come back empty with "more" still true (the cursor unmoved). */
+  emptyAnswers?: number;
+  /** reposts: the answer says "more" with `HasMoreAfter`, without `hasMore` (gallery-dl reads either). */
+  moreFlag?: "HasMoreAfter";
 }
 
 export interface FakeCollection {

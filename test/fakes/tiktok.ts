@@ -628,6 +628,11 @@ export class FakeTikTok {
       return sendJson(response, { statusCode: 0, statusMsg: "" });
     const count = Math.min(Number(url.searchParams.get("count")) || 15, stories ? 5 : 15);
     const cursor = Number(url.searchParams.get("cursor")) || 0;
+    if (served.emptyAnswers) {
+      served.emptyAnswers--;
+      const more = stories ? { MaxCursor: cursor, HasMoreAfter: true } : { hasMore: true };
+      return sendJson(response, { itemList: [], ...more, statusCode: 0 });
+    }
     const author = served.author ?? profile;
     // A story item is the whole itemStruct, its media addresses in it (a story may have no page).
     const items = (from: number, n: number) =>
@@ -645,9 +650,10 @@ export class FakeTikTok {
     }
     if (tab === "reposts") {
       const page = items(cursor, Math.max(1, count - 2));
+      const more = cursor + page.length < served.posts.length;
       return sendJson(response, {
         itemList: page,
-        hasMore: cursor + page.length < served.posts.length,
+        ...(served.moreFlag === "HasMoreAfter" ? { HasMoreAfter: more } : { hasMore: more }),
         statusCode: 0,
       });
     }

@@ -146,8 +146,9 @@ async function walkTab(
     items.push(...received.map((item) => listItemOf(item)));
     await keep(received);
     const next = nextCursor(tab, answer, state.cursor, received.length);
-    // An answer with nothing in it ends the tab, whatever it says: it cannot move an offset on.
-    more = next.more && received.length > 0;
+    // An empty answer that says there is more does not end the tab (gallery-dl goes on): the same cursor
+    // is asked again, within the page's request budget; a walk ends after a few pages without posts.
+    more = next.more;
     state.cursor = next.cursor;
     if (!more || items.length >= limit || requests >= REQUESTS_PER_PAGE) break;
     answer = await ask(limit - items.length);
@@ -162,17 +163,25 @@ async function walkTab(
  */
 function nextCursor(tab: ListedTab, answer: unknown, cursor: number, received: number) {
   const kind = TABS[tab].cursor;
-  if (kind === "offset") return { cursor: cursor + received, more: at(answer, ["hasMore"]) === true };
+  // reposts end on `hasMore`, else on `HasMoreAfter` (gallery-dl reads either).
+  if (kind === "offset")
+    return {
+      cursor: cursor + received,
+      more: (at(answer, ["hasMore"]) ?? at(answer, ["HasMoreAfter"])) === true,
+    };
   if (kind === "max") {
     const next = num(at(answer, ["MaxCursor"]));
+    const moved = next !== undefined && next > cursor;
     return {
-      cursor: next ?? cursor,
-      more: at(answer, ["HasMoreAfter"]) === true && next !== undefined && next > cursor,
+      cursor: moved ? next : cursor,
+      // A cursor that did not move goes on only from an empty answer (asked again); with posts it would repeat them.
+      more: at(answer, ["HasMoreAfter"]) === true && (moved || received === 0),
     };
   }
   const next = num(at(answer, ["cursor"]));
+  const moved = next !== undefined && next !== cursor;
   return {
-    cursor: next ?? cursor,
-    more: at(answer, ["hasMore"]) === true && next !== undefined && next !== cursor,
+    cursor: moved ? next : cursor,
+    more: at(answer, ["hasMore"]) === true && (moved || received === 0),
   };
 }
