@@ -237,6 +237,24 @@ describe("the following feed", () => {
     assert.deepEqual([anonymous.status, anonymous.body.code], [403, "LOGIN_REQUIRED"], "nothing cached");
   });
 
+  it("moves its offset over every storyUsers entry, one without a numeric id too", async () => {
+    stack.fake.following.strayEntriesAt.push(1, 2);
+    try {
+      const pages: Page[] = [];
+      let cursor: string | undefined;
+      do {
+        const query = { url: "https://www.tiktok.com/following", limit: "4", ...(cursor ? { cursor } : {}) };
+        const { status, body } = await list(stack, query, marked);
+        assert.equal(status, 200, JSON.stringify(body));
+        pages.push(body.result);
+        cursor = body.result.cursor;
+      } while (cursor && pages.length < 20);
+      assert.deepEqual(idsOf(pages), FEED, "complete, in order, without repeats");
+    } finally {
+      stack.fake.following.strayEntriesAt.length = 0;
+    }
+  });
+
   it("a followed account's story is downloaded from the feed's item by a marked key only, never from a cache", async () => {
     const story = FOLLOWED[0]?.tabs?.stories?.posts[0];
     assert.ok(story);

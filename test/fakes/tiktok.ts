@@ -211,7 +211,12 @@ export class FakeTikTok {
    * account (TikTok may list it among the followed, as gallery-dl notes) and, in order, the handles of
    * the accounts it follows that have stories (their `tabs.stories`, shown whether public or not).
    */
-  readonly following = { viewer: makeProfile("the.viewer", []), accounts: [] as string[] };
+  readonly following = {
+    viewer: makeProfile("the.viewer", []),
+    accounts: [] as string[],
+    /** Entries of `storyUsers` without a numeric id, at these positions (an account TikTok names oddly). */
+    strayEntriesAt: [] as number[],
+  };
   /** Device ids each account's list has seen, in order (the first `staleDevices` of them are stale). */
   private readonly devices = new Map<string, string[]>();
   private readonly challenges = new Map<string, Challenge>();
@@ -672,6 +677,12 @@ export class FakeTikTok {
   private followingPage(request: IncomingMessage, response: ServerResponse) {
     if (this.challenged(request)) return send(response, 200, "text/html; charset=utf-8", this.wafPage());
     const cookies = parseCookies(request.headers.cookie);
+    // A visitor who is not logged in is sent to the login page.
+    if (!cookies.has("sessionid"))
+      return redirect(
+        response,
+        "https://www.tiktok.com/login?redirect_url=https%3A%2F%2Fwww.tiktok.com%2Ffollowing",
+      );
     this.setSessionCookies(response, cookies);
     const { viewer } = this.following;
     const user = cookies.has("sessionid")
@@ -695,14 +706,17 @@ export class FakeTikTok {
     const cookies = parseCookies(request.headers.cookie);
     this.setSessionCookies(response, cookies);
     if (!cookies.has("sessionid")) return sendJson(response, { statusCode: 0, statusMsg: "" });
-    const accounts = [this.following.viewer, ...this.followedProfiles()];
+    const accounts: (FakeProfile | undefined)[] = [this.following.viewer, ...this.followedProfiles()];
+    for (const at of this.following.strayEntriesAt) accounts.splice(at, 0, undefined);
     const offset = Number(url.searchParams.get("cursor")) || 0;
     const count = Math.min(Number(url.searchParams.get("count")) || 15, 15);
     const page = accounts.slice(offset, offset + count);
     sendJson(response, {
-      storyUsers: page.map((account) => ({
-        user: { id: account.userId, uniqueId: account.username, nickname: account.nickname },
-      })),
+      storyUsers: page.map((account) =>
+        account
+          ? { user: { id: account.userId, uniqueId: account.username, nickname: account.nickname } }
+          : { user: { uniqueId: "no.id.here", nickname: "?" } },
+      ),
       hasMore: offset + page.length < accounts.length,
       statusCode: 0,
     });

@@ -1,4 +1,4 @@
-import { postErrors } from "../../../domain/errors.js";
+import { postErrors, SourceFailure } from "../../../domain/errors.js";
 import { at, list, record, str } from "../../../domain/json-path.js";
 import type { ListAnswer, ListItem } from "../../../domain/lists.js";
 import { DESKTOP_USER_AGENT } from "../../../net/browser.js";
@@ -82,8 +82,9 @@ async function walkFollowing(
     requests++;
     for (let index = 0; index < users.ids.length; index += BATCH_AUTHORS) {
       if (items.length >= limit || requests >= REQUESTS_PER_PAGE) return { items, more: true };
+      // Every entry moves the offset on, one without a usable id too (gallery-dl): it is skipped, not re-read.
       const batch = users.ids.slice(index, index + BATCH_AUTHORS);
-      const authors = batch.filter((id) => id !== state.viewer);
+      const authors = batch.filter((id): id is string => id !== undefined && id !== state.viewer);
       if (authors.length > 0) {
         const received = await storiesOf(web, visit, authors, state.deviceId);
         requests++;
@@ -119,9 +120,11 @@ async function followedAccounts(web: TikTokWeb, visit: Visit, state: FollowingSt
     throw postErrors.loginRequired(
       "TikTok answered no followed accounts for this login: its cookies are not logged in, or have expired.",
     );
-  const ids = users
-    .map((user) => str(at(user, ["user", "id"])))
-    .filter((id): id is string => id !== undefined && /^\d{1,25}$/.test(id));
+  // One place per entry, in order: an entry without a numeric id keeps its place (undefined).
+  const ids = users.map((user) => {
+    const id = str(at(user, ["user", "id"]));
+    return id !== undefined && /^\d{1,25}$/.test(id) ? id : undefined;
+  });
   return { ids, more: at(answer, ["hasMore"]) === true };
 }
 
@@ -138,7 +141,19 @@ async function storiesOf(web: TikTokWeb, visit: Visit, authors: string[], device
 
 /** The login's own account, from the /following page's app context (the page a browser opens first). */
 async function viewerOf(web: TikTokWeb, visit: Visit): Promise<{ id: string; username?: string }> {
-  const page = await web.loadPage(visit, "https://www.tiktok.com/following", DESKTOP_USER_AGENT);
+  let page: Awaited<ReturnType<TikTokWeb["loadPage"]>>;
+  try {
+    page = await web.loadPage(visit, "https://www.tiktok.com/following", DESKTOP_USER_AGENT);
+  } catch (error) {
+    // TikTok sends a visitor who is not logged in to its login page: the cookies are no login.
+    if (error instanceof SourceFailure && visit.blocked && /login/i.test(error.message))
+      throw postErrors.loginRequired(
+        "TikTok sent this login to its login page: its cookies are not logged in, or have expired.",
+      );
+    // The page failed otherwise: the feed goes on without knowing the login's own account.
+    if (error instanceof SourceFailure) return { id: "" };
+    throw error;
+  }
   try {
     const scope = page.kind === "data" ? pageScope(page.html) : undefined;
     const user = record(at(scope, ["webapp.app-context", "user"]));
