@@ -148,6 +148,27 @@ describe("a person's tabs", () => {
     );
   });
 
+  it("draws a new device id when a tab repeats its page, and goes on", async () => {
+    const stale = makeProfile("tab.stale", [], {
+      tabs: { liked: { posts: makePosts(40, { salt: 9850 }), author: maker, public: true, staleDevices: 1 } },
+    });
+    stack.fake.profiles.set(stale.username, stale);
+    const before = stack.fake.requests.length;
+    const ids = idsOf(await listPages(stack, "https://www.tiktok.com/@tab.stale/liked", 30));
+    assert.deepEqual(
+      ids,
+      stale.tabs?.liked?.posts.map((p) => p.id),
+      "every post once, in order",
+    );
+    const devices = new Set(
+      stack.fake.requests
+        .slice(before)
+        .filter((request) => request.path.startsWith("/api/favorite/item_list/"))
+        .map((request) => new URL(request.path, "http://x").searchParams.get("device_id")),
+    );
+    assert.ok(devices.size >= 2, "a new device id was drawn");
+  });
+
   it("a story whose own page fails is downloaded from its list item, with the listing's session", async () => {
     const teller = makeProfile("story.teller", [], {
       tabs: { stories: { posts: makePosts(3, { salt: 9550 }), public: true } },

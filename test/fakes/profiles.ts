@@ -57,6 +57,8 @@ export interface FakeTab {
   emptyAnswers?: number;
   /** reposts: the answer says "more" with `HasMoreAfter`, without `hasMore` (gallery-dl reads either). */
   moreFlag?: "HasMoreAfter";
+  /** How many device ids TikTok treats as stale for this tab: for them it repeats the first page. */
+  staleDevices?: number;
 }
 
 export interface FakeCollection {

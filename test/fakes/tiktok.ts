@@ -632,7 +632,13 @@ export class FakeTikTok {
     if (!profile || !served || (!served.public && !cookies.has("sessionid")))
       return sendJson(response, { statusCode: 0, statusMsg: "" });
     const count = Math.min(Number(url.searchParams.get("count")) || 15, stories ? 5 : 15);
-    const cursor = Number(url.searchParams.get("cursor")) || 0;
+    const device = url.searchParams.get("device_id") ?? "";
+    const devices = this.devices.get(`${profile.username}:${tab}`) ?? [];
+    if (!devices.includes(device)) devices.push(device);
+    this.devices.set(`${profile.username}:${tab}`, devices);
+    // A stale device id gets the first page again, whatever the cursor (as on profiles).
+    const cursor =
+      devices.indexOf(device) < (served.staleDevices ?? 0) ? 0 : Number(url.searchParams.get("cursor")) || 0;
     if (served.emptyAnswers) {
       served.emptyAnswers--;
       const more = stories ? { MaxCursor: cursor, HasMoreAfter: true } : { hasMore: true };

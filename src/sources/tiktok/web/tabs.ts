@@ -134,15 +134,24 @@ async function walkTab(
     ask: (wanted: number) => Promise<unknown>;
     keep: (items: Record<string, unknown>[]) => Promise<void>;
   },
-  state: { cursor: number },
+  state: { cursor: number; deviceId: string },
   limit: number,
 ) {
   const items: ListItem[] = [];
   let answer = first;
   let more = true;
+  let deviceRetries = 0;
   for (let requests = 1; ; requests++) {
     checkListStatus(answer, `the ${tab}`);
     const received = itemsOf(answer);
+    // A page that only repeats what this one holds: TikTok's answer to a stale device id (both
+    // references draw a new one for every request). A new one is drawn and the same cursor asked again.
+    if (repeats(received, items) && deviceRetries < DEVICE_RETRIES && requests < REQUESTS_PER_PAGE) {
+      deviceRetries++;
+      state.deviceId = newDeviceId();
+      answer = await ask(limit - items.length);
+      continue;
+    }
     items.push(...received.map((item) => listItemOf(item)));
     await keep(received);
     const next = nextCursor(tab, answer, state.cursor, received.length);
@@ -154,6 +163,16 @@ async function walkTab(
     answer = await ask(limit - items.length);
   }
   return { items, more };
+}
+
+/** New device ids drawn for one page of a tab before its repeating answer is taken as the end. */
+const DEVICE_RETRIES = 3;
+
+/** Whether every post of an answer is already on the page being built. */
+function repeats(received: Record<string, unknown>[], items: ListItem[]): boolean {
+  if (received.length === 0 || items.length === 0) return false;
+  const held = new Set(items.map((item) => item.id));
+  return received.every((item) => held.has(String(item.id)));
 }
 
 /**
