@@ -155,13 +155,20 @@ describe("a private account with the operator's login", () => {
   });
   after(() => stack.close());
 
-  it("is tried with the login for a key marked privateTabs, and refused to anyone else without trying", async () => {
+  it("is asked as a visitor first, tried with the login for a key marked privateTabs only, and refused to anyone else", async () => {
     const url = "https://www.tiktok.com/@friends.only";
     const anonymous = await list(stack, { url });
     assert.deepEqual([anonymous.status, anonymous.body.code], [403, "PRIVATE"]);
     const plain = await list(stack, { url }, { authorization: `Api-Key ${KEYS.plain}` });
     assert.deepEqual([plain.status, plain.body.code], [403, "PRIVATE"]);
-    assert.equal(itemListRequests(stack).length, 0, "not tried for clients that may not see it");
+    // Issue 40: a private account with posts is asked for its list, as both references do, with or
+    // without a login; TikTok's answer to a visitor withholds them, and the login is never sent for these.
+    const asked = itemListRequests(stack);
+    assert.ok(asked.length >= 1, "asked as a visitor");
+    assert.ok(
+      asked.every((request) => !/sessionid=/.test(String(request.headers.cookie ?? ""))),
+      "never with the operator's login for clients that may not see it",
+    );
     const marked = await list(stack, { url }, { authorization: `Api-Key ${KEYS.marked}` });
     assert.equal(marked.status, 200, JSON.stringify(marked.body));
     assert.equal(marked.body.result.items.length, 7);

@@ -38,9 +38,9 @@ async function accountOf(
     const total = videoCount(detail);
     const secUid = str(user?.secUid);
     if (code === 10222 || user?.privateAccount === true || user?.secret === true) {
-      // TikTok marks it private even for a login that may see it: with the operator's login and posts
-      // to see, it is tried (yt-dlp and gallery-dl do the same).
-      if (!canLogin || !secUid || !total) throw postErrors.private("This account is private.");
+      // TikTok marks it private even for a login that may see it: with posts to see, its list is asked,
+      // with or without a login (yt-dlp and gallery-dl do the same); the answer says what a visitor sees.
+      if (!secUid || !total) throw postErrors.private("This account is private.");
       return { secUid, owner: ownerOf(user ?? {}), total, private: true };
     }
     if (code !== 0 && !user) throw postErrors.notFound("TikTok has no account by this name.");

@@ -51,12 +51,12 @@ export async function profilePage(
   };
   const first = input.position === undefined;
   const { walk, viaLogin } = await withoutLogin(visit, async (login) => {
-    const known = input.position?.l === 1 || (first && account.private === true);
+    const known = input.position?.l === 1;
     if (!known) {
       const anonymous = await walkProfile(web, visit, input, account.secUid, start);
-      // No page said whether an account named by its secUid is private: TikTok withholding its posts
-      // from a visitor says it is.
-      if (!(first && anonymous.withheld && isSecUid(input.link.username)))
+      // A private account is asked as a visitor first (both references ask its list); TikTok withholding
+      // its posts from a visitor says it is private, also for an account named by its secUid.
+      if (!(first && anonymous.withheld && (account.private === true || isSecUid(input.link.username))))
         return { walk: anonymous, viaLogin: false };
     }
     if (!input.readsViaLogin || login === undefined)
