@@ -148,6 +148,17 @@ describe("a person's tabs", () => {
     );
   });
 
+  it("lists nothing, without a login verdict, when TikTok answers no itemList and no more", async () => {
+    const empty = makeProfile("tab.empty", [], {
+      tabs: { liked: { posts: makePosts(3, { salt: 9900 }), author: maker, public: true, noItemList: true } },
+    });
+    stack.fake.profiles.set(empty.username, empty);
+    const { status, body } = await list(stack, { url: "https://www.tiktok.com/@tab.empty/liked" });
+    assert.equal(status, 200, JSON.stringify(body));
+    assert.deepEqual(body.result.items, []);
+    assert.equal(body.result.hasMore, false);
+  });
+
   it("draws a new device id when a tab repeats its page, and goes on", async () => {
     const stale = makeProfile("tab.stale", [], {
       tabs: { liked: { posts: makePosts(40, { salt: 9850 }), author: maker, public: true, staleDevices: 1 } },

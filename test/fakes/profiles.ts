@@ -59,6 +59,8 @@ export interface FakeTab {
   moreFlag?: "HasMoreAfter";
   /** How many device ids TikTok treats as stale for this tab: for them it repeats the first page. */
   staleDevices?: number;
+  /** TikTok answers no `itemList` at all, with `hasMore: false`: nothing to list (gallery-dl: no items). */
+  noItemList?: boolean;
 }
 
 export interface FakeCollection {

@@ -639,6 +639,7 @@ export class FakeTikTok {
     // A stale device id gets the first page again, whatever the cursor (as on profiles).
     const cursor =
       devices.indexOf(device) < (served.staleDevices ?? 0) ? 0 : Number(url.searchParams.get("cursor")) || 0;
+    if (served.noItemList) return sendJson(response, { hasMore: false, statusCode: 0 });
     if (served.emptyAnswers) {
       served.emptyAnswers--;
       const more = stories ? { MaxCursor: cursor, HasMoreAfter: true } : { hasMore: true };
