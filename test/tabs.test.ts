@@ -238,15 +238,7 @@ describe("the following feed", () => {
       assert.deepEqual([refused.status, refused.body.code], [403, "LOGIN_REQUIRED"]);
     }
     assert.equal(feedRequests(), 0, "a client that may not see it costs no request");
-    const pages: Page[] = [];
-    let cursor: string | undefined;
-    do {
-      const query = { url: "https://www.tiktok.com/following", limit: "4", ...(cursor ? { cursor } : {}) };
-      const { status, body } = await list(stack, query, marked);
-      assert.equal(status, 200, JSON.stringify(body));
-      pages.push(body.result);
-      cursor = body.result.cursor;
-    } while (cursor && pages.length < 20);
+    const pages = await listPages(stack, "https://www.tiktok.com/following", 4, marked);
     assert.deepEqual(idsOf(pages), FEED, "complete, in order, without repeats or the viewer's own");
     assert.equal(pages[0]?.kind, "following");
     assert.ok(pages.flatMap((page) => page.items).some((item: Page) => item.type === "photo"));
@@ -272,15 +264,7 @@ describe("the following feed", () => {
   it("moves its offset over every storyUsers entry, one without a numeric id too", async () => {
     stack.fake.following.strayEntriesAt.push(1, 2);
     try {
-      const pages: Page[] = [];
-      let cursor: string | undefined;
-      do {
-        const query = { url: "https://www.tiktok.com/following", limit: "4", ...(cursor ? { cursor } : {}) };
-        const { status, body } = await list(stack, query, marked);
-        assert.equal(status, 200, JSON.stringify(body));
-        pages.push(body.result);
-        cursor = body.result.cursor;
-      } while (cursor && pages.length < 20);
+      const pages = await listPages(stack, "https://www.tiktok.com/following", 4, marked);
       assert.deepEqual(idsOf(pages), FEED, "complete, in order, without repeats");
     } finally {
       stack.fake.following.strayEntriesAt.length = 0;

@@ -206,7 +206,7 @@ export class FakeDouyin {
   private play(url: URL, watermarked: boolean, response: ServerResponse) {
     const uri = url.searchParams.get("video_id") ?? "";
     const post = [...this.posts.values()].find((candidate) => uriOf(candidate) === uri);
-    if (!post || post.kind !== "video") return void response.writeHead(404).end();
+    if (post?.kind !== "video") return void response.writeHead(404).end();
     const expiry = (now() + 3600).toString(16);
     const file = watermarked ? "wm" : "clean";
     const location = `https://v26-web.douyinvod.com/cdn/${hex(uri)}/${expiry}/video/tos/cn/${file}/${post.id}/?a=1128&mime_type=video_mp4`;

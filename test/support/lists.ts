@@ -17,11 +17,17 @@ export async function list(
 }
 
 /** Every page of a listing, following the cursors (50 at most), each a 200. */
-export async function listPages(stack: Stack, url: string, limit: number): Promise<Page[]> {
+export async function listPages(
+  stack: Stack,
+  url: string,
+  limit: number,
+  headers: Record<string, string> = {},
+): Promise<Page[]> {
   const pages: Page[] = [];
   let cursor: string | undefined;
   do {
-    const { status, body } = await list(stack, { url, limit: String(limit), ...(cursor ? { cursor } : {}) });
+    const query = { url, limit: String(limit), ...(cursor ? { cursor } : {}) };
+    const { status, body } = await list(stack, query, headers);
     assert.equal(status, 200, JSON.stringify(body));
     pages.push(body.result);
     cursor = body.result.cursor;

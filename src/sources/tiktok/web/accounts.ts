@@ -22,14 +22,8 @@ export interface Account {
 
 /**
  * The account behind a handle: its profile page, or (a page without secUid) its embed page and a post.
- * `canLogin`: the operator's login may be used for this client, so a private account with posts is tried.
  */
-async function accountOf(
-  web: TikTokWeb,
-  visit: Visit,
-  username: string,
-  canLogin: boolean,
-): Promise<Account> {
+async function accountOf(web: TikTokWeb, visit: Visit, username: string): Promise<Account> {
   const page = await web.loadPage(visit, `https://www.tiktok.com/@${username}`, DESKTOP_USER_AGENT);
   const detail = page.kind === "data" ? userDetail(page.html) : undefined;
   if (detail) {
@@ -117,7 +111,5 @@ export async function accountFor(web: TikTokWeb, visit: Visit, input: ListInput)
     return { secUid: input.position.u, owner: isSecUid(username) ? {} : { username } };
   // A link by `secUid` needs no profile page (yt-dlp's tiktokuser: links).
   if (isSecUid(username)) return { secUid: username, owner: {} };
-  return withoutLogin(visit, (login) =>
-    accountOf(web, visit, username, input.readsViaLogin === true && login !== undefined),
-  );
+  return withoutLogin(visit, () => accountOf(web, visit, username));
 }
