@@ -148,6 +148,32 @@ describe("a person's tabs", () => {
     );
   });
 
+  it("is asked with the values TikTok expects, which the fake checks (aid, count, verifyFp, loadBackward)", async () => {
+    const { newDeviceId, webAppQuery } = await import("../src/sources/tiktok/web/web-app.js");
+    const good = webAppQuery({
+      count: "15",
+      cursor: "0",
+      device_id: newDeviceId(),
+      secUid: OWNER.secUid,
+      post_item_list_request_type: "0",
+      needPinnedItemIds: "false",
+    });
+    const ask = async (change: Record<string, string>) => {
+      const query = new URLSearchParams(good);
+      for (const [name, value] of Object.entries(change)) query.set(name, value);
+      const answer = await fetch(`${stack.fake.url}/api/favorite/item_list/?${query}`);
+      return ((await answer.json()) as { statusCode: number }).statusCode;
+    };
+    assert.equal(await ask({}), 0);
+    const changes: Record<string, string>[] = [
+      { aid: "1233" },
+      { count: "16" },
+      { count: "x" },
+      { verifyFp: "nope" },
+    ];
+    for (const change of changes) assert.equal(await ask(change), 10101, JSON.stringify(change));
+  });
+
   it("lists nothing, without a login verdict, when TikTok answers no itemList and no more", async () => {
     const empty = makeProfile("tab.empty", [], {
       tabs: { liked: { posts: makePosts(3, { salt: 9900 }), author: maker, public: true, noItemList: true } },

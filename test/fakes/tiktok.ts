@@ -516,7 +516,7 @@ export class FakeTikTok {
    */
   private async creatorItems(request: IncomingMessage, response: ServerResponse, url: URL) {
     if (this.challenged(request)) return send(response, 200, "text/html; charset=utf-8", this.wafPage());
-    const missing = missingParameters(url, CREATOR_LIST_PARAMETERS);
+    const missing = missingParameters(url, CREATOR_LIST_PARAMETERS) ?? wrongValue(url);
     if (missing) return sendJson(response, badListRequest(missing));
     const profile = [...this.profiles.values()].find(
       (candidate) => candidate.secUid === url.searchParams.get("secUid"),
@@ -1131,7 +1131,25 @@ const missingParameters = (url: URL, names: readonly string[]) =>
  */
 const webAppProblem = (url: URL, names: readonly string[]) =>
   missingParameters(url, names) ??
-  (isWebDeviceId(url.searchParams.get("device_id") ?? "") ? undefined : "device_id");
+  (isWebDeviceId(url.searchParams.get("device_id") ?? "") ? undefined : "device_id") ??
+  wrongValue(url);
+
+/**
+ * The values the references always send, checked, not only their presence: the web app's `aid`, a
+ * `count` of 1 to 15, `verifyFp`'s shape, and the fixed values of `loadBackward`, `type`, `sourceType`.
+ */
+const VALUES: Record<string, RegExp> = {
+  aid: /^1988$/,
+  count: /^(?:[1-9]|1[0-5])$/,
+  verifyFp: /^verify_[0-9a-z_]{4,64}$/i,
+  loadBackward: /^false$/,
+  type: /^[01]$/,
+  sourceType: /^113$/,
+};
+const wrongValue = (url: URL) =>
+  Object.entries(VALUES).find(
+    ([name, pattern]) => url.searchParams.has(name) && !pattern.test(url.searchParams.get(name) ?? ""),
+  )?.[0];
 
 /** How the fake answers a request without a parameter the references always send (inferred: a code, no items). */
 const badListRequest = (missing: string) => ({
