@@ -36,8 +36,6 @@ export interface Watch {
   targetFailingSince?: number;
   /** Consecutive failed checks (for the backoff). */
   failedChecks: number;
-  /** The first check has recorded what was there (no event for those). */
-  baseline: boolean;
   /** Post ids this watch has seen, newest last (bounded). */
   seen: string[];
   paused?: { reason: PauseReason; at: number; detail: string };
@@ -73,15 +71,22 @@ export const SEEN_IDS_KEPT = 2_000;
 /** A post made this long before the watch is never "new" (a pinned old post coming to the top). */
 export const OLD_POST_MS = 24 * 3600_000;
 
+/** The ids a watch remembers after a page: what it saw, then the page's new ones, the newest kept. */
+export const rememberedIds = (seen: readonly string[], items: readonly ListItem[]) => {
+  const known = new Set(seen);
+  return [...seen, ...items.filter((item) => !known.has(item.id)).map((item) => item.id)].slice(
+    -SEEN_IDS_KEPT,
+  );
+};
+
 /**
- * The posts of a checked page this watch has not seen, oldest first; the ids to remember. The first check
- * records what is there and gives none. A post made more than a day before the watch is not new.
+ * The posts of a checked page this watch has not seen, oldest first; the ids to remember. A post made
+ * more than a day before the watch is not new. (What was there when the watch was made is its `seen`.)
  */
-export function newPosts(watch: Pick<Watch, "seen" | "baseline" | "createdAt" | "type">, items: ListItem[]) {
+export function newPosts(watch: Pick<Watch, "seen" | "createdAt" | "type">, items: ListItem[]) {
   const seen = new Set(watch.seen);
   const unseen = items.filter((item) => !seen.has(item.id));
-  const remembered = [...watch.seen, ...unseen.map((item) => item.id)].slice(-SEEN_IDS_KEPT);
-  if (!watch.baseline) return { fresh: [] as ListItem[], remembered };
+  const remembered = rememberedIds(watch.seen, items);
   const fresh = unseen
     .filter((item) => !watch.type || item.type === watch.type)
     .filter((item) => {

@@ -66,7 +66,7 @@ function watchMetrics(registry: Registry) {
         this.set(pick(await read()));
       },
     });
-  const watches = gauge("tiktokdl_watches", "Watches kept.", (state) => state.watches);
+  gauge("tiktokdl_watches", "Watches kept.", (state) => state.watches);
   gauge("tiktokdl_watch_queue_depth", "Deliveries still to make.", (state) => state.depth);
   gauge(
     "tiktokdl_watch_oldest_pending_seconds",
@@ -74,7 +74,6 @@ function watchMetrics(registry: Registry) {
     (state) => state.oldestAgeS,
   );
   return {
-    watches,
     /** Where the gauges read the watches' state (set by the watches use case). */
     readFrom(source: typeof read) {
       read = source;

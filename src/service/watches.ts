@@ -12,6 +12,7 @@ import {
   nextCheckAt,
   type PauseReason,
   redactedTarget,
+  rememberedIds,
   type Watch,
   type WatchEventType,
   type WatchTarget,
@@ -105,9 +106,9 @@ export function deliveryView(delivery: Delivery) {
 
 const newSecret = () => `whsec_${randomBytes(24).toString("base64")}`;
 const notFound = () => new ApiError(404, "NOT_FOUND", "No such watch.");
-/** A delivery's key: its watch, then when it was made, so a watch's deliveries list oldest first. */
 /** A watch's key in lasting data: its owner's first, so an owner's watches are one range. */
 const watchKey = (watch: Pick<Watch, "owner" | "id">) => `${watch.owner}~${watch.id}`;
+/** A delivery's key: its watch's, then when it was made, so a watch's deliveries list oldest first. */
 const deliveryKey = (watchKeyed: string, createdAt: number, sequence: number, id: string) =>
   `${watchKeyed}:${String(createdAt).padStart(15, "0")}.${String(sequence % 1_000_000).padStart(6, "0")}:${id}`;
 
@@ -245,10 +246,7 @@ export function createWatches(deps: WatchesDeps) {
 
 export type Watches = ReturnType<typeof createWatches>;
 
-type Helpers = {
-  all(): Promise<Watch[]>;
-  enqueue(watch: Watch, event: WatchEventType, data: Record<string, unknown>, seenAt?: number): Promise<void>;
-};
+type Helpers = Pick<ReturnType<typeof watchRecords>, "all" | "enqueue">;
 
 async function createWatch(deps: WatchesDeps, owner: WatchOwner, input: NewWatch) {
   const { settings, now } = deps;
@@ -280,14 +278,13 @@ async function createWatch(deps: WatchesDeps, owner: WatchOwner, input: NewWatch
     list: listIdentity(link),
     kind: page.kind,
     target: input.target,
-    secret: `whsec_${randomBytes(24).toString("base64")}`,
+    secret: newSecret(),
     every,
     ...(input.type ? { type: input.type } : {}),
     ...(input.base ? { base: input.base } : {}),
     createdAt: created,
-    // The page just read is what was there: it is the watch's first check.
-    baseline: true,
-    seen: newPosts({ seen: [], baseline: false, createdAt: created }, page.items).remembered,
+    // The page just read is what was there: it is the watch's first check, and no event.
+    seen: rememberedIds([], page.items),
     lastCheckAt: created,
     lastCheck: { outcome: "ok", at: created, newPosts: 0 },
     failedChecks: 0,
@@ -302,7 +299,11 @@ async function checkDue(deps: WatchesDeps, helpers: Helpers, signal: AbortSignal
   const now = deps.now();
   const due = (await helpers.all()).filter((watch) => !watch.paused && watch.nextCheckAt <= now);
   const byList = new Map<string, Watch[]>();
-  for (const watch of due) byList.set(watch.list, [...(byList.get(watch.list) ?? []), watch]);
+  for (const watch of due) {
+    const group = byList.get(watch.list);
+    if (group) group.push(watch);
+    else byList.set(watch.list, [watch]);
+  }
   await mapLimited([...byList.values()], 8, async (watches) => {
     if (signal.aborted) return;
     const first = watches[0] as Watch;
@@ -357,7 +358,6 @@ async function checked(
   const { listFailingSince: _gone, ...rest } = current;
   await deps.lasting.put(WATCHES, watchKey(watch), {
     ...rest,
-    baseline: true,
     seen: remembered,
     failedChecks: 0,
     lastCheckAt: now,
@@ -400,7 +400,9 @@ async function deliverDue(deps: WatchesDeps, signal: AbortSignal) {
   const byWatch = new Map<string, string[]>();
   for (const { id } of pending) {
     const keyed = id.split(":")[0] as string;
-    byWatch.set(keyed, [...(byWatch.get(keyed) ?? []), id]);
+    const keys = byWatch.get(keyed);
+    if (keys) keys.push(id);
+    else byWatch.set(keyed, [id]);
   }
   const perHost = hostSlots(PER_HOST);
   await mapLimited([...byWatch.entries()], 64, async ([keyed, keys]) => {
@@ -494,29 +496,21 @@ async function noteDelivery(
   outcome?: SendOutcome,
 ) {
   const now = deps.now();
-  const current = ((await deps.lasting.get(WATCHES, watchKey(watch))) as Watch | undefined) ?? watch;
+  // Read again (a check may have written it meanwhile); a watch deleted meanwhile stays deleted.
+  const current = (await deps.lasting.get(WATCHES, watchKey(watch))) as Watch | undefined;
+  if (!current) return;
   const since = failed ? (current.targetFailingSince ?? now) : undefined;
   const { targetFailingSince: _old, ...rest } = current;
-  const next: Watch = {
+  const pause: Watch["paused"] =
+    outcome?.kind === "gone"
+      ? { reason: "target_gone", at: now, detail: "the target answered 410 Gone" }
+      : since !== undefined && now - since >= deps.settings.pauseAfterS * 1000
+        ? { reason: "target_failing", at: now, detail: "every delivery has failed" }
+        : undefined;
+  await deps.lasting.put(WATCHES, watchKey(watch), {
     ...rest,
     lastDelivery: { id: delivery.id, at: now, status },
     ...(since === undefined ? {} : { targetFailingSince: since }),
-  };
-  const reason =
-    outcome?.kind === "gone"
-      ? "the target answered 410 Gone"
-      : since !== undefined && now - since >= deps.settings.pauseAfterS * 1000
-        ? "every delivery has failed"
-        : undefined;
-  const paused = reason
-    ? {
-        ...next,
-        paused: {
-          reason: (outcome?.kind === "gone" ? "target_gone" : "target_failing") as PauseReason,
-          at: now,
-          detail: reason,
-        },
-      }
-    : next;
-  await deps.lasting.put(WATCHES, watchKey(watch), paused);
+    ...(pause ? { paused: pause } : {}),
+  });
 }
