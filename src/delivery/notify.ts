@@ -2,7 +2,7 @@ import { Webhook } from "standardwebhooks";
 import { SourceFailure } from "../domain/errors.js";
 import type { Delivery, Watch, WatchTarget } from "../domain/watches.js";
 import type { HttpClient } from "../net/http-client.js";
-import type { UpstreamMap } from "../net/upstreams.js";
+import { joinBase, type UpstreamMap } from "../net/upstreams.js";
 
 /** What one attempt came to: delivered, to be tried again (when), failed for good, or the target is gone. */
 export type SendOutcome =
@@ -16,6 +16,9 @@ export const TARGET_MAX_BYTES = 64 * 1024;
 export const TARGET_TIMEOUT_MS = 10_000;
 
 const RETRIED_STATUSES = new Set([408, 429]);
+/** The longest message each accepts (Telegram's `text`, Discord's `content`), in characters. */
+const TELEGRAM_TEXT_MAX = 4096;
+const DISCORD_CONTENT_MAX = 2000;
 
 /** An event's body as the receiver reads it: Standard Webhooks' `{type, timestamp, data}`. */
 interface EventBody {
@@ -39,11 +42,12 @@ export function createNotifier(deps: { http: HttpClient; upstreams: UpstreamMap;
 
   function requestOf(watch: Watch, delivery: Delivery) {
     const target = watch.target;
-    const body = JSON.parse(delivery.body) as EventBody;
-    if (target.type === "webhook") return webhookRequest(watch, delivery, deps.now());
+    // A webhook gets the event's body as it was written; Discord and Telegram a message made from it.
+    if (target.type === "webhook") return webhookRequest(target, watch, delivery, deps.now());
+    const event = JSON.parse(delivery.body) as EventBody;
     if (target.type === "discord")
-      return { url: target.url, body: JSON.stringify(discordMessage(body)), headers: {} };
-    return telegramRequest(target, body, telegramBase);
+      return { url: target.url, body: JSON.stringify(discordMessage(event)), headers: {} };
+    return telegramRequest(target, event, telegramBase);
   }
 
   return async function send(watch: Watch, delivery: Delivery): Promise<SendOutcome> {
@@ -69,8 +73,12 @@ export function createNotifier(deps: { http: HttpClient; upstreams: UpstreamMap;
 
 export type Notifier = ReturnType<typeof createNotifier>;
 
-function webhookRequest(watch: Watch, delivery: Delivery, now: number) {
-  if (watch.target.type !== "webhook") throw new Error("not a webhook target");
+function webhookRequest(
+  target: Extract<WatchTarget, { type: "webhook" }>,
+  watch: Watch,
+  delivery: Delivery,
+  now: number,
+) {
   const timestamp = new Date(now);
   const secrets = [watch.secret];
   if (watch.previousSecret && watch.previousSecret.until > now) secrets.push(watch.previousSecret.secret);
@@ -78,7 +86,7 @@ function webhookRequest(watch: Watch, delivery: Delivery, now: number) {
     .map((secret) => new Webhook(secret).sign(delivery.id, timestamp, delivery.body))
     .join(" ");
   return {
-    url: watch.target.url,
+    url: target.url,
     body: delivery.body,
     headers: {
       "webhook-id": delivery.id,
@@ -91,7 +99,7 @@ function webhookRequest(watch: Watch, delivery: Delivery, now: number) {
 /** One embed per post (title from the caption, its link, author, time, cover); a line for other events. */
 function discordMessage(event: EventBody) {
   const post = event.data.post;
-  if (!post) return { content: textOf(event) };
+  if (!post) return { content: textOf(event, DISCORD_CONTENT_MAX) };
   return {
     embeds: [
       {
@@ -107,22 +115,30 @@ function discordMessage(event: EventBody) {
 
 function telegramRequest(target: Extract<WatchTarget, { type: "telegram" }>, event: EventBody, base: URL) {
   return {
-    // "./": a token holds a colon, which would otherwise read as a scheme.
-    url: new URL(`./bot${target.botToken}/sendMessage`, base).href,
-    body: JSON.stringify({ chat_id: target.chatId, text: textOf(event) }),
+    url: joinBase(base, `/bot${target.botToken}/sendMessage`).href,
+    body: JSON.stringify({ chat_id: target.chatId, text: textOf(event, TELEGRAM_TEXT_MAX) }),
     headers: {},
   };
 }
 
-function textOf(event: EventBody): string {
+/**
+ * An event as one message of at most `max` characters (Telegram refuses a text over 4,096, Discord a
+ * content over 2,000): a long caption is cut, never the post's link.
+ */
+function textOf(event: EventBody, max: number): string {
   const post = event.data.post;
-  if (post)
-    return [`New post${post.author ? ` by @${post.author}` : ""}`, post.caption, post.url]
-      .filter(Boolean)
-      .join("\n");
-  if (event.type === "watch.paused")
-    return `Watch of ${event.data.watch.url} paused: ${event.data.reason ?? ""}`;
-  return `Test of the watch of ${event.data.watch.url}`;
+  if (!post) {
+    const url = event.data.watch.url;
+    return event.type === "watch.paused"
+      ? `Watch of ${url} paused: ${event.data.reason ?? ""}`
+      : `Test of the watch of ${url}`;
+  }
+  const head = `New post${post.author ? ` by @${post.author}` : ""}`;
+  const room = max - [...head].length - [...post.url].length - 2;
+  const caption = [...(post.caption ?? "")];
+  const cut =
+    caption.length > room ? `${caption.slice(0, Math.max(0, room - 1)).join("")}…` : caption.join("");
+  return [head, cut, post.url].filter(Boolean).join("\n");
 }
 
 /** 2xx delivered; 408, 429 and 5xx again later (`Retry-After`, or Telegram's `retry_after`); 410 gone; the rest failed. */

@@ -17,6 +17,9 @@ export interface Received {
   verifiedBy?: string;
 }
 
+/** A request the receiver refuses, with its status and the body the real service would give. */
+type Refusal = { refuse: number; body?: string };
+
 /** A scripted answer: a status (and headers), or "hang" for none at all, or "redirect". */
 export type Answer = number | "hang" | { status: number; headers?: Record<string, string>; body?: string };
 
@@ -46,16 +49,25 @@ abstract class FakeServer {
     await new Promise((resolve) => this.server?.close(resolve));
   }
 
-  protected abstract accept(request: IncomingMessage, body: string): Received | { refuse: number };
+  protected abstract accept(request: IncomingMessage, body: string): Received | Refusal;
+
+  /** What the receiver answers a request it took when the script says nothing else. */
+  protected success: { status: number; body?: string; headers?: Record<string, string> } = {
+    status: 200,
+    body: '{"ok":true}',
+  };
 
   private answer(request: IncomingMessage, body: string, response: ServerResponse) {
     const accepted = this.accept(request, body);
-    if ("refuse" in accepted) return void response.writeHead(accepted.refuse).end("refused");
+    if ("refuse" in accepted)
+      return void response
+        .writeHead(accepted.refuse, { "content-type": "application/json" })
+        .end(accepted.body ?? '{"error":"refused"}');
     this.received.push(accepted);
-    const next = this.script.shift() ?? 200;
+    const next = this.script.shift() ?? this.success;
     if (next === "hang") return void this.hanging.push(response);
     const { status, headers, body: text } = typeof next === "number" ? { status: next } : next;
-    response.writeHead(status, { "content-type": "application/json", ...headers }).end(text ?? '{"ok":true}');
+    response.writeHead(status, { "content-type": "application/json", ...headers }).end(text ?? "");
   }
 }
 
@@ -88,32 +100,63 @@ export class FakeWebhookReceiver extends FakeServer {
   }
 }
 
-/** A Discord webhook: JSON with `content` or `embeds` (at most ten, a title at most 256 characters). */
+const isHttpUrl = (value: unknown) => typeof value === "string" && /^https?:\/\/[^\s]+$/.test(value);
+const chars = (value: unknown) => (typeof value === "string" ? [...value].length : 0);
+
+/**
+ * A Discord webhook, as strict as Discord's: `content` (at most 2,000 characters) or `embeds` (at most
+ * ten; a title and an author's name at most 256, addresses http(s), a timestamp ISO 8601, at most 6,000
+ * characters in all), refused with Discord's 400 `{code: 50006 | 50035}`; taken with 204 and no body.
+ */
 export class FakeDiscord extends FakeServer {
-  protected accept(request: IncomingMessage, body: string): Received | { refuse: number } {
-    if (!/^\/api\/webhooks\/\d+\/[\w-]+$/.test(request.url ?? "")) return { refuse: 404 };
+  protected override success = { status: 204 };
+
+  protected accept(request: IncomingMessage, body: string): Received | Refusal {
+    if (!/^\/api\/webhooks\/\d+\/[\w-]+$/.test(request.url ?? ""))
+      return { refuse: 404, body: '{"message": "Unknown Webhook", "code": 10015}' };
     const json = JSON.parse(body) as Record<string, any>;
-    const embeds = (json.embeds ?? []) as { title?: string }[];
-    if (
-      (!json.content && embeds.length === 0) ||
+    const embeds = (json.embeds ?? []) as Record<string, any>[];
+    if (!json.content && embeds.length === 0)
+      return { refuse: 400, body: '{"message": "Cannot send an empty message", "code": 50006}' };
+    const invalid =
+      chars(json.content) > 2000 ||
       embeds.length > 10 ||
-      embeds.some((e) => (e.title?.length ?? 0) > 256)
-    )
-      return { refuse: 400 };
+      embeds.some(
+        (embed) =>
+          chars(embed.title) > 256 ||
+          chars(embed.author?.name) > 256 ||
+          (embed.url !== undefined && !isHttpUrl(embed.url)) ||
+          (embed.image !== undefined && !isHttpUrl(embed.image?.url)) ||
+          (embed.timestamp !== undefined && Number.isNaN(Date.parse(embed.timestamp))) ||
+          chars(embed.title) + chars(embed.description) + chars(embed.author?.name) > 6000,
+      );
+    if (invalid) return { refuse: 400, body: '{"message": "Invalid Form Body", "code": 50035}' };
     return { path: request.url ?? "/", headers: request.headers, body, json };
   }
 }
 
-/** The Telegram Bot API's `sendMessage`: the known bot's token in the path, a `chat_id` and a `text`. */
+/**
+ * The Telegram Bot API's `sendMessage`, as strict as Telegram's: the known bot's token in the path (401
+ * otherwise), a `chat_id`, and a `text` of 1 to 4,096 characters; errors as `{ok: false, error_code,
+ * description}`, success as `{ok: true, result}`.
+ */
 export class FakeTelegram extends FakeServer {
+  protected override success = { status: 200, body: '{"ok":true,"result":{"message_id":1}}' };
+
   constructor(readonly token: string) {
     super();
   }
 
-  protected accept(request: IncomingMessage, body: string): Received | { refuse: number } {
-    if (request.url !== `/bot${this.token}/sendMessage`) return { refuse: 401 };
+  protected accept(request: IncomingMessage, body: string): Received | Refusal {
+    const refuse = (code: number, description: string) => ({
+      refuse: code,
+      body: JSON.stringify({ ok: false, error_code: code, description }),
+    });
+    if (request.url !== `/bot${this.token}/sendMessage`) return refuse(401, "Unauthorized");
     const json = JSON.parse(body) as Record<string, any>;
-    if (!json.chat_id || !json.text) return { refuse: 400 };
+    if (!json.chat_id) return refuse(400, "Bad Request: chat_id is empty");
+    if (!json.text) return refuse(400, "Bad Request: message text is empty");
+    if (chars(json.text) > 4096) return refuse(400, "Bad Request: message is too long");
     return { path: request.url, headers: request.headers, body, json };
   }
 }
