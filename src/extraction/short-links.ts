@@ -8,7 +8,7 @@ import {
   postIdFromTikTokUrl,
   type ShortLink,
 } from "../domain/tiktok-url.js";
-import { DESKTOP_USER_AGENT, pageHeaders } from "../net/browser.js";
+import { DESKTOP_USER_AGENT, MOBILE_USER_AGENT, pageHeaders } from "../net/browser.js";
 import { type HttpClient, REDIRECT_STATUSES } from "../net/http-client.js";
 import { classifyPage } from "../sources/tiktok/web/page.js";
 
@@ -94,10 +94,6 @@ function redirectTarget(location: string | undefined, body: string, base: URL): 
 const shortLinkFailure = (link: ShortLink, detail: string) =>
   new ApiError(502, "ALL_SOURCES_FAILED", `Could not follow the short link ${link.shared}: ${detail}.`);
 
-/** A mobile browser's user agent: what Douyin's short links and share pages answer (docs/upstreams/douyin.md §1.2). */
-const MOBILE_AGENT =
-  "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
-
 /**
  * Another platform's short link: its `Location` read with redirects off, hop by hop (at most five), never
  * off the platform's own hosts, until an address the platform reads as a post. A list is its 400.
@@ -114,7 +110,7 @@ export async function followShortLink(
       http,
       link,
       current,
-      { "user-agent": MOBILE_AGENT, accept: "text/html,*/*" },
+      { "user-agent": MOBILE_USER_AGENT, accept: "text/html,*/*" },
       signal,
     );
     if (response.status === 404)

@@ -26,7 +26,8 @@ export function publicOrigin(config: Pick<Config, "publicUrl" | "allowedHosts">)
   };
 }
 
-function isLoopbackName(hostname: string): boolean {
+/** Whether a host name or address is this machine's own (`localhost`, 127/8, ::1). */
+export function isLoopbackName(hostname: string): boolean {
   const name = hostname.toLowerCase().replace(/^\[|\]$/g, "");
   if (name === "localhost" || name.endsWith(".localhost")) return true;
   return ipaddr.isValid(name) && ipaddr.process(name).range() === "loopback";

@@ -1,11 +1,11 @@
 import type { FastifyRequest } from "fastify";
-import ipaddr from "ipaddr.js";
 import { type Static, Type } from "typebox";
 import { ApiError } from "../../domain/errors.js";
 import { MAX_LINK_LENGTH } from "../../domain/tiktok-url.js";
 import type { Services } from "../../service/types.js";
 import type { WatchOwner } from "../../service/watches.js";
 import { keyedAndLimited } from "../access.js";
+import { isLoopbackName } from "../origin.js";
 import { AuthHeaders, ErrorResponse } from "../schemas.js";
 import type { RequestHook, TypedApp } from "../types.js";
 
@@ -102,7 +102,7 @@ export function watchRoutes(app: TypedApp, deps: WatchRouteDeps) {
     "/api/watches/:id",
     schema("A watch and its state", ok(200), { params: WatchId }),
     async (request) => ({
-      result: await deps.watches.get(owner(request), (request.params as Static<typeof WatchId>).id),
+      result: await deps.watches.get(owner(request), watchIdOf(request)),
     }),
   );
   app.delete(
@@ -113,7 +113,7 @@ export function watchRoutes(app: TypedApp, deps: WatchRouteDeps) {
       { params: WatchId },
     ),
     async (request, reply) => {
-      await deps.watches.remove(owner(request), (request.params as Static<typeof WatchId>).id);
+      await deps.watches.remove(owner(request), watchIdOf(request));
       return reply.code(204).send();
     },
   );
@@ -121,7 +121,7 @@ export function watchRoutes(app: TypedApp, deps: WatchRouteDeps) {
     "/api/watches/:id/test",
     schema("Sends a watch.test event now", ok(202), { params: WatchId }),
     async (request, reply) => {
-      await deps.watches.test(owner(request), (request.params as Static<typeof WatchId>).id);
+      await deps.watches.test(owner(request), watchIdOf(request));
       return reply.code(202).send({ result: { queued: true } });
     },
   );
@@ -129,14 +129,14 @@ export function watchRoutes(app: TypedApp, deps: WatchRouteDeps) {
     "/api/watches/:id/secret",
     schema("Rotates the signing secret (the old one signs too for 24 hours)", ok(200), { params: WatchId }),
     async (request) => ({
-      result: await deps.watches.rotateSecret(owner(request), (request.params as Static<typeof WatchId>).id),
+      result: await deps.watches.rotateSecret(owner(request), watchIdOf(request)),
     }),
   );
   app.get(
     "/api/watches/:id/deliveries",
     schema("A watch's last 100 deliveries", ok(200), { params: WatchId }),
     async (request) => ({
-      result: await deps.watches.deliveries(owner(request), (request.params as Static<typeof WatchId>).id),
+      result: await deps.watches.deliveries(owner(request), watchIdOf(request)),
     }),
   );
   app.post(
@@ -148,6 +148,9 @@ export function watchRoutes(app: TypedApp, deps: WatchRouteDeps) {
     },
   );
 }
+
+/** The watch a route's path names. */
+const watchIdOf = (request: FastifyRequest) => (request.params as Static<typeof WatchId>).id;
 
 /** Who asks: the key and its allowance, or, without a keys file, a client on this machine. */
 function ownerOf(deps: WatchRouteDeps) {
@@ -162,7 +165,7 @@ function ownerOf(deps: WatchRouteDeps) {
         );
       return { id: key.id, allowance: key.watches ?? 0 };
     }
-    if (!isLoopback(request.ip))
+    if (!isLoopbackName(request.ip))
       throw new ApiError(
         403,
         "WATCHES_FORBIDDEN",
@@ -170,11 +173,6 @@ function ownerOf(deps: WatchRouteDeps) {
       );
     return { id: "local", allowance: deps.maxWatches };
   };
-}
-
-function isLoopback(address: string): boolean {
-  const bare = address.replace(/^\[|\]$/g, "");
-  return ipaddr.isValid(bare) && ipaddr.process(bare).range() === "loopback";
 }
 
 /** The instance's own address, when it can be told; events then carry links to the post's files. */

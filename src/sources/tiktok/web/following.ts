@@ -6,7 +6,7 @@ import type { ListInput } from "../../types.js";
 import { listItemOf } from "./item.js";
 import type { ListedStories } from "./listed-stories.js";
 import { pageScope } from "./page.js";
-import type { TikTokWeb, Visit } from "./web.js";
+import { LoginWall, type TikTokWeb, type Visit } from "./web.js";
 import { checkListStatus, listJson, newDeviceId, REQUESTS_PER_PAGE, webAppQuery } from "./web-app.js";
 
 /** Accounts `story/user_list` is asked for at a time (gallery-dl's count). */
@@ -146,7 +146,7 @@ async function viewerOf(web: TikTokWeb, visit: Visit): Promise<{ id: string; use
     page = await web.loadPage(visit, "https://www.tiktok.com/following", DESKTOP_USER_AGENT);
   } catch (error) {
     // TikTok sends a visitor who is not logged in to its login page: the cookies are no login.
-    if (error instanceof SourceFailure && visit.blocked && /login/i.test(error.message))
+    if (error instanceof LoginWall)
       throw postErrors.loginRequired(
         "TikTok sent this login to its login page: its cookies are not logged in, or have expired.",
       );

@@ -8,6 +8,7 @@ import { listItemOf } from "./item.js";
 import type { TikTokWeb, Visit } from "./web.js";
 import {
   checkListStatus,
+  DEVICE_RETRIES,
   itemsOf,
   listJson,
   newDeviceId,
@@ -20,8 +21,6 @@ import {
 const WEEK_MS = 604_800_000;
 /** TikTok's web lists begin in September 2016: a cursor before that is the end. */
 const EARLIEST_CURSOR_MS = 1_472_706_000_000;
-/** New device ids drawn for one page before TikTok's repeating first page is taken as a block. */
-const DEVICE_RETRIES = 3;
 /** What both references ask `creator/item_list` for, and the most it answers. */
 const PROFILE_COUNT = 15;
 /** What yt-dlp asks the collection endpoint for (and the playlist one, alike). */

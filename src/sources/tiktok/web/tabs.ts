@@ -8,6 +8,7 @@ import type { ListedStories } from "./listed-stories.js";
 import type { TikTokWeb, Visit } from "./web.js";
 import {
   checkListStatus,
+  DEVICE_RETRIES,
   itemsOf,
   listJson,
   newDeviceId,
@@ -164,9 +165,6 @@ async function walkTab(
   }
   return { items, more };
 }
-
-/** New device ids drawn for one page of a tab before its repeating answer is taken as the end. */
-const DEVICE_RETRIES = 3;
 
 /** Whether every post of an answer is already on the page being built. */
 function repeats(received: Record<string, unknown>[], items: ListItem[]): boolean {

@@ -14,6 +14,9 @@ import type { TikTokWeb, Visit } from "./web.js";
 /** Upstream requests one page of ours may make, in any list (gaps and stale device ids cost requests). */
 export const REQUESTS_PER_PAGE = 12;
 
+/** New device ids drawn for one page of a list before TikTok's repeating page is taken as its answer. */
+export const DEVICE_RETRIES = 3;
+
 /** TikTok's web device ids: a random integer in the range both references draw from. */
 const DEVICE_ID_MIN = 7_250_000_000_000_000_000n;
 const DEVICE_ID_MAX = 7_325_099_899_999_994_577n;

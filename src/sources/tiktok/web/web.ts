@@ -10,6 +10,13 @@ import { createPowSolver, type PowSolver } from "./pow-solver.js";
 import { createSessionPool } from "./sessions.js";
 import { challengeCookies, parseWafChallenge, solveProofOfWork } from "./waf.js";
 
+/** TikTok sent the visit to its login page: a block for most pages, and the answer for some (`/following`). */
+export class LoginWall extends SourceFailure {
+  constructor() {
+    super("blocked", "TikTok asks for a login");
+  }
+}
+
 /** A kept session is retired after this many extractions, however young. */
 const SESSION_MAX_USES = 500;
 
@@ -119,7 +126,7 @@ async function fetchPage(visit: Visit, url: string, userAgent: string, accept?: 
   });
   if (response.url.pathname.startsWith("/login")) {
     visit.blocked = true;
-    throw new SourceFailure("blocked", "TikTok asks for a login");
+    throw new LoginWall();
   }
   if (response.status === 403 || response.status === 429) visit.blocked = true;
   if (response.status !== 200)
