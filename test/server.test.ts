@@ -1,39 +1,13 @@
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 import { loadConfig } from "../src/service/config.js";
 import { FakeTikTok, SAMPLE_IDS, SCENARIO_IDS } from "./fakes/tiktok.js";
-
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
-
-function startServer(env: Record<string, string>) {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/server.ts"], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? "", PORT: "0", RATE_LIMIT: "0", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout?.on("data", (chunk) => {
-    output += chunk;
-  });
-  child.stderr?.on("data", (chunk) => {
-    output += chunk;
-  });
-  const listening = new Promise<string>((resolve, reject) => {
-    const check = () => {
-      const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-      if (match?.[1]) resolve(match[1]);
-    };
-    child.stdout?.on("data", check);
-    child.once("exit", (code) => reject(new Error(`server exited (${code}): ${output}`)));
-  });
-  return { child, listening, output: () => output };
-}
+import { startServer } from "./support/server-process.js";
 
 const exitCode = async (child: ChildProcess) => {
   if (child.exitCode !== null) return child.exitCode;

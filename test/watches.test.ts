@@ -7,6 +7,7 @@ import { after, before, describe, it } from "node:test";
 import { type FakeProfile, makePosts, makeProfile, postIdAt } from "./fakes/profiles.js";
 import { FakeDiscord, FakeTelegram, FakeWebhookReceiver } from "./fakes/receivers.js";
 import { delay, type Stack, startStack } from "./helpers.js";
+import { startWatchStack, watchCreator } from "./support/watches.js";
 
 const KEYS = { alice: "a".repeat(40), bob: "b".repeat(40), none: "n".repeat(40) };
 const BOT_TOKEN = "123456789:AAEhBOweik9ai2o4-secret-bot-token-xyz";
@@ -47,7 +48,7 @@ describe("watches", () => {
       join(dir, "keys.json"),
       JSON.stringify({
         [KEYS.alice]: { name: "alice", watches: 4 },
-        [KEYS.bob]: { name: "bob", watches: 4 },
+        [KEYS.bob]: { name: "bob", watches: 8 },
         [KEYS.none]: { name: "none" },
       }),
     );
@@ -232,6 +233,27 @@ describe("watches", () => {
     assert.match(metrics, /^tiktokdl_watch_delivery_delay_seconds_count [1-9]\d*$/m);
   });
 
+  it("tells Telegram of a post with a caption longer than a message may be, cut to fit, its link kept", async () => {
+    const long = makeProfile("watch.long", makePosts(1, { salt: 12_500 }));
+    stack.fake.profiles.set(long.username, long);
+    const made = await watch(KEYS.bob, {
+      url: "https://www.tiktok.com/@watch.long",
+      target: { type: "telegram", botToken: BOT_TOKEN, chatId: "-1007654321" },
+    });
+    const fresh = post(long, 8);
+    fresh.caption = "a very long caption ".repeat(300);
+    await until(
+      () => telegram.received.some((entry) => entry.json.chat_id === "-1007654321"),
+      8_000,
+      "Telegram",
+    );
+    const text = telegram.received.find((entry) => entry.json.chat_id === "-1007654321")?.json.text as string;
+    assert.ok([...text].length <= 4096, `${[...text].length} characters`);
+    assert.ok(text.endsWith(`https://www.tiktok.com/@watch.long/video/${fresh.id}`));
+    const deliveries = (await api("GET", `/api/watches/${made.id}/deliveries`, KEYS.bob)).json().result;
+    assert.equal(deliveries[0].status, "delivered");
+  });
+
   it("keeps each key's watches its own, within its allowance and the minimum interval", async () => {
     const mine = await watch(KEYS.alice, {
       url: "https://www.tiktok.com/@watch.fern",
@@ -311,19 +333,11 @@ describe("watches", () => {
 
 describe("watch targets on private addresses", () => {
   let stack: Stack;
-  let dir: string;
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), "tiktok-dl-watch-targets-"));
-    stack = await startStack({
-      fake: { waf: false },
-      env: { DATA_DIR: dir, ALLOW_PRIVATE_UPSTREAMS: "1", WATCH_MIN_INTERVAL: "1" },
-    });
+    stack = await startWatchStack();
     stack.fake.profiles.set("watch.target", makeProfile("watch.target", makePosts(2, { salt: 12_300 })));
   });
-  after(async () => {
-    await stack.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  after(() => stack.close());
 
   for (const url of [
     "https://127.0.0.1/hook",
@@ -361,34 +375,16 @@ describe("watch targets on private addresses", () => {
 
 describe("a watched list that goes away", () => {
   it("is retried, then paused after WATCH_PAUSE_AFTER, and the target is told with watch.paused", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "tiktok-dl-watch-pause-"));
     const receiver = await new FakeWebhookReceiver().start();
-    const stack = await startStack({
-      fake: { waf: false },
-      env: {
-        DATA_DIR: dir,
-        ALLOW_PRIVATE_UPSTREAMS: "1",
-        ALLOW_PRIVATE_TARGETS: "1",
-        WATCH_MIN_INTERVAL: "1",
-        WATCH_PAUSE_AFTER: "2",
-        LIST_CACHE_TTL: "0",
-      },
+    const stack = await startWatchStack({
+      ALLOW_PRIVATE_TARGETS: "1",
+      WATCH_PAUSE_AFTER: "2",
+      LIST_CACHE_TTL: "0",
     });
     try {
       const creator = makeProfile("watch.leaving", makePosts(2, { salt: 12_400 }));
       stack.fake.profiles.set(creator.username, creator);
-      const made = await stack.app.inject({
-        method: "POST",
-        url: "/api/watches",
-        payload: {
-          url: "https://www.tiktok.com/@watch.leaving",
-          target: { type: "webhook", url: `${receiver.url}/p` },
-          every: 1,
-        },
-      });
-      assert.equal(made.statusCode, 201, made.body);
-      const watch = made.json().result;
-      receiver.secrets.push(watch.secret);
+      const watch = await watchCreator(stack, creator.username, receiver, "/p");
       stack.fake.profiles.delete(creator.username);
       await until(
         async () =>
@@ -403,7 +399,6 @@ describe("a watched list that goes away", () => {
     } finally {
       await stack.close();
       await receiver.close();
-      await rm(dir, { recursive: true, force: true });
     }
   });
 });

@@ -1,45 +1,26 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
 import { type FakeProfile, makePosts, makeProfile, postIdAt } from "../fakes/profiles.js";
 import { FakeWebhookReceiver } from "../fakes/receivers.js";
 import { FakeTikTok } from "../fakes/tiktok.js";
-import { delay, type Stack, startStack } from "../helpers.js";
+import { delay, type Stack } from "../helpers.js";
 import { redisAnswers } from "../support/redis-server.js";
+import { startServer } from "../support/server-process.js";
+import { startWatchStack, watchCreator } from "../support/watches.js";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const REDIS_URL = process.env.REDIS_URL || "redis://127.0.0.1:6379";
 const redisUp = await redisAnswers(REDIS_URL);
 
-/** The server as its own process (`src/server.ts`), so that it can be killed with SIGKILL. */
-async function startServer(env: Record<string, string>) {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/server.ts"], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? "", PORT: "0", RATE_LIMIT: "0", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout?.on("data", (chunk) => {
-    output += chunk;
-  });
-  child.stderr?.on("data", (chunk) => {
-    output += chunk;
-  });
-  const base = await new Promise<string>((resolve, reject) => {
-    child.stdout?.on("data", () => {
-      const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-      if (match?.[1]) resolve(match[1]);
-    });
-    child.once("exit", (code) => reject(new Error(`server exited (${code}): ${output}`)));
-  });
-  return { child, base };
+/** The server as its own process, so that it can be killed with SIGKILL; resolves once it listens. */
+async function startListening(env: Record<string, string>) {
+  const { child, listening } = startServer(env);
+  return { child, base: await listening };
 }
 
 function addPost(profile: FakeProfile, salt: number) {
@@ -73,7 +54,7 @@ async function crashAndRestart(mode: "sqlite" | "redis", env: Record<string, str
     WATCH_MIN_INTERVAL: "1",
     WATCH_RETRY_DELAYS: Array(20).fill("1").join(","),
   };
-  let server = await startServer(settings);
+  let server = await startListening(settings);
   try {
     const made = await fetch(`${server.base}/api/watches`, {
       method: "POST",
@@ -101,7 +82,7 @@ async function crashAndRestart(mode: "sqlite" | "redis", env: Record<string, str
     posts.push(addPost(creator, 4));
     creator.listDelayMs = 0;
     receiver.script.splice(0, receiver.script.length);
-    server = await startServer(settings);
+    server = await startListening(settings);
     const done = Date.now() + 20_000;
     while (!delivered(receiver, posts).all && Date.now() < done) await delay(100);
     const { all, ids } = delivered(receiver, posts);
@@ -142,39 +123,16 @@ describe("watches survive a crash (kill -9) and a restart", () => {
 
 describe("a receiver that never answers", () => {
   let stack: Stack;
-  let dir: string;
   after(async () => {
     await stack?.close();
-    await rm(dir, { recursive: true, force: true });
   });
 
   it("is given up on after 10 s and tried again", async () => {
-    dir = await mkdtemp(join(tmpdir(), "tiktok-dl-hang-"));
     const receiver = await new FakeWebhookReceiver().start();
-    stack = await startStack({
-      fake: { waf: false },
-      env: {
-        DATA_DIR: dir,
-        ALLOW_PRIVATE_UPSTREAMS: "1",
-        ALLOW_PRIVATE_TARGETS: "1",
-        WATCH_MIN_INTERVAL: "1",
-        WATCH_RETRY_DELAYS: "0,0",
-      },
-    });
+    stack = await startWatchStack({ ALLOW_PRIVATE_TARGETS: "1", WATCH_RETRY_DELAYS: "0,0" });
     try {
       stack.fake.profiles.set("hang.creator", makeProfile("hang.creator", makePosts(2, { salt: 14_100 })));
-      const made = await stack.app.inject({
-        method: "POST",
-        url: "/api/watches",
-        payload: {
-          url: "https://www.tiktok.com/@hang.creator",
-          target: { type: "webhook", url: `${receiver.url}/hang` },
-          every: 1,
-        },
-      });
-      assert.equal(made.statusCode, 201, made.body);
-      const watch = made.json().result;
-      receiver.secrets.push(watch.secret);
+      const watch = await watchCreator(stack, "hang.creator", receiver, "/hang");
       receiver.script.push("hang");
       assert.equal(
         (await stack.app.inject({ method: "POST", url: `/api/watches/${watch.id}/test` })).statusCode,
