@@ -26,11 +26,23 @@ export async function resolveShortLink(
 ): Promise<PostLink | ListLink> {
   let current = new URL(link.url);
   for (let hop = 0; hop < MAX_HOPS; hop++) {
-    let response = await ask(http, link, current, pageHeaders(DESKTOP_USER_AGENT), signal);
+    let response = await ask(
+      http,
+      { link, site: "TikTok" },
+      current,
+      pageHeaders(DESKTOP_USER_AGENT),
+      signal,
+    );
     // A page instead of a redirect (the WAF's "Please wait...", a stub, a captcha) is not a verdict. TikTok
     // answers link-preview crawlers with plain redirects: ask once more as one, as yt-dlp and gallery-dl do.
     if (response.status >= 200 && response.status < 300)
-      response = await ask(http, link, current, { "user-agent": LINK_PREVIEW_AGENT, accept: "*/*" }, signal);
+      response = await ask(
+        http,
+        { link, site: "TikTok" },
+        current,
+        { "user-agent": LINK_PREVIEW_AGENT, accept: "*/*" },
+        signal,
+      );
     if (response.status === 404) throw postErrors.notFound("TikTok says this short link leads nowhere.");
     if (response.status >= 200 && response.status < 300)
       throw shortLinkFailure(
@@ -63,7 +75,7 @@ const LINK_PREVIEW_AGENT = "facebookexternalhit/1.1";
 
 async function ask(
   http: HttpClient,
-  link: ShortLink,
+  { link, site }: { link: ShortLink; site: string },
   url: URL,
   headers: Record<string, string>,
   signal?: AbortSignal,
@@ -71,9 +83,9 @@ async function ask(
   try {
     return await http.request({ url, headers, maxBytes: SHORT_LINK_BODY_BYTES, signal });
   } catch (error) {
-    // The failure names the host we asked (every code is asked of vt.tiktok.com), not the one shared.
+    // The failure names the site we asked (every TikTok code is asked of vt.tiktok.com), not the host shared.
     const detail = error instanceof Error ? error.message : String(error);
-    throw shortLinkFailure(link, detail.replace(/^\S+ (could not be reached|did not answer)/, "TikTok $1"));
+    throw shortLinkFailure(link, detail.replace(/^\S+ (could not be reached|did not answer)/, `${site} $1`));
   }
 }
 
@@ -108,7 +120,7 @@ export async function followShortLink(
   for (let hop = 0; hop < MAX_HOPS; hop++) {
     const response = await ask(
       http,
-      link,
+      { link, site: platform.label },
       current,
       { "user-agent": MOBILE_USER_AGENT, accept: "text/html,*/*" },
       signal,

@@ -1,6 +1,7 @@
-import { ApiError, postErrors, SourceFailure } from "../../domain/errors.js";
+import { postErrors, SourceFailure } from "../../domain/errors.js";
 import { at, list, str } from "../../domain/json-path.js";
 import type { Extraction } from "../../domain/media.js";
+import { DOUYIN } from "../../domain/platforms.js";
 import type { HttpClient } from "../../net/http-client.js";
 import type { ExtractInput, SourceDescriptor } from "../types.js";
 import { mapDouyinItem } from "./item.js";
@@ -20,14 +21,14 @@ type Answer = { item?: Record<string, unknown>; gone?: string };
  */
 export const douyinSource: SourceDescriptor = {
   name: "douyin",
-  platform: "douyin",
+  platform: DOUYIN.name,
   origin: "https://www.douyin.com",
-  upstream: "douyin",
+  upstream: DOUYIN.upstream,
   params: [],
   provesPostId: true,
   preferred: true,
   create: (deps) => async (input: ExtractInput) => {
-    const http = deps.egress.pick("douyin").http;
+    const http = deps.egress.pick(DOUYIN.upstream).http;
     const fromJson = await slidesInfo(http, input);
     const answer = fromJson.item || fromJson.gone ? fromJson : await sharePage(http, input);
     if (answer.gone)
@@ -103,7 +104,7 @@ function extractionOf(item: Record<string, unknown>, id: string): Extraction {
   const media = mapDouyinItem(item);
   if (media.id !== id) throw new SourceFailure("invalid_result", "Douyin answered another post");
   if (!media.video?.noWatermark && !media.images?.length)
-    throw new ApiError(404, "NOT_FOUND", "This Douyin post has nothing to download.", true);
+    throw postErrors.notFound("This Douyin post has nothing to download.");
   return {
     media,
     verified: true,

@@ -16,7 +16,7 @@ const urls = (value: unknown) =>
 /** The first address that is not WebP (plays and opens everywhere), else the first. */
 const notWebp = (value: unknown) => {
   const all = urls(value);
-  return all.find((url) => !/\.webp(\?|$)/i.test(url) && !/:q\d+\.webp/i.test(url)) ?? all[0];
+  return all.find((url) => !/\.webp(\?|$)/i.test(url)) ?? all[0];
 };
 
 function videoOf(video: unknown): Media["video"] {
