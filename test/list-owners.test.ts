@@ -4,7 +4,7 @@ import { after, before, describe, it } from "node:test";
 import { makePosts, makeProfile } from "./fakes/profiles.js";
 import { download, type Stack } from "./helpers.js";
 import { list, listPages, type Page } from "./support/lists.js";
-import { LOGIN_KEYS, startStackWithOperatorLogin } from "./support/operator-login.js";
+import { LOGIN_KEYS, OPERATOR_SESSION, startStackWithOperatorLogin } from "./support/operator-login.js";
 import { redisAnswers } from "./support/redis-server.js";
 
 const REDIS_URL = process.env.REDIS_URL || "redis://127.0.0.1:6379";
@@ -32,13 +32,18 @@ const HIDDEN_TOO = makeProfile("hidden.other", makePosts(4, { salt: 12_600 }), {
   visibleToLogin: true,
 });
 const OPEN = makeProfile("open.secuid", makePosts(7, { salt: 12_700 }));
-/** A followers-only stories tab: listed only with the operator's login. */
+/** A followers-only stories tab: listed only with the operator's login, which follows the account. */
 const TELLER = makeProfile("login.teller", [], {
   tabs: { stories: { posts: makePosts(3, { salt: 12_800 }) } },
 });
 
 const marked = { authorization: `Api-Key ${LOGIN_KEYS.marked}` };
 const plain = { authorization: `Api-Key ${LOGIN_KEYS.plain}` };
+/** A tab's post ids in the order TikTok lists them: stories oldest first, the others as kept. */
+const inOrder = (profile: typeof ALICE, tab: (typeof TABS)[number]) =>
+  [...(profile.tabs?.[tab]?.posts ?? [])]
+    .sort((a, b) => (tab === "stories" ? a.createTime - b.createTime : 0))
+    .map((post) => post.id);
 const ids = (page: Page) => page.items.map((item: Page) => item.id as string);
 const bySecUid = (secUid: string) => `https://www.tiktok.com/@${secUid}`;
 
@@ -55,6 +60,9 @@ for (const mode of ["memory", "redis"] as const) {
         stack.fake.profiles.set(profile.username, profile);
         stack.fake.servePosts(profile.posts, profile);
       }
+      // The operator's login follows the teller, whose stories are for followers.
+      stack.fake.logins.set(OPERATOR_SESSION, stack.fake.following.viewer.username);
+      stack.fake.following.accounts.push(TELLER.username);
     });
     after(() => stack.close());
 
@@ -64,14 +72,8 @@ for (const mode of ["memory", "redis"] as const) {
         const second = await list(stack, { url: `https://www.tiktok.com/@bob.tabs/${tab}`, limit: "3" });
         assert.equal(first.status, 200, JSON.stringify(first.body));
         assert.equal(second.status, 200, JSON.stringify(second.body));
-        assert.deepEqual(
-          ids(first.body.result),
-          ALICE.tabs?.[tab]?.posts.slice(0, 3).map((post) => post.id),
-        );
-        assert.deepEqual(
-          ids(second.body.result),
-          BOB.tabs?.[tab]?.posts.slice(0, 3).map((post) => post.id),
-        );
+        assert.deepEqual(ids(first.body.result), inOrder(ALICE, tab).slice(0, 3));
+        assert.deepEqual(ids(second.body.result), inOrder(BOB, tab).slice(0, 3));
         assert.equal(second.body.result.cached, false, `@bob.tabs/${tab} was not answered from @alice.tabs'`);
         const again = await list(stack, { url: `https://www.tiktok.com/@BOB.tabs/${tab}`, limit: "3" });
         assert.deepEqual(

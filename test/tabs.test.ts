@@ -8,7 +8,7 @@ import { makePosts, makeProfile, SAMPLE_PROFILES } from "./fakes/profiles.js";
 import { download, type Stack, startStack } from "./helpers.js";
 import { pageTest } from "./support/browser.js";
 import { list, listPages, type Page } from "./support/lists.js";
-import { LOGIN_KEYS, startStackWithOperatorLogin } from "./support/operator-login.js";
+import { LOGIN_KEYS, OPERATOR_SESSION, startStackWithOperatorLogin } from "./support/operator-login.js";
 
 const maker = SAMPLE_PROFILES.get("grid.maker");
 const OWNER = makeProfile("tab.owner", makePosts(3, { salt: 9100 }), {
@@ -20,6 +20,9 @@ const OWNER = makeProfile("tab.owner", makePosts(3, { salt: 9100 }), {
   },
 });
 const tab = (name: string) => `https://www.tiktok.com/@tab.owner/${name}`;
+/** Stories come oldest first (their `MaxCursor` is a time going up). */
+const storyIds = (posts: { id: string; createTime: number }[] = []) =>
+  [...posts].sort((a, b) => a.createTime - b.createTime).map((post) => post.id);
 const idsOf = (pages: Page[]) => pages.flatMap((page) => page.items.map((item: Page) => item.id as string));
 
 describe("a person's tabs", () => {
@@ -28,6 +31,7 @@ describe("a person's tabs", () => {
   before(async () => {
     stack = await startStackWithOperatorLogin();
     stack.fake.profiles.set("tab.owner", OWNER);
+    stack.fake.logins.set(OPERATOR_SESSION, "tab.owner");
   });
   after(() => stack.close());
 
@@ -74,10 +78,7 @@ describe("a person's tabs", () => {
       idsOf(await listPages(stack, tab("reposts"), 10)),
       OWNER.tabs?.reposts?.posts.map((p) => p.id),
     );
-    assert.deepEqual(
-      idsOf(await listPages(stack, tab("stories"), 3)),
-      OWNER.tabs?.stories?.posts.map((p) => p.id),
-    );
+    assert.deepEqual(idsOf(await listPages(stack, tab("stories"), 3)), storyIds(OWNER.tabs?.stories?.posts));
   });
 
   it("a private tab is a 403 LOGIN_REQUIRED, served with the operator's login to a marked key only, never from a cache", async () => {
@@ -143,9 +144,86 @@ describe("a person's tabs", () => {
     );
     assert.deepEqual(
       idsOf(await listPages(stack, url("stories"), 30)),
-      patient.tabs?.stories?.posts.map((p) => p.id),
+      storyIds(patient.tabs?.stories?.posts),
       "a MaxCursor that did not move with an empty answer goes on",
     );
+  });
+
+  it("liked and saved go on past a cursor that is missing, unchanged or going up (gallery-dl's fallback)", async () => {
+    const slips = ["missing", "unchanged", "up"] as const;
+    const slipping = makeProfile("tab.slipping", [], {
+      tabs: {
+        liked: {
+          posts: makePosts(60, { salt: 9010 }),
+          author: maker,
+          public: true,
+          cursorSlips: slips.map((slip, index) => ({ at: 15 * (index + 1), slip })),
+        },
+        saved: {
+          posts: makePosts(40, { salt: 9020 }),
+          author: maker,
+          public: true,
+          cursorSlips: [{ at: 0, slip: "missing" }],
+        },
+      },
+    });
+    stack.fake.profiles.set(slipping.username, slipping);
+    const before = stack.fake.requests.length;
+    const url = (name: string) => `https://www.tiktok.com/@tab.slipping/${name}`;
+    assert.deepEqual(
+      idsOf(await listPages(stack, url("liked"), 30)),
+      slipping.tabs?.liked?.posts.map((p) => p.id),
+      "every liked post once, in order",
+    );
+    assert.deepEqual(
+      idsOf(await listPages(stack, url("saved"), 30)),
+      slipping.tabs?.saved?.posts.map((p) => p.id),
+      "a first page without a cursor is asked again",
+    );
+    assert.deepEqual(slipping.tabs?.liked?.cursorSlips, [], "every slip was served");
+    const cursors = stack.fake.requests
+      .slice(before)
+      .filter((request) => request.path.startsWith("/api/favorite/item_list/"))
+      .map((request) => new URL(request.path, "http://x").searchParams.get("cursor"));
+    assert.ok(cursors.includes("-50000"), "missing and up: gallery-dl's fallback cursor");
+  });
+
+  it("stories go on past a MaxCursor that is missing, goes down or stays (the last story's time)", async () => {
+    const slipping = makeProfile("story.slipping", [], {
+      tabs: {
+        stories: {
+          posts: makePosts(22, { salt: 9030 }),
+          public: true,
+          cursorSlips: [
+            { at: 5, slip: "missing" },
+            { at: 10, slip: "down" },
+            { at: 15, slip: "unchanged" },
+          ],
+        },
+      },
+    });
+    stack.fake.profiles.set(slipping.username, slipping);
+    assert.deepEqual(
+      idsOf(await listPages(stack, "https://www.tiktok.com/@story.slipping/stories", 10)),
+      storyIds(slipping.tabs?.stories?.posts),
+    );
+    assert.deepEqual(slipping.tabs?.stories?.cursorSlips, [], "every slip was served");
+  });
+
+  it("a private tab opens to its owner's login only: another account's login is no way in", async () => {
+    const other = makeProfile("tab.stranger", [], {
+      tabs: { saved: { posts: makePosts(4, { salt: 9040 }), author: maker } },
+    });
+    stack.fake.profiles.set(other.username, other);
+    const marked = { authorization: `Api-Key ${KEYS.marked}` };
+    const refused = await list(stack, { url: "https://www.tiktok.com/@tab.stranger/saved" }, marked);
+    assert.deepEqual(
+      [refused.status, refused.body.code],
+      [403, "LOGIN_REQUIRED"],
+      JSON.stringify(refused.body),
+    );
+    const own = await list(stack, { url: tab("saved"), limit: "3" }, marked);
+    assert.equal(own.status, 200, "the operator's own saved tab opens");
   });
 
   it("is asked with the values TikTok expects, which the fake checks (aid, count, verifyFp, loadBackward)", async () => {
@@ -345,6 +423,7 @@ describe("a user's own login in the CLI and the library", () => {
     const { FakeTikTok } = await import("./fakes/tiktok.js");
     fake = await new FakeTikTok({ waf: false }).start();
     fake.profiles.set("tab.owner", OWNER);
+    fake.logins.set("my-own-login", "tab.owner");
     fake.servePosts(OWNER.tabs?.saved?.posts ?? [], maker);
     dir = await mkdtemp(join(tmpdir(), "tiktok-dl-own-login-"));
     await writeFile(

@@ -61,6 +61,17 @@ export interface FakeTab {
   staleDevices?: number;
   /** TikTok answers no `itemList` at all, with `hasMore: false`: nothing to list (gallery-dl: no items). */
   noItemList?: boolean;
+  /** Cursors TikTok gets wrong, each once, on the answer for the page that starts at `at` (a position). */
+  cursorSlips?: CursorSlip[];
+}
+
+/**
+ * liked and saved: the answer has no `cursor`, the one asked again (`unchanged`) or a higher one (`up`);
+ * stories: no `MaxCursor`, the one asked (`unchanged`) or a lower one (`down`).
+ */
+export interface CursorSlip {
+  at: number;
+  slip: "missing" | "unchanged" | "up" | "down";
 }
 
 export interface FakeCollection {

@@ -5,9 +5,11 @@ import type { AddressInfo } from "node:net";
 import { tiktokSample } from "../fixtures/index.js";
 import { parseCookies } from "./cookies.js";
 import {
+  type CursorSlip,
   type FakeCollection,
   type FakePost,
   type FakeProfile,
+  type FakeTab,
   itemStructOf,
   makeProfile,
   SAMPLE_COLLECTIONS,
@@ -219,6 +221,13 @@ export class FakeTikTok {
   };
   /** Device ids each account's list has seen, in order (the first `staleDevices` of them are stale). */
   private readonly devices = new Map<string, string[]>();
+  /** Where each device's liked or saved listing has got to (`<user>:<tab>:<device>`). */
+  private readonly reached = new Map<string, number>();
+  /**
+   * Logins TikTok knows: a `sessionid` and whose account it is. A private tab opens only to its owner's
+   * login; a `sessionid` not here is no one's.
+   */
+  readonly logins = new Map<string, string>();
   private readonly challenges = new Map<string, Challenge>();
   private readonly chainTokens = new Set<string>();
   /** `ttwid` values handed out with a data page, and when. */
@@ -595,9 +604,10 @@ export class FakeTikTok {
 
   /**
    * A person's tab (docs/upstreams/tiktok.md §8), as gallery-dl reads it: withheld (no itemList, no
-   * "more") without a `sessionid` unless the tab is public; liked and saved page by a cursor that goes
-   * down and is not a time, reposts by an offset (each page two posts short of `count`, so a client that
-   * adds `count` skips posts), stories by a `MaxCursor` that goes up while `HasMoreAfter`.
+   * "more") unless the tab is public or the `sessionid` is its owner's login (or, for stories, a login
+   * that follows the owner); liked and saved page by a cursor that goes down and is not a time, reposts
+   * by an offset (each page two posts short of `count`, so a client that adds `count` skips posts),
+   * stories by a `MaxCursor` (a time in ms) that goes up while `HasMoreAfter`, oldest story first.
    */
   private tabItems(
     request: IncomingMessage,
@@ -629,16 +639,16 @@ export class FakeTikTok {
     const served = profile?.tabs?.[tab];
     const cookies = parseCookies(request.headers.cookie);
     this.setSessionCookies(response, cookies);
-    if (!profile || !served || (!served.public && !cookies.has("sessionid")))
+    if (!profile || !served || !(served.public || this.opensTab(cookies.get("sessionid"), profile, tab)))
       return sendJson(response, { statusCode: 0, statusMsg: "" });
-    const count = Math.min(Number(url.searchParams.get("count")) || 15, stories ? 5 : 15);
+    const count = Number(url.searchParams.get("count"));
     const device = url.searchParams.get("device_id") ?? "";
     const devices = this.devices.get(`${profile.username}:${tab}`) ?? [];
     if (!devices.includes(device)) devices.push(device);
     this.devices.set(`${profile.username}:${tab}`, devices);
     // A stale device id gets the first page again, whatever the cursor (as on profiles).
     const cursor =
-      devices.indexOf(device) < (served.staleDevices ?? 0) ? 0 : Number(url.searchParams.get("cursor")) || 0;
+      devices.indexOf(device) < (served.staleDevices ?? 0) ? 0 : Number(url.searchParams.get("cursor"));
     if (served.noItemList) return sendJson(response, { hasMore: false, statusCode: 0 });
     if (served.emptyAnswers) {
       served.emptyAnswers--;
@@ -646,20 +656,9 @@ export class FakeTikTok {
       return sendJson(response, { itemList: [], ...more, statusCode: 0 });
     }
     const author = served.author ?? profile;
-    // A story item is the whole itemStruct, its media addresses in it (a story may have no page).
+    if (stories) return sendJson(response, storyPage(served, profile, cursor, Math.min(count, 5)));
     const items = (from: number, n: number) =>
-      served.posts
-        .slice(from, from + n)
-        .map((post) => (stories ? storyStructOf(post, author) : itemStructOf(post, author)));
-    if (stories) {
-      const page = items(cursor, count);
-      return sendJson(response, {
-        itemList: page,
-        MaxCursor: cursor + page.length,
-        HasMoreAfter: cursor + page.length < served.posts.length,
-        statusCode: 0,
-      });
-    }
+      served.posts.slice(from, from + n).map((post) => itemStructOf(post, author));
     if (tab === "reposts") {
       const page = items(cursor, Math.max(1, count - 2));
       const more = cursor + page.length < served.posts.length;
@@ -669,15 +668,44 @@ export class FakeTikTok {
         statusCode: 0,
       });
     }
-    // A cursor that goes down from a large number, the position read back from it.
-    const position = cursor === 0 ? 0 : TAB_CURSOR_TOP - cursor;
+    const reached = `${profile.username}:${tab}:${device}`;
+    const position = this.tabPosition(cursor, reached, served.posts.length);
     const page = items(position, count);
+    this.reached.set(reached, position + page.length);
+    const next = TAB_CURSOR_TOP - (position + page.length);
+    const slip = slipAt(served, position);
+    const given = { missing: undefined, unchanged: cursor, up: cursor + 1000, down: next }[slip ?? "down"];
     sendJson(response, {
       itemList: page,
-      cursor: String(TAB_CURSOR_TOP - (position + page.length)),
+      ...(given === undefined ? {} : { cursor: String(given) }),
       hasMore: position + page.length < served.posts.length,
       statusCode: 0,
     });
+  }
+
+  /**
+   * Where a liked or saved cursor points: 0 is the top, a cursor the fake handed out its position, and
+   * any other (gallery-dl's fallback, -50000) where this device's listing had got to. Inferred from
+   * gallery-dl, whose fallback only works so: the cursor "does not appear to be based on item list
+   * timestamps at all".
+   */
+  private tabPosition(cursor: number, reached: string, length: number): number {
+    if (cursor === 0) return 0;
+    const position = TAB_CURSOR_TOP - cursor;
+    if (position >= 0 && position <= length) return position;
+    return this.reached.get(reached) ?? 0;
+  }
+
+  /** Whether a login opens an account's private tab: its owner's, or for stories one that follows the owner. */
+  private opensTab(sessionId: string | undefined, owner: FakeProfile, tab: string): boolean {
+    const login = sessionId === undefined ? undefined : this.logins.get(sessionId);
+    if (login === undefined) return false;
+    if (login === owner.username) return true;
+    return (
+      tab === "stories" &&
+      login === this.following.viewer.username &&
+      this.following.accounts.includes(owner.username)
+    );
   }
 
   /** The /following page: its app context names the login's own account when a `sessionid` comes. */
@@ -1117,6 +1145,36 @@ const TAB_OF_ENDPOINT: Record<string, string> = {
 };
 /** Where the liked and saved tabs' cursors count down from (inferred: a number that goes down, not a time). */
 const TAB_CURSOR_TOP = 1_700_000_000_000;
+
+/** The slip the answer for the page at `position` makes, used up once served. */
+function slipAt(served: FakeTab, position: number): CursorSlip["slip"] | undefined {
+  const index = served.cursorSlips?.findIndex((slip) => slip.at === position) ?? -1;
+  if (index < 0) return undefined;
+  return served.cursorSlips?.splice(index, 1)[0]?.slip;
+}
+
+/**
+ * A page of stories, oldest first: those after the `MaxCursor` asked (a time in ms; 0 is the first), and
+ * the next `MaxCursor`, the last one's time, unless the page's slip says otherwise.
+ */
+function storyPage(served: FakeTab, owner: FakeProfile, cursor: number, count: number) {
+  const ordered = [...served.posts].sort((a, b) => a.createTime - b.createTime);
+  const after = ordered.findIndex((post) => post.createTime * 1000 > cursor);
+  const from = after < 0 ? ordered.length : after;
+  const page = ordered.slice(from, from + count);
+  const last = page.at(-1);
+  const slip = slipAt(served, from);
+  const next = last ? last.createTime * 1000 : cursor;
+  const given = { missing: undefined, unchanged: cursor, down: Math.max(1, cursor - 1000), up: next }[
+    slip ?? "up"
+  ];
+  return {
+    itemList: page.map((post) => storyStructOf(post, owner)),
+    ...(given === undefined ? {} : { MaxCursor: given }),
+    HasMoreAfter: from + page.length < ordered.length,
+    statusCode: 0,
+  };
+}
 const COLLECTION_PARAMETERS = ["aid", "collectionId", "count", "cursor", "sourceType"];
 const MIX_PARAMETERS = ["aid", "mixId", "count", "cursor"];
 

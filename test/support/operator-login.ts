@@ -5,6 +5,8 @@ import { type Stack, startStack } from "../helpers.js";
 
 /** Two API keys: one marked `privateTabs`, one not. */
 export const LOGIN_KEYS = { marked: "m".repeat(40), plain: "p".repeat(40) };
+/** The operator login's `sessionid` (the fake TikTok's `logins` says whose account it is). */
+export const OPERATOR_SESSION = "operator-login";
 
 /**
  * A service with the operator's login (`TIKTOK_COOKIES`: a `sessionid`) and a keys file holding
@@ -12,7 +14,10 @@ export const LOGIN_KEYS = { marked: "m".repeat(40), plain: "p".repeat(40) };
  */
 export async function startStackWithOperatorLogin(env: Record<string, string> = {}): Promise<Stack> {
   const dir = await mkdtemp(join(tmpdir(), "tiktok-dl-operator-login-"));
-  await writeFile(join(dir, "cookies.txt"), ".tiktok.com\tTRUE\t/\tTRUE\t0\tsessionid\toperator-login\n");
+  await writeFile(
+    join(dir, "cookies.txt"),
+    `.tiktok.com\tTRUE\t/\tTRUE\t0\tsessionid\t${OPERATOR_SESSION}\n`,
+  );
   await writeFile(
     join(dir, "keys.json"),
     JSON.stringify({

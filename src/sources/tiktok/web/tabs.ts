@@ -123,6 +123,14 @@ function tabQuery(
   return webAppQuery({ ...common, secUid, post_item_list_request_type: "0", needPinnedItemIds: "false" });
 }
 
+/**
+ * gallery-dl's cursor for liked and saved when TikTok's is missing or goes up (its "popular" time cursor:
+ * TikTok goes on from where this device's listing was).
+ */
+const FALLBACK_CURSOR = -50_000;
+/** Times a first page without a cursor is asked again before the fallback is taken (gallery-dl retries it). */
+const FIRST_CURSOR_RETRIES = 2;
+
 /** The answers from the first on, each tab's cursor moved its own way, until the page is full or the tab ends. */
 async function walkTab(
   tab: ListedTab,
@@ -139,66 +147,68 @@ async function walkTab(
   limit: number,
 ) {
   const items: ListItem[] = [];
+  const held = new Set<string>();
   let answer = first;
   let more = true;
-  let deviceRetries = 0;
+  let moved = true;
+  const retries = { device: 0, cursor: 0 };
   for (let requests = 1; ; requests++) {
     checkListStatus(answer, `the ${tab}`);
     const received = itemsOf(answer);
-    // A page that only repeats what this one holds: TikTok's answer to a stale device id (both
-    // references draw a new one for every request). A new one is drawn and the same cursor asked again.
-    if (repeats(received, items) && deviceRetries < DEVICE_RETRIES && requests < REQUESTS_PER_PAGE) {
-      deviceRetries++;
+    const fresh = received.filter((item) => !held.has(String(item.id)));
+    const budget = requests < REQUESTS_PER_PAGE;
+    // Only old posts for a cursor that moved: TikTok's answer to a stale device id (both references draw
+    // a new one for every request). A new one is drawn and the same cursor asked again. After a cursor
+    // that stayed, the same posts are expected, and only the new ones are taken.
+    if (moved && received.length > 0 && fresh.length === 0 && retries.device < DEVICE_RETRIES && budget) {
+      retries.device++;
       state.deviceId = newDeviceId();
       answer = await ask(limit - items.length);
       continue;
     }
-    items.push(...received.map((item) => listItemOf(item)));
-    await keep(received);
-    const next = nextCursor(tab, answer, state.cursor, received.length);
-    // An empty answer that says there is more does not end the tab (gallery-dl goes on): the same cursor
-    // is asked again, within the page's request budget; a walk ends after a few pages without posts.
+    const next = nextCursor(tab, answer, state.cursor, received);
+    if (next.askAgain && retries.cursor < FIRST_CURSOR_RETRIES && budget) {
+      retries.cursor++;
+      answer = await ask(limit - items.length);
+      continue;
+    }
+    for (const item of fresh) held.add(String(item.id));
+    items.push(...fresh.map((item) => listItemOf(item)));
+    await keep(fresh);
+    // An empty answer that says there is more does not end the tab (gallery-dl goes on): the cursor is
+    // asked again, within the page's request budget; a walk ends after a few pages without posts.
+    moved = next.cursor !== state.cursor;
     more = next.more;
     state.cursor = next.cursor;
-    if (!more || items.length >= limit || requests >= REQUESTS_PER_PAGE) break;
+    if (!more || items.length >= limit || !budget) break;
     answer = await ask(limit - items.length);
   }
   return { items, more };
 }
 
-/** Whether every post of an answer is already on the page being built. */
-function repeats(received: Record<string, unknown>[], items: ListItem[]): boolean {
-  if (received.length === 0 || items.length === 0) return false;
-  const held = new Set(items.map((item) => item.id));
-  return received.every((item) => held.has(String(item.id)));
-}
-
 /**
- * liked and saved: the answer's `cursor` (a number that goes down, not a time); reposts: an offset grown
- * by the items received (TikTok answers fewer than `count` at times); stories: the answer's `MaxCursor`,
- * going up, while `HasMoreAfter`.
+ * The next cursor, as gallery-dl moves each (its `TiktokPopularTimeCursor`, `TiktokStoryTimeCursor` and
+ * `TiktokItemCursor`). liked and saved: the answer's `cursor`, a number that goes down (not a time);
+ * stories: the answer's `MaxCursor` (a time in ms), going up; on either, a cursor that is equal goes on
+ * as it is, one missing or going the wrong way takes the fallback (liked and saved: -50000; stories: the
+ * last story's `createTime` × 1000), and a first answer without one is asked again (`askAgain`). The tab
+ * goes on while `hasMore` (stories: `HasMoreAfter`). reposts: an offset grown by the items received
+ * (TikTok answers fewer than `count` at times), while `hasMore`, else `HasMoreAfter`.
  */
-function nextCursor(tab: ListedTab, answer: unknown, cursor: number, received: number) {
+function nextCursor(tab: ListedTab, answer: unknown, cursor: number, received: Record<string, unknown>[]) {
   const kind = TABS[tab].cursor;
-  // reposts end on `hasMore`, else on `HasMoreAfter` (gallery-dl reads either).
   if (kind === "offset")
     return {
-      cursor: cursor + received,
+      cursor: cursor + received.length,
       more: (at(answer, ["hasMore"]) ?? at(answer, ["HasMoreAfter"])) === true,
     };
-  if (kind === "max") {
-    const next = num(at(answer, ["MaxCursor"]));
-    const moved = next !== undefined && next > cursor;
-    return {
-      cursor: moved ? next : cursor,
-      // A cursor that did not move goes on only from an empty answer (asked again); with posts it would repeat them.
-      more: at(answer, ["HasMoreAfter"]) === true && (moved || received === 0),
-    };
-  }
-  const next = num(at(answer, ["cursor"]));
-  const moved = next !== undefined && next !== cursor;
-  return {
-    cursor: moved ? next : cursor,
-    more: at(answer, ["hasMore"]) === true && (moved || received === 0),
-  };
+  const stories = kind === "max";
+  const more = at(answer, [stories ? "HasMoreAfter" : "hasMore"]) === true;
+  const given = num(at(answer, [stories ? "MaxCursor" : "cursor"]));
+  const wrongWay = given === undefined || given === 0 || (stories ? given < cursor : given > cursor);
+  if (!wrongWay) return { cursor: given, more };
+  // Without a story to take the time of, the same cursor is asked again.
+  const lastTime = num(received.at(-1)?.createTime);
+  const fallback = stories ? (lastTime ? lastTime * 1000 : cursor) : FALLBACK_CURSOR;
+  return { cursor: fallback, more, askAgain: cursor === 0 && more };
 }
