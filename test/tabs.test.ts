@@ -375,6 +375,36 @@ describe("the following feed", () => {
     }
   });
 
+  it("draws a new device id when the feed answers its first page again (a stale device), and goes on", async () => {
+    const more = Array.from({ length: 6 }, (_, index) =>
+      makeProfile(`followed.more.${index}`, [], {
+        tabs: { stories: { posts: makePosts(1, { salt: 9670 + index * 10 }) } },
+      }),
+    );
+    for (const profile of more) stack.fake.profiles.set(profile.username, profile);
+    const { accounts } = stack.fake.following;
+    accounts.push(...more.map((profile) => profile.username));
+    stack.fake.following.staleDevices = 1;
+    const before = stack.fake.requests.length;
+    try {
+      const pages = await listPages(stack, "https://www.tiktok.com/following", 50, marked);
+      assert.deepEqual(idsOf(pages), [
+        ...FEED,
+        ...more.flatMap((profile) => profile.tabs?.stories?.posts.map((post) => post.id) ?? []),
+      ]);
+      const devices = new Set(
+        stack.fake.requests
+          .slice(before)
+          .filter((request) => request.path.startsWith("/api/story/user_list/"))
+          .map((request) => new URL(request.path, "http://x").searchParams.get("device_id")),
+      );
+      assert.equal(devices.size, 2, "a new device id was drawn once");
+    } finally {
+      accounts.splice(accounts.length - more.length);
+      stack.fake.following.staleDevices = 0;
+    }
+  });
+
   it("a followed account's story is downloaded from the feed's item by a marked key only, never from a cache", async () => {
     const story = FOLLOWED[0]?.tabs?.stories?.posts[0];
     assert.ok(story);

@@ -118,10 +118,11 @@ export function makeProfile(
   return {
     username,
     secUid: `MS4wLjABAAAA${suffix}`,
-    // Distinct per handle (stories are asked by this id).
+    // Distinct per handle (stories are asked by this id); the hash is kept small at every step, or long
+    // handles lose their last characters to floating point and share an id.
     userId: String(
       6_800_000_000_000_000_000n +
-        BigInt([...username].reduce((sum, c) => sum * 31 + c.charCodeAt(0), 7) % 1_000_000_007),
+        BigInt([...username].reduce((sum, c) => (sum * 31 + c.charCodeAt(0)) % 1_000_000_007, 7)),
     ),
     nickname: username.replace(/[._]/g, " "),
     posts,

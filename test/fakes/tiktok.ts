@@ -218,7 +218,11 @@ export class FakeTikTok {
     accounts: [] as string[],
     /** Entries of `storyUsers` without a numeric id, at these positions (an account TikTok names oddly). */
     strayEntriesAt: [] as number[],
+    /** The next this many device ids the feed meets are stale: for them it answers its first page again. */
+    staleDevices: 0,
   };
+  /** Device ids the following feed has met, and those of them it treats as stale. */
+  private readonly feedDevices = { seen: new Set<string>(), stale: new Set<string>() };
   /** Device ids each account's list has seen, in order (the first `staleDevices` of them are stale). */
   private readonly devices = new Map<string, string[]>();
   /** Where each device's liked or saved listing has got to (`<user>:<tab>:<device>`). */
@@ -743,8 +747,16 @@ export class FakeTikTok {
     if (!cookies.has("sessionid")) return sendJson(response, { statusCode: 0, statusMsg: "" });
     const accounts: (FakeProfile | undefined)[] = [this.following.viewer, ...this.followedProfiles()];
     for (const at of this.following.strayEntriesAt) accounts.splice(at, 0, undefined);
-    const offset = Number(url.searchParams.get("cursor")) || 0;
-    const count = Math.min(Number(url.searchParams.get("count")) || 15, 15);
+    const device = url.searchParams.get("device_id") ?? "";
+    if (!this.feedDevices.seen.has(device)) {
+      this.feedDevices.seen.add(device);
+      if (this.following.staleDevices > 0) {
+        this.following.staleDevices--;
+        this.feedDevices.stale.add(device);
+      }
+    }
+    const offset = this.feedDevices.stale.has(device) ? 0 : Number(url.searchParams.get("cursor"));
+    const count = Number(url.searchParams.get("count"));
     const page = accounts.slice(offset, offset + count);
     sendJson(response, {
       storyUsers: page.map((account) =>

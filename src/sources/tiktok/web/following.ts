@@ -7,7 +7,14 @@ import { listItemOf } from "./item.js";
 import type { ListedStories } from "./listed-stories.js";
 import { pageScope } from "./page.js";
 import { LoginWall, type TikTokWeb, type Visit } from "./web.js";
-import { checkListStatus, listJson, newDeviceId, REQUESTS_PER_PAGE, webAppQuery } from "./web-app.js";
+import {
+  checkListStatus,
+  DEVICE_RETRIES,
+  listJson,
+  newDeviceId,
+  REQUESTS_PER_PAGE,
+  webAppQuery,
+} from "./web-app.js";
 
 /** Accounts `story/user_list` is asked for at a time (gallery-dl's count). */
 const USERS_COUNT = 15;
@@ -22,6 +29,8 @@ interface FollowingState {
   deviceId: string;
   /** The login's own user id ("" unknown): TikTok may list the viewer among the accounts it follows. */
   viewer: string;
+  /** The first account of the feed (offset 0): met again further on, it is the first page repeated. */
+  first?: string;
 }
 
 /**
@@ -51,6 +60,7 @@ export async function followingPage(
     skip: typeof position.s === "number" ? position.s : 0,
     deviceId: typeof position.d === "string" ? position.d : newDeviceId(),
     viewer: viewer.id,
+    ...(typeof position.f === "string" ? { first: position.f } : {}),
   };
   const walked = await walkFollowing(web, visit, input.limit, state, (items) =>
     stories.remember(items, visit, true),
@@ -61,7 +71,15 @@ export async function followingPage(
     title: "Following",
     owner: viewer.id ? { id: viewer.id, ...(viewer.username ? { username: viewer.username } : {}) } : {},
     items: walked.items,
-    next: walked.more ? { o: state.offset, s: state.skip, d: state.deviceId, m: state.viewer } : undefined,
+    next: walked.more
+      ? {
+          o: state.offset,
+          s: state.skip,
+          d: state.deviceId,
+          m: state.viewer,
+          ...(state.first ? { f: state.first } : {}),
+        }
+      : undefined,
     viaLogin: true,
   };
 }
@@ -104,8 +122,25 @@ async function walkFollowing(
   }
 }
 
-/** One answer of `story/user_list`: the followed accounts' ids from the offset on. */
+/**
+ * The followed accounts from the offset on. For a stale device id TikTok answers the feed's first page
+ * whatever the offset (as on profiles and tabs; both references draw a new device id for every request):
+ * a page further on that holds the feed's first account is that, and a new device id is drawn.
+ */
 async function followedAccounts(web: TikTokWeb, visit: Visit, state: FollowingState) {
+  for (let retries = 0; ; retries++) {
+    const users = await followedAccountsAsked(web, visit, state);
+    if (state.offset === 0) state.first ??= users.ids.find((id) => id !== undefined);
+    const repeated = state.offset > 0 && state.first !== undefined && users.ids.includes(state.first);
+    if (!repeated) return users;
+    if (retries >= DEVICE_RETRIES)
+      throw new SourceFailure("blocked", "TikTok keeps answering the following feed's first page");
+    state.deviceId = newDeviceId();
+  }
+}
+
+/** One answer of `story/user_list`: the followed accounts' ids from the offset on. */
+async function followedAccountsAsked(web: TikTokWeb, visit: Visit, state: FollowingState) {
   const query = webAppQuery({
     count: String(USERS_COUNT),
     cursor: String(state.offset),
