@@ -110,6 +110,47 @@ describe("profiles the way TikTok serves them (both references' rules)", () => {
     assert.equal(v.status, 200, JSON.stringify(v.body));
   });
 
+  it("a collection's offset grows by the count asked (yt-dlp), whatever cursor the answer carries; a playlist's follows its cursor, or the count without one", async () => {
+    const posts = makePosts(50, { salt: 6600 });
+    const lists = [
+      { kind: "collection" as const, id: "7300000000000000103", answerCursor: "received" as const },
+      { kind: "collection" as const, id: "7300000000000000104" },
+      { kind: "playlist" as const, id: "7300000000000000105", answerCursor: "none" as const },
+      { kind: "playlist" as const, id: "7300000000000000106" },
+    ];
+    for (const { kind, id, answerCursor } of lists) {
+      stack.fake.collections.set(id, {
+        kind,
+        id,
+        title: "Counted",
+        owner: "grid.maker",
+        posts,
+        hidden: [3, 4, 40],
+        ...(answerCursor ? { answerCursor } : {}),
+      });
+      const before = stack.fake.requests.length;
+      const items = await listAll(stack, `https://www.tiktok.com/@grid.maker/${kind}/Counted-${id}`, 30);
+      assert.deepEqual(
+        items.map((item) => item.id),
+        posts.filter((_, i) => ![3, 4, 40].includes(i)).map((post) => post.id),
+        `${kind} ${answerCursor ?? ""}`,
+      );
+      const asked = stack.fake.requests
+        .slice(before)
+        .filter((request) => /^\/api\/(collection|mix)\/item_list\//.test(request.path))
+        .map((request) => new URL(request.path, "http://x").searchParams);
+      for (const [index, query] of asked.entries()) {
+        const previous = asked[index - 1];
+        const expected = previous ? Number(previous.get("cursor")) + Number(previous.get("count")) : 0;
+        assert.equal(
+          Number(query.get("cursor")),
+          expected,
+          `${kind} ${answerCursor ?? ""}: request ${index}`,
+        );
+      }
+    }
+  });
+
   it("a collection goes on past an empty page that says there is more; a later refusal is no 404", async () => {
     const posts = makePosts(75, { salt: 6500 });
     const hidden = Array.from({ length: 30 }, (_, i) => 30 + i);

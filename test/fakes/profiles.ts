@@ -84,6 +84,12 @@ export interface FakeCollection {
   hidden?: number[];
   /** From this offset on, TikTok refuses the pages (a non-zero statusCode). */
   refuseFrom?: number;
+  /**
+   * The `cursor` an answer carries: a playlist's is the next offset (`offset + count`); a collection's
+   * none (yt-dlp reads none), or, to hold a client to yt-dlp's offset rule, `received` (the offset plus
+   * the items shown, short of the positions TikTok left out); `none` for a playlist without one.
+   */
+  answerCursor?: "received" | "none";
 }
 
 const DAY = 86_400;

@@ -601,7 +601,7 @@ export class FakeTikTok {
     sendJson(response, {
       itemList: shown.map(({ post }) => itemStructOf(post, owner)),
       hasMore: offset + count < collection.posts.length,
-      ...(kind === "playlist" ? { cursor: String(offset + count) } : {}),
+      ...offsetCursor(collection, offset, count, shown.length),
       statusCode: 0,
     });
   }
@@ -1157,6 +1157,14 @@ const TAB_OF_ENDPOINT: Record<string, string> = {
 };
 /** Where the liked and saved tabs' cursors count down from (inferred: a number that goes down, not a time). */
 const TAB_CURSOR_TOP = 1_700_000_000_000;
+
+/** The `cursor` a collection's or playlist's answer carries, if any (FakeCollection's `answerCursor`). */
+function offsetCursor(collection: FakeCollection, offset: number, count: number, shown: number) {
+  if (collection.answerCursor === "received") return { cursor: String(offset + shown) };
+  if (collection.kind === "playlist" && collection.answerCursor !== "none")
+    return { cursor: String(offset + count) };
+  return {};
+}
 
 /** The slip the answer for the page at `position` makes, used up once served. */
 function slipAt(served: FakeTab, position: number): CursorSlip["slip"] | undefined {

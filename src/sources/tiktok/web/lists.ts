@@ -135,15 +135,25 @@ async function walkProfile(
   return { items, more, cursor, deviceId, withheld };
 }
 
+/**
+ * A collection's offset grows by the count asked, as yt-dlp's does, whatever the answer carries; a
+ * playlist's follows the answer's `cursor` when it moves on (the web app's reading, from public crawlers:
+ * neither reference lists playlists), else the count asked.
+ */
 const OFFSET_ENDPOINTS = {
-  collection: { path: "/api/collection/item_list/", key: "collectionId", extra: { sourceType: "113" } },
-  playlist: { path: "/api/mix/item_list/", key: "mixId", extra: {} },
+  collection: {
+    path: "/api/collection/item_list/",
+    key: "collectionId",
+    extra: { sourceType: "113" },
+    readsCursor: false,
+  },
+  playlist: { path: "/api/mix/item_list/", key: "mixId", extra: {}, readsCursor: true },
 } as const;
 
 /**
- * One page of a collection or a playlist ("mix"), by offset: the answer's own cursor when it moves on,
- * otherwise the count asked for (yt-dlp's rule: a short or empty page that says `hasMore` goes on past
- * the positions TikTok left out, where counting the items received would ask for them again and again).
+ * One page of a collection or a playlist ("mix"), by offset (yt-dlp's rule: a short or empty page that
+ * says `hasMore` goes on past the positions TikTok left out, where counting the items received would ask
+ * for them again and again).
  */
 export async function offsetPage(web: TikTokWeb, visit: Visit, input: ListInput): Promise<ListAnswer> {
   const link = input.link as ListLink & { list: "collection" | "playlist"; id: string };
@@ -172,7 +182,7 @@ export async function offsetPage(web: TikTokWeb, visit: Visit, input: ListInput)
       );
     items.push(...itemsOf(answer).map((item) => listItemOf(item)));
     more = at(answer, ["hasMore"]) === true;
-    const next = num(at(answer, ["cursor"]));
+    const next = endpoint.readsCursor ? num(at(answer, ["cursor"])) : undefined;
     offset = next !== undefined && next > offset ? next : offset + count;
   }
   return {
