@@ -28,6 +28,31 @@ describe("a sync of a creator with nothing new", () => {
       const pages = fake.listedPages.filter((page) => page.username === creator.username);
       assert.equal(pages.length, 1, `list requests: ${JSON.stringify(pages)}`);
       assert.ok(Number(pages[0]?.count) <= 15, "no more than one upstream page asked for");
+
+      const { createClient } = await import("../src/library/index.js");
+      const client = createClient({ upstreams: { tiktok: fake.url }, allowPrivateUpstreams: true });
+      try {
+        const before = fake.listedPages.length;
+        const saved = new Set(creator.posts.slice(3).map((post) => post.id));
+        const listed = [];
+        for await (const item of client.list("https://www.tiktok.com/@sync.creator", { archive: saved }))
+          listed.push(item.id);
+        assert.deepEqual(
+          listed,
+          creator.posts.slice(0, 3).map((post) => post.id),
+          "up to the first saved post",
+        );
+        assert.equal(
+          fake.listedPages.length - before,
+          1,
+          "the library's listing with an archive: one request",
+        );
+        const all = [];
+        for await (const item of client.list("https://www.tiktok.com/@sync.other")) all.push(item.id);
+        assert.equal(all.length, 30, "without an archive, the whole listing");
+      } finally {
+        await client.close();
+      }
     } finally {
       await fake.close();
       await rm(dir, { recursive: true, force: true });

@@ -1,6 +1,6 @@
 import { mapLimited } from "../domain/concurrency.js";
 import { isPostId, visible } from "../domain/files.js";
-import { itemsOfPages, type ListItem } from "../domain/lists.js";
+import { itemsOfPages, type ListItem, pageSizes } from "../domain/lists.js";
 import { fileNamer, type PostFacts } from "../domain/output-template.js";
 import { PLATFORMS, parsePostLink, platformNamed, TIKTOK } from "../domain/platforms.js";
 import { parseTikTokListLink } from "../domain/tiktok-url.js";
@@ -39,10 +39,6 @@ function isListLink(link: string): boolean {
     return false;
   }
 }
-
-/** The most posts a listing page may hold, and what one of TikTok's own list pages holds. */
-const MAX_PAGE = 100;
-const FIRST_PAGE = 15;
 
 interface Failure {
   link: string;
@@ -107,16 +103,18 @@ async function walkList(link: string, run: Run, onPost: (job: Job) => Promise<vo
   try {
     let total: number | undefined;
     let title: string | undefined;
-    const bounds = { limit: opts.limit, since: opts.since, until: opts.until, type: opts.postType };
-    // With --break-on-existing, the first page asks for what one upstream page holds: a creator whose
-    // newest post is saved costs one list request; later pages grow to the most a page may hold.
-    let pageSize = opts.breakOnExisting ? FIRST_PAGE : MAX_PAGE;
+    const bounds = {
+      limit: opts.limit,
+      since: opts.since,
+      until: opts.until,
+      type: opts.postType,
+      // Newest first: past the first post already saved, everything is older and saved too.
+      ...(opts.breakOnExisting ? { known: (id: string) => run.archive.has(id) } : {}),
+    };
+    // With --break-on-existing, a creator whose newest post is saved costs one list request.
+    const size = pageSizes(opts.breakOnExisting === true);
     const items = itemsOfPages(
-      (cursor) => {
-        const limit = pageSize;
-        pageSize = Math.min(MAX_PAGE, pageSize * 2);
-        return backend.listPage(link, cursor, limit);
-      },
+      (cursor) => backend.listPage(link, cursor, size()),
       bounds,
       (page) => {
         total ??= page.total;
@@ -129,8 +127,6 @@ async function walkList(link: string, run: Run, onPost: (job: Job) => Promise<vo
         tally.listFailures.push({ link, reason: "the listing named a post id that is not TikTok's" });
         continue;
       }
-      // Newest first: past the first post already saved, everything is older and saved too.
-      if (opts.breakOnExisting && run.archive.has(item.id)) break;
       tally.listed++;
       found++;
       if (opts.json) process.stdout.write(`${JSON.stringify(item satisfies ListItem)}\n`);

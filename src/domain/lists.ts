@@ -69,12 +69,32 @@ export interface ListPage extends Omit<ListAnswer, "next"> {
 export const listItemUrl = (username: string | undefined, id: string, type: ListItem["type"]) =>
   `https://www.tiktok.com/@${username || "i"}/${type === "photo" ? "photo" : "video"}/${id}`;
 
+/** The most posts a listing page may hold. */
+const MAX_LIST_PAGE = 100;
+/** What one of TikTok's own list pages holds (`creator/item_list`). */
+const UPSTREAM_PAGE = 15;
+
+/**
+ * The page sizes of a walk, one call a page: the most a page may hold, or, for a walk that stops at the
+ * first saved post, one upstream page first (a creator whose newest post is saved costs one request) and
+ * then twice the page before, up to the most.
+ */
+export function pageSizes(stopsAtSaved: boolean): () => number {
+  let next = stopsAtSaved ? UPSTREAM_PAGE : MAX_LIST_PAGE;
+  return () => {
+    const size = next;
+    next = Math.min(MAX_LIST_PAGE, next * 2);
+    return size;
+  };
+}
+
 /** Pages in a row that may bring no post at all (a gap a source steps over) before a walk gives up. */
 export const MAX_PAGES_WITHOUT_POSTS = 3;
 
 /**
  * The posts of a whole listing the bounds select, newest first, page after page (`nextPage` is given the
- * previous page's cursor): stops at `limit`, at the first post older than `since`, and when the pages stop
+ * previous page's cursor): stops at `limit`, at the first post older than `since` or already saved
+ * (`known`), and when the pages stop
  * bringing posts it has not given yet (a page of repeats at once, empty pages after a few), so a source
  * that answers a cursor for ever cannot keep a walk going.
  */
@@ -96,6 +116,7 @@ export async function* itemsOfPages<Page extends Pick<ListPage, "items" | "curso
     if (empty >= MAX_PAGES_WITHOUT_POSTS) return;
     for (const item of fresh) {
       seen.add(item.id);
+      if (bounds.known?.(item.id)) return;
       const time = item.createdAt ? Date.parse(item.createdAt) : Number.NaN;
       if (bounds.since !== undefined && time < bounds.since) return;
       if (bounds.until !== undefined && time > bounds.until) continue;

@@ -48,6 +48,11 @@ export interface ListBounds {
   until?: number;
   /** Only this kind of post. */
   type?: "video" | "photo";
+  /**
+   * Whether a post is already saved (an archive): the walk stops at the first such post (newest first,
+   * the rest are older and saved too), and its first page asks for no more than one upstream page holds.
+   */
+  known?: (id: string) => boolean;
 }
 
 /** One of several requests, settled: its value or its error. */

@@ -121,6 +121,12 @@ export interface ListOptions {
   /** Only videos, or only photo posts. */
   type?: "video" | "photo";
   source?: string;
+  /**
+   * Posts already saved, by id (a `Set`, or anything with `has`): the listing stops at the first of them
+   * (newest first, the rest are older and saved too), as the CLI's `--break-on-existing` does, and its
+   * first page asks TikTok for one page only, so a creator with nothing new costs one request.
+   */
+  archive?: { has(id: string): boolean };
 }
 
 export type { ListItem, ListPage };
@@ -338,7 +344,8 @@ function clientOf(services: Services, options: ClientOptions) {
     /**
      * Every post of a profile, collection or playlist, newest first, across its pages:
      * `for await (const item of client.list(url)) …`. `since`/`until` bound the posts' dates (a profile
-     * stops at the first post older than `since`), `limit` the number of posts, `type` their kind.
+     * stops at the first post older than `since`), `limit` the number of posts, `type` their kind; with
+     * `archive`, the listing stops at the first post already saved.
      */
     async *list(url: string, choice: ListOptions = {}): AsyncGenerator<ListItem> {
       await client.ready();
@@ -347,6 +354,7 @@ function clientOf(services: Services, options: ClientOptions) {
         since: dateMs(choice.since),
         until: dateMs(choice.until),
         type: choice.type,
+        ...(choice.archive ? { known: (id: string) => choice.archive?.has(id) === true } : {}),
       });
       while (true) {
         const next = await use(() => items.next());

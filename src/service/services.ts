@@ -1,6 +1,6 @@
 import { once } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
-import { itemsOfPages } from "../domain/lists.js";
+import { itemsOfPages, pageSizes } from "../domain/lists.js";
 import type { DownloadRequest, Settled } from "../domain/requests.js";
 import type { RedisTarget } from "../stores/redis-connect.js";
 import { createAnswers, withPictureLinks } from "./answers.js";
@@ -16,7 +16,6 @@ import { createWatches } from "./watches.js";
 export type { ServiceDeps, Services };
 
 /** Pages a whole listing is read in. */
-const LIST_PAGE_SIZE = 100;
 
 /**
  * The core's use cases, the one door every face (HTTP app, CLI, library) goes through. No module-level
@@ -47,8 +46,10 @@ export function createServices(config: Config, deps: ServiceDeps = {}): Services
     download: async (request) => answerOf(await pipeline.download(checked(request))),
     downloadMany: (requests, limit) => downloadMany(core.pipeline, answerOf, checked, requests, limit),
     listPage,
-    list: (request, bounds) =>
-      itemsOfPages((cursor) => listPage({ ...request, cursor, limit: LIST_PAGE_SIZE }), bounds),
+    list: (request, bounds) => {
+      const size = pageSizes(bounds.known !== undefined);
+      return itemsOfPages((cursor) => listPage({ ...request, cursor, limit: size() }), bounds);
+    },
     openFile: createOpenFile(core),
     providers: () => providers(core),
     storedLinks: (limit) => store.storedLinks(limit),
