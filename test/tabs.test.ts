@@ -263,6 +263,25 @@ describe("a person's tabs", () => {
     assert.equal(body.result.hasMore, false);
   });
 
+  it("a tab the profile says is open, answered nothing, is empty; one it does not is withheld", async () => {
+    const open = makeProfile("tab.open.empty", [], {
+      tabs: { liked: { posts: [], author: maker, public: true }, stories: { posts: [], public: true } },
+    });
+    const closed = makeProfile("tab.closed", makePosts(1, { salt: 9060 }), {
+      tabs: { liked: { posts: [], author: maker }, stories: { posts: [] } },
+      private: true,
+    });
+    stack.fake.profiles.set(open.username, open);
+    stack.fake.profiles.set(closed.username, closed);
+    for (const name of ["liked", "stories"]) {
+      const empty = await list(stack, { url: `https://www.tiktok.com/@tab.open.empty/${name}` });
+      assert.equal(empty.status, 200, JSON.stringify(empty.body));
+      assert.deepEqual([empty.body.result.items, empty.body.result.hasMore], [[], false], name);
+      const withheld = await list(stack, { url: `https://www.tiktok.com/@tab.closed/${name}` });
+      assert.deepEqual([withheld.status, withheld.body.code], [403, "LOGIN_REQUIRED"], name);
+    }
+  });
+
   it("draws a new device id when a tab repeats its page, and goes on", async () => {
     const stale = makeProfile("tab.stale", [], {
       tabs: { liked: { posts: makePosts(40, { salt: 9850 }), author: maker, public: true, staleDevices: 1 } },

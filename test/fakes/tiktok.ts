@@ -474,6 +474,8 @@ export class FakeTikTok {
               verified: false,
               privateAccount: profile.private === true,
               secret: profile.private === true,
+              // Whether the account shows its liked videos to anyone (TikTok's own user field).
+              openFavorite: profile.tabs?.liked?.public === true,
             },
             stats: { videoCount: profile.posts.length, followerCount: 12 },
             statsV2: { videoCount: String(profile.posts.length), followerCount: "12" },
@@ -654,6 +656,8 @@ export class FakeTikTok {
     const cursor =
       devices.indexOf(device) < (served.staleDevices ?? 0) ? 0 : Number(url.searchParams.get("cursor"));
     if (served.noItemList) return sendJson(response, { hasMore: false, statusCode: 0 });
+    // TikTok leaves empty fields out (an empty list, a false flag): an empty tab answers as a withheld one.
+    if (served.posts.length === 0) return sendJson(response, { statusCode: 0, statusMsg: "" });
     if (served.emptyAnswers) {
       served.emptyAnswers--;
       const more = stories ? { MaxCursor: cursor, HasMoreAfter: true } : { hasMore: true };

@@ -18,6 +18,11 @@ export interface Account {
   total?: number;
   /** TikTok marks the account private; it is listed only with the operator's login. */
   private?: boolean;
+  /**
+   * Tabs the profile page says anyone may see: liked when `openFavorite`, stories when the account is
+   * public. Answered nothing, such a tab is empty, not withheld.
+   */
+  openTabs?: ("liked" | "stories")[];
 }
 
 /**
@@ -38,7 +43,13 @@ async function accountOf(web: TikTokWeb, visit: Visit, username: string): Promis
       return { secUid, owner: ownerOf(user ?? {}), total, private: true };
     }
     if (code !== 0 && !user) throw postErrors.notFound("TikTok has no account by this name.");
-    if (user && secUid) return { secUid, owner: ownerOf(user), total };
+    if (user && secUid)
+      return {
+        secUid,
+        owner: ownerOf(user),
+        total,
+        openTabs: user.openFavorite === true ? ["liked", "stories"] : ["stories"],
+      };
     if (!user) throw postErrors.notFound("TikTok has no account by this name.");
   }
   return accountFromEmbed(web, visit, username);

@@ -46,7 +46,9 @@ const tabWithheld = (tab: ListedTab, why: string) =>
  * One page of a tab. TikTok withholds a tab from a visitor by answering without any `itemList` and any
  * "more" flag: then, for a client allowed to see what the operator's login shows, the page is asked
  * again with that login (and marked so: it is the operator's private data); otherwise it is a 403
- * LOGIN_REQUIRED that names the tab.
+ * LOGIN_REQUIRED that names the tab. TikTok leaves empty fields out, so an empty tab answers the same:
+ * for a tab the profile page says anyone may see (liked with `openFavorite`, a public account's
+ * stories) it is an empty tab, as is an answer without `itemList` that says there is no more.
  */
 export async function tabPage(
   web: TikTokWeb,
@@ -84,6 +86,9 @@ export async function tabPage(
   const walked = await withoutLogin(visit, async (login) => {
     if (askedWithLogin) visit.operatorCookie = login;
     let answer = await ask();
+    // Nothing from a tab the profile says anyone may see: an empty tab (TikTok leaves out an empty list).
+    if (withholds(answer) && account.openTabs?.some((open) => open === tab))
+      return { items: [], more: false };
     if (withholds(answer) && input.position === undefined && input.readsViaLogin && login) {
       visit.operatorCookie = login;
       state.viaLogin = true;
