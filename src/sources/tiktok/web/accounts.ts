@@ -18,11 +18,8 @@ export interface Account {
   total?: number;
   /** TikTok marks the account private; it is listed only with the operator's login. */
   private?: boolean;
-  /**
-   * Tabs the profile page says anyone may see: liked when `openFavorite`, stories when the account is
-   * public. Answered nothing, such a tab is empty, not withheld.
-   */
-  openTabs?: ("liked" | "stories")[];
+  /** Tabs the profile page says anyone may see (liked, when `openFavorite`): answered nothing, they are empty. */
+  openTabs?: "liked"[];
 }
 
 /**
@@ -48,7 +45,7 @@ async function accountOf(web: TikTokWeb, visit: Visit, username: string): Promis
         secUid,
         owner: ownerOf(user),
         total,
-        openTabs: user.openFavorite === true ? ["liked", "stories"] : ["stories"],
+        ...(user.openFavorite === true ? { openTabs: ["liked"] } : {}),
       };
     if (!user) throw postErrors.notFound("TikTok has no account by this name.");
   }

@@ -47,8 +47,9 @@ const tabWithheld = (tab: ListedTab, why: string) =>
  * "more" flag: then, for a client allowed to see what the operator's login shows, the page is asked
  * again with that login (and marked so: it is the operator's private data); otherwise it is a 403
  * LOGIN_REQUIRED that names the tab. TikTok leaves empty fields out, so an empty tab answers the same:
- * for a tab the profile page says anyone may see (liked with `openFavorite`, a public account's
- * stories) it is an empty tab, as is an answer without `itemList` that says there is no more.
+ * for a liked tab the profile page says anyone may see (`openFavorite`) it is an empty tab, as is an
+ * answer without `itemList` that says there is no more. (A public account's stories may still be for its
+ * followers only, so they have no such sign.)
  */
 export async function tabPage(
   web: TikTokWeb,
@@ -95,7 +96,12 @@ export async function tabPage(
       answer = await ask();
     }
     if (withholds(answer))
-      throw tabWithheld(tab, " (the owner keeps the tab private, or it needs the owner's own login)");
+      throw tabWithheld(
+        tab,
+        tab === "stories"
+          ? " (the account has none now, or shows them to its followers only)"
+          : " (the owner keeps the tab private, or it needs the owner's own login)",
+      );
     return walkTab(tab, { first: answer, ask, keep }, state, input.limit);
   });
   return {
