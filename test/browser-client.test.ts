@@ -39,6 +39,31 @@ describe("the browser-like client for TikTok's pages", () => {
     }
   });
 
+  it("sends the junk headers with page requests only, not with list API calls (as yt-dlp does)", async () => {
+    const stack = await startStack({ fake: { waf: false } });
+    try {
+      const listed = await stack.app.inject({
+        url: "/api/list",
+        query: { url: "https://www.tiktok.com/@tiny.list", type: "native" },
+      });
+      assert.equal(listed.statusCode, 200, listed.body);
+      const junkOf = (headers: IncomingHttpHeaders) =>
+        Object.keys(headers).filter((name) => /^[bcdfghjklmnpqrstvwxz]{8,24}$/.test(name));
+      const page = stack.fake.requests.find((request) => request.path.startsWith("/@tiny.list"));
+      const calls = stack.fake.requests.filter((request) =>
+        request.path.startsWith("/api/creator/item_list/"),
+      );
+      assert.ok(page && junkOf(page.headers).length >= 2, "the profile page has them");
+      assert.ok(calls.length > 0);
+      for (const call of calls) {
+        assert.deepEqual(junkOf(call.headers), [], "a list call has none");
+        assert.match(String(call.headers.accept), /^application\/json/);
+      }
+    } finally {
+      await stack.close();
+    }
+  });
+
   describe("keeps the plain client's guards", () => {
     let server: { url: string; close(): Promise<void> };
     before(async () => {

@@ -17,17 +17,17 @@ export function pageHeaders(userAgent: string): Record<string, string> {
 
 /**
  * Harmless headers with random names and values, new for each extraction, as yt-dlp adds them to its
- * TikTok requests since 2026-08 (against blocks keyed on an exact header set): 2 to 8 headers named by
- * 8 to 24 random consonants, with values of 16 to 32 random letters and digits. No fixed prefix: a
- * prefix would itself be a fingerprint.
+ * TikTok page requests since 2026-08 (its "blockbuster headers", against blocks keyed on an exact header
+ * set): 2 to 8 headers, each named by 8 to 24 random consonants with a value of 16 to 32 of them
+ * (consonants only, so that no real header name comes out). No fixed prefix: a prefix would itself be a
+ * fingerprint. Like yt-dlp, we send them with page requests, not with the web app's list API calls.
  */
 export function junkHeaders(): Record<string, string> {
   const consonants = "bcdfghjklmnpqrstvwxz";
-  const characters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-  const draw = (alphabet: string, length: number) =>
-    Array.from({ length }, () => alphabet[randomInt(alphabet.length)]).join("");
+  const draw = (length: number) =>
+    Array.from({ length }, () => consonants[randomInt(consonants.length)]).join("");
   const headers: Record<string, string> = {};
   for (let count = 2 + randomInt(7); Object.keys(headers).length < count; )
-    headers[draw(consonants, 8 + randomInt(17))] = draw(characters, 16 + randomInt(17));
+    headers[draw(8 + randomInt(17))] = draw(16 + randomInt(17));
   return headers;
 }

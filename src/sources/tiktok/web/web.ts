@@ -48,12 +48,12 @@ export function createTikTokWeb(deps: SourceDeps) {
   // Solves TikTok's WAF proof of work off the event loop; its threads start with the first challenge.
   const powSolver = createPowSolver();
 
-  const loadPage = (visit: Visit, url: string, userAgent: string, accept?: string) =>
-    loadThroughWaf(powSolver, visit, url, userAgent, accept);
+  const loadPage = (visit: Visit, url: string, userAgent: string, json = false) =>
+    loadThroughWaf(powSolver, visit, url, userAgent, json);
 
   /** A JSON endpoint of TikTok's web app (the lists), on the visit's session; its WAF page is solved too. */
   async function loadJson(visit: Visit, url: string, userAgent: string): Promise<unknown> {
-    const page = await loadPage(visit, url, userAgent, "application/json, text/plain, */*");
+    const page = await loadPage(visit, url, userAgent, true);
     try {
       const data: unknown = JSON.parse(page.html);
       visit.passed = true;
@@ -113,11 +113,18 @@ export function createTikTokWeb(deps: SourceDeps) {
 
 export type TikTokWeb = ReturnType<typeof createTikTokWeb>;
 
-/** One page on the visit's session; a login wall, 403 or 429 marks the session blocked. */
-async function fetchPage(visit: Visit, url: string, userAgent: string, accept?: string) {
+/**
+ * One page on the visit's session; a login wall, 403 or 429 marks the session blocked. The visit's junk
+ * headers go with page requests only, as yt-dlp sends its "blockbuster headers" with page requests and
+ * not with its list API calls; a JSON request asks for JSON as the web app does.
+ */
+async function fetchPage(visit: Visit, url: string, userAgent: string, json: boolean) {
   const response = await visit.route.browser.request({
     url,
-    headers: { ...pageHeaders(userAgent), ...(accept ? { accept } : {}), ...visit.junk },
+    headers: {
+      ...pageHeaders(userAgent),
+      ...(json ? { accept: "application/json, text/plain, */*" } : visit.junk),
+    },
     jar: visit.jar,
     // The operator's login goes with each page request; it never enters a kept session or the cache.
     cookie: visit.operatorCookie,
@@ -145,16 +152,16 @@ async function loadThroughWaf(
   visit: Visit,
   url: string,
   userAgent: string,
-  accept?: string,
+  json: boolean,
 ) {
-  let page = await fetchPage(visit, url, userAgent, accept);
+  let page = await fetchPage(visit, url, userAgent, json);
   if (page.kind === "waf") {
     const challenge = parseWafChallenge(page.html);
     const solution = await solveProofOfWork(powSolver, challenge.seed, challenge.digest, visit.signal);
     const cookies = challengeCookies(challenge, solution);
     for (const [name, value] of cookies) await setTikTokCookie(visit.jar, name, value, "Max-Age=120");
     try {
-      page = await fetchPage(visit, url, userAgent, accept);
+      page = await fetchPage(visit, url, userAgent, json);
     } finally {
       for (const [name] of cookies)
         await setTikTokCookie(visit.jar, name, "", "Expires=Thu, 01 Jan 1970 00:00:00 GMT");
