@@ -121,11 +121,13 @@ describe("a person's tabs", () => {
     const patient = makeProfile("tab.patient", [], {
       tabs: {
         liked: { posts: makePosts(20, { salt: 9700 }), author: maker, public: true, emptyAnswers: 2 },
+        saved: { posts: makePosts(18, { salt: 9720 }), author: maker, public: true, emptyAnswers: 1 },
         reposts: {
           posts: makePosts(23, { salt: 9750 }),
           author: maker,
           public: true,
           moreFlag: "HasMoreAfter",
+          emptyAnswers: 1,
         },
         stories: { posts: makePosts(7, { salt: 9800 }), public: true, emptyAnswers: 1 },
       },
@@ -136,6 +138,11 @@ describe("a person's tabs", () => {
       idsOf(await listPages(stack, url("liked"), 30)),
       patient.tabs?.liked?.posts.map((p) => p.id),
       "empty answers with hasMore do not end the tab",
+    );
+    assert.deepEqual(
+      idsOf(await listPages(stack, url("saved"), 30)),
+      patient.tabs?.saved?.posts.map((p) => p.id),
+      "nor the saved tab",
     );
     assert.deepEqual(
       idsOf(await listPages(stack, url("reposts"), 30)),
@@ -224,6 +231,47 @@ describe("a person's tabs", () => {
     );
     const own = await list(stack, { url: tab("saved"), limit: "3" }, marked);
     assert.equal(own.status, 200, "the operator's own saved tab opens");
+  });
+
+  it("a tab or a collection whose answer comes back as an empty body is asked again, then on another session", async () => {
+    for (const times of [1, 2]) {
+      const name = `tab.empty.body${times}`;
+      const profile = makeProfile(name, [], {
+        tabs: {
+          liked: {
+            posts: makePosts(6, { salt: 9070 + times }),
+            author: maker,
+            public: true,
+            emptyBodies: times,
+          },
+          reposts: {
+            posts: makePosts(6, { salt: 9080 + times }),
+            author: maker,
+            public: true,
+            emptyBodies: times,
+          },
+        },
+      });
+      stack.fake.profiles.set(name, profile);
+      const id = `73000000000000002${times}0`;
+      stack.fake.collections.set(id, {
+        kind: "collection",
+        id,
+        title: "Bodies",
+        owner: "grid.maker",
+        posts: makePosts(5, { salt: 9090 + times }),
+        emptyBodies: times,
+      });
+      for (const url of [
+        `https://www.tiktok.com/@${name}/liked`,
+        `https://www.tiktok.com/@${name}/reposts`,
+        `https://www.tiktok.com/@grid.maker/collection/Bodies-${id}`,
+      ]) {
+        const { status, body } = await list(stack, { url });
+        assert.equal(status, 200, `${url}: ${JSON.stringify(body)}`);
+        assert.ok(body.result.items.length >= 5, url);
+      }
+    }
   });
 
   it("is asked with the values TikTok expects, which the fake checks (aid, count, verifyFp, loadBackward)", async () => {
@@ -421,6 +469,12 @@ describe("the following feed", () => {
       accounts.splice(accounts.length - more.length);
       stack.fake.following.staleDevices = 0;
     }
+  });
+
+  it("a feed answer that comes back as an empty body is asked again", async () => {
+    stack.fake.following.emptyBodies = 2;
+    const pages = await listPages(stack, "https://www.tiktok.com/following", 50, marked);
+    assert.deepEqual(idsOf(pages), FEED);
   });
 
   it("a followed account's story is downloaded from the feed's item by a marked key only, never from a cache", async () => {

@@ -63,6 +63,8 @@ export interface FakeTab {
   noItemList?: boolean;
   /** Cursors TikTok gets wrong, each once, on the answer for the page that starts at `at` (a position). */
   cursorSlips?: CursorSlip[];
+  /** This many answers come back as an empty 200 body first (as profiles can). */
+  emptyBodies?: number;
 }
 
 /**
@@ -90,6 +92,8 @@ export interface FakeCollection {
    * the items shown, short of the positions TikTok left out); `none` for a playlist without one.
    */
   answerCursor?: "received" | "none";
+  /** This many answers come back as an empty 200 body first (as profiles can). */
+  emptyBodies?: number;
 }
 
 const DAY = 86_400;

@@ -220,6 +220,8 @@ export class FakeTikTok {
     strayEntriesAt: [] as number[],
     /** The next this many device ids the feed meets are stale: for them it answers its first page again. */
     staleDevices: 0,
+    /** This many `story/user_list` answers come back as an empty 200 body first (as profiles can). */
+    emptyBodies: 0,
   };
   /** Device ids the following feed has met, and those of them it treats as stale. */
   private readonly feedDevices = { seen: new Set<string>(), stale: new Set<string>() };
@@ -584,6 +586,8 @@ export class FakeTikTok {
     const collection = this.collections.get(url.searchParams.get(key) ?? "");
     if (!collection || collection.kind !== kind)
       return sendJson(response, { statusCode: 10201, statusMsg: "", itemList: [], hasMore: false });
+    if (this.emptyBody(`${kind}/${collection.id}`, collection.emptyBodies))
+      return send(response, 200, "application/json; charset=utf-8", "");
     this.setSessionCookies(response, parseCookies(request.headers.cookie));
     const offset = Number(url.searchParams.get("cursor")) || 0;
     const count = Math.min(Number(url.searchParams.get("count")) || 30, 30);
@@ -647,6 +651,8 @@ export class FakeTikTok {
     this.setSessionCookies(response, cookies);
     if (!profile || !served || !(served.public || this.opensTab(cookies.get("sessionid"), profile, tab)))
       return sendJson(response, { statusCode: 0, statusMsg: "" });
+    if (this.emptyBody(`${profile.username}/${tab}`, served.emptyBodies))
+      return send(response, 200, "application/json; charset=utf-8", "");
     const count = Number(url.searchParams.get("count"));
     const device = url.searchParams.get("device_id") ?? "";
     const devices = this.devices.get(`${profile.username}:${tab}`) ?? [];
@@ -749,6 +755,8 @@ export class FakeTikTok {
     const cookies = parseCookies(request.headers.cookie);
     this.setSessionCookies(response, cookies);
     if (!cookies.has("sessionid")) return sendJson(response, { statusCode: 0, statusMsg: "" });
+    if (this.emptyBody("/following", this.following.emptyBodies))
+      return send(response, 200, "application/json; charset=utf-8", "");
     const accounts: (FakeProfile | undefined)[] = [this.following.viewer, ...this.followedProfiles()];
     for (const at of this.following.strayEntriesAt) accounts.splice(at, 0, undefined);
     const device = url.searchParams.get("device_id") ?? "";
@@ -812,11 +820,11 @@ export class FakeTikTok {
       .filter((profile): profile is FakeProfile => profile !== undefined);
   }
 
-  /** Whether this account's next list answer is one of the empty bodies it is set to give. */
-  private emptyBody(username: string, times = 0): boolean {
-    const given = this.emptyBodiesGiven.get(username) ?? 0;
+  /** Whether a list's next answer (an account's, a tab's, a collection's, the feed's) is an empty body. */
+  private emptyBody(list: string, times = 0): boolean {
+    const given = this.emptyBodiesGiven.get(list) ?? 0;
     if (given >= times) return false;
-    this.emptyBodiesGiven.set(username, given + 1);
+    this.emptyBodiesGiven.set(list, given + 1);
     return true;
   }
 
