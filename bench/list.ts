@@ -120,6 +120,20 @@ async function syncWithNothingNew() {
     console.log(
       `a sync of a 100-post creator whose newest post is archived (CLI --break-on-existing, exit ${run.code}): ${lists} item_list request(s)`,
     );
+    const { createClient } = await import("../src/library/index.js");
+    const client = createClient({ upstreams: { tiktok: fake.url }, allowPrivateUpstreams: true });
+    try {
+      const start = fake.listedPages.length;
+      const archive = new Set(creator.posts.map((post) => post.id));
+      let listed = 0;
+      for await (const _ of client.list(`https://www.tiktok.com/@${creator.username}`, { archive })) listed++;
+      const asked = fake.listedPages.slice(start).length;
+      console.log(
+        `the same through the library (list() with an archive): ${listed} new post(s), ${asked} item_list request(s)`,
+      );
+    } finally {
+      await client.close();
+    }
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
