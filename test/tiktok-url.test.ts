@@ -74,7 +74,7 @@ describe("parseTikTokLink: every form users paste", () => {
   for (const [input, code, url] of shorts) {
     it(`reads the short link ${input}`, () => {
       const { shared, ...link } = parseTikTokLink(input, NOW) as { shared: string };
-      assert.deepEqual(link, { kind: "short", code, url });
+      assert.deepEqual(link, { kind: "short", platform: "tiktok", code, url });
       assert.match(shared, new RegExp(`^[a-z.]*tiktok\\.com/(t/)?${code}/?$`), "the link as it was shared");
     });
   }

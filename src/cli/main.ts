@@ -22,7 +22,7 @@ import {
 /** One post to handle: its link, and where it comes from (a listing's "post 37 of 412"). */
 interface Job {
   link: string;
-  /** Known before any request when the post came from a listing. */
+  /** Its archive key (`archiveKey`), known before any request when the post came from a listing. */
   id?: string;
   label?: string;
   /** The profile, collection or playlist it was listed from (`{list}` in a template). */
@@ -43,7 +43,7 @@ function isListLink(link: string): boolean {
 interface Failure {
   link: string;
   reason: string;
-  /** The post's id, when it is known: kept for the next run to try again. */
+  /** The post's archive key, when it is known: kept for the next run to try again. */
   id?: string;
 }
 
@@ -109,7 +109,10 @@ async function walkList(link: string, run: Run, onPost: (job: Job) => Promise<vo
       until: opts.until,
       type: opts.postType,
       // Newest first: past the first post already saved, everything is older and saved too.
-      ...(opts.breakOnExisting ? { known: (id: string) => run.archive.has(id) } : {}),
+      // (A listing's posts are TikTok's.)
+      ...(opts.breakOnExisting
+        ? { known: (id: string) => run.archive.has(archiveKey(TIKTOK.name, id)) }
+        : {}),
     };
     // With --break-on-existing, a creator whose newest post is saved costs one list request.
     const size = pageSizes(opts.breakOnExisting === true);
@@ -133,7 +136,7 @@ async function walkList(link: string, run: Run, onPost: (job: Job) => Promise<vo
       else
         await onPost({
           link: item.url,
-          id: item.id,
+          id: archiveKey(TIKTOK.name, item.id),
           label: `post ${found}${total ? ` of ${total}` : ""}`,
           list: title,
         });
@@ -195,7 +198,8 @@ async function handle(job: Job, index: number, run: Run): Promise<void> {
     const platform = (answered.result as { platform?: unknown }).platform;
     const post = {
       ...answered,
-      key: archiveKey(typeof platform === "string" ? platform : undefined, answered.id),
+      // A server from before platforms answers TikTok's posts only.
+      key: archiveKey(typeof platform === "string" ? platform : TIKTOK.name, answered.id),
     };
     if (opts.json) {
       tally.posts++;
@@ -376,7 +380,7 @@ export async function main(argv: string[]): Promise<number> {
 
 /** A post's own address, from its key (`archiveKey`). */
 function postUrlOfKey(key: string): string {
-  const [platform, id] = key.includes(":") ? (key.split(":") as [string, string]) : ["tiktok", key];
+  const [platform = "", id = ""] = key.split(":");
   return (platformNamed(PLATFORMS, platform) ?? TIKTOK).postUrl(id);
 }
 

@@ -42,15 +42,11 @@ export async function openArchive(path: string | undefined) {
   };
 }
 
-/**
- * A post as the archive and the run name it: a TikTok post by its id (the archive's lines were only
- * TikTok's before), another platform's as `<platform>:<id>`; a line is yt-dlp's `<platform> <id>`.
- */
-export const archiveKey = (platform: string | undefined, id: string) =>
-  !platform || platform === "tiktok" ? id : `${platform}:${id}`;
+/** A post as the archive and the run name it, `<platform>:<id>`; its line is yt-dlp's `<platform> <id>`. */
+export const archiveKey = (platform: string, id: string) => `${platform}:${id}`;
 
 /** A key as yt-dlp's archive line, `<platform> <id>`. */
-const archiveLine = (key: string) => (key.includes(":") ? key.replace(":", " ") : `tiktok ${key}`);
+const archiveLine = (key: string) => key.replace(":", " ");
 
 /** What a file-system error means, in plain words. */
 const PLAIN_ERRORS: Record<string, string> = {

@@ -1,5 +1,5 @@
 import { badRequest } from "./errors.js";
-import type { Address, PostLink } from "./links.js";
+import { type Address, type PostLink, withinDomains } from "./links.js";
 import type { ShortLink } from "./tiktok-url.js";
 
 /**
@@ -21,7 +21,7 @@ const INPUT_HOSTS = new Set([
 const SHORT_HOSTS = new Set(["v.douyin.com", "jx.douyin.com"]);
 
 /** Douyin's web, API and CDN domains: `UPSTREAM_DOUYIN` moves them all, and the tunnel fetches only from them. */
-export const DOUYIN_DOMAINS = [
+const DOUYIN_DOMAINS = [
   "douyin.com",
   "iesdouyin.com",
   "snssdk.com",
@@ -33,17 +33,20 @@ export const DOUYIN_DOMAINS = [
 
 export const isDouyinInputHost = (host: string) => INPUT_HOSTS.has(host);
 
-export function isDouyinHost(hostname: string): boolean {
-  const host = hostname.toLowerCase().replace(/\.$/, "");
-  return DOUYIN_DOMAINS.some((domain) => host === domain || host.endsWith(`.${domain}`));
-}
+export const isDouyinHost = withinDomains(DOUYIN_DOMAINS);
 
 /** Douyin's post ids are 19 digits (ByteDance's, like TikTok's: the top bits are the creation time). */
 const POST_ID = /^\d{19}$/;
-const POST_PATHS = [
-  /^\/(?:video|note|slides)\/(\d+)\/?$/,
-  /^\/share\/(?:video|note|slides)\/(\d+)\/?$/,
-  /^\/m\/(?:video|note|slides)\/(\d+)\/?$/,
+const isShareHost = (host: string) => host.endsWith("iesdouyin.com") || host === "m.douyin.com";
+const isMobileHost = (host: string) => host === "jingxuan.douyin.com";
+/** A post page's path, on the hosts that serve it: the web's, the share pages', the mobile site's. */
+const POST_PATHS: readonly { path: RegExp; on: (host: string) => boolean }[] = [
+  {
+    path: /^\/(?:video|note|slides)\/(\d+)\/?$/,
+    on: (host) => !isShareHost(host) && !isMobileHost(host),
+  },
+  { path: /^\/share\/(?:video|note|slides)\/(\d+)\/?$/, on: isShareHost },
+  { path: /^\/m\/(?:video|note|slides)\/(\d+)\/?$/, on: isMobileHost },
 ];
 const SHORT_CODE = /^[A-Za-z0-9_-]{4,32}$/;
 
@@ -83,18 +86,9 @@ export function parseDouyinPost({ url, host, path }: Address): PostLink | ShortL
 
 /** The post id an address names: in its path, or in `modal_id`/`vid` of any douyin.com page. */
 function postIdOf(url: URL, host: string, path: string): string | undefined {
-  for (const pattern of POST_PATHS) {
+  for (const { path: pattern, on } of POST_PATHS) {
     const match = pattern.exec(path)?.[1];
-    if (match === undefined) continue;
-    const shareHost = host.endsWith("iesdouyin.com") || host === "m.douyin.com";
-    const mobileHost = host === "jingxuan.douyin.com";
-    const onItsHost =
-      pattern === POST_PATHS[0]
-        ? !shareHost && !mobileHost
-        : pattern === POST_PATHS[1]
-          ? shareHost
-          : mobileHost;
-    if (onItsHost) return match;
+    if (match !== undefined && on(host)) return match;
   }
   if (!host.endsWith("douyin.com") || host === "live.douyin.com") return undefined;
   return url.searchParams.get("modal_id") ?? url.searchParams.get("vid") ?? undefined;
@@ -102,11 +96,3 @@ function postIdOf(url: URL, host: string, path: string): string | undefined {
 
 /** A post's address on Douyin. */
 export const douyinPostUrl = (id: string) => `https://www.douyin.com/video/${id}`;
-
-/** The post a Douyin address (a short link's target) names, if it names one. */
-export function postFromDouyinUrl(target: URL): PostLink | undefined {
-  if (!isDouyinHost(target.hostname)) return undefined;
-  const host = target.hostname.toLowerCase();
-  const id = postIdOf(target, host, target.pathname.replace(/\/{2,}/g, "/"));
-  return id !== undefined && POST_ID.test(id) ? { kind: "post", platform: "douyin", id } : undefined;
-}

@@ -3,6 +3,14 @@ import { badRequest } from "./errors.js";
 /** Longest link we look at; anything longer is refused before any parsing or network call. */
 export const MAX_LINK_LENGTH = 2048;
 
+/** A host test for a site's domains: each domain itself and every host under it (any case, a trailing dot). */
+export function withinDomains(domains: readonly string[]): (hostname: string) => boolean {
+  return (hostname) => {
+    const host = hostname.toLowerCase().replace(/\.$/, "");
+    return domains.some((domain) => host === domain || host.endsWith(`.${domain}`));
+  };
+}
+
 /** A post, named as everything shared between requests names it: the site it is on, and its id there. */
 export interface PostRef {
   platform: string;

@@ -1,7 +1,5 @@
 import { badRequest } from "./errors.js";
-import { type Address, type PostLink, readAddress } from "./links.js";
-
-export { MAX_LINK_LENGTH } from "./links.js";
+import { type Address, type PostLink, readAddress, withinDomains } from "./links.js";
 
 /** Hosts a user may paste. Anything else, look-alikes included, is not TikTok. */
 const INPUT_HOSTS = new Set([
@@ -38,15 +36,14 @@ export const isInputHost = (host: string) => INPUT_HOSTS.has(host);
 /** TikTok's hosts, for an address a user pasted. */
 const TIKTOK_SITE = { accepts: isInputHost, label: "TikTok" };
 
-export function isTikTokHost(hostname: string): boolean {
-  const host = hostname.toLowerCase().replace(/\.$/, "");
-  return TIKTOK_DOMAINS.some((domain) => host === domain || host.endsWith(`.${domain}`));
-}
+export const isTikTokHost = withinDomains(TIKTOK_DOMAINS);
 
 export type { PostLink };
-/** A short link: its code, where we resolve it (every code resolves at vt.tiktok.com), and as it was shared. */
-/** `platform`: another platform's short link (Douyin's); TikTok's carry none, as they always have. */
-export type ShortLink = { kind: "short"; platform?: string; code: string; url: string; shared: string };
+/**
+ * A short link: its platform, its code, where we resolve it (every TikTok code resolves at
+ * vt.tiktok.com), and as it was shared.
+ */
+export type ShortLink = { kind: "short"; platform: string; code: string; url: string; shared: string };
 export type TikTokLink = PostLink | ShortLink;
 
 /** What a list link names: a creator's posts, a public collection, or a playlist ("mix"). */
@@ -248,6 +245,7 @@ function matchShortPath(path: string, host: string): ShortLink | undefined {
   // Every code resolves at vt.tiktok.com, whatever host it was shared on (as cobalt does).
   return {
     kind: "short",
+    platform: "tiktok",
     code,
     url: `https://vt.tiktok.com/${code}/`,
     shared: `${host}${path}`,

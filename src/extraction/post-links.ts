@@ -2,7 +2,7 @@ import { LRUCache } from "lru-cache";
 import type { BaseLogger } from "pino";
 import { leadsToList } from "../domain/errors.js";
 import { type Platform, type PostLink, parsePostLink, platformNamed, TIKTOK } from "../domain/platforms.js";
-import { listUrlOf } from "../domain/tiktok-url.js";
+import { listUrlOf, type ShortLink } from "../domain/tiktok-url.js";
 import type { Egress } from "../net/egress.js";
 import type { Store } from "../stores/types.js";
 import { followShortLink, resolveShortLink } from "./short-links.js";
@@ -33,19 +33,24 @@ export function createPostLinks(deps: {
       return link;
     }
     // A code is kept for the post it led to, per platform.
-    const platformName = link.platform ?? TIKTOK.name;
-    const codeKey = platformName === TIKTOK.name ? link.code : `${platformName}:${link.code}`;
+    const codeKey = `${link.platform}:${link.code}`;
     const known = await safely(() => deps.store.getShortLink(codeKey), undefined);
-    if (known) return { kind: "post", platform: platformName, id: known };
-    if (platformName !== TIKTOK.name) {
-      const platform = platformNamed(deps.platforms, platformName) as Platform;
-      const post = await followShortLink(deps.egress.pick(platform.upstream).http, link, platform);
-      await safely(() => deps.store.setShortLink(codeKey, post.id, SHORT_LINK_TTL_MS), undefined);
-      return post;
-    }
-    const target = await resolveShortLink(deps.egress.pick(TIKTOK.upstream).browser, link);
-    if (target.kind === "list") throw leadsToList(listUrlOf(target), target.list);
-    await safely(() => deps.store.setShortLink(link.code, target.id, SHORT_LINK_TTL_MS), undefined);
+    if (known) return { kind: "post", platform: link.platform, id: known };
+    const target = await followed(deps, link);
+    await safely(() => deps.store.setShortLink(codeKey, target.id, SHORT_LINK_TTL_MS), undefined);
     return target;
   };
+}
+
+/**
+ * Where a short link leads: TikTok's through its browser-like client (a list is its 400), another
+ * platform's by its redirects.
+ */
+async function followed(deps: { platforms: readonly Platform[]; egress: Egress }, link: ShortLink) {
+  const platform = platformNamed(deps.platforms, link.platform) as Platform;
+  if (platform.name !== TIKTOK.name)
+    return followShortLink(deps.egress.pick(platform.upstream).http, link, platform);
+  const target = await resolveShortLink(deps.egress.pick(TIKTOK.upstream).browser, link);
+  if (target.kind === "list") throw leadsToList(listUrlOf(target), target.list);
+  return target;
 }

@@ -1,8 +1,8 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { type Static, Type } from "typebox";
 import { ApiError, badRequest } from "../../domain/errors.js";
+import { MAX_LINK_LENGTH } from "../../domain/links.js";
 import { type DownloadRequest, downloadRequest } from "../../domain/requests.js";
-import { MAX_LINK_LENGTH } from "../../domain/tiktok-url.js";
 import type { Services } from "../../service/types.js";
 import { keyedAndLimited, rateLimited } from "../access.js";
 import { askerOf } from "../asker.js";

@@ -1,7 +1,7 @@
 import { Type } from "typebox";
 import { ApiError } from "../../domain/errors.js";
+import { MAX_LINK_LENGTH } from "../../domain/links.js";
 import { downloadRequest } from "../../domain/requests.js";
-import { MAX_LINK_LENGTH } from "../../domain/tiktok-url.js";
 import type { Services } from "../../service/types.js";
 import { keyedAndLimited } from "../access.js";
 import { askerOf } from "../asker.js";

@@ -1,7 +1,8 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { type Static, Type } from "typebox";
+import { MAX_LINK_LENGTH } from "../../domain/links.js";
 import { type ListRequest, listRequest } from "../../domain/requests.js";
-import { LIST_KINDS, type ListKind, MAX_LINK_LENGTH } from "../../domain/tiktok-url.js";
+import { LIST_KINDS, type ListKind } from "../../domain/tiktok-url.js";
 import type { Services } from "../../service/types.js";
 import { keyedAndLimited } from "../access.js";
 import { askerOf } from "../asker.js";

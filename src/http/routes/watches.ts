@@ -1,7 +1,7 @@
 import type { FastifyRequest } from "fastify";
 import { type Static, Type } from "typebox";
 import { ApiError } from "../../domain/errors.js";
-import { MAX_LINK_LENGTH } from "../../domain/tiktok-url.js";
+import { MAX_LINK_LENGTH } from "../../domain/links.js";
 import type { Services } from "../../service/types.js";
 import type { WatchOwner } from "../../service/watches.js";
 import { keyedAndLimited } from "../access.js";
