@@ -402,3 +402,62 @@ describe("a watched list that goes away", () => {
     }
   });
 });
+
+describe("a watch's check after a crash", () => {
+  it("does not queue a post again whose event was queued before the watch could remember it", async () => {
+    const { createWatches } = await import("../src/service/watches.js");
+    const { createSqliteLasting } = await import("../src/stores/lasting-sqlite.js");
+    const { createMetrics } = await import("../src/service/metrics.js");
+    const { pino } = await import("pino");
+    const dir = await mkdtemp(join(tmpdir(), "tiktok-dl-watch-crash-"));
+    const lasting = createSqliteLasting(join(dir, "data.db"));
+    let clock = Date.now();
+    const items = makePosts(2, { salt: 12_900 }).map((made) => ({
+      id: made.id,
+      url: `https://www.tiktok.com/@watch.crash/video/${made.id}`,
+      type: "video" as const,
+      createdAt: new Date(made.createTime * 1000).toISOString(),
+      author: { username: "watch.crash" },
+    }));
+    const page = { kind: "profile", id: "x", title: "watch.crash", owner: { username: "watch.crash" } };
+    let shown = items.slice(1);
+    const watches = createWatches({
+      lasting,
+      listPage: async () =>
+        ({ ...page, items: shown, provider: "native", cached: false, fetchedAt: clock }) as never,
+      send: async () => ({ kind: "delivered", status: 200 }),
+      checkTarget: async () => {},
+      now: () => clock,
+      random: () => 0,
+      log: pino({ enabled: false }),
+      metrics: createMetrics({ activeTunnels: () => 0, proxies: () => [] }).watches,
+      settings: { minIntervalS: 1, maxPerInstance: 10, pauseAfterS: 3600, retryDelaysS: [1] },
+    });
+    try {
+      const owner = { id: "local", allowance: 5 };
+      const { watch } = await watches.create(owner, {
+        url: "https://www.tiktok.com/@watch.crash",
+        target: { type: "webhook", url: "https://hooks.example.com/x" },
+        every: 1,
+      });
+      const key = `local~${watch.id}`;
+      const before = await lasting.get("watches", key);
+      shown = items;
+      clock += 5_000;
+      await watches.check(new AbortController().signal);
+      // As if the process died after queueing the event and before the watch remembered the post.
+      await lasting.put("watches", key, { ...(before as object), nextCheckAt: 0 });
+      clock += 5_000;
+      await watches.check(new AbortController().signal);
+      const told = (await watches.deliveries(owner, watch.id)).filter((d) => d.event === "post.created");
+      assert.deepEqual(
+        told.map((delivery) => delivery.postId),
+        [items[0]?.id],
+        "the new post was queued once",
+      );
+    } finally {
+      await lasting.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

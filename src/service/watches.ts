@@ -123,6 +123,10 @@ function linkOfPage(page: ListPage): ListLink {
   };
 }
 
+/** A post's event for a watch has one id, whichever check saw it: a post is told once. */
+const postEventId = (watch: Pick<Watch, "id">, post: string) =>
+  `msg_${createHash("sha256").update(`${watch.id}\0${post}`).digest("base64url").slice(0, 24)}`;
+
 /** The records of watches and their deliveries, read and written as the use cases need them. */
 function watchRecords(deps: WatchesDeps) {
   const { lasting, now } = deps;
@@ -134,13 +138,10 @@ function watchRecords(deps: WatchesDeps) {
       (entry) => entry.record as Delivery & { key: string },
     );
 
-  /** Writes an event before its first attempt (a post's event once: its id is the post's). */
+  /** Writes an event before its first attempt (a post's event's id is the post's: see `postEventId`). */
   async function enqueue(watch: Watch, event: WatchEventType, data: Record<string, unknown>, seenAt = now()) {
     const post = (data.post as { id?: string } | undefined)?.id;
-    const id = post
-      ? `msg_${createHash("sha256").update(`${watch.id}\0${post}`).digest("base64url").slice(0, 24)}`
-      : `msg_${randomBytes(18).toString("base64url")}`;
-    if (post && (await deliveriesOf(watch)).some((delivery) => delivery.id === id)) return;
+    const id = post ? postEventId(watch, post) : `msg_${randomBytes(18).toString("base64url")}`;
     const createdAt = now();
     const key = deliveryKey(watchKey(watch), createdAt, sequence++, id);
     const body = JSON.stringify({
@@ -226,13 +227,15 @@ export function createWatches(deps: WatchesDeps) {
       return { secret, previousValidUntil: new Date(now() + OLD_SECRET_MS).toISOString() };
     },
     /** The background check: every due watch's list read once, new posts queued. */
-    check: (signal: AbortSignal) => checkDue(deps, { all, enqueue }, signal),
+    check: (signal: AbortSignal) => checkDue(deps, { all, enqueue, deliveriesOf }, signal),
     /** The background delivery: every pending delivery that is due, in order per watch. */
     deliver: (signal: AbortSignal) => deliverDue(deps, signal),
     /** Queue depth and the oldest pending delivery's age, for /metrics. */
     async queue() {
       const pending = await lasting.list(PENDING);
-      const oldest = Math.min(...pending.map((entry) => (entry.record as { at: number }).at));
+      // A loop, not Math.min(...): the queue of a receiver that is down may outgrow a call's arguments.
+      let oldest = Number.POSITIVE_INFINITY;
+      for (const entry of pending) oldest = Math.min(oldest, (entry.record as { at: number }).at);
       return { depth: pending.length, oldestAgeS: pending.length ? (now() - oldest) / 1000 : 0 };
     },
     count: () => lasting.count(WATCHES),
@@ -246,7 +249,7 @@ export function createWatches(deps: WatchesDeps) {
 
 export type Watches = ReturnType<typeof createWatches>;
 
-type Helpers = Pick<ReturnType<typeof watchRecords>, "all" | "enqueue">;
+type Helpers = Pick<ReturnType<typeof watchRecords>, "all" | "enqueue" | "deliveriesOf">;
 
 async function createWatch(deps: WatchesDeps, owner: WatchOwner, input: NewWatch) {
   const { settings, now } = deps;
@@ -298,12 +301,7 @@ async function createWatch(deps: WatchesDeps, owner: WatchOwner, input: NewWatch
 async function checkDue(deps: WatchesDeps, helpers: Helpers, signal: AbortSignal) {
   const now = deps.now();
   const due = (await helpers.all()).filter((watch) => !watch.paused && watch.nextCheckAt <= now);
-  const byList = new Map<string, Watch[]>();
-  for (const watch of due) {
-    const group = byList.get(watch.list);
-    if (group) group.push(watch);
-    else byList.set(watch.list, [watch]);
-  }
+  const byList = Map.groupBy(due, (watch) => watch.list);
   await mapLimited([...byList.values()], 8, async (watches) => {
     if (signal.aborted) return;
     const first = watches[0] as Watch;
@@ -353,8 +351,14 @@ async function checked(
     return deps.lasting.put(WATCHES, watchKey(watch), failed);
   }
   const { fresh, remembered } = newPosts(current, page.items);
+  // A post queued before a crash kept the watch from remembering it is not queued again (read once a check).
+  const queued =
+    fresh.length > 0
+      ? new Set((await helpers.deliveriesOf(current)).map((delivery) => delivery.id))
+      : new Set<string>();
   for (const item of fresh)
-    await helpers.enqueue(current, "post.created", { post: postData(current, item) }, now);
+    if (!queued.has(postEventId(current, item.id)))
+      await helpers.enqueue(current, "post.created", { post: postData(current, item) }, now);
   const { listFailingSince: _gone, ...rest } = current;
   await deps.lasting.put(WATCHES, watchKey(watch), {
     ...rest,
@@ -397,13 +401,10 @@ async function pause(deps: WatchesDeps, helpers: Helpers, watch: Watch, reason: 
 async function deliverDue(deps: WatchesDeps, signal: AbortSignal) {
   const now = deps.now();
   const pending = await deps.lasting.list(PENDING);
-  const byWatch = new Map<string, string[]>();
-  for (const { id } of pending) {
-    const keyed = id.split(":")[0] as string;
-    const keys = byWatch.get(keyed);
-    if (keys) keys.push(id);
-    else byWatch.set(keyed, [id]);
-  }
+  const byWatch = Map.groupBy(
+    pending.map(({ id }) => id),
+    (id) => id.split(":")[0] as string,
+  );
   const perHost = hostSlots(PER_HOST);
   await mapLimited([...byWatch.entries()], 64, async ([keyed, keys]) => {
     const watch = (await deps.lasting.get(WATCHES, keyed)) as Watch | undefined;
