@@ -15,8 +15,6 @@ import { createWatches } from "./watches.js";
 
 export type { ServiceDeps, Services };
 
-/** Pages a whole listing is read in. */
-
 /**
  * The core's use cases, the one door every face (HTTP app, CLI, library) goes through. No module-level
  * state: each call builds an isolated instance. `close()` closes what it opened, nothing it was given.

@@ -1,6 +1,7 @@
 import { SourceFailure } from "../../../domain/errors.js";
 import { at, list } from "../../../domain/json-path.js";
 import { type Media, postIdsInLinks, withIdEvidence } from "../../../domain/media.js";
+import { TIKTOK } from "../../../domain/platforms.js";
 import { DESKTOP_USER_AGENT, pageHeaders } from "../../../net/browser.js";
 import { newCookieJar } from "../../../net/cookie-jar.js";
 import type { HttpResponse } from "../../../net/http-client.js";
@@ -134,7 +135,7 @@ export function defineProvider(
   return {
     name: spec.name,
     // Every downloader site here serves TikTok's posts; a sibling site's providers will name theirs.
-    platform: "tiktok",
+    platform: TIKTOK.name,
     origin: spec.origin,
     upstream: spec.name,
     params: spec.params ?? [],

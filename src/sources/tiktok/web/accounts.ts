@@ -18,8 +18,8 @@ export interface Account {
   total?: number;
   /** TikTok marks the account private; it is listed only with the operator's login. */
   private?: boolean;
-  /** Tabs the profile page says anyone may see (liked, when `openFavorite`): answered nothing, they are empty. */
-  openTabs?: "liked"[];
+  /** The profile page says anyone may see its liked videos (`openFavorite`): answered nothing, that tab is empty. */
+  likedOpen?: boolean;
 }
 
 /**
@@ -45,7 +45,7 @@ async function accountOf(web: TikTokWeb, visit: Visit, username: string): Promis
         secUid,
         owner: ownerOf(user),
         total,
-        ...(user.openFavorite === true ? { openTabs: ["liked"] } : {}),
+        ...(user.openFavorite === true ? { likedOpen: true } : {}),
       };
     if (!user) throw postErrors.notFound("TikTok has no account by this name.");
   }

@@ -1,6 +1,7 @@
 import { ApiError, SourceFailure } from "../../../domain/errors.js";
 import { at } from "../../../domain/json-path.js";
 import type { Extraction } from "../../../domain/media.js";
+import { TIKTOK } from "../../../domain/platforms.js";
 import { DESKTOP_USER_AGENT, MOBILE_USER_AGENT } from "../../../net/browser.js";
 import type { ExtractInput, SourceDescriptor } from "../../types.js";
 import { extractionOf } from "./item.js";
@@ -12,9 +13,9 @@ import { createTikTokWeb, type TikTokWeb, type Visit } from "./web.js";
 /** TikTok's own post page, read from its __UNIVERSAL_DATA_FOR_REHYDRATION__ script (docs/upstreams/tiktok.md §2). */
 export const nativeSource: SourceDescriptor = {
   name: "native",
-  platform: "tiktok",
+  platform: TIKTOK.name,
   origin: "https://www.tiktok.com",
-  upstream: "tiktok",
+  upstream: TIKTOK.upstream,
   params: [],
   provesPostId: true,
   // TikTok's own page is the first choice until the health figures say otherwise.

@@ -1,5 +1,6 @@
 import type { KeptStories } from "../../../domain/kept-stories.js";
 import type { Extraction } from "../../../domain/media.js";
+import { TIKTOK } from "../../../domain/platforms.js";
 import { DESKTOP_USER_AGENT } from "../../../net/browser.js";
 import { extractionOf } from "./item.js";
 import type { Visit } from "./web.js";
@@ -21,7 +22,7 @@ export function createListedStories(kept: KeptStories, now: () => number) {
         typeof item.id === "string"
           ? [
               {
-                post: { platform: "tiktok", id: item.id },
+                post: { platform: TIKTOK.name, id: item.id },
                 story: { item, cookie, route: visit.route.id, viaLogin },
               },
             ]
@@ -32,7 +33,7 @@ export function createListedStories(kept: KeptStories, now: () => number) {
 
     /** The story as listed, for a client that may see it, while its media addresses still work. */
     async extraction(id: string, readsViaLogin: boolean): Promise<Extraction | undefined> {
-      const story = await kept.find({ platform: "tiktok", id });
+      const story = await kept.find({ platform: TIKTOK.name, id });
       if (!story || (story.viaLogin && !readsViaLogin)) return undefined;
       const extraction = extractionOf(story.item, {
         userAgent: DESKTOP_USER_AGENT,

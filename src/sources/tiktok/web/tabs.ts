@@ -88,8 +88,7 @@ export async function tabPage(
     if (askedWithLogin) visit.operatorCookie = login;
     let answer = await ask();
     // Nothing from a tab the profile says anyone may see: an empty tab (TikTok leaves out an empty list).
-    if (withholds(answer) && account.openTabs?.some((open) => open === tab))
-      return { items: [], more: false };
+    if (withholds(answer) && tab === "liked" && account.likedOpen) return { items: [], more: false };
     if (withholds(answer) && input.position === undefined && input.readsViaLogin && login) {
       visit.operatorCookie = login;
       state.viaLogin = true;
