@@ -262,14 +262,19 @@ describe("a person's tabs", () => {
         posts: makePosts(5, { salt: 9090 + times }),
         emptyBodies: times,
       });
-      for (const url of [
-        `https://www.tiktok.com/@${name}/liked`,
-        `https://www.tiktok.com/@${name}/reposts`,
-        `https://www.tiktok.com/@grid.maker/collection/Bodies-${id}`,
-      ]) {
+      for (const [url, posts] of [
+        [`https://www.tiktok.com/@${name}/liked`, profile.tabs?.liked?.posts],
+        [`https://www.tiktok.com/@${name}/reposts`, profile.tabs?.reposts?.posts],
+        [`https://www.tiktok.com/@grid.maker/collection/Bodies-${id}`, stack.fake.collections.get(id)?.posts],
+      ] as const) {
         const { status, body } = await list(stack, { url });
         assert.equal(status, 200, `${url}: ${JSON.stringify(body)}`);
         assert.ok(body.result.items.length >= 5, url);
+        assert.deepEqual(
+          body.result.items.map((item: Page) => item.id),
+          posts?.map((post) => post.id),
+          `${url}: every post, in order`,
+        );
       }
     }
   });

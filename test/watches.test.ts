@@ -461,3 +461,36 @@ describe("a watch's check after a crash", () => {
     }
   });
 });
+
+describe("the fake Discord and Telegram", () => {
+  it("answer a body they cannot read with the 400 the real ones give, not a crash", async () => {
+    const discord = await new FakeDiscord().start();
+    const telegram = await new FakeTelegram(BOT_TOKEN).start();
+    try {
+      const hook = `${discord.url}/api/webhooks/1/token`;
+      const form = await fetch(hook, { method: "POST", body: new URLSearchParams({ content: "hi" }) });
+      assert.equal(form.status, 400, "Discord reads JSON (or multipart), not a form");
+      const broken = await fetch(hook, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: "{not json",
+      });
+      assert.equal(broken.status, 400);
+      const send = `${telegram.url}/bot${BOT_TOKEN}/sendMessage`;
+      const garbled = await fetch(send, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: "{",
+      });
+      assert.equal(garbled.status, 400);
+      const asForm = await fetch(send, {
+        method: "POST",
+        body: new URLSearchParams({ chat_id: "42", text: "hi" }),
+      });
+      assert.equal(asForm.status, 200, "Telegram takes a form too");
+      assert.equal(discord.received.length + telegram.received.length, 1);
+    } finally {
+      await Promise.all([discord.close(), telegram.close()]);
+    }
+  });
+});

@@ -19,6 +19,13 @@ const RETRIED_STATUSES = new Set([408, 429]);
 /** The longest message each accepts (Telegram's `text`, Discord's `content`), in characters. */
 const TELEGRAM_TEXT_MAX = 4096;
 const DISCORD_CONTENT_MAX = 2000;
+const DISCORD_TITLE_MAX = 256;
+
+/** `text` in at most `max` characters (code points, never half of one): cut with an ellipsis when longer. */
+function cut(text: string, max: number): string {
+  const characters = [...text];
+  return characters.length > max ? `${characters.slice(0, Math.max(0, max - 1)).join("")}…` : text;
+}
 
 /** An event's body as the receiver reads it: Standard Webhooks' `{type, timestamp, data}`. */
 interface EventBody {
@@ -103,7 +110,7 @@ function discordMessage(event: EventBody) {
   return {
     embeds: [
       {
-        title: (post.caption?.split("\n")[0] || "New post").slice(0, 256),
+        title: cut(post.caption?.split("\n")[0] || "New post", DISCORD_TITLE_MAX),
         url: post.url,
         ...(post.author ? { author: { name: `@${post.author}` } } : {}),
         ...(post.createdAt ? { timestamp: post.createdAt } : {}),
@@ -135,10 +142,7 @@ function textOf(event: EventBody, max: number): string {
   }
   const head = `New post${post.author ? ` by @${post.author}` : ""}`;
   const room = max - [...head].length - [...post.url].length - 2;
-  const caption = [...(post.caption ?? "")];
-  const cut =
-    caption.length > room ? `${caption.slice(0, Math.max(0, room - 1)).join("")}…` : caption.join("");
-  return [head, cut, post.url].filter(Boolean).join("\n");
+  return [head, cut(post.caption ?? "", room), post.url].filter(Boolean).join("\n");
 }
 
 /** 2xx delivered; 408, 429 and 5xx again later (`Retry-After`, or Telegram's `retry_after`); 410 gone; the rest failed. */

@@ -100,6 +100,23 @@ export class FakeWebhookReceiver extends FakeServer {
   }
 }
 
+/**
+ * The fields of a body sent as JSON (or, where the service takes forms too, as a form), or undefined for
+ * one it cannot read: Discord and Telegram answer that with a 400. (Discord's multipart form is not faked.)
+ */
+function bodyFields(request: IncomingMessage, body: string, forms = false): Record<string, any> | undefined {
+  const type = String(request.headers["content-type"] ?? "");
+  if (forms && /^application\/x-www-form-urlencoded\b/i.test(type))
+    return Object.fromEntries(new URLSearchParams(body));
+  if (!/^application\/json\b/i.test(type)) return undefined;
+  try {
+    const json: unknown = JSON.parse(body);
+    return json !== null && typeof json === "object" ? (json as Record<string, any>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 const isHttpUrl = (value: unknown) => typeof value === "string" && /^https?:\/\/[^\s]+$/.test(value);
 const chars = (value: unknown) => (typeof value === "string" ? [...value].length : 0);
 
@@ -114,7 +131,8 @@ export class FakeDiscord extends FakeServer {
   protected accept(request: IncomingMessage, body: string): Received | Refusal {
     if (!/^\/api\/webhooks\/\d+\/[\w-]+$/.test(request.url ?? ""))
       return { refuse: 404, body: '{"message": "Unknown Webhook", "code": 10015}' };
-    const json = JSON.parse(body) as Record<string, any>;
+    const json = bodyFields(request, body);
+    if (!json) return { refuse: 400, body: '{"message": "Cannot send an empty message", "code": 50006}' };
     const embeds = (json.embeds ?? []) as Record<string, any>[];
     if (!json.content && embeds.length === 0)
       return { refuse: 400, body: '{"message": "Cannot send an empty message", "code": 50006}' };
@@ -153,7 +171,8 @@ export class FakeTelegram extends FakeServer {
       body: JSON.stringify({ ok: false, error_code: code, description }),
     });
     if (request.url !== `/bot${this.token}/sendMessage`) return refuse(401, "Unauthorized");
-    const json = JSON.parse(body) as Record<string, any>;
+    const json = bodyFields(request, body, true);
+    if (!json) return refuse(400, "Bad Request: message text is empty");
     if (!json.chat_id) return refuse(400, "Bad Request: chat_id is empty");
     if (!json.text) return refuse(400, "Bad Request: message text is empty");
     if (chars(json.text) > 4096) return refuse(400, "Bad Request: message is too long");
