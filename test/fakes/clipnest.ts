@@ -5,13 +5,13 @@
  * browser-like request, its media only with the cookie the post's answer set and the site as Referer,
  * and an unknown post is a 404.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { badRequest, postErrors, SourceFailure } from "../../src/domain/errors.js";
 import type { Address } from "../../src/domain/links.js";
 import type { Media } from "../../src/domain/media.js";
 import type { Platform, PostLink } from "../../src/domain/platforms.js";
 import type { SourceDescriptor } from "../../src/sources/types.js";
+import { type LocalServer, listenLocally } from "../support/local-server.js";
 
 const HOSTS = new Set(["clipnest.example", "www.clipnest.example"]);
 const POST_PATH = /^\/p\/(\d{1,20})\/?$/;
@@ -69,22 +69,20 @@ export const clipnestSource: SourceDescriptor = {
 };
 
 export class FakeClipnest {
-  private server?: Server;
+  private server?: LocalServer;
   readonly requests: { path: string; headers: IncomingMessage["headers"] }[] = [];
   url = "";
 
   constructor(private readonly posts: Record<string, { author: string; caption: string; bytes: Buffer }>) {}
 
   async start() {
-    this.server = createServer((request, response) => this.answer(request, response));
-    await new Promise<void>((resolve) => this.server?.listen(0, "127.0.0.1", resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.server = await listenLocally((request, response) => this.answer(request, response));
+    this.url = this.server.url;
     return this;
   }
 
   async close() {
-    this.server?.closeAllConnections();
-    await new Promise((resolve) => this.server?.close(resolve));
+    await this.server?.close();
   }
 
   count(prefix: string) {

@@ -8,8 +8,8 @@
  * with an empty body to anything unsigned.
  */
 import { createHash } from "node:crypto";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { type LocalServer, listenLocally } from "../support/local-server.js";
 import { COVER_IMAGE, realMediaFiles } from "./tiktok.js";
 
 export interface DouyinPost {
@@ -96,7 +96,7 @@ const SHARE_QUERY =
   "?region=CN&mid=7301&u_code=0&did=1&iid=1&with_sec_did=1&titleType=title&share_version=170400&from_aid=6383&from_ssr=1&from=web_code_link";
 
 export class FakeDouyin {
-  private server?: Server;
+  private server?: LocalServer;
   readonly requests: { path: string; userAgent: string }[] = [];
   readonly posts = new Map<string, DouyinPost>(
     Object.values(DOUYIN_POSTS).map((post) => [post.id, { ...post }]),
@@ -121,16 +121,13 @@ export class FakeDouyin {
   ]);
 
   async start() {
-    const server = createServer((request, response) => this.answer(request, response));
-    this.server = server;
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    this.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    this.server = await listenLocally((request, response) => this.answer(request, response));
+    this.url = this.server.url;
     return this;
   }
 
   async close() {
-    this.server?.closeAllConnections();
-    await new Promise((resolve) => this.server?.close(resolve));
+    await this.server?.close();
   }
 
   count(prefix: string) {

@@ -3,9 +3,9 @@
  * `standardwebhooks` package (not our code) and answers as a test scripts it, a Discord webhook and the
  * Telegram Bot API, each as strict as the real one about what it accepts.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { Webhook } from "standardwebhooks";
+import { type LocalServer, listenLocally } from "../support/local-server.js";
 
 export interface Received {
   path: string;
@@ -24,7 +24,7 @@ type Refusal = { refuse: number; body?: string };
 export type Answer = number | "hang" | { status: number; headers?: Record<string, string>; body?: string };
 
 abstract class FakeServer {
-  private server?: Server;
+  private server?: LocalServer;
   readonly received: Received[] = [];
   url = "";
   /** Answers for the next requests, in order; 200 once they run out. */
@@ -32,21 +32,18 @@ abstract class FakeServer {
   private hanging: ServerResponse[] = [];
 
   async start() {
-    const server = createServer((request, response) => {
+    this.server = await listenLocally((request, response) => {
       const chunks: Buffer[] = [];
       request.on("data", (chunk: Buffer) => chunks.push(chunk));
       request.on("end", () => this.answer(request, Buffer.concat(chunks).toString("utf8"), response));
     });
-    this.server = server;
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    this.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    this.url = this.server.url;
     return this;
   }
 
   async close() {
     for (const response of this.hanging) response.destroy();
-    this.server?.closeAllConnections();
-    await new Promise((resolve) => this.server?.close(resolve));
+    await this.server?.close();
   }
 
   protected abstract accept(request: IncomingMessage, body: string): Received | Refusal;

@@ -1,8 +1,8 @@
 import { createHash, randomBytes, randomInt } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { tiktokSample } from "../fixtures/index.js";
+import { type LocalServer, listenLocally } from "../support/local-server.js";
 import { parseCookies } from "./cookies.js";
 import {
   type CursorSlip,
@@ -245,7 +245,7 @@ export class FakeTikTok {
   wafChallenges = 0;
   /** How long the image host takes to answer (a grid's covers held open together). */
   imageDelayMs = 0;
-  private server: Server | undefined;
+  private server: LocalServer | undefined;
   private origin = "";
 
   constructor(private readonly options: FakeTikTokOptions = {}) {
@@ -274,21 +274,18 @@ export class FakeTikTok {
   }
 
   async start(): Promise<this> {
-    this.server = createServer((request, response) => {
+    this.server = await listenLocally((request, response) => {
       this.handle(request, response).catch((error: unknown) => {
         response.statusCode = 500;
         response.end(String(error));
       });
     });
-    await new Promise<void>((resolve) => this.server?.listen(0, "127.0.0.1", resolve));
-    const { port } = this.server.address() as AddressInfo;
-    this.origin = `http://127.0.0.1:${port}`;
+    this.origin = this.server.url;
     return this;
   }
 
   async close(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise<void>((resolve) => this.server?.close(() => resolve()));
+    await this.server?.close();
   }
 
   /** Forgets every session it handed out: media URLs already given answer 403, as after expiry. */

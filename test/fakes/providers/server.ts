@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { type LocalServer, listenLocally } from "../../support/local-server.js";
 import { parseCookies } from "../cookies.js";
 
 /** What one provider fake gets: the request with its body read, the path under its prefix. */
@@ -56,26 +56,24 @@ export type Fault = "http500" | "timeout" | "reset" | "garbage" | { delayMs: num
 export class FakeProviders {
   readonly hits = new Map<string, number>();
   readonly faults = new Map<string, Fault>();
-  private server: Server | undefined;
+  private server: LocalServer | undefined;
   private origin = "";
 
   constructor(private readonly handlers: Record<string, FakeHandler>) {}
 
   async start(): Promise<this> {
-    this.server = createServer((request, response) => {
+    this.server = await listenLocally((request, response) => {
       this.handle(request, response).catch(() => {
         if (!response.headersSent) response.writeHead(500);
         response.end();
       });
     });
-    await new Promise<void>((resolve) => this.server?.listen(0, "127.0.0.1", resolve));
-    this.origin = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.origin = this.server.url;
     return this;
   }
 
   async close(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise<void>((resolve) => this.server?.close(() => resolve()));
+    await this.server?.close();
   }
 
   baseOf(name: string): string {
