@@ -2,13 +2,13 @@ import { postErrors, SourceFailure } from "../../domain/errors.js";
 import { at, list, str } from "../../domain/json-path.js";
 import type { Extraction } from "../../domain/media.js";
 import { DOUYIN } from "../../domain/platforms.js";
+import { MOBILE_USER_AGENT } from "../../net/browser.js";
 import type { HttpClient } from "../../net/http-client.js";
 import type { ExtractInput, SourceDescriptor } from "../types.js";
 import { mapDouyinItem } from "./item.js";
 
-/** Douyin's JSON and share pages answer a mobile browser (docs/upstreams/douyin.md §2.1–2.2). */
-export const DOUYIN_MOBILE_AGENT =
-  "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Mobile Safari/537.36";
+/** Douyin's JSON, share pages, player and CDN answer a mobile browser (docs/upstreams/douyin.md §2). */
+const HEADERS = { "user-agent": MOBILE_USER_AGENT, referer: "https://www.douyin.com/" };
 const PAGE_MAX_BYTES = 2 * 1024 * 1024;
 
 type Answer = { item?: Record<string, unknown>; gone?: string };
@@ -43,7 +43,7 @@ export const douyinSource: SourceDescriptor = {
 async function ask(http: HttpClient, url: string, input: ExtractInput, accept: string) {
   return http.request({
     url,
-    headers: { "user-agent": DOUYIN_MOBILE_AGENT, accept, referer: "https://www.douyin.com/" },
+    headers: { ...HEADERS, accept },
     maxBytes: PAGE_MAX_BYTES,
     signal: input.signal,
   });
@@ -109,6 +109,6 @@ function extractionOf(item: Record<string, unknown>, id: string): Extraction {
     media,
     verified: true,
     // The player and the CDN answer a mobile browser; no cookie is needed.
-    session: { headers: { "user-agent": DOUYIN_MOBILE_AGENT, referer: "https://www.douyin.com/" } },
+    session: { headers: HEADERS },
   };
 }
